@@ -1,0 +1,137 @@
+"""Generate ``docs/scenario.md`` from the scenario schema.
+
+Run ``python -m impactsim.docgen docs/scenario.md`` (or ``make docs``); a test fails
+when the file is out of step with the schema.
+"""
+
+from __future__ import annotations
+
+import sys
+import types
+import typing
+from pathlib import Path
+from typing import Any, get_args, get_origin
+
+from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
+
+from impactsim.scenario import Scenario
+
+HEADER = """# Scenario file reference
+
+Generated from `src/impactsim/scenario.py` by `python -m impactsim.docgen docs/scenario.md`;
+a test keeps it in step with the schema. Do not edit by hand.
+
+A scenario is a YAML file read with `yaml.safe_load` semantics (duplicate keys are an error)
+and validated with `extra="forbid"`: unknown keys, NaN and infinities are rejected with a
+message naming the file, the field path, the value and what is allowed
+(`impactsim validate FILE`). Rates are hazards **per month**; the engine turns them into
+per-step probabilities `1 - exp(-rate * dt_months)`. Effect sizes are Cohen's d on the latent
+problem score (SD units). See `docs/model.md` for the equations.
+
+"""
+
+
+def _type_name(annotation: Any) -> str:
+    origin = get_origin(annotation)
+    if origin is typing.Annotated:
+        return _type_name(get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(_type_name(a) for a in get_args(annotation))
+    if origin is typing.Literal:
+        return " / ".join(f"`{a}`" for a in get_args(annotation))
+    if origin is list:
+        return f"list of {_type_name(get_args(annotation)[0])}"
+    if origin is tuple:
+        return f"tuple of {_type_name(get_args(annotation)[0])}"
+    if origin is dict:
+        k, v = get_args(annotation)
+        return f"mapping {_type_name(k)} → {_type_name(v)}"
+    if annotation is type(None):
+        return "null"
+    if isinstance(annotation, type):
+        if issubclass(annotation, BaseModel):
+            return f"[{annotation.__name__}](#{annotation.__name__.lower()})"
+        return annotation.__name__
+    return str(annotation)
+
+
+def _constraints(field: Any) -> str:
+    parts = []
+    for meta in field.metadata:
+        for attr, sym in (("ge", "≥"), ("gt", ">"), ("le", "≤"), ("lt", "<")):
+            val = getattr(meta, attr, None)
+            if val is not None:
+                parts.append(f"{sym} {val}")
+        if getattr(meta, "min_length", None) is not None:
+            parts.append(f"at least {meta.min_length} items")
+    return ", ".join(parts)
+
+
+def _default(field: Any) -> str:
+    if field.is_required():
+        return "**required**"
+    if field.default_factory is not None:
+        value = field.default_factory()
+        if isinstance(value, BaseModel):
+            return "see section"
+        return f"`{value!r}`"
+    if field.default is PydanticUndefined:
+        return ""
+    return f"`{field.default!r}`" if field.default is not None else "`null`"
+
+
+def _models(root: type[BaseModel]) -> list[type[BaseModel]]:
+    seen: list[type[BaseModel]] = []
+
+    def visit(model: type[BaseModel]) -> None:
+        if model in seen:
+            return
+        seen.append(model)
+        for field in model.model_fields.values():
+            for sub in _nested(field.annotation):
+                visit(sub)
+
+    visit(root)
+    return seen
+
+
+def _nested(annotation: Any) -> list[type[BaseModel]]:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    out: list[type[BaseModel]] = []
+    for arg in get_args(annotation):
+        out.extend(_nested(arg))
+    return out
+
+
+def render() -> str:
+    """Return the Markdown reference of every scenario section."""
+    lines = [HEADER]
+    for model in _models(Scenario):
+        lines.append(f"## {model.__name__}\n")
+        doc = (model.__doc__ or "").strip()
+        if doc:
+            lines.append(doc + "\n")
+        lines.append("| field | type | allowed | default | description (unit) |")
+        lines.append("|---|---|---|---|---|")
+        for name, field in model.model_fields.items():
+            desc = (field.description or "").replace("|", "\\|").replace("\n", " ")
+            lines.append(
+                f"| `{name}` | {_type_name(field.annotation)} | {_constraints(field)} | "
+                f"{_default(field)} | {desc} |"
+            )
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Write the reference to the path given (default docs/scenario.md)."""
+    args = sys.argv[1:] if argv is None else argv
+    target = Path(args[0]) if args else Path("docs/scenario.md")
+    target.write_text(render(), encoding="utf-8")
+    print(f"wrote {target}")
+
+
+if __name__ == "__main__":
+    main()

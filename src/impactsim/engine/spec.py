@@ -1,0 +1,363 @@
+"""Compile a validated scenario into plain arrays and scalars for the kernels.
+
+Indices used throughout the engine: ``S`` segments, ``A = 5`` adopter categories,
+``C`` channels (plus two pseudo-channels: ``C`` = word of mouth, ``C + 1`` =
+follow-up referral), ``K`` offered interventions (in the order of the strategy's
+offers), ``NP`` provider organisations.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from impactsim.population import segment_means
+from impactsim.rng import stream_generator, stream_key
+from impactsim.scenario import ADOPTER_CATEGORIES, Scenario
+
+NEVER = np.int32(2**31 - 1)
+
+
+def step_probability(rate_per_month: np.ndarray | float, dt_months: float) -> np.ndarray:
+    """Per-step probability of an event with a constant hazard: ``1 - exp(-rate * dt)``."""
+    return -np.expm1(-np.asarray(rate_per_month, dtype=np.float64) * dt_months)
+
+
+def _steps(month: float | None, per_month: int, default: int) -> int:
+    if month is None:
+        return default
+    return round(month * per_month)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """Everything the kernels need that does not change between replicates."""
+
+    n_parents: int
+    n_steps: int
+    steps_per_month: int
+    n_months: int
+    dt: float
+    segment_names: list[str]
+    channel_names: list[str]
+    intervention_names: list[str]
+    provider_type_names: list[str]
+    # population
+    seg_cum: np.ndarray  # [S] cumulative segment shares
+    cat_cum: np.ndarray  # [S, A] cumulative adopter-category shares
+    seg_mu: np.ndarray  # [S] latent score means
+    seg_rank: np.ndarray  # [S] advantage rank
+    target: np.ndarray  # [S] bool, segment in the target population
+    relative_degree: np.ndarray  # [S]
+    network_kind: str
+    mean_degree: float
+    homophily: float
+    p_turnover: float
+    cutoff: float
+    mic: float
+    # adopter categories
+    cat_ch_mult: np.ndarray  # [A]
+    cat_im_mult: np.ndarray  # [A]
+    cat_threshold: np.ndarray  # [A]
+    # channels
+    contact_hz: np.ndarray  # [S, C] contacts per month
+    chan_ref: np.ndarray  # [C + 2] referral hazard per month (pseudo-channels 0)
+    chan_start: np.ndarray  # [C] first active step
+    chan_end: np.ndarray  # [C] first inactive step
+    promotes: np.ndarray  # [C, K] bool: channel promotes intervention
+    # interventions
+    offer_start: np.ndarray  # [K] steps
+    offer_end: np.ndarray  # [K] steps
+    dur_steps: np.ndarray  # [K] int
+    p_drop: np.ndarray  # [K, S] per-step dropout probability
+    eff_mean: np.ndarray  # [K] Cohen's d mean
+    eff_sd: np.ndarray  # [K]
+    eff_mult: np.ndarray  # [K, S]
+    decay_tab: np.ndarray  # [K, n_steps + 1] effect remaining after a lag of j steps
+    spill_decay_step: np.ndarray  # [K] multiplicative decay of spillover gain per step
+    sleeper_steps: np.ndarray  # [K]
+    q_imit: np.ndarray  # [K] per month
+    spill: np.ndarray  # [K]
+    max_wait_steps: np.ndarray  # [K]
+    elig_seg: np.ndarray  # [K, S] bool
+    elig_min_score: np.ndarray  # [K] (-inf when none)
+    follow_after: np.ndarray  # [K] index of prerequisite (-1 none)
+    follow_delay_steps: np.ndarray  # [K]
+    follow_ref_hz: np.ndarray  # [K] per month
+    gamma: np.ndarray  # [K, K] symmetric interaction
+    # providers
+    prov_type: np.ndarray  # [NP] provider type index
+    prov_alpha: np.ndarray  # [NP] innovation hazard per month
+    prov_beta: np.ndarray  # [NP] imitation hazard per month
+    prov_p_stop: np.ndarray  # [NP] per-step discontinuation probability
+    prov_cap_step: np.ndarray  # [NP] places per step (inf = unlimited)
+    prov_init_share: np.ndarray  # [NP]
+    prov_fid_mean: np.ndarray  # [NP]
+    prov_fid_sd: np.ndarray  # [NP]
+    prov_may_offer: np.ndarray  # [NP, K] bool
+    type_counts: np.ndarray  # [P] organisations per type
+
+    @property
+    def n_segments(self) -> int:
+        """Number of segments S."""
+        return len(self.segment_names)
+
+    @property
+    def n_interventions(self) -> int:
+        """Number of offered interventions K."""
+        return len(self.intervention_names)
+
+    @property
+    def n_channels(self) -> int:
+        """Number of real channels C (pseudo-channels excluded)."""
+        return len(self.channel_names)
+
+
+def compile_scenario(sc: Scenario) -> ModelSpec:
+    """Turn a validated scenario into a :class:`ModelSpec` of arrays.
+
+    Args:
+        sc: validated scenario.
+
+    Returns:
+        The compiled specification.
+    """
+    pop, sim = sc.population, sc.simulation
+    per_month = sim.steps_per_month
+    n_steps = sim.months * per_month
+    dt = 1.0 / per_month
+    segs = pop.segments
+    seg_names = [s.name for s in segs]
+    seg_index = {n: j for j, n in enumerate(seg_names)}
+    n_seg = len(segs)
+
+    shares = np.array([s.share for s in segs])
+    seg_cum = np.cumsum(shares) / shares.sum()
+    cat_cum = np.array([np.cumsum(s.adopter_shares.as_tuple()) for s in segs])
+    cat_cum = cat_cum / cat_cum[:, -1:]
+    seg_mu = segment_means(
+        np.array([s.baseline_prevalence for s in segs]), sc.outcome.problem_cutoff
+    )
+    target = np.ones(n_seg, bool)
+    if sc.outcome.target_segments is not None:
+        target[:] = False
+        for name in sc.outcome.target_segments:
+            target[seg_index[name]] = True
+
+    cats = pop.adopter_categories.ordered()
+    assert len(cats) == len(ADOPTER_CATEGORIES)
+
+    channels = sc.channels
+    ch_names = [c.name for c in channels]
+    ch_index = {n: j for j, n in enumerate(ch_names)}
+    n_ch = len(channels)
+    contact = np.zeros((n_seg, n_ch))
+    for j, s in enumerate(segs):
+        for name, rate in s.contact_rates.items():
+            contact[j, ch_index[name]] = rate
+    chan_ref = np.zeros(n_ch + 2)
+    chan_ref[:n_ch] = [c.referral_strength for c in channels]
+    chan_start = np.array([_steps(c.start_month, per_month, 0) for c in channels], np.int32)
+    chan_end = np.array([_steps(c.end_month, per_month, NEVER) for c in channels], np.int32)
+
+    offers = sc.strategy.offers
+    ivs = sc.offered_interventions
+    iv_names = [iv.name for iv in ivs]
+    iv_index = {n: k for k, n in enumerate(iv_names)}
+    n_iv = len(ivs)
+    promotes = np.zeros((n_ch, n_iv), bool)
+    for k, o in enumerate(offers):
+        for name in o.channels:
+            promotes[ch_index[name], k] = True
+    offer_start = np.array([_steps(o.start_month, per_month, 0) for o in offers], np.int32)
+    offer_end = np.array([_steps(o.end_month, per_month, NEVER) for o in offers], np.int32)
+
+    dur = np.array([max(1, round(iv.duration_months * per_month)) for iv in ivs], np.int32)
+    drop_rate = np.zeros((n_iv, n_seg))
+    eff_mult = np.ones((n_iv, n_seg))
+    elig_seg = np.ones((n_iv, n_seg), bool)
+    for k, iv in enumerate(ivs):
+        drop_rate[k, :] = iv.dropout_rate_per_month
+        for name, mult in iv.dropout_multiplier.items():
+            drop_rate[k, seg_index[name]] *= mult
+        for name, mult in iv.effect_multiplier.items():
+            eff_mult[k, seg_index[name]] = mult
+        if iv.eligibility.segments is not None:
+            elig_seg[k, :] = False
+            for name in iv.eligibility.segments:
+                elig_seg[k, seg_index[name]] = True
+    lags = np.arange(n_steps + 1) * dt
+    decay = np.ones((n_iv, n_steps + 1), np.float32)
+    spill_decay = np.ones(n_iv)
+    for k, iv in enumerate(ivs):
+        if iv.effect_half_life_months is not None:
+            decay[k] = np.exp2(-lags / iv.effect_half_life_months)
+            spill_decay[k] = math.exp2(-dt / iv.effect_half_life_months)
+    follow_after = np.full(n_iv, -1, np.int32)
+    follow_delay = np.zeros(n_iv, np.int32)
+    follow_ref = np.zeros(n_iv)
+    for k, iv in enumerate(ivs):
+        fu = iv.follow_up
+        if fu is not None:
+            # a prerequisite that is not offered can never be completed
+            follow_after[k] = iv_index.get(fu.after, -2)
+            follow_delay[k] = round(fu.delay_months * per_month)
+            follow_ref[k] = fu.referral_rate_per_month
+    gamma = np.zeros((n_iv, n_iv))
+    for inter in sc.strategy.interactions:
+        a, b = inter.interventions
+        if a in iv_index and b in iv_index:
+            gamma[iv_index[a], iv_index[b]] = gamma[iv_index[b], iv_index[a]] = inter.gamma
+
+    types = sc.providers
+    type_names = [p.name for p in types]
+    type_index = {n: j for j, n in enumerate(type_names)}
+    counts = np.array([p.count for p in types], np.int64)
+    prov_type = np.repeat(np.arange(len(types), dtype=np.int32), counts)
+
+    def per_org(values: list[float]) -> np.ndarray:
+        return np.repeat(np.asarray(values, dtype=np.float64), counts)
+
+    cap = per_org(
+        [math.inf if p.capacity_per_month is None else p.capacity_per_month * dt for p in types]
+    )
+    may_offer_type = np.zeros((len(types), n_iv), bool)
+    for k, o in enumerate(offers):
+        for name in o.providers:
+            may_offer_type[type_index[name], k] = True
+
+    return ModelSpec(
+        n_parents=pop.size,
+        n_steps=n_steps,
+        steps_per_month=per_month,
+        n_months=sim.months,
+        dt=dt,
+        segment_names=seg_names,
+        channel_names=ch_names,
+        intervention_names=iv_names,
+        provider_type_names=type_names,
+        seg_cum=seg_cum,
+        cat_cum=cat_cum,
+        seg_mu=seg_mu,
+        seg_rank=np.array([s.advantage_rank for s in segs], np.int64),
+        target=target,
+        relative_degree=np.array([s.relative_degree for s in segs]),
+        network_kind=pop.network.kind,
+        mean_degree=pop.network.mean_degree,
+        homophily=pop.network.homophily,
+        p_turnover=float(step_probability(pop.turnover_rate_per_month, dt)),
+        cutoff=sc.outcome.problem_cutoff,
+        mic=sc.outcome.minimal_important_change,
+        cat_ch_mult=np.array([c.channel_multiplier for c in cats]),
+        cat_im_mult=np.array([c.imitation_multiplier for c in cats]),
+        cat_threshold=np.array([c.social_threshold for c in cats]),
+        contact_hz=contact,
+        chan_ref=chan_ref,
+        chan_start=chan_start,
+        chan_end=chan_end,
+        promotes=promotes,
+        offer_start=offer_start,
+        offer_end=offer_end,
+        dur_steps=dur,
+        p_drop=step_probability(drop_rate, dt),
+        eff_mean=np.array([iv.effect_size.mean for iv in ivs]),
+        eff_sd=np.array([iv.effect_size.sd for iv in ivs]),
+        eff_mult=eff_mult,
+        decay_tab=decay,
+        spill_decay_step=spill_decay,
+        sleeper_steps=np.array(
+            [round(iv.sleeper_delay_months * per_month) for iv in ivs], np.int32
+        ),
+        q_imit=np.array([iv.imitation_rate_per_month for iv in ivs]),
+        spill=np.array([iv.spillover_fraction for iv in ivs]),
+        max_wait_steps=np.array([round(iv.max_wait_months * per_month) for iv in ivs], np.int32),
+        elig_seg=elig_seg,
+        elig_min_score=np.array(
+            [
+                -np.inf
+                if iv.eligibility.min_problem_score is None
+                else iv.eligibility.min_problem_score
+                for iv in ivs
+            ]
+        ),
+        follow_after=follow_after,
+        follow_delay_steps=follow_delay,
+        follow_ref_hz=follow_ref,
+        gamma=gamma,
+        prov_type=prov_type,
+        prov_alpha=per_org([p.innovation_rate_per_month for p in types]),
+        prov_beta=per_org([p.imitation_rate_per_month for p in types]),
+        prov_p_stop=step_probability(
+            per_org([p.discontinuation_rate_per_month for p in types]), dt
+        ),
+        prov_cap_step=cap,
+        prov_init_share=per_org([p.initial_offer_share for p in types]),
+        prov_fid_mean=per_org([p.fidelity for p in types]),
+        prov_fid_sd=per_org([p.fidelity_sd for p in types]),
+        prov_may_offer=may_offer_type[prov_type] if len(prov_type) else np.zeros((0, n_iv), bool),
+        type_counts=counts,
+    )
+
+
+@dataclass(frozen=True)
+class ReplicateDraws:
+    """Per-replicate random inputs drawn once before the time loop."""
+
+    effect_d: np.ndarray  # [K] Cohen's d of this replicate
+    fidelity: np.ndarray  # [NP] fidelity of each organisation
+    keys: dict[str, np.uint64]  # population stream keys
+    iv_keys: (
+        np.ndarray
+    )  # [K, 6] uint64: uptake, channel pick, dropout, queue order, alloc, provider
+    prov_keys: np.ndarray  # [K, 3] uint64: adopt, stop, initial
+
+
+def draw_replicate(spec: ModelSpec, rep_key: int) -> ReplicateDraws:
+    """Draw a replicate's effect sizes, provider fidelities and stream keys.
+
+    Effect sizes and stream keys are keyed by the intervention's *name*, so two
+    scenarios offering the same intervention draw the same effect size and the same
+    uptake random numbers for it (common random numbers).
+    """
+    d = np.empty(spec.n_interventions)
+    for k, name in enumerate(spec.intervention_names):
+        g = stream_generator(rep_key, "intervention", name, "effect_size")
+        d[k] = spec.eff_mean[k] + spec.eff_sd[k] * g.standard_normal()
+    fid = np.empty(spec.prov_type.shape[0])
+    for p, name in enumerate(spec.provider_type_names):
+        sel = spec.prov_type == p
+        m = sel.sum()
+        if m == 0:
+            continue
+        mean, sd = spec.prov_fid_mean[sel][0], spec.prov_fid_sd[sel][0]
+        if sd > 0:
+            g = stream_generator(rep_key, "provider", name, "fidelity")
+            common = mean * (1 - mean) / sd**2 - 1
+            fid[sel] = g.beta(mean * common, (1 - mean) * common, size=m)
+        else:
+            fid[sel] = mean
+    keys = {
+        "segment": stream_key(rep_key, "population", "segment"),
+        "category": stream_key(rep_key, "population", "adopter_category"),
+        "za": stream_key(rep_key, "population", "problem_score", "a"),
+        "zb": stream_key(rep_key, "population", "problem_score", "b"),
+        "turnover": stream_key(rep_key, "population", "turnover"),
+    }
+    parts = ("uptake", "channel_pick", "dropout", "queue_order", "allocation", "unused")
+    iv_keys = np.array(
+        [
+            [stream_key(rep_key, "intervention", n, p) for p in parts]
+            for n in spec.intervention_names
+        ],
+        dtype=np.uint64,
+    ).reshape(spec.n_interventions, len(parts))
+    prov_keys = np.array(
+        [
+            [stream_key(rep_key, "provider-adoption", n, p) for p in ("adopt", "stop", "initial")]
+            for n in spec.intervention_names
+        ],
+        dtype=np.uint64,
+    ).reshape(spec.n_interventions, 3)
+    return ReplicateDraws(effect_d=d, fidelity=fid, keys=keys, iv_keys=iv_keys, prov_keys=prov_keys)

@@ -1,0 +1,108 @@
+"""Command line: run writes every output file; validate exits 0/2 without tracebacks."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import yaml
+from typer.testing import CliRunner
+
+from helpers import base_dict
+from impactsim import __version__
+from impactsim.cli import app
+from impactsim.io import RUN_FILES
+
+runner = CliRunner()
+
+
+def test_validate_ok_and_invalid(tmp_path):
+    good = tmp_path / "good.yaml"
+    good.write_text(yaml.safe_dump(base_dict()))
+    res = runner.invoke(app, ["validate", str(good)])
+    assert res.exit_code == 0, res.output
+    assert "valid scenario 'test'" in res.output
+    d = base_dict()
+    d["population"]["size"] = "many"
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump(d))
+    res = runner.invoke(app, ["validate", str(bad)])
+    assert res.exit_code == 2
+    assert "bad.yaml: population.size" in res.output
+    assert "Traceback" not in res.output
+
+
+def test_validate_in_a_real_process_has_no_traceback(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("population: {size: -1}\nname: x\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "impactsim.cli", "validate", str(bad)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert "population.size" in proc.stderr
+
+
+def test_run_writes_outputs(tmp_path):
+    d = base_dict(size=500, months=6)
+    scen = tmp_path / "s.yaml"
+    scen.write_text(yaml.safe_dump(d))
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["run", str(scen), "-r", "3", "--seed", "42", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "public impact" in res.output
+    for name in RUN_FILES:
+        assert (out / name).is_file(), name
+    assert not list(out.glob(".*.tmp"))
+    info = json.loads((out / "run.json").read_text())
+    assert info["impactsim_version"] == __version__
+    assert info["seed"] == 42 and info["replicates"] == 3
+    resolved = yaml.safe_load((out / "scenario.resolved.yaml").read_text())
+    assert resolved["simulation"]["seed"] == 42
+    assert resolved["population"]["network"]["mean_degree"] == 10.0  # default filled in
+    summary = pd.read_csv(out / "summary.csv")
+    needed = {"scenario", "replicate", "metric", "segment", "intervention", "value"}
+    assert needed <= set(summary.columns)
+    for metric in (
+        "reach_direct",
+        "reach_cumulative",
+        "reach_indirect",
+        "prevalence",
+        "prevalence_counterfactual",
+        "public_impact_pp",
+        "realized_effect_share",
+    ):
+        assert metric in set(summary["metric"]), metric
+    pq = pd.read_parquet(out / "summary.parquet")
+    assert len(pq) == len(summary)
+    ts = pd.read_parquet(out / "timeseries.parquet")
+    assert set(ts["month"]) == set(range(7))
+
+
+def test_run_rejects_invalid_scenario_with_exit_2(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\npopulation: {size: 10, segments: []}\n")
+    res = runner.invoke(app, ["run", str(bad)])
+    assert res.exit_code == 2
+    assert "population.segments" in res.output
+
+
+def test_atomic_write_leaves_no_partial_file(tmp_path):
+    from impactsim.io import atomic_write
+
+    target = tmp_path / "x.csv"
+
+    def boom(p: Path) -> None:
+        p.write_text("half")
+        raise RuntimeError("crash while writing")
+
+    try:
+        atomic_write(target, boom)
+    except RuntimeError:
+        pass
+    assert not target.exists()
+    assert list(tmp_path.iterdir()) == []

@@ -1,0 +1,154 @@
+"""Population, network, turnover and the counterfactual."""
+
+import math
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+
+import impactsim
+from helpers import base_dict, build, metric
+from impactsim.population import build_network, segment_means
+
+
+def three_segments(size: int = 60_000, months: int = 12) -> dict:
+    d = base_dict(size=size, months=months)
+    seg = d["population"]["segments"][0]
+    d["population"]["segments"] = [
+        {**seg, "name": "high", "share": 0.5, "baseline_prevalence": 0.08, "advantage_rank": 1},
+        {**seg, "name": "mid", "share": 0.3, "baseline_prevalence": 0.15, "advantage_rank": 2},
+        {**seg, "name": "low", "share": 0.2, "baseline_prevalence": 0.30, "advantage_rank": 3},
+    ]
+    return d
+
+
+def test_segment_means_give_baseline_prevalence():
+    mu = segment_means(np.array([0.08, 0.15, 0.30]), cutoff=0.5)
+    np.testing.assert_allclose(1 - norm.cdf(0.5 - mu), [0.08, 0.15, 0.30], rtol=1e-12)
+
+
+def test_no_programme_prevalence_equals_counterfactual_and_baseline():
+    d = three_segments()
+    d["strategy"]["offers"] = []
+    res = impactsim.run(build(d), replicates=4, seed=30, progress=False)
+    s = res.summary
+    prev = s[s.metric == "prevalence"].set_index(["replicate", "segment"])["value"]
+    cf = s[s.metric == "prevalence_counterfactual"].set_index(["replicate", "segment"])["value"]
+    # exactly equal, replicate by replicate and segment by segment
+    assert (prev == cf).all()
+    assert (s[s.metric == "public_impact_pp"]["value"] == 0).all()
+    # each segment's baseline within Monte Carlo error (4 x n_s parents; 4 SE)
+    for name, pi0, share in (("high", 0.08, 0.5), ("mid", 0.15, 0.3), ("low", 0.30, 0.2)):
+        se = math.sqrt(pi0 * (1 - pi0) / (4 * 60_000 * share))
+        assert metric(res, "prevalence", segment=name) == pytest.approx(pi0, abs=4 * se + 0.001)
+    # the population total is the share-weighted mean
+    assert metric(res, "prevalence") == pytest.approx(
+        0.5 * 0.08 + 0.3 * 0.15 + 0.2 * 0.30, abs=0.003
+    )
+
+
+def test_segment_and_category_shares():
+    d = three_segments(size=100_000, months=1)
+    res = impactsim.run(build(d), replicates=1, seed=31, progress=False)
+    rec = res.recordings[0]
+    np.testing.assert_allclose(rec.n[0] / 100_000, [0.5, 0.3, 0.2], atol=0.005)
+    cat = rec.n_cat[0].sum(axis=1) / 100_000
+    np.testing.assert_allclose(cat, [0.025, 0.135, 0.34, 0.34, 0.16], atol=0.005)
+
+
+def test_differential_impact_gap_and_ratio_from_segment_impacts():
+    d = three_segments(size=30_000)
+    res = impactsim.run(build(d), replicates=3, seed=32, progress=False)
+    for r in range(3):
+        hi = res.metric("public_impact_pp", segment="high")[r]
+        lo = res.metric("public_impact_pp", segment="low")[r]
+        assert res.metric("differential_impact_gap_pp")[r] == pytest.approx(lo - hi, abs=1e-9)
+        assert res.metric("differential_impact_ratio")[r] == pytest.approx(lo / hi, rel=1e-9)
+    # the same d moves a high-prevalence segment more (steeper part of the normal curve)
+    assert metric(res, "differential_impact_gap_pp") > 0
+
+
+def test_network_degree_and_homophily():
+    rng = np.random.default_rng(1)
+    seg = rng.choice(3, size=60_000, p=[0.5, 0.3, 0.2]).astype(np.int8)
+    off, nbrs = build_network(seg, 10.0, 0.7, np.ones(3), rng)
+    deg = np.diff(off)
+    assert deg.mean() == pytest.approx(10.0, rel=0.01)
+    src = np.repeat(np.arange(seg.size), deg)
+    same = (seg[src] == seg[nbrs]).mean()
+    # a tie is within-segment by homophily (0.7) or by chance (sum of squared shares)
+    # from either end's choice; 0.7 + 0.3 * 0.38 = 0.814
+    assert same == pytest.approx(0.7 + 0.3 * (0.5**2 + 0.3**2 + 0.2**2), abs=0.01)
+    # undirected and without self-ties
+    assert not (src == nbrs).any()
+    pairs = set(zip(src.tolist(), nbrs.tolist(), strict=True))
+    assert all((b, a) in pairs for a, b in list(pairs)[:2000])
+
+
+def spill_scenario(fraction: float) -> dict:
+    d = base_dict(size=60_000, months=6)
+    d["population"]["network"] = {"kind": "random", "mean_degree": 2, "homophily": 0.0}
+    seg = d["population"]["segments"][0]
+    d["population"]["segments"] = [
+        {**seg, "name": "takes_part", "share": 0.5},
+        {**seg, "name": "does_not", "share": 0.5},
+    ]
+    d["interventions"][0]["eligibility"] = {"segments": ["takes_part"]}
+    d["interventions"][0]["spillover_fraction"] = fraction
+    return d
+
+
+def test_spillover_and_indirect_reach():
+    none = impactsim.run(build(spill_scenario(0.0)), replicates=1, seed=33, progress=False)
+    assert metric(none, "reach_indirect") == 0.0
+    res = impactsim.run(build(spill_scenario(0.25)), replicates=2, seed=33, progress=False)
+    # degree ~ Poisson(2), each neighbour a completer with prob 1/2: a non-participant has
+    # no completing neighbour with prob E[0.5^D] = exp(-1), so indirect reach = 0.5 (1 - e^-1)
+    assert metric(res, "reach_indirect") == pytest.approx(0.5 * (1 - math.exp(-1)), abs=0.006)
+    # mean gain: completers 0.4 each (half the parents) + every parent 0.25 * 0.4 per
+    # completing neighbour (mean 1): 0.5 * 0.4 + 0.1 = 0.3
+    assert metric(res, "mean_gain_sd") == pytest.approx(0.3, abs=0.004)
+
+
+def test_turnover_replaces_families_from_the_same_mix():
+    d = three_segments(size=40_000, months=24)
+    d["population"]["turnover_rate_per_month"] = 0.05
+    res = impactsim.run(build(d), replicates=2, seed=34, progress=False)
+    rec = res.recordings[0]
+    p = 1 - math.exp(-0.05)
+    assert rec.exits.sum() == pytest.approx(40_000 * 24 * p, rel=0.02)
+    np.testing.assert_allclose(rec.n[24] / 40_000, [0.5, 0.3, 0.2], atol=0.01)
+    # entrants come from the same mix, so the counterfactual prevalence stays at
+    # 0.5 * 0.08 + 0.3 * 0.15 + 0.2 * 0.30 = 0.145
+    assert metric(res, "prevalence_counterfactual") == pytest.approx(0.145, abs=0.004)
+    # an entrant acts from the step after entry: aware then, enrolled one step later. Those
+    # who entered in the last two steps (and stayed) are not reached yet: p + p (1 - p)
+    assert metric(res, "reach_cumulative") == pytest.approx(1 - p - p * (1 - p), abs=0.004)
+
+
+@pytest.mark.parametrize("kind", ["random", "fully_mixed"])
+def test_word_of_mouth_counters_match_a_recount_under_turnover(kind):
+    from impactsim.engine.simulate import simulate_replicate
+    from impactsim.engine.spec import compile_scenario
+    from impactsim.rng import replicate_key
+
+    d = three_segments(size=5000, months=36)
+    d["population"]["network"] = {"kind": kind, "mean_degree": 8, "homophily": 0.5}
+    d["population"]["turnover_rate_per_month"] = 0.05
+    d["population"]["segments"][0]["contact_rates"] = {"campaign": 0.01}
+    d["interventions"][0]["imitation_rate_per_month"] = 0.3
+    d["interventions"][0]["duration_months"] = 3
+    d["interventions"][0]["dropout_rate_per_month"] = 0.1
+    state: dict = {}
+    rec = simulate_replicate(compile_scenario(build(d)), replicate_key(35, 0), state)
+    assert rec.exits.sum() > 1000
+    took_part = np.isin(state["status"][:, 0], (3, 4, 5))
+    assert took_part.mean() > 0.2
+    if kind == "random":
+        off, nbrs = state["nbr_off"], state["nbrs"]
+        recount = np.add.reduceat(took_part[nbrs].astype(np.int64), off[:-1])
+        recount[np.diff(off) == 0] = 0
+        np.testing.assert_array_equal(state["wom_count"][:, 0], recount)
+    else:
+        by_seg = np.bincount(state["segment"][took_part], minlength=3)
+        np.testing.assert_array_equal(state["mf_count"][:, 0], by_seg)

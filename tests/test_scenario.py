@@ -1,0 +1,145 @@
+"""Scenario loading and validation: clear errors naming file, field path, value, allowed."""
+
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+import impactsim
+from helpers import base_dict
+from impactsim.docgen import render
+from impactsim.loading import ScenarioError, dump_scenario, load_scenario, parse_scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write(tmp_path: Path, data, name="s.yaml") -> Path:
+    p = tmp_path / name
+    p.write_text(data if isinstance(data, str) else yaml.safe_dump(data), encoding="utf-8")
+    return p
+
+
+def problems(tmp_path, data) -> list[str]:
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(write(tmp_path, data))
+    return [str(p) for p in exc.value.problems]
+
+
+def test_default_and_shipped_scenarios_are_valid():
+    sc = impactsim.default_scenario()
+    assert sc.population.size == 20_000
+    assert len(sc.population.segments) == 3
+    for path in sorted((ROOT / "scenarios").glob("*.yaml")):
+        load_scenario(path)
+
+
+def test_resolved_scenario_round_trips():
+    sc = impactsim.default_scenario()
+    again = parse_scenario(yaml.safe_load(dump_scenario(sc)))
+    assert again == sc
+
+
+def test_out_of_range_probability_names_path_value_and_limit(tmp_path):
+    d = base_dict()
+    d["population"]["segments"][0]["baseline_prevalence"] = 1.5
+    (msg,) = problems(tmp_path, d)
+    assert "s.yaml" in msg
+    assert "population.segments[0:all_parents].baseline_prevalence" in msg
+    assert "less than 1" in msg
+    assert "1.5" in msg
+
+
+def test_unknown_key_lists_allowed_keys_and_suggests(tmp_path):
+    d = base_dict()
+    d["population"]["sise"] = 10
+    (msg,) = problems(tmp_path, d)
+    assert "population.sise" in msg
+    assert "did you mean 'size'" in msg
+    assert "Allowed keys:" in msg and "turnover_rate_per_month" in msg
+
+
+def test_every_error_is_reported(tmp_path):
+    d = base_dict()
+    d["population"]["size"] = -5
+    d["interventions"][0]["duration_months"] = "three"
+    d["simulation"]["months"] = 0
+    msgs = problems(tmp_path, d)
+    assert len(msgs) == 3
+    assert any("population.size" in m and "-5" in m for m in msgs)
+    assert any("interventions[0:prog].duration_months" in m and "'three'" in m for m in msgs)
+
+
+def test_cross_reference_errors(tmp_path):
+    d = base_dict()
+    d["strategy"]["offers"][0]["channels"] = ["campain"]
+    d["population"]["segments"][0]["share"] = 0.9
+    msgs = problems(tmp_path, d)
+    text = "\n".join(msgs)
+    assert "unknown channel 'campain' (allowed: campaign)" in text
+    assert "segment shares must sum to 1 (they sum to 0.9)" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("", "file is empty"),
+        ("- a\n- b\n", "expected a mapping"),
+        ("name: [unclosed\n", "invalid YAML: line"),
+        ("a: 1\na: 2\n", "duplicate key 'a'"),
+        ("!!python/object/apply:os.system ['echo hi']\n", "invalid YAML"),
+    ],
+)
+def test_malformed_files(tmp_path, text, expected):
+    (msg,) = problems(tmp_path, text)
+    assert expected in msg
+
+
+def test_nan_and_non_utf8_and_directory(tmp_path):
+    d = base_dict()
+    d["interventions"][0]["effect_size"]["mean"] = float("nan")
+    (msg,) = problems(tmp_path, d)
+    assert "effect_size.mean" in msg and "finite" in msg
+    bad = tmp_path / "latin1.yaml"
+    bad.write_bytes("name: caf\xe9\n".encode("latin-1"))
+    with pytest.raises(ScenarioError, match="not UTF-8"):
+        load_scenario(bad)
+    with pytest.raises(ScenarioError, match="is a directory"):
+        load_scenario(tmp_path)
+    with pytest.raises(ScenarioError, match="file not found"):
+        load_scenario(tmp_path / "missing.yaml")
+
+
+def test_dt_must_divide_a_month(tmp_path):
+    d = base_dict()
+    d["simulation"]["dt_months"] = 0.3
+    (msg,) = problems(tmp_path, d)
+    assert "whole number of steps" in msg
+
+
+def test_docs_scenario_reference_is_in_step_with_schema():
+    doc = (ROOT / "docs" / "scenario.md").read_text(encoding="utf-8")
+    assert doc == render(), "docs/scenario.md is stale: run `make docs`"
+
+
+def test_every_field_has_a_description():
+    from impactsim.docgen import _models
+    from impactsim.scenario import Scenario
+
+    for model in _models(Scenario):
+        for name, field in model.model_fields.items():
+            assert field.description, f"{model.__name__}.{name} has no description"
+
+
+def test_example_in_docs_is_valid(tmp_path):
+    text = textwrap.dedent(
+        """
+        name: tiny
+        population:
+          size: 100
+          segments:
+            - {name: everyone, share: 1.0, baseline_prevalence: 0.2}
+        """
+    )
+    sc = load_scenario(write(tmp_path, text))
+    assert sc.strategy.offers == []
