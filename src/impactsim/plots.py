@@ -1,0 +1,289 @@
+"""Plots of simulation results (matplotlib).
+
+Every function takes the tidy tables of a run (``summary`` and/or ``timeseries`` long
+DataFrames, or a :class:`~impactsim.runner.RunResult`), accepts an optional ``ax`` and
+returns the :class:`~matplotlib.figure.Figure`. Defaults: titles, units on the axes,
+legends outside the data, the colour-blind-safe Okabe-Ito palette.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from scipy.stats import norm
+
+from impactsim.scenario import ADOPTER_CATEGORIES
+
+#: Okabe & Ito (2008) colour-blind-safe palette.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+LEVEL = 0.95
+
+
+def _table(obj: Any, kind: str) -> pd.DataFrame:
+    if isinstance(obj, pd.DataFrame):
+        return obj
+    table = getattr(obj, kind, None)
+    if isinstance(table, pd.DataFrame):
+        return table
+    raise TypeError(
+        f"expected a DataFrame or a result with a '{kind}' table, got {type(obj).__name__}"
+    )
+
+
+def _axes(ax: Axes | None, figsize: tuple[float, float] = (8.0, 4.5)) -> tuple[Figure, Axes]:
+    if ax is not None:
+        return ax.figure, ax
+    fig, new_ax = plt.subplots(figsize=figsize, layout="constrained")
+    return fig, new_ax
+
+
+def _select(df: pd.DataFrame, metric: str, **where: str) -> pd.DataFrame:
+    sel = df["metric"] == metric
+    for col in ("segment", "intervention", "channel", "adopter_category"):
+        if col in df.columns:
+            sel &= df[col] == where.get(col, "all")
+    return df.loc[sel]
+
+
+def _band(df: pd.DataFrame) -> pd.DataFrame:
+    """Mean and central interval across replicates per month."""
+    lo, hi = (1 - LEVEL) / 2, 1 - (1 - LEVEL) / 2
+    g = df.groupby("month", observed=True)["value"]
+    return pd.DataFrame(
+        {"mean": g.mean(), "lo": g.quantile(lo), "hi": g.quantile(hi)}
+    ).reset_index()
+
+
+def _interval(values: pd.Series) -> tuple[float, float, float]:
+    lo, hi = (1 - LEVEL) / 2, 1 - (1 - LEVEL) / 2
+    return float(values.mean()), float(values.quantile(lo)), float(values.quantile(hi))
+
+
+def _legend_outside(ax: Axes, title: str | None = None) -> None:
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(title=title, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+
+
+def _present(df: pd.DataFrame, col: str, exclude: Sequence[str] = ("all",)) -> list[str]:
+    if col not in df.columns:
+        return []
+    return [v for v in pd.unique(df[col].astype(str)) if v not in exclude]
+
+
+def adoption_curves(
+    timeseries: Any,
+    by: str = "segment",
+    intervention: str = "all",
+    ax: Axes | None = None,
+) -> Figure:
+    """Adoption S-curves with 95 % bands: share who ever took part, over time.
+
+    Args:
+        timeseries: the run's ``timeseries`` table or a RunResult.
+        by: ``"segment"`` or ``"adopter_category"``.
+        intervention: one intervention, or ``"all"`` for any programme.
+        ax: axes to draw on.
+
+    Returns:
+        The figure.
+    """
+    ts = _table(timeseries, "timeseries")
+    metric = "reach_cumulative" if intervention == "all" else "reach_direct"
+    if by == "adopter_category":
+        groups = list(ADOPTER_CATEGORIES)
+    else:
+        groups = _present(ts[(ts["metric"] == metric) & (ts["intervention"] == intervention)], by)
+    fig, ax = _axes(ax)
+    for j, group in enumerate(["all", *groups]):
+        band = _band(_select(ts, metric, intervention=intervention, **{by: group}))
+        if band.empty:
+            continue
+        color = "#444444" if group == "all" else PALETTE[j % len(PALETTE)]
+        style = "--" if group == "all" else "-"
+        ax.plot(
+            band["month"], 100 * band["mean"], style, color=color, label=group.replace("_", " ")
+        )
+        ax.fill_between(
+            band["month"], 100 * band["lo"], 100 * band["hi"], color=color, alpha=0.18, lw=0
+        )
+    what = "any programme" if intervention == "all" else intervention.replace("_", " ")
+    ax.set_title(f"Adoption over time by {by.replace('_', ' ')}: {what}")
+    ax.set_xlabel("month")
+    ax.set_ylabel("took part (% of target population)")
+    ax.set_ylim(bottom=0)
+    _legend_outside(ax, by.replace("_", " "))
+    return fig
+
+
+def reach_by_channel(timeseries: Any, ax: Axes | None = None) -> Figure:
+    """Cumulative reach split by channel of first contact, stacked, over time (means)."""
+    ts = _table(timeseries, "timeseries")
+    sub = ts[ts["metric"] == "reach_by_channel"]
+    channels = _present(sub, "channel")
+    fig, ax = _axes(ax)
+    months, layers, labels = None, [], []
+    for ch in channels:
+        band = _band(_select(ts, "reach_by_channel", channel=ch))
+        if band.empty or band["mean"].max() <= 0:
+            continue
+        months = band["month"].to_numpy()
+        layers.append(100 * band["mean"].to_numpy())
+        labels.append(ch.replace("_", " "))
+    if layers:
+        ax.stackplot(months, *layers, labels=labels, colors=PALETTE[: len(layers)], alpha=0.85)
+    ax.set_title("Reach by channel of first contact (mean)")
+    ax.set_xlabel("month")
+    ax.set_ylabel("took part (% of target population)")
+    _legend_outside(ax, "first contact")
+    return fig
+
+
+def _prevalence_after(pi0: np.ndarray, weights: np.ndarray, d: float) -> float:
+    """Weighted prevalence when every parent's score falls by d (normal cut-off model)."""
+    return float(np.sum(weights * (1 - norm.cdf(norm.ppf(1 - pi0) + d))))
+
+
+def funnel_values(summary: Any) -> pd.DataFrame:
+    """The impact funnel in one unit: potential public impact (pp) at each stage.
+
+    Stages (means over replicates): *efficacy* — every target parent receives the trial
+    effect d; *effectiveness* — d scaled by the delivered fidelity; *use* — only the share of
+    organisations offering the programmes delivers; *reach* — diluted by the share of parents
+    reached; *public impact* — what the simulation realized (after dropout, decay, timing).
+    The first four use the normal cut-off model ``pi1 = 1 - Phi(Phi^-1(1 - pi0) + d)`` per
+    segment, weighted by the segments' shares of the target population (``population_share``).
+
+    Returns:
+        A table with columns ``stage``, ``value_pp`` and ``detail``.
+    """
+    s = _table(summary, "summary")
+
+    def mean(metric: str, **where: str) -> float:
+        vals = _select(s, metric, **where)["value"]
+        return float(vals.mean()) if len(vals) else float("nan")
+
+    segments = _present(s[s["metric"] == "population_share"], "segment")
+    if segments:
+        pi0 = np.array([mean("prevalence_counterfactual", segment=g) for g in segments])
+        w = np.array([mean("population_share", segment=g) for g in segments])
+    else:  # older outputs without segment shares: treat the population as one group
+        pi0, w = np.array([mean("prevalence_counterfactual")]), np.array([1.0])
+    d = mean("efficacy_d")
+    d_eff = mean("effectiveness_d")
+    use = mean("use_provider_share")
+    reach = mean("reach_cumulative")
+    base = float(np.sum(w * pi0))
+    efficacy_pp = 100 * (base - _prevalence_after(pi0, w, d))
+    effectiveness_pp = 100 * (base - _prevalence_after(pi0, w, d_eff))
+    use_pp = effectiveness_pp * use
+    reach_pp = effectiveness_pp * reach
+    realized = mean("public_impact_pp")
+    return pd.DataFrame(
+        {
+            "stage": ["efficacy", "effectiveness", "use", "reach", "public impact"],
+            "value_pp": [efficacy_pp, effectiveness_pp, use_pp, reach_pp, realized],
+            "detail": [
+                f"d = {d:.2f}",
+                f"d x fidelity = {d_eff:.2f}",
+                f"{100 * use:.0f} % of organisations offer",
+                f"{100 * reach:.0f} % of parents reached",
+                "simulated",
+            ],
+        }
+    )
+
+
+def impact_funnel(summary: Any, ax: Axes | None = None) -> Figure:
+    """The impact funnel efficacy → effectiveness → use → reach → public impact (pp)."""
+    table = funnel_values(summary)
+    fig, ax = _axes(ax, (8.0, 4.0))
+    y = np.arange(len(table))[::-1]
+    colors = [PALETTE[0]] * 4 + [PALETTE[3]]
+    ax.barh(y, table["value_pp"], color=colors)
+    for yi, (val, detail) in zip(
+        y, zip(table["value_pp"], table["detail"], strict=True), strict=True
+    ):
+        ax.text(val, yi, f"  {val:.2f} pp ({detail})", va="center", fontsize=9)
+    ax.set_yticks(y, table["stage"])
+    ax.set_xlabel("public impact if the chain stopped here (percentage points)")
+    ax.set_title("Impact funnel: from proven effect to public impact")
+    ax.set_xlim(0, max(1e-9, float(np.nanmax(table["value_pp"]))) * 1.6)
+    return fig
+
+
+def public_impact_comparison(
+    summaries: dict[str, Any] | Sequence[Any],
+    metric: str = "public_impact_pp",
+    ax: Axes | None = None,
+) -> Figure:
+    """Public impact (or another metric) with 95 % intervals across strategies.
+
+    Args:
+        summaries: ``{label: summary or result}``, or a sequence (labelled by scenario name).
+        metric: summary metric to compare (totals).
+        ax: axes to draw on.
+    """
+    if not isinstance(summaries, dict):
+        summaries = {str(_table(x, "summary")["scenario"].iloc[0]): x for x in summaries}
+    fig, ax = _axes(ax, (8.0, 0.6 * len(summaries) + 1.8))
+    labels = list(summaries)
+    for j, label in enumerate(labels):
+        m, lo, hi = _interval(_select(_table(summaries[label], "summary"), metric)["value"])
+        ax.errorbar(
+            m, j, xerr=[[m - lo], [hi - m]], fmt="o", color=PALETTE[j % len(PALETTE)], capsize=4
+        )
+    ax.set_yticks(range(len(labels)), labels)
+    ax.invert_yaxis()
+    unit = "percentage points" if metric.endswith("_pp") else "value"
+    ax.set_xlabel(f"{metric.replace('_', ' ')} ({unit}); mean and 95 % interval")
+    ax.set_title(f"{metric.replace('_', ' ').capitalize()} by strategy")
+    ax.axvline(0, color="#999999", lw=0.8)
+    return fig
+
+
+def differential_impact(summary: Any, ax: Axes | None = None) -> Figure:
+    """Public impact per segment (differential impact) with 95 % intervals."""
+    s = _table(summary, "summary")
+    segments = _present(s[s["metric"] == "public_impact_pp"], "segment")
+    fig, ax = _axes(ax, (7.0, 4.0))
+    for j, seg in enumerate(["all", *segments]):
+        m, lo, hi = _interval(_select(s, "public_impact_pp", segment=seg)["value"])
+        color = "#444444" if seg == "all" else PALETTE[j % len(PALETTE)]
+        ax.bar(j, m, color=color, alpha=0.85)
+        ax.errorbar(j, m, yerr=[[m - lo], [hi - m]], color="black", capsize=4)
+    ax.set_xticks(
+        range(len(segments) + 1), [g.replace("_", " ") for g in ["all", *segments]], rotation=15
+    )
+    ax.set_ylabel("public impact (percentage points)")
+    ax.set_title("Differential impact: fall in prevalence per segment")
+    ax.axhline(0, color="#999999", lw=0.8)
+    return fig
+
+
+def public_impact_over_time(timeseries: Any, ax: Axes | None = None) -> Figure:
+    """Public impact over time with a 95 % band, overall and per segment."""
+    ts = _table(timeseries, "timeseries")
+    segments = _present(ts[ts["metric"] == "public_impact_pp"], "segment")
+    fig, ax = _axes(ax)
+    for j, seg in enumerate(["all", *segments]):
+        band = _band(_select(ts, "public_impact_pp", segment=seg))
+        color = "#444444" if seg == "all" else PALETTE[j % len(PALETTE)]
+        ax.plot(
+            band["month"],
+            band["mean"],
+            "--" if seg == "all" else "-",
+            color=color,
+            label=seg.replace("_", " "),
+        )
+        ax.fill_between(band["month"], band["lo"], band["hi"], color=color, alpha=0.15, lw=0)
+    ax.set_title("Public impact over time")
+    ax.set_xlabel("month")
+    ax.set_ylabel("prevalence without − with programme (pp)")
+    _legend_outside(ax, "segment")
+    return fig

@@ -1,0 +1,84 @@
+"""Plots return a Figure, accept an Axes, label their axes, and draw the right numbers."""
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
+
+import impactsim
+from helpers import build
+from impactsim import plots
+from impactsim.loading import default_scenario
+
+
+@pytest.fixture(scope="module")
+def result():
+    data = default_scenario().model_dump()
+    data["population"]["size"] = 2000
+    data["simulation"]["months"] = 24
+    return impactsim.run(build(data), replicates=6, seed=3, progress=False)
+
+
+@pytest.mark.parametrize(
+    "draw",
+    [
+        lambda r, ax: plots.adoption_curves(r, ax=ax),
+        lambda r, ax: plots.adoption_curves(r, by="adopter_category", ax=ax),
+        lambda r, ax: plots.adoption_curves(r, intervention="online_course", ax=ax),
+        lambda r, ax: plots.reach_by_channel(r, ax=ax),
+        lambda r, ax: plots.impact_funnel(r, ax=ax),
+        lambda r, ax: plots.differential_impact(r, ax=ax),
+        lambda r, ax: plots.public_impact_over_time(r, ax=ax),
+        lambda r, ax: plots.public_impact_comparison({"a": r, "b": r}, ax=ax),
+    ],
+)
+def test_plot_uses_given_axes_and_labels(result, draw):
+    fig, ax = plt.subplots()
+    out = draw(result, ax)
+    assert out is fig
+    assert ax.get_title()
+    assert ax.get_xlabel() or ax.get_yticklabels()
+    assert ax.get_ylabel() or ax.get_yticks().size
+    plt.close(fig)
+
+
+def test_plots_make_their_own_figure(result):
+    fig = plots.adoption_curves(result.timeseries)
+    assert isinstance(fig, Figure)
+    plt.close(fig)
+
+
+def test_adoption_curve_plots_the_mean_reach(result):
+    fig = plots.adoption_curves(result)
+    line = fig.axes[0].get_lines()[0]  # 'all', dashed
+    _months, pct = line.get_data()
+    expected = [
+        100
+        * result.timeseries[
+            (result.timeseries.metric == "reach_cumulative")
+            & (result.timeseries.segment == "all")
+            & (result.timeseries.adopter_category == "all")
+            & (result.timeseries.month == m)
+        ]["value"].mean()
+        for m in (0, 12, 24)
+    ]
+    np.testing.assert_allclose(pct[[0, 12, 24]], expected, rtol=1e-12)
+    plt.close(fig)
+
+
+def test_funnel_last_stage_is_the_simulated_public_impact(result):
+    table = plots.funnel_values(result)
+    assert list(table["stage"]) == ["efficacy", "effectiveness", "use", "reach", "public impact"]
+    assert table["value_pp"].iloc[-1] == pytest.approx(result.metric("public_impact_pp").mean())
+    # each potential stage is at most the one before it (fidelity, use, reach <= 1)
+    v = table["value_pp"].to_numpy()
+    assert v[0] >= v[1] >= v[2] and v[1] >= v[3]
+
+
+def test_bad_input_is_a_clear_error():
+    with pytest.raises(TypeError, match="expected a DataFrame or a result"):
+        plots.adoption_curves(42)
