@@ -474,9 +474,8 @@ def step_sequential(
                     q_id[k, base + j] = scratch_id[order[j]]
                     q_t[k, base + j] = t
                 q_len[k] = base + n_new
-        if q_len[k] == 0:
-            continue
-        # 4. places this step
+        # 4. places this step (created even when nobody waits: the whole places then
+        # lapse, the fraction of a place carries over)
         n_open = 0
         for p in range(n_prov):
             avail[p] = 0
@@ -490,6 +489,8 @@ def step_sequential(
                 if avail[p] > 0:
                     open_prov[n_open] = p
                     n_open += 1
+        if q_len[k] == 0:
+            continue
         r = 0
         if n_open > 0:
             r = np.int64(uniform(iv_keys[k, 4], k, t) * n_open) % n_open
