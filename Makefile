@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= outputs/demo
 
-.PHONY: demo test lint format docs clean bench
+.PHONY: demo test lint format docs clean bench validation-figures baseline
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,14 @@ docs: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/bench_engine.py
+
+# Figures of the analytic validation cases (docs/validation.md).
+validation-figures: $(VENV)/.installed
+	$(BIN)/python scripts/validation_figures.py
+
+# Rewrite tests/baseline.yaml on purpose; explain in the commit message why numbers changed.
+baseline: $(VENV)/.installed
+	$(BIN)/python scripts/update_baseline.py
 
 clean:
 	rm -rf $(VENV) outputs .pytest_cache
