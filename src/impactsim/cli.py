@@ -1,14 +1,19 @@
-"""Command line interface (typer): ``impactsim run``, ``impactsim validate``."""
+"""Command line interface (typer): ``impactsim run``, ``impactsim compare``, ``impactsim validate``."""
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from impactsim.loading import ScenarioError, default_scenario_path, load_scenario
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from impactsim.runner import RunResult
 
 app = typer.Typer(
     name="impactsim",
@@ -32,6 +37,22 @@ HEADLINE = [
     ("differential_impact_gap_pp", "impact gap least - most advantaged (pp)", "pp"),
 ]
 
+#: Economics lines printed after a run (totals), with their display format.
+ECONOMICS_HEADLINE = [
+    ("cost_pv", "cost (present value)", "eur"),
+    ("benefit_pv", "benefit (present value)", "eur"),
+    ("npv", "net present value (benefit - cost)", "eur"),
+    ("bcr", "benefit-cost ratio", "ratio"),
+    ("roi", "return on investment (B - C) / C", "ratio"),
+    ("p_benefit_exceeds_cost", "P(benefits exceed costs)", "prob"),
+    ("cost_per_participant", "cost per participant", "eur"),
+    ("cost_per_case_prevented", "cost per case prevented (horizon)", "eur"),
+    ("cost_per_case_year_prevented", "cost per prevented case-year", "eur"),
+    ("cost_per_pp_impact", "cost per pp of public impact", "eur"),
+    ("nmb", "net monetary benefit at WTP", "eur"),
+    ("p_cost_effective", "P(cost-effective at WTP)", "prob"),
+]
+
 
 def _fail(err: ScenarioError) -> None:
     typer.echo(f"error: {len(err.problems)} problem(s) found", err=True)
@@ -47,7 +68,44 @@ def _fmt(value: float, kind: str) -> str:
         return f"{100 * value:6.2f} %"
     if kind == "pp":
         return f"{value:6.2f} pp"
+    if kind == "eur":
+        return f"€{value:,.0f}" if value >= 0 else f"-€{-value:,.0f}"
+    if kind == "ratio":
+        return f"{value:.2f}"
+    if kind == "prob":
+        return f"{value:.2f}"
     return f"{value:8.1f}"
+
+
+def _print_economics(result: RunResult, totals: pd.DataFrame) -> None:
+    """Print the economics block of ``impactsim run`` (totals, mean and 95 % interval)."""
+    econ = result.scenario.economics
+    typer.echo(
+        f"\neconomics: present values at the start, {econ.price_year} euros; discount "
+        f"{100 * econ.discount_rate_costs_per_year:g} % (costs), "
+        f"{100 * econ.discount_rate_effects_per_year:g} % (benefits, effects) a year; "
+        f"WTP €{econ.willingness_to_pay_eur_per_case_year:,.0f} per prevented case-year"
+    )
+    for metric, label, kind in ECONOMICS_HEADLINE:
+        if metric not in totals.index:
+            continue
+        row = totals.loc[metric]
+        if kind == "prob":  # a share of replicates: no interval
+            typer.echo(f"{label:<42} {_fmt(row['mean'], kind):>14}")
+            continue
+        typer.echo(
+            f"{label:<42} {_fmt(row['mean'], kind):>14}   "
+            f"[{_fmt(row['lo'], kind)}, {_fmt(row['hi'], kind)}]"
+        )
+    for sh in econ.all_stakeholders:
+        metric = f"benefit_pv_{sh}"
+        if metric in totals.index and totals.loc[metric, "mean"] != 0:
+            row = totals.loc[metric]
+            label = f"  benefit to {sh}"
+            typer.echo(
+                f"{label:<42} {_fmt(row['mean'], 'eur'):>14}   "
+                f"[{_fmt(row['lo'], 'eur')}, {_fmt(row['hi'], 'eur')}]"
+            )
 
 
 @app.command()
@@ -84,7 +142,7 @@ def run(
         bool, typer.Option("--quiet", "-q", help="no summary, no progress bar")
     ] = False,
 ) -> None:
-    """Run a scenario and write summary.csv/.parquet, timeseries.parquet, resolved scenario, run.json."""
+    """Run a scenario; write summary.csv/.parquet, timeseries, scenario, run.json, ceac/wsipp.csv."""
     from impactsim.runner import run as run_scenario
 
     path = scenario if scenario is not None else default_scenario_path()
@@ -125,8 +183,103 @@ def run(
             f"{label:<42} {_fmt(row['mean'], 'pct'):>10}   "
             f"[{_fmt(row['lo'], 'pct').strip()}, {_fmt(row['hi'], 'pct').strip()}]"
         )
+    _print_economics(result, totals)
     took = result.timings.get("simulate_s", 0.0)
     typer.echo(f"\nwrote {out_dir}/ (simulation {took:.1f} s)")
+
+
+@app.command()
+def compare(
+    scenarios: Annotated[
+        list[Path], typer.Argument(help="two or more scenario YAML files (one per strategy)")
+    ],
+    baseline: Annotated[
+        str | None,
+        typer.Option(
+            "--baseline", "-b", help="baseline strategy: scenario name or file (default: first)"
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="output directory (default outputs/compare)"),
+    ] = None,
+    replicates: Annotated[
+        int | None,
+        typer.Option(
+            "--replicates", "-r", min=1, help="replicates per strategy (default: baseline's)"
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", "-s", min=0, help="base seed shared by all strategies")
+    ] = None,
+    combination: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--combination",
+            "-c",
+            help="combination to decompose, NAME=A+B (repeatable); default: detected",
+        ),
+    ] = None,
+    effect: Annotated[
+        str,
+        typer.Option(
+            "--effect", help="effect of frontier/ICER: case_years_prevented_pv or public_impact_pp"
+        ),
+    ] = "case_years_prevented_pv",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no report printed")] = False,
+) -> None:
+    """Run strategies with common random numbers and compare them with a baseline.
+
+    Writes comparison.csv (long), frontier.csv, ceac.csv, outcomes.csv, comparison.txt and
+    each strategy's run directory under runs/.
+    """
+    from impactsim.compare import CompareError
+    from impactsim.compare import compare as compare_strategies
+
+    loaded = []
+    for path in scenarios:
+        try:
+            loaded.append((path, load_scenario(path)))
+        except ScenarioError as err:
+            _fail(err)
+    base = baseline
+    if baseline is not None:
+        for path, sc in loaded:
+            if baseline in (str(path), path.name, path.stem) and baseline != sc.name:
+                base = sc.name
+    combos: dict[str, tuple[str, str]] | None = None
+    bad: list[str] = []
+    if combination:
+        combos = {}
+        for text in combination:
+            name, _, parts = text.partition("=")
+            a, plus, b = parts.partition("+")
+            if not (name and a and plus and b):
+                bad.append(f"--combination must look like NAME=A+B (got {text!r})")
+                continue
+            combos[name.strip()] = (a.strip(), b.strip())
+    try:
+        if bad:
+            raise CompareError(bad)
+        res = compare_strategies(
+            [sc for _, sc in loaded],
+            baseline=base,
+            replicates=replicates,
+            seed=seed,
+            combinations=combos,
+            effect=effect,
+            progress=False if quiet else None,
+        )
+    except CompareError as err:
+        typer.echo(f"error: {len(err.problems)} problem(s) found", err=True)
+        for p in err.problems:
+            typer.echo(f"  {p}", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    out_dir = out if out is not None else Path("outputs") / "compare"
+    res.to_dir(out_dir)
+    if not quiet:
+        typer.echo(res.table())
+        typer.echo(f"\nwrote {out_dir}/comparison.csv and frontier.csv, ceac.csv, outcomes.csv")
 
 
 def main() -> None:

@@ -209,7 +209,15 @@ def problems_from_validation(exc: ValidationError, file: str, data: Any) -> list
 
 
 # messages of the model-level cross-reference validator, re-reported per path instead
-_CROSS_PREFIXES = ("population.", "interventions", "strategy.", "channels", "providers", "outcome.")
+_CROSS_PREFIXES = (
+    "population.",
+    "interventions",
+    "strategy.",
+    "channels",
+    "providers",
+    "outcome.",
+    "economics",
+)
 
 
 def parse_scenario(data: Any, file: str = "<scenario>") -> Scenario:

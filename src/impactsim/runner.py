@@ -19,6 +19,7 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from impactsim._version import __version__
+from impactsim.economics import ceac_table, concat_long, economics_rows, wsipp_table
 from impactsim.engine.simulate import Recording, simulate_replicate
 from impactsim.engine.spec import ModelSpec, compile_scenario
 from impactsim.metrics import interval_table, summarise
@@ -34,7 +35,8 @@ class RunResult:
         scenario: the fully resolved scenario that was run.
         seed: base seed used.
         replicates: number of replicates.
-        summary: per-replicate horizon metrics, long format (columns scenario, replicate,
+        summary: per-replicate horizon metrics incl. economics (docs/economics.md), long format
+            (columns scenario, replicate,
             metric, segment, intervention, channel, adopter_category, value).
         timeseries: per-replicate monthly metrics, long format (with a month column).
         recordings: raw counts per replicate (for economics and custom metrics).
@@ -69,6 +71,24 @@ class RunResult:
             sel &= df[col] == where.get(col, "all")
         return df.loc[sel].set_index("replicate")["value"]
 
+    def ceac(self, wtp_grid: Sequence[float] | None = None) -> pd.DataFrame:
+        """Cost-effectiveness acceptability curve against no programme.
+
+        Args:
+            wtp_grid: willingness-to-pay values (euros per prevented case-year); default
+                ``economics.wtp_grid_eur_per_case_year``.
+
+        Returns:
+            One row per willingness to pay: ``p_cost_effective`` (share of replicates with a
+            positive net monetary benefit) and ``mean_nmb`` (euros).
+        """
+        grid = self.scenario.economics.wtp_grid_eur_per_case_year if wtp_grid is None else wtp_grid
+        return ceac_table(self.summary, grid)
+
+    def wsipp(self, level: float = 0.95) -> pd.DataFrame:
+        """Per-participant benefits by stakeholder, costs, net, BCR, ROI (WSIPP layout)."""
+        return wsipp_table(self.summary, self.scenario, level=level)
+
     def run_info(self) -> dict[str, Any]:
         """Provenance: versions, seed, replicates, threads and timings."""
         import numpy
@@ -92,13 +112,19 @@ class RunResult:
         }
 
     def to_dir(self, path: str | Path) -> Path:
-        """Write summary (CSV and Parquet), time series (Parquet), the resolved scenario and run.json.
+        """Write the run's tables, the resolved scenario, run.json and the economics tables.
+
+        Files: summary (CSV and Parquet), summary_stats.csv, time series (Parquet),
+        scenario.resolved.yaml, run.json, ceac.csv and wsipp.csv.
 
         Every file is written atomically (temporary file, then rename).
         """
-        from impactsim.io import write_run_dir
+        from impactsim.io import write_csv, write_run_dir
 
-        return write_run_dir(self, Path(path))
+        out = write_run_dir(self, Path(path))
+        write_csv(out / "ceac.csv", self.ceac())
+        write_csv(out / "wsipp.csv", self.wsipp())
+        return out
 
 
 def run(
@@ -157,6 +183,8 @@ def run(
     bar.close()
     t2 = time.perf_counter()
     summary, timeseries = summarise(recordings, spec, resolved.name, list(numbers))
+    econ = economics_rows(recordings, spec, resolved, base_seed, list(numbers))
+    summary = concat_long([summary, econ])
     t3 = time.perf_counter()
     return RunResult(
         scenario=resolved,

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 #: The five adopter categories of Rogers' diffusion of innovations, in order.
 ADOPTER_CATEGORIES: tuple[str, ...] = (
@@ -45,6 +45,94 @@ class StrictModel(BaseModel):
     """Base for every scenario section: unknown keys, NaN and infinities are errors."""
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True)
+
+
+# --------------------------------------------------------------------------- costs
+#: Stakeholders every scenario knows; ``economics.stakeholders`` adds user-defined ones.
+DEFAULT_STAKEHOLDERS: tuple[str, ...] = (
+    "municipality",
+    "health_insurer",
+    "education",
+    "justice",
+    "families",
+)
+
+#: Euro amounts: non-negative, at most ten billion (a typo guard).
+Euro = Annotated[float, Field(ge=0.0, le=1e10)]
+#: Coefficient of variation of a gamma-distributed amount (SD / mean).
+CoefficientOfVariation = Annotated[float, Field(ge=0.0, le=5.0)]
+
+_CV_DESCRIPTION = (
+    "coefficient of variation (SD / mean) of the gamma distribution from which these amounts "
+    "are drawn once per replicate (dimensionless); null = economics.cost_cv"
+)
+
+
+class InterventionCosts(StrictModel):
+    """Costs of delivering one intervention (euros at the price level of economics.price_year).
+
+    Each amount is the *mean*; per replicate it is multiplied by a gamma draw with mean 1
+    and coefficient of variation ``cv`` (see docs/economics.md).
+    """
+
+    per_participant_month_eur: Euro = Field(
+        0.0,
+        description="variable cost per parent-month enrolled (euros per participant-month)",
+    )
+    per_enrolment_eur: Euro = Field(
+        0.0, description="one-off cost per enrolment, e.g. intake (euros per enrolment)"
+    )
+    per_completer_eur: Euro = Field(
+        0.0, description="cost per parent who completes, e.g. certificate (euros per completer)"
+    )
+    per_provider_adoption_eur: Euro = Field(
+        0.0,
+        description=(
+            "one-off cost per provider organisation when it starts offering, e.g. training "
+            "and licence (euros per adopting organisation)"
+        ),
+    )
+    per_provider_year_eur: Euro = Field(
+        0.0,
+        description=(
+            "fixed cost per provider organisation per year while it offers the intervention, "
+            "e.g. supervision, licence renewal (euros per organisation-year)"
+        ),
+    )
+    cv: CoefficientOfVariation | None = Field(None, description=_CV_DESCRIPTION)
+
+
+class ChannelCosts(StrictModel):
+    """Costs of running a channel (campaign, referral route) while it promotes an offer."""
+
+    per_month_active_eur: Euro = Field(
+        0.0,
+        description=(
+            "cost per month in which the channel is active and promotes at least one offered "
+            "intervention (euros per month)"
+        ),
+    )
+    per_contact_eur: Euro = Field(
+        0.0,
+        description=(
+            "cost per contact while active; contacts = contact rate x parents present "
+            "(euros per contact)"
+        ),
+    )
+    cv: CoefficientOfVariation | None = Field(None, description=_CV_DESCRIPTION)
+
+
+class StrategyCosts(StrictModel):
+    """Costs of running the strategy as a whole (the collective-impact overhead)."""
+
+    coordination_per_year_eur: Euro = Field(
+        0.0,
+        description=(
+            "coordination cost per year while at least one intervention is offered, e.g. a "
+            "programme coordinator and partner meetings (euros per year)"
+        ),
+    )
+    cv: CoefficientOfVariation | None = Field(None, description=_CV_DESCRIPTION)
 
 
 # --------------------------------------------------------------------------- population
@@ -254,6 +342,9 @@ class Channel(StrictModel):
     end_month: Month | None = Field(
         None, description="month at which the channel stops (months); null = never"
     )
+    costs: ChannelCosts = Field(
+        default_factory=ChannelCosts, description="costs of running the channel (euros)"
+    )
 
 
 # --------------------------------------------------------------------------- providers
@@ -408,6 +499,10 @@ class Intervention(StrictModel):
     follow_up: FollowUp | None = Field(
         None, description="offer only after completing another intervention (booster, stepped care)"
     )
+    costs: InterventionCosts = Field(
+        default_factory=InterventionCosts,
+        description="delivery costs: per participant, per completer, per provider (euros)",
+    )
 
 
 # --------------------------------------------------------------------------- strategy
@@ -449,6 +544,10 @@ class Strategy(StrictModel):
     )
     interactions: list[Interaction] = Field(
         default_factory=list, description="pairwise interaction effects of combinations"
+    )
+    costs: StrategyCosts = Field(
+        default_factory=StrategyCosts,
+        description="costs of the strategy as a whole, e.g. coordination (euros)",
     )
 
 
@@ -519,6 +618,198 @@ class Outcome(StrictModel):
     )
 
 
+# --------------------------------------------------------------------------- economics
+#: Longest lag of a linked outcome accepted (years): a child's outcomes into adulthood.
+MAX_LAG_YEARS = 50.0
+
+#: Annual discount rates of the Dutch guideline for economic evaluation in health care
+#: (Zorginstituut Nederland, 2016): costs 4 %, effects 1.5 %.
+DUTCH_DISCOUNT_RATE_COSTS = 0.04
+DUTCH_DISCOUNT_RATE_EFFECTS = 0.015
+
+#: Dutch youth-care spending per client per year, about EUR 12,000 in 2019 (docs/economics.md).
+DEFAULT_VALUE_PER_CASE_YEAR_EUR = 12_000.0
+
+DiscountRate = Annotated[float, Field(ge=0.0, le=0.5)]
+
+
+class CaseYearValue(StrictModel):
+    """Money one stakeholder saves per prevented problem-case-year."""
+
+    stakeholder: Name = Field(
+        description="who saves the money: a default stakeholder or one in economics.stakeholders"
+    )
+    eur_per_case_year: Euro = Field(
+        description="value of one prevented problem-case-year to this stakeholder (euros per case-year)"
+    )
+    cv: CoefficientOfVariation | None = Field(
+        None,
+        description=(
+            "coefficient of variation of the gamma distribution of this value, drawn once per "
+            "replicate (dimensionless); null = economics.value_cv"
+        ),
+    )
+
+
+class LinkedOutcome(StrictModel):
+    """An effect chain: each prevented case-year avoids a later cost with some probability."""
+
+    name: Name = Field(description="linked outcome identifier, e.g. out_of_home_placement")
+    stakeholder: Name = Field(
+        description="who saves the money: a default stakeholder or one in economics.stakeholders"
+    )
+    cost_avoided_eur: Euro = Field(
+        description="cost of one occurrence of the linked outcome (euros per occurrence)"
+    )
+    probability_per_case_year: Probability = Field(
+        description=(
+            "occurrences of the linked outcome avoided per prevented problem-case-year "
+            "(probability, 0-1)"
+        )
+    )
+    lag_years: Annotated[float, Field(ge=0.0)] = Field(
+        0.0,
+        description=(
+            "time from the prevented case-year to the avoided cost (years, at most "
+            f"{MAX_LAG_YEARS:g}); amounts falling after the last counted year are not counted"
+        ),
+    )
+    cv: CoefficientOfVariation | None = Field(
+        None,
+        description=(
+            "coefficient of variation of the gamma distribution of the avoided cost, drawn once "
+            "per replicate (dimensionless); null = economics.value_cv"
+        ),
+    )
+
+    @field_validator("lag_years")
+    @classmethod
+    def _sensible_lag(cls, value: float) -> float:
+        if value > MAX_LAG_YEARS:
+            raise ValueError(
+                f"lag of {value:g} years is beyond any sensible horizon (at most "
+                f"{MAX_LAG_YEARS:g} years: a child's outcomes into adulthood)"
+            )
+        return value
+
+
+class Extrapolation(StrictModel):
+    """Rule for benefits after the simulated horizon (off by default).
+
+    When enabled, the programme is assumed to stop at the horizon (no further costs or
+    participants) and the prevented cases present at the horizon fade at the half-life
+    for ``years`` more years; linked outcomes falling in that window count too.
+    """
+
+    enabled: bool = Field(
+        False, description="count benefits after the simulated horizon (true/false)"
+    )
+    years: Annotated[float, Field(gt=0.0, le=MAX_LAG_YEARS)] = Field(
+        5.0, description="years after the horizon that are counted when enabled (years)"
+    )
+    half_life_years: Annotated[float, Field(gt=0.0, le=1000.0)] | None = Field(
+        None,
+        description=(
+            "half-life of the prevented cases after the horizon (years); null = the "
+            "enrolment-weighted decay rate of the offered interventions' effect half-lives"
+        ),
+    )
+
+
+def _default_case_year_values() -> list[dict[str, object]]:
+    return [{"stakeholder": "municipality", "eur_per_case_year": DEFAULT_VALUE_PER_CASE_YEAR_EUR}]
+
+
+def _default_wtp_grid() -> list[float]:
+    return [5000.0 * i for i in range(21)]
+
+
+class Economics(StrictModel):
+    """Discounting, monetised benefits, stakeholders and cost-effectiveness settings.
+
+    Defaults: discount rates of the Dutch guideline for economic evaluation in health care
+    (2016), costs 4 % and effects/benefits 1.5 % a year; a prevented problem-case-year saves
+    the municipality about EUR 12,000 (Dutch youth-care spending per client per year, 2019).
+    See docs/economics.md for every formula and source.
+    """
+
+    discount_rate_costs_per_year: DiscountRate = Field(
+        DUTCH_DISCOUNT_RATE_COSTS,
+        description="annual discount rate of costs (fraction per year; Dutch guideline 2016: 0.04)",
+    )
+    discount_rate_effects_per_year: DiscountRate = Field(
+        DUTCH_DISCOUNT_RATE_EFFECTS,
+        description=(
+            "annual discount rate of effects and monetised benefits (fraction per year; Dutch "
+            "guideline 2016: 0.015)"
+        ),
+    )
+    price_year: Annotated[int, Field(ge=1900, le=2200)] = Field(
+        2019, description="price level of every euro amount in the scenario (calendar year)"
+    )
+    stakeholders: list[Name] = Field(
+        default_factory=list,
+        max_length=32,
+        description=(
+            "user-defined stakeholders in addition to municipality, health_insurer, education, "
+            "justice and families"
+        ),
+    )
+    case_year_values: list[CaseYearValue] = Field(
+        default_factory=_default_case_year_values,
+        max_length=64,
+        description=(
+            "value of a prevented problem-case-year per stakeholder (euros per case-year); "
+            "default: municipality 12000 (youth-care spending per client-year, 2019)"
+        ),
+    )
+    linked_outcomes: list[LinkedOutcome] = Field(
+        default_factory=list,
+        max_length=64,
+        description="effect chains: later costs avoided per prevented case-year",
+    )
+    extrapolation: Extrapolation = Field(
+        default_factory=Extrapolation,
+        description="switchable rule for benefits after the simulated horizon (default off)",
+    )
+    cost_cv: CoefficientOfVariation = Field(
+        0.2,
+        description=(
+            "default coefficient of variation of every cost amount, gamma distributed and "
+            "drawn once per replicate (dimensionless; 0 = no cost uncertainty)"
+        ),
+    )
+    value_cv: CoefficientOfVariation = Field(
+        0.0,
+        description=(
+            "default coefficient of variation of every monetised benefit amount, gamma "
+            "distributed and drawn once per replicate (dimensionless; 0 = fixed values)"
+        ),
+    )
+    willingness_to_pay_eur_per_case_year: Euro = Field(
+        20_000.0,
+        description=(
+            "willingness to pay for one prevented problem-case-year, used for the net monetary "
+            "benefit and p_cost_effective (euros per case-year)"
+        ),
+    )
+    wtp_grid_eur_per_case_year: list[Euro] = Field(
+        default_factory=_default_wtp_grid,
+        min_length=1,
+        max_length=1000,
+        description=(
+            "willingness-to-pay values of the cost-effectiveness acceptability curve "
+            "(euros per case-year); default 0 to 100000 in steps of 5000"
+        ),
+    )
+
+    @property
+    def all_stakeholders(self) -> list[str]:
+        """Default stakeholders followed by the user-defined ones (no repeats)."""
+        extra = [s for s in self.stakeholders if s not in DEFAULT_STAKEHOLDERS]
+        return [*DEFAULT_STAKEHOLDERS, *dict.fromkeys(extra)]
+
+
 # --------------------------------------------------------------------------- scenario
 class Scenario(StrictModel):
     """A complete impactsim scenario."""
@@ -536,6 +827,10 @@ class Scenario(StrictModel):
     strategy: Strategy = Field(default_factory=Strategy, description="what is offered, how, when")
     simulation: Simulation = Field(default_factory=Simulation, description="time and Monte Carlo")
     outcome: Outcome = Field(default_factory=Outcome, description="problem outcome definition")
+    economics: Economics = Field(
+        default_factory=Economics,
+        description="costs and benefits: discounting, monetised outcomes, stakeholders",
+    )
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
@@ -697,10 +992,60 @@ def cross_reference_problems(data: object) -> list[tuple[str, str]]:
             )
     outcome = data.get("outcome") if isinstance(data.get("outcome"), dict) else {}
     check("outcome.target_segments", "segment", _strs(outcome.get("target_segments")), segs)
+    out += _economics_problems(data)
     if len(iv_items) > 16:
         out.append(
             ("interventions", f"at most 16 interventions are supported (got {len(iv_items)})")
         )
     if len(ch_items) > 60:
         out.append(("channels", f"at most 60 channels are supported (got {len(ch_items)})"))
+    return out
+
+
+def _economics_problems(data: dict) -> list[tuple[str, str]]:
+    """Cross references of the economics section: stakeholders and names."""
+    out: list[tuple[str, str]] = []
+    econ = data.get("economics")
+    if not isinstance(econ, dict):
+        return out
+    extra = _strs(econ.get("stakeholders"))
+    rep = sorted({n for n in extra if extra.count(n) > 1})
+    if rep:
+        out.append(("economics.stakeholders", f"names must be unique; repeated: {', '.join(rep)}"))
+    known = [*DEFAULT_STAKEHOLDERS, *(n for n in extra if n not in DEFAULT_STAKEHOLDERS)]
+    allowed_txt = ", ".join(known)
+
+    def stakeholder(path: str, item: dict) -> None:
+        name = item.get("stakeholder")
+        if isinstance(name, str) and name not in known:
+            out.append(
+                (
+                    f"{path}.stakeholder",
+                    f"unknown stakeholder '{name}' (allowed: {allowed_txt}; add new ones to "
+                    "economics.stakeholders)",
+                )
+            )
+
+    cyv = _items(econ, "case_year_values")
+    for i, item in cyv:
+        stakeholder(f"economics.case_year_values[{i}]", item)
+    used = [x["stakeholder"] for _, x in cyv if isinstance(x.get("stakeholder"), str)]
+    rep = sorted({n for n in used if used.count(n) > 1})
+    if rep:
+        out.append(
+            (
+                "economics.case_year_values",
+                f"each stakeholder may appear once; repeated: {', '.join(rep)}",
+            )
+        )
+    linked = _items(econ, "linked_outcomes")
+    names = _names(linked)
+    rep = sorted({n for n in names if names.count(n) > 1})
+    if rep:
+        out.append(
+            ("economics.linked_outcomes", f"names must be unique; repeated: {', '.join(rep)}")
+        )
+    for i, item in linked:
+        label = f"[{i}:{item['name']}]" if isinstance(item.get("name"), str) else f"[{i}]"
+        stakeholder(f"economics.linked_outcomes{label}", item)
     return out

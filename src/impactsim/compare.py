@@ -1,0 +1,677 @@
+"""Compare strategies for the same municipality with common random numbers.
+
+Every strategy is run with the same base seed and replicate numbers, so replicate ``r``
+of each strategy sees the same families, problem scores, turnover, network and — for
+anything two strategies share by name (an intervention, a channel, a cost item) — the
+same random numbers. Differences between strategies are therefore *paired* per
+replicate, and their intervals are much narrower than those of the strategies' own
+results.
+
+Reported per strategy against a baseline: paired differences in public impact, reach,
+differential impact, costs, benefits and NPV (mean, SD, percentile interval); the
+probability of beating the baseline on impact and on NPV; the ICER; dominance; the
+efficient frontier (cost against impact, incl. the no-programme option); the
+cost-effectiveness acceptability curves; and for combinations A+B of two compared
+strategies the interaction contribution ``X(A+B) - X(A) - X(B)``. Formulas are in
+``docs/economics.md``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from impactsim.metrics import ALL
+from impactsim.runner import RunResult, run
+from impactsim.scenario import Scenario
+
+#: The no-programme option (cost 0, effect 0) that every frontier and CEAC includes.
+NO_PROGRAMME = "no_programme"
+
+#: Per-replicate outcomes compared between strategies (summary metric names, totals).
+OUTCOMES: tuple[str, ...] = (
+    "public_impact_pp",
+    "reach_cumulative",
+    "differential_impact_gap_pp",
+    "cases_prevented",
+    "case_years_prevented_pv",
+    "cost_pv",
+    "benefit_pv",
+    "npv",
+)
+
+#: Outcomes whose interaction contribution X(A+B) - X(A) - X(B) is reported.
+INTERACTION_OUTCOMES: tuple[str, ...] = (
+    "public_impact_pp",
+    "reach_cumulative",
+    "case_years_prevented_pv",
+    "cost_pv",
+    "benefit_pv",
+    "npv",
+)
+
+#: Effect measures the frontier and ICER may use.
+EFFECTS: tuple[str, ...] = ("case_years_prevented_pv", "public_impact_pp")
+
+COLUMNS = ["scenario", "versus", "metric", "mean", "sd", "lo", "hi", "n"]
+
+
+class CompareError(ValueError):
+    """Strategies cannot be compared (different municipalities, names, settings)."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("\n".join(problems))
+
+
+# --------------------------------------------------------------------------- checks
+def _differences(a: Any, b: Any, path: str, out: list[str], limit: int = 5) -> None:
+    """Append up to ``limit`` paths where nested data ``a`` and ``b`` differ."""
+    if len(out) >= limit:
+        return
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in list(dict.fromkeys([*a, *b])):
+            sub = f"{path}.{key}" if path else str(key)
+            if key not in a or key not in b:
+                out.append(f"{sub} (present in only one)")
+            else:
+                _differences(a[key], b[key], sub, out, limit)
+            if len(out) >= limit:
+                return
+    elif isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            out.append(f"{path} ({len(a)} vs {len(b)} items)")
+            return
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            _differences(x, y, f"{path}[{i}]", out, limit)
+    elif a != b:
+        out.append(f"{path} ({a!r} vs {b!r})")
+
+
+def _population_without_contacts(sc: Scenario) -> dict[str, Any]:
+    pop = sc.population.model_dump(mode="json")
+    for seg in pop["segments"]:
+        seg.pop("contact_rates", None)
+    return pop
+
+
+def comparability_problems(scenarios: Mapping[str, Scenario]) -> list[str]:
+    """Why these scenarios cannot be compared as strategies for one municipality.
+
+    Strategies must share the population (segments, shares, prevalences, adopter
+    categories, network, turnover, size), the contact rates of every channel they both
+    define, the outcome definition, the horizon and time step, and the economics section
+    (discount rates, values, willingness to pay). Channels, providers, interventions,
+    strategy and costs may differ.
+
+    Args:
+        scenarios: strategies by label.
+
+    Returns:
+        Problem messages; empty when the comparison is valid.
+    """
+    out: list[str] = []
+    items = list(scenarios.items())
+    if len(items) < 2:
+        return ["compare needs at least two strategies"]
+    ref_name, ref = items[0]
+    for name, sc in items[1:]:
+        checks: list[tuple[str, Any, Any]] = [
+            (
+                "population",
+                _population_without_contacts(ref),
+                _population_without_contacts(sc),
+            ),
+            ("outcome", ref.outcome.model_dump(mode="json"), sc.outcome.model_dump(mode="json")),
+            (
+                "simulation",
+                {"months": ref.simulation.months, "dt_months": ref.simulation.dt_months},
+                {"months": sc.simulation.months, "dt_months": sc.simulation.dt_months},
+            ),
+            (
+                "economics",
+                ref.economics.model_dump(mode="json"),
+                sc.economics.model_dump(mode="json"),
+            ),
+        ]
+        shared = {c.name for c in ref.channels} & {c.name for c in sc.channels}
+        rates_a = {
+            f"{s.name}.{c}": s.contact_rates.get(c, 0.0)
+            for s in ref.population.segments
+            for c in sorted(shared)
+        }
+        rates_b = {
+            f"{s.name}.{c}": s.contact_rates.get(c, 0.0)
+            for s in sc.population.segments
+            for c in sorted(shared)
+        }
+        if _population_without_contacts(ref) == _population_without_contacts(sc):
+            checks.append(("population.segments.contact_rates", rates_a, rates_b))
+        for section, a, b in checks:
+            diffs: list[str] = []
+            _differences(a, b, section, diffs)
+            if diffs:
+                what = (
+                    "define different populations"
+                    if section.startswith("population")
+                    else f"differ in the {section} section"
+                )
+                out.append(
+                    f"strategies '{ref_name}' and '{name}' {what}; common random numbers need "
+                    f"one municipality. Differences: {'; '.join(diffs)}"
+                )
+    return out
+
+
+def _labels(scenarios: Sequence[Scenario] | Mapping[str, Scenario]) -> dict[str, Scenario]:
+    if isinstance(scenarios, Mapping):
+        return {str(k): v for k, v in scenarios.items()}
+    names = [sc.name for sc in scenarios]
+    rep = sorted({n for n in names if names.count(n) > 1})
+    if rep:
+        raise CompareError([f"strategies need distinct scenario names; repeated: {', '.join(rep)}"])
+    return dict(zip(names, scenarios, strict=True))
+
+
+def find_combinations(scenarios: Mapping[str, Scenario]) -> dict[str, list[tuple[str, str]]]:
+    """Strategies that combine two others: offered interventions = disjoint union of theirs.
+
+    Args:
+        scenarios: strategies by label.
+
+    Returns:
+        ``{combination: [(part_a, part_b), ...]}``.
+    """
+    offered = {
+        name: frozenset(o.intervention for o in sc.strategy.offers)
+        for name, sc in scenarios.items()
+    }
+    out: dict[str, list[tuple[str, str]]] = {}
+    names = list(scenarios)
+    for s in names:
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                if s in (a, b) or not offered[a] or not offered[b]:
+                    continue
+                if offered[a] & offered[b]:
+                    continue
+                if offered[a] | offered[b] == offered[s]:
+                    out.setdefault(s, []).append((a, b))
+    return out
+
+
+# --------------------------------------------------------------------------- statistics
+def _interval(values: np.ndarray, level: float) -> dict[str, float]:
+    v = np.asarray(values, dtype=np.float64)
+    v = v[~np.isnan(v)]
+    if v.size == 0:
+        return {"mean": math.nan, "sd": math.nan, "lo": math.nan, "hi": math.nan, "n": 0}
+    lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
+    return {
+        "mean": float(v.mean()),
+        "sd": float(v.std(ddof=1)) if v.size > 1 else math.nan,
+        "lo": float(np.quantile(v, lo_q)),
+        "hi": float(np.quantile(v, hi_q)),
+        "n": int(v.size),
+    }
+
+
+def _point(value: float, n: int) -> dict[str, float]:
+    return {"mean": value, "sd": math.nan, "lo": math.nan, "hi": math.nan, "n": n}
+
+
+def icer(delta_cost: float, delta_effect: float) -> float:
+    """Incremental cost-effectiveness ratio ``ΔC / ΔE``; NaN unless ``ΔE > 0``.
+
+    With ``ΔE <= 0`` the ratio does not rank strategies (the strategy is no better, or is
+    dominated); dominance is reported separately.
+    """
+    return delta_cost / delta_effect if delta_effect > 0 else math.nan
+
+
+def efficient_frontier(points: Mapping[str, tuple[float, float]]) -> pd.DataFrame:
+    """Classify options on the cost-effectiveness plane and find the efficient frontier.
+
+    An option is *dominated* when another costs no more and achieves at least as much
+    (one of the two strictly); identical options keep the first listed. Of the rest, sorted
+    by cost, an option is *extendedly dominated* when the ICER from the previous option is
+    higher than the ICER to the next one (a mix of its neighbours would do better).
+    The remaining options form the frontier; each gets the ICER against the previous one.
+
+    Args:
+        points: ``{option: (mean cost, mean effect)}``.
+
+    Returns:
+        DataFrame with ``scenario, cost, effect, status, icer_vs_previous, previous``,
+        sorted by cost.
+    """
+    names = list(points)
+    status = dict.fromkeys(names, "efficient")
+    for i, a in enumerate(names):
+        ca, ea = points[a]
+        for j, b in enumerate(names):
+            if a == b:
+                continue
+            cb, eb = points[b]
+            better = cb <= ca and eb >= ea and (cb < ca or eb > ea)
+            same_earlier = cb == ca and eb == ea and j < i
+            if better or same_earlier:
+                status[a] = "dominated"
+                break
+    live = sorted((n for n in names if status[n] == "efficient"), key=lambda n: points[n][0])
+    changed = True
+    while changed and len(live) > 2:
+        changed = False
+        for i in range(1, len(live) - 1):
+            prev, cur, nxt = live[i - 1], live[i], live[i + 1]
+            r1 = icer(points[cur][0] - points[prev][0], points[cur][1] - points[prev][1])
+            r2 = icer(points[nxt][0] - points[cur][0], points[nxt][1] - points[cur][1])
+            if r1 > r2:
+                status[cur] = "extendedly dominated"
+                live.pop(i)
+                changed = True
+                break
+    rows = []
+    for n in sorted(names, key=lambda n: (points[n][0], -points[n][1])):
+        ratio, previous = math.nan, ""
+        if n in live and live.index(n) > 0:
+            previous = live[live.index(n) - 1]
+            ratio = icer(points[n][0] - points[previous][0], points[n][1] - points[previous][1])
+        rows.append(
+            {
+                "scenario": n,
+                "cost": points[n][0],
+                "effect": points[n][1],
+                "status": status[n],
+                "icer_vs_previous": ratio,
+                "previous": previous,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- result
+@dataclass
+class CompareResult:
+    """Result of :func:`compare`.
+
+    Attributes:
+        baseline: label of the baseline strategy.
+        seed: base seed shared by every strategy.
+        replicates: replicates per strategy.
+        effect: effect measure of the frontier, ICER and CEAC.
+        runs: each strategy's :class:`~impactsim.runner.RunResult`.
+        outcomes: per-replicate outcomes, wide (scenario, replicate, one column per outcome).
+        comparison: long table (scenario, versus, metric, mean, sd, lo, hi, n).
+        frontier: cost against effect of every option incl. ``no_programme``.
+        ceac: acceptability curves: per willingness to pay and strategy, the probability
+            of the highest net monetary benefit and of beating the baseline.
+        combinations: detected or given combinations ``{A+B: [(A, B)]}``.
+    """
+
+    baseline: str
+    seed: int
+    replicates: int
+    effect: str
+    runs: dict[str, RunResult] = field(repr=False)
+    outcomes: pd.DataFrame = field(repr=False)
+    comparison: pd.DataFrame = field(repr=False)
+    frontier: pd.DataFrame = field(repr=False)
+    ceac: pd.DataFrame = field(repr=False)
+    combinations: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+
+    def value(self, scenario: str, metric: str, versus: str | None = None) -> pd.Series:
+        """One row of :attr:`comparison` (mean, sd, lo, hi, n).
+
+        Args:
+            scenario: strategy (or combination) label.
+            metric: e.g. ``diff_npv``, ``p_better_impact``, ``interaction_public_impact_pp``.
+            versus: the reference; default the baseline for ``diff_``/``p_``/``icer`` metrics,
+                ``no_programme`` for levels, the combination's parts for ``interaction_``.
+        """
+        df = self.comparison
+        sel = (df["scenario"] == scenario) & (df["metric"] == metric)
+        if versus is not None:
+            sel &= df["versus"] == versus
+        rows = df.loc[sel]
+        if rows.empty:
+            raise KeyError(f"no comparison row for scenario={scenario!r}, metric={metric!r}")
+        return rows.iloc[0]
+
+    def table(self) -> str:
+        """A readable text report of the comparison."""
+        return format_report(self)
+
+    def to_dir(self, path: str | Path, write_runs: bool = True) -> Path:
+        """Write comparison.csv (long), frontier.csv, ceac.csv, outcomes.csv, comparison.txt.
+
+        Args:
+            path: output directory.
+            write_runs: also write each strategy's run directory under ``runs/<label>/``.
+
+        Returns:
+            The directory. Every file is written atomically.
+        """
+        from impactsim.io import write_csv, write_text
+
+        out = Path(path)
+        out.mkdir(parents=True, exist_ok=True)
+        write_csv(out / "comparison.csv", self.comparison)
+        write_csv(out / "frontier.csv", self.frontier)
+        write_csv(out / "ceac.csv", self.ceac)
+        write_csv(out / "outcomes.csv", self.outcomes)
+        write_text(out / "comparison.txt", self.table() + "\n")
+        if write_runs:
+            for name, res in self.runs.items():
+                res.to_dir(out / "runs" / name)
+        return out
+
+
+def _totals(summary: pd.DataFrame, metric: str) -> pd.Series:
+    sel = summary["metric"] == metric
+    for col in ("segment", "intervention", "channel", "adopter_category"):
+        sel &= summary[col] == ALL
+    return summary.loc[sel].set_index("replicate")["value"]
+
+
+def _outcomes(runs: Mapping[str, RunResult]) -> pd.DataFrame:
+    frames = []
+    for name, res in runs.items():
+        cols = {m: _totals(res.summary, m) for m in OUTCOMES}
+        idx = cols["cost_pv"].index
+        df = pd.DataFrame({m: s.reindex(idx) for m, s in cols.items()})
+        df.insert(0, "replicate", idx.to_numpy())
+        df.insert(0, "scenario", name)
+        frames.append(df.reset_index(drop=True))
+    return pd.concat(frames, ignore_index=True)
+
+
+def compare(
+    scenarios: Sequence[Scenario] | Mapping[str, Scenario],
+    baseline: str | None = None,
+    replicates: int | None = None,
+    seed: int | None = None,
+    *,
+    combinations: Mapping[str, tuple[str, str]] | None = None,
+    effect: str = "case_years_prevented_pv",
+    level: float = 0.95,
+    progress: bool | None = None,
+    on_run: Callable[[str], None] | None = None,
+) -> CompareResult:
+    """Run strategies with common random numbers and compare them with a baseline.
+
+    Args:
+        scenarios: the strategies (labelled by scenario name), or a mapping label -> scenario.
+        baseline: label of the baseline; default the first strategy.
+        replicates: replicates per strategy; default the baseline's ``simulation.replicates``.
+        seed: base seed shared by all; default the baseline's ``simulation.seed``.
+        combinations: ``{combination: (part_a, part_b)}``; default: detected, a strategy whose
+            offered interventions are the disjoint union of two others'.
+        effect: effect measure of the frontier, ICER and CEAC: ``case_years_prevented_pv``
+            (discounted prevented case-years) or ``public_impact_pp`` (at the horizon).
+        level: central interval of the reported intervals (0.95: 2.5-97.5 percentiles).
+        progress: show progress bars (as :func:`impactsim.run`).
+        on_run: called with each strategy's label after it has run.
+
+    Returns:
+        A :class:`CompareResult`.
+
+    Raises:
+        CompareError: the strategies describe different municipalities (population, outcome,
+            horizon, economics), have repeated names, or the baseline/combination is unknown.
+    """
+    labelled = _labels(scenarios)
+    problems = comparability_problems(labelled)
+    if effect not in EFFECTS:
+        problems.append(f"effect must be one of {', '.join(EFFECTS)} (got {effect!r})")
+    names = list(labelled)
+    base = names[0] if baseline is None else baseline
+    if base not in labelled:
+        problems.append(f"unknown baseline '{base}' (strategies: {', '.join(names)})")
+    if combinations is None:
+        combos = find_combinations(labelled)
+    else:
+        combos = {}
+        for combo, parts in combinations.items():
+            for n in (combo, *parts):
+                if n not in labelled:
+                    problems.append(
+                        f"combination '{combo}': unknown strategy '{n}' "
+                        f"(strategies: {', '.join(names)})"
+                    )
+            combos[combo] = [tuple(parts)]  # type: ignore[list-item]
+    if problems:
+        raise CompareError(problems)
+    ref = labelled[base]
+    reps = ref.simulation.replicates if replicates is None else int(replicates)
+    base_seed = ref.simulation.seed if seed is None else int(seed)
+    runs: dict[str, RunResult] = {}
+    for name, sc in labelled.items():
+        runs[name] = run(sc, replicates=reps, seed=base_seed, progress=progress)
+        if on_run is not None:
+            on_run(name)
+    outcomes = _outcomes(runs)
+    wide = {
+        str(name): df.drop(columns="scenario").set_index("replicate")
+        for name, df in outcomes.groupby("scenario", sort=False)
+    }
+    comparison, frontier = _compare_tables(wide, base, combos, effect, level)
+    ceac = _ceac(wide, base, ref.economics.wtp_grid_eur_per_case_year, effect)
+    return CompareResult(
+        baseline=base,
+        seed=base_seed,
+        replicates=reps,
+        effect=effect,
+        runs=runs,
+        outcomes=outcomes,
+        comparison=comparison,
+        frontier=frontier,
+        ceac=ceac,
+        combinations=combos,
+    )
+
+
+def _compare_tables(
+    wide: Mapping[str, pd.DataFrame],
+    base: str,
+    combos: Mapping[str, list[tuple[str, str]]],
+    effect: str,
+    level: float,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rows: list[dict[str, Any]] = []
+
+    def add(scenario: str, versus: str, metric: str, stats: dict[str, float]) -> None:
+        rows.append({"scenario": scenario, "versus": versus, "metric": metric, **stats})
+
+    b = wide[base]
+    points = {NO_PROGRAMME: (0.0, 0.0)}
+    for name, df in wide.items():
+        points[name] = (float(df["cost_pv"].mean()), float(df[effect].mean()))
+    frontier = efficient_frontier(points)
+    status = frontier.set_index("scenario")["status"]
+    for name, df in wide.items():
+        n = len(df)
+        for m in OUTCOMES:
+            add(name, NO_PROGRAMME, m, _interval(df[m].to_numpy(), level))
+        add(name, "frontier", "on_frontier", _point(float(status[name] == "efficient"), n))
+        if name == base:
+            continue
+        d = df.sub(b.reindex(df.index))
+        for m in OUTCOMES:
+            add(name, base, f"diff_{m}", _interval(d[m].to_numpy(), level))
+        add(name, base, "p_better_impact", _point(float((d["public_impact_pp"] > 0).mean()), n))
+        add(name, base, "p_better_npv", _point(float((d["npv"] > 0).mean()), n))
+        dc, de = float(d["cost_pv"].mean()), float(d[effect].mean())
+        add(name, base, f"icer_eur_per_{_effect_unit(effect)}", _point(icer(dc, de), n))
+        dominates = dc <= 0 and de >= 0 and (dc < 0 or de > 0)
+        dominated = dc >= 0 and de <= 0 and (dc > 0 or de < 0)
+        add(name, base, "dominates_baseline", _point(float(dominates), n))
+        add(name, base, "dominated_by_baseline", _point(float(dominated), n))
+    for combo, pairs in combos.items():
+        for pa, pb in pairs:
+            c, a, bb = wide[combo], wide[pa].reindex(wide[combo].index), wide[pb]
+            inter = c.sub(a).sub(bb.reindex(c.index))
+            versus = f"{pa} + {pb}"
+            for m in INTERACTION_OUTCOMES:
+                add(combo, versus, f"interaction_{m}", _interval(inter[m].to_numpy(), level))
+            n = len(inter)
+            add(
+                combo,
+                versus,
+                "p_interaction_positive_impact",
+                _point(float((inter["public_impact_pp"] > 0).mean()), n),
+            )
+            add(
+                combo,
+                versus,
+                "p_interaction_positive_npv",
+                _point(float((inter["npv"] > 0).mean()), n),
+            )
+    comparison = pd.DataFrame(rows, columns=COLUMNS)
+    frontier = frontier.rename(columns={"cost": "cost_pv_mean", "effect": f"{effect}_mean"})
+    frontier = frontier.rename(
+        columns={"icer_vs_previous": f"icer_vs_previous_eur_per_{_effect_unit(effect)}"}
+    )
+    return comparison, frontier
+
+
+def _effect_unit(effect: str) -> str:
+    return "case_year" if effect == "case_years_prevented_pv" else "pp"
+
+
+def _ceac(
+    wide: Mapping[str, pd.DataFrame], base: str, grid: Sequence[float], effect: str
+) -> pd.DataFrame:
+    """Acceptability curves of all options (strategies and no programme).
+
+    For willingness to pay λ and replicate r, ``NMB = λ · E - C`` (0 for no programme);
+    ``p_highest_nmb`` is the share of replicates in which an option has the highest NMB,
+    ``p_cost_effective_vs_baseline`` the share in which its NMB exceeds the baseline's.
+    """
+    names = list(wide)
+    idx = wide[base].index
+    cost = np.array([wide[n]["cost_pv"].reindex(idx).to_numpy() for n in names])
+    eff = np.array([wide[n][effect].reindex(idx).to_numpy() for n in names])
+    rows = []
+    b = names.index(base)
+    for lam in sorted(set(float(x) for x in grid)):
+        nmb = lam * eff - cost  # [S, R]
+        allv = np.vstack([np.zeros((1, nmb.shape[1])), nmb])
+        best = np.argmax(allv, axis=0)
+        for s, name in enumerate([NO_PROGRAMME, *names]):
+            row = {
+                f"wtp_eur_per_{_effect_unit(effect)}": lam,
+                "scenario": name,
+                "p_highest_nmb": float((best == s).mean()),
+                "mean_nmb": float(allv[s].mean()),
+                "p_cost_effective_vs_baseline": (
+                    float((allv[s] > nmb[b]).mean()) if name != base else math.nan
+                ),
+            }
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------- report
+def _eur(x: float) -> str:
+    if x != x:
+        return "n/a"
+    return f"€{x:,.0f}" if x >= 0 else f"-€{-x:,.0f}"
+
+
+def _fmt(x: float, kind: str) -> str:
+    if x != x:
+        return "n/a"
+    if kind == "eur":
+        return f"{x:+,.0f}" if abs(x) < 1e15 else f"{x:+.3g}"
+    if kind == "pct":
+        return f"{100 * x:+.2f} %"
+    if kind == "pp":
+        return f"{x:+.3f}"
+    if kind == "prob":
+        return f"{x:.2f}"
+    return f"{x:+.2f}"
+
+
+def format_report(res: CompareResult) -> str:
+    """Readable text report: levels per strategy, differences vs baseline, interactions."""
+    cmp_ = res.comparison
+    lines = [
+        f"Comparison of {len(res.runs)} strategies, {res.replicates} replicates, seed {res.seed} "
+        f"(common random numbers); baseline '{res.baseline}'",
+        "",
+    ]
+    lvl = cmp_[cmp_["versus"] == NO_PROGRAMME].pivot_table(
+        index="scenario", columns="metric", values="mean", sort=False
+    )
+    status = res.frontier.set_index("scenario")["status"]
+    table = pd.DataFrame(
+        {
+            "impact pp": lvl["public_impact_pp"].map(lambda v: f"{v:.3f}"),
+            "reach": lvl["reach_cumulative"].map(lambda v: f"{100 * v:.2f} %"),
+            "cost PV": lvl["cost_pv"].map(_eur),
+            "benefit PV": lvl["benefit_pv"].map(_eur),
+            "NPV": lvl["npv"].map(_eur),
+            "frontier": [status.get(n, "") for n in lvl.index],
+        }
+    )
+    lines.append("Levels against no programme (means):")
+    lines.append(table.to_string())
+    unit = _effect_unit(res.effect)
+    spec = [
+        ("diff_public_impact_pp", "public impact (pp)", "pp"),
+        ("diff_reach_cumulative", "reach (any programme)", "pct"),
+        ("diff_differential_impact_gap_pp", "differential impact gap (pp)", "pp"),
+        ("diff_case_years_prevented_pv", "prevented case-years (PV)", "num"),
+        ("diff_cost_pv", "cost PV (€)", "eur"),
+        ("diff_benefit_pv", "benefit PV (€)", "eur"),
+        ("diff_npv", "NPV (€)", "eur"),
+    ]
+    for name in res.runs:
+        if name == res.baseline:
+            continue
+        sub = cmp_[(cmp_["scenario"] == name) & (cmp_["versus"] == res.baseline)].set_index(
+            "metric"
+        )
+        lines += ["", f"{name} minus {res.baseline} (paired, mean [95 % interval]):"]
+        for metric, label, kind in spec:
+            r = sub.loc[metric]
+            lines.append(
+                f"  {label:<34} {_fmt(r['mean'], kind):>14}  "
+                f"[{_fmt(r['lo'], kind)}, {_fmt(r['hi'], kind)}]"
+            )
+        lines.append(
+            f"  {'P(better impact)':<34} {_fmt(sub.loc['p_better_impact', 'mean'], 'prob'):>14}"
+        )
+        lines.append(f"  {'P(better NPV)':<34} {_fmt(sub.loc['p_better_npv', 'mean'], 'prob'):>14}")
+        ic = sub.loc[f"icer_eur_per_{unit}", "mean"]
+        dom = (
+            "dominates baseline"
+            if sub.loc["dominates_baseline", "mean"] == 1
+            else "dominated by baseline"
+            if sub.loc["dominated_by_baseline", "mean"] == 1
+            else ""
+        )
+        lines.append(f"  {'ICER (€ per ' + unit.replace('_', '-') + ')':<34} {_eur(ic):>14}  {dom}")
+    inter = cmp_[cmp_["metric"].astype(str).str.startswith("interaction_")]
+    if not inter.empty:
+        lines += ["", "Interaction contribution X(A+B) - X(A) - X(B) (mean [95 % interval]):"]
+        for (combo, versus), sub in inter.groupby(["scenario", "versus"], sort=False):
+            sub = sub.set_index("metric")
+            lines.append(f"  {combo} vs {versus}:")
+            for metric, label, kind in (
+                ("interaction_public_impact_pp", "public impact (pp)", "pp"),
+                ("interaction_npv", "NPV (€)", "eur"),
+            ):
+                r = sub.loc[metric]
+                lines.append(
+                    f"    {label:<32} {_fmt(r['mean'], kind):>14}  "
+                    f"[{_fmt(r['lo'], kind)}, {_fmt(r['hi'], kind)}]"
+                )
+    return "\n".join(lines)

@@ -1,0 +1,655 @@
+"""Economics: pure functions from recorded counts to costs, benefits and ratios.
+
+Nothing here runs inside the simulation kernels. A replicate's :class:`Recording`
+(participant-months, enrolments, completions, provider adoptions and offer-months,
+prevalence with and without the programme), the compiled :class:`ModelSpec` (when
+channels and offers are active) and the scenario's cost and ``economics`` sections
+give monthly cost and benefit flows; these are discounted and turned into tidy
+summary rows (``cost_pv``, ``benefit_pv``, ``npv``, ``bcr``, ``roi``, ...).
+
+Timing convention: amounts of simulated month ``m`` (1-based) fall at the middle of
+the month, ``t_m = (m - 1/2) / 12`` years, and are discounted to the start of the run
+with ``(1 + r) ** -t``. Every formula, default and source is in ``docs/economics.md``.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from impactsim.engine.simulate import Recording
+from impactsim.engine.spec import ModelSpec
+from impactsim.metrics import ALL, _Rows, interval_table
+from impactsim.rng import replicate_key, stream_generator
+from impactsim.scenario import Economics, Scenario
+
+#: Intervention cost items (fields of InterventionCosts; also the names of their cost streams).
+INTERVENTION_COST_ITEMS: tuple[str, ...] = (
+    "per_participant_month_eur",
+    "per_enrolment_eur",
+    "per_completer_eur",
+    "per_provider_adoption_eur",
+    "per_provider_year_eur",
+)
+
+#: Economics metrics in the summary table and what they mean (units).
+ECONOMICS_METRICS: dict[str, str] = {
+    "cost_pv": (
+        "present value of all costs, discounted at the cost rate (euros); also per "
+        "intervention and per channel"
+    ),
+    "cost_pv_coordination": "present value of the strategy's coordination costs (euros)",
+    "cost_nominal": "undiscounted sum of all costs over the horizon (euros)",
+    "benefit_pv": "present value of all monetised benefits, discounted at the effect rate (euros)",
+    "benefit_pv_<stakeholder>": "benefit_pv accruing to one stakeholder (euros)",
+    "benefit_pv_beyond_horizon": "part of benefit_pv falling after the horizon (euros)",
+    "case_years_prevented": "prevented problem-case-years within the horizon (case-years)",
+    "case_years_prevented_pv": (
+        "prevented case-years discounted at the effect rate, incl. extrapolation (case-years)"
+    ),
+    "npv": "net present value benefit_pv - cost_pv (euros)",
+    "bcr": "benefit-cost ratio benefit_pv / cost_pv (dimensionless)",
+    "roi": "return on investment (benefit_pv - cost_pv) / cost_pv (dimensionless)",
+    "p_benefit_exceeds_cost": (
+        "1 if benefit_pv > cost_pv in the replicate else 0; its mean over replicates is the "
+        "probability that benefits exceed costs"
+    ),
+    "participants": "enrolments in any offered intervention, all segments (count)",
+    "cost_per_participant": "cost_pv / participants (euros per participant)",
+    "benefit_per_participant": "benefit_pv / participants (euros per participant)",
+    "benefit_per_participant_<stakeholder>": "benefit_pv_<stakeholder> / participants (euros)",
+    "net_benefit_per_participant": "npv / participants (euros per participant)",
+    "cost_per_case_prevented": "cost_pv / cases_prevented at the horizon (euros per case)",
+    "cost_per_case_year_prevented": (
+        "cost_pv / case_years_prevented_pv: the ICER against no programme (euros per case-year)"
+    ),
+    "cost_per_pp_impact": "cost_pv / public_impact_pp at the horizon (euros per percentage point)",
+    "nmb": "net monetary benefit WTP x case_years_prevented_pv - cost_pv (euros)",
+    "p_cost_effective": (
+        "1 if nmb > 0 at the configured willingness to pay else 0; its mean over replicates is "
+        "the probability that the strategy is cost-effective against no programme"
+    ),
+}
+
+
+# --------------------------------------------------------------------------- arithmetic
+def discount_factor(years: np.ndarray | float, rate_per_year: float) -> np.ndarray:
+    """Discount factor ``(1 + r) ** -t`` for amounts falling ``t`` years after the start.
+
+    Args:
+        years: time(s) in years since the start of the run (>= 0).
+        rate_per_year: annual discount rate (fraction, e.g. 0.04).
+
+    Returns:
+        The factor(s), same shape as ``years``.
+    """
+    if rate_per_year < 0:
+        raise ValueError(f"discount rate must be non-negative (got {rate_per_year})")
+    return np.power(1.0 + rate_per_year, -np.asarray(years, dtype=np.float64))
+
+
+def month_midpoints(n_months: int, first_month: int = 1) -> np.ndarray:
+    """Times (years) of the middles of months ``first_month .. first_month + n_months - 1``.
+
+    Month ``m`` (1-based) covers ``[(m - 1) / 12, m / 12)`` years; its amounts fall at
+    ``(m - 1/2) / 12``.
+    """
+    m = np.arange(first_month, first_month + n_months, dtype=np.float64)
+    return (m - 0.5) / 12.0
+
+
+def present_value(monthly: np.ndarray, rate_per_year: float, first_month: int = 1) -> float:
+    """Present value of monthly amounts, each discounted from the middle of its month.
+
+    ``PV = sum_j a_j (1 + r) ** -((first_month + j - 1/2) / 12)``.
+
+    Args:
+        monthly: amounts of consecutive months (euros or case-years), months 1-based.
+        rate_per_year: annual discount rate (fraction).
+        first_month: number of the month of ``monthly[0]``.
+
+    Returns:
+        The present value at the start of the run.
+    """
+    a = np.asarray(monthly, dtype=np.float64)
+    if a.size == 0:
+        return 0.0
+    return float(np.dot(a, discount_factor(month_midpoints(a.size, first_month), rate_per_year)))
+
+
+def benefit_cost_ratios(benefit_pv: float, cost_pv: float) -> dict[str, float]:
+    """NPV, benefit-cost ratio and ROI from present values.
+
+    Args:
+        benefit_pv: present value of benefits B (euros).
+        cost_pv: present value of costs C (euros).
+
+    Returns:
+        ``npv = B - C``, ``bcr = B / C`` and ``roi = (B - C) / C`` (NaN when C = 0), and
+        ``p_benefit_exceeds_cost`` = 1.0 if B > C else 0.0.
+    """
+    npv = benefit_pv - cost_pv
+    bcr = benefit_pv / cost_pv if cost_pv > 0 else math.nan
+    roi = npv / cost_pv if cost_pv > 0 else math.nan
+    return {
+        "npv": npv,
+        "bcr": bcr,
+        "roi": roi,
+        "p_benefit_exceeds_cost": float(benefit_pv > cost_pv),
+    }
+
+
+def gamma_multiplier(rep_key: int, cv: float, *name: str) -> float:
+    """Per-replicate uncertainty multiplier: gamma with mean 1 and coefficient of variation ``cv``.
+
+    Drawn from the named stream ``stream_generator(rep_key, *name)``, so two strategies
+    that share a cost item (same name) draw the same multiplier (common random numbers).
+    Shape ``k = 1 / cv**2``, scale ``cv**2``; ``cv = 0`` gives exactly 1.
+
+    Args:
+        rep_key: replicate key from :func:`impactsim.rng.replicate_key`.
+        cv: coefficient of variation (SD / mean), >= 0.
+        *name: stream name parts, e.g. ``("cost", "intervention", "vvg", "per_completer_eur")``.
+
+    Returns:
+        The multiplier (> 0).
+    """
+    if cv < 0:
+        raise ValueError(f"coefficient of variation must be non-negative (got {cv})")
+    if cv == 0:
+        return 1.0
+    g = stream_generator(rep_key, *name)
+    return float(g.gamma(shape=1.0 / cv**2, scale=cv**2))
+
+
+def _safe_div(a: float, b: float) -> float:
+    """``a / b`` when ``b > 0``, else NaN (a cost per unit of a non-positive effect is undefined)."""
+    return a / b if b > 0 else math.nan
+
+
+# --------------------------------------------------------------------------- activity
+def _step_months(spec: ModelSpec) -> np.ndarray:
+    """Month (1-based) of each simulation step."""
+    return np.arange(spec.n_steps) // spec.steps_per_month + 1
+
+
+def offer_active_months(spec: ModelSpec) -> np.ndarray:
+    """Months each offer runs within each month: ``[M + 1, K]`` (index 0 unused)."""
+    t = np.arange(spec.n_steps)
+    on = (spec.offer_start[None, :] <= t[:, None]) & (t[:, None] < spec.offer_end[None, :])
+    out = np.zeros((spec.n_months + 1, spec.n_interventions))
+    np.add.at(out, _step_months(spec), on * spec.dt)
+    return out
+
+
+def channel_active_months(spec: ModelSpec) -> np.ndarray:
+    """Months each channel is active *and* promotes an offered intervention: ``[M + 1, C]``."""
+    t = np.arange(spec.n_steps)
+    chan_on = (spec.chan_start[None, :] <= t[:, None]) & (t[:, None] < spec.chan_end[None, :])
+    offer_on = (spec.offer_start[None, :] <= t[:, None]) & (t[:, None] < spec.offer_end[None, :])
+    promoting = (offer_on.astype(np.int64) @ spec.promotes.T.astype(np.int64)) > 0  # [T, C]
+    out = np.zeros((spec.n_months + 1, spec.n_channels))
+    np.add.at(out, _step_months(spec), (chan_on & promoting) * spec.dt)
+    return out
+
+
+def strategy_active_months(spec: ModelSpec) -> np.ndarray:
+    """Months in which at least one intervention is offered, per month: ``[M + 1]``."""
+    t = np.arange(spec.n_steps)
+    on = ((spec.offer_start[None, :] <= t[:, None]) & (t[:, None] < spec.offer_end[None, :])).any(
+        axis=1
+    )
+    out = np.zeros(spec.n_months + 1)
+    np.add.at(out, _step_months(spec), on * spec.dt)
+    return out
+
+
+# --------------------------------------------------------------------------- one replicate
+@dataclass
+class CostFlows:
+    """Nominal costs per month (euros), months 1..M at index 0..M-1."""
+
+    intervention: dict[str, np.ndarray]
+    channel: dict[str, np.ndarray]
+    coordination: np.ndarray
+
+    def total(self) -> np.ndarray:
+        """All costs per month (euros)."""
+        out = self.coordination.copy()
+        for arr in (*self.intervention.values(), *self.channel.values()):
+            out += arr
+        return out
+
+
+def cost_flows(rec: Recording, spec: ModelSpec, scenario: Scenario, rep_key: int) -> CostFlows:
+    """Monthly nominal costs of one replicate, by intervention, channel and coordination.
+
+    Args:
+        rec: the replicate's recording.
+        spec: the compiled scenario.
+        scenario: the scenario (its ``costs`` sections and ``economics.cost_cv``).
+        rep_key: replicate key (for the cost uncertainty draws).
+
+    Returns:
+        The :class:`CostFlows` (euros per month, undiscounted).
+    """
+    econ = scenario.economics
+    ivs = {iv.name: iv for iv in scenario.interventions}
+    chans = {c.name: c for c in scenario.channels}
+    sl = slice(1, spec.n_months + 1)
+
+    def cv_of(c: float | None) -> float:
+        return econ.cost_cv if c is None else c
+
+    iv_out: dict[str, np.ndarray] = {}
+    for k, name in enumerate(spec.intervention_names):
+        costs = ivs[name].costs
+        cv = cv_of(costs.cv)
+        volume = {
+            "per_participant_month_eur": rec.participant_months[sl, k],
+            "per_enrolment_eur": rec.enrol_new[sl, k, :].sum(axis=1),
+            "per_completer_eur": rec.complete_new[sl, k, :].sum(axis=1),
+            "per_provider_adoption_eur": rec.provider_adopt_new[sl, k],
+            "per_provider_year_eur": rec.provider_offer_months[sl, :, k].sum(axis=1) / 12.0,
+        }
+        flow = np.zeros(spec.n_months)
+        for item in INTERVENTION_COST_ITEMS:
+            unit = getattr(costs, item)
+            if unit > 0:
+                mult = gamma_multiplier(rep_key, cv, "cost", "intervention", name, item)
+                flow += unit * mult * volume[item].astype(np.float64)
+        iv_out[name] = flow
+
+    active = channel_active_months(spec)[sl]  # [M, C]
+    contacts_per_month = rec.n[sl].astype(np.float64) @ spec.contact_hz  # [M, C] per month active
+    ch_out: dict[str, np.ndarray] = {}
+    for c, name in enumerate(spec.channel_names):
+        costs = chans[name].costs
+        cv = cv_of(costs.cv)
+        flow = np.zeros(spec.n_months)
+        if costs.per_month_active_eur > 0:
+            mult = gamma_multiplier(rep_key, cv, "cost", "channel", name, "per_month_active_eur")
+            flow += costs.per_month_active_eur * mult * active[:, c]
+        if costs.per_contact_eur > 0:
+            mult = gamma_multiplier(rep_key, cv, "cost", "channel", name, "per_contact_eur")
+            flow += costs.per_contact_eur * mult * contacts_per_month[:, c] * active[:, c]
+        ch_out[name] = flow
+
+    sc = scenario.strategy.costs
+    coord = np.zeros(spec.n_months)
+    if sc.coordination_per_year_eur > 0:
+        mult = gamma_multiplier(rep_key, cv_of(sc.cv), "cost", "strategy", "coordination")
+        coord = sc.coordination_per_year_eur / 12.0 * mult * strategy_active_months(spec)[sl]
+    return CostFlows(intervention=iv_out, channel=ch_out, coordination=coord)
+
+
+def prevented_cases(rec: Recording, spec: ModelSpec) -> np.ndarray:
+    """Prevented cases in the target population at the end of months 1..M (count).
+
+    ``Δ_m = sum over target segments of (prev_cf[m] - prev[m])``.
+    """
+    T = spec.target
+    return (rec.prev_cf[1:, T] - rec.prev[1:, T]).sum(axis=1).astype(np.float64)
+
+
+def extrapolation_half_life_years(
+    rec: Recording, spec: ModelSpec, scenario: Scenario
+) -> float | None:
+    """Half-life (years) of prevented cases after the horizon; None = no decay.
+
+    The configured ``economics.extrapolation.half_life_years`` when set; otherwise the
+    enrolment-weighted decay rate of the offered interventions,
+    ``λ = Σ_k w_k ln 2 / H_k`` (``1 / H_k = 0`` without decay), gives ``ln 2 / λ``.
+    """
+    cfg = scenario.economics.extrapolation.half_life_years
+    if cfg is not None:
+        return cfg
+    ivs = {iv.name: iv for iv in scenario.interventions}
+    enrol = rec.enrol_new.sum(axis=(0, 2)).astype(np.float64)
+    if enrol.sum() <= 0:
+        return None
+    w = enrol / enrol.sum()
+    rate = 0.0
+    for k, name in enumerate(spec.intervention_names):
+        h = ivs[name].effect_half_life_months
+        if h is not None:
+            rate += w[k] * math.log(2.0) / (h / 12.0)
+    return math.log(2.0) / rate if rate > 0 else None
+
+
+def extrapolated_cases(
+    delta_horizon: float, n_months: int, half_life_years: float | None
+) -> np.ndarray:
+    """Prevented cases in each of ``n_months`` months after the horizon.
+
+    ``Δ_{M+j} = Δ_M · 2 ** (-j / (12 H))`` for ``j = 1 .. n_months``; constant without decay.
+    """
+    j = np.arange(1, n_months + 1, dtype=np.float64)
+    if half_life_years is None:
+        return np.full(n_months, float(delta_horizon))
+    return float(delta_horizon) * np.exp2(-j / (12.0 * half_life_years))
+
+
+@dataclass
+class ValueItem:
+    """One monetised benefit: ``eur × probability`` per prevented case-year, after ``lag`` years."""
+
+    label: str
+    stakeholder: str
+    eur: float
+    probability: float
+    lag_years: float
+    multiplier: float = 1.0
+
+
+def value_items(econ: Economics, rep_key: int) -> list[ValueItem]:
+    """The monetised benefits of a scenario with this replicate's uncertainty multipliers."""
+    out: list[ValueItem] = []
+    for v in econ.case_year_values:
+        cv = econ.value_cv if v.cv is None else v.cv
+        mult = gamma_multiplier(rep_key, cv, "value", "case_year", v.stakeholder)
+        out.append(
+            ValueItem(
+                f"case_year:{v.stakeholder}", v.stakeholder, v.eur_per_case_year, 1.0, 0.0, mult
+            )
+        )
+    for o in econ.linked_outcomes:
+        cv = econ.value_cv if o.cv is None else o.cv
+        mult = gamma_multiplier(rep_key, cv, "value", "linked_outcome", o.name)
+        out.append(
+            ValueItem(
+                f"linked:{o.name}",
+                o.stakeholder,
+                o.cost_avoided_eur,
+                o.probability_per_case_year,
+                o.lag_years,
+                mult,
+            )
+        )
+    return out
+
+
+@dataclass
+class ReplicateEconomics:
+    """Costs, benefits and effects of one replicate (present values at the start of the run)."""
+
+    cost_pv: float
+    cost_pv_intervention: dict[str, float]
+    cost_pv_channel: dict[str, float]
+    cost_pv_coordination: float
+    cost_nominal: float
+    benefit_pv: float
+    benefit_pv_stakeholder: dict[str, float]
+    benefit_pv_beyond_horizon: float
+    case_years_prevented: float
+    case_years_prevented_pv: float
+    participants: float
+    cases_prevented: float
+    public_impact_pp: float
+    flows: CostFlows = field(repr=False)
+
+    def metrics(self, wtp_eur_per_case_year: float) -> dict[str, float]:
+        """Scalar summary metrics (totals), incl. ratios, per-participant figures and NMB."""
+        out = {
+            "cost_pv": self.cost_pv,
+            "cost_pv_coordination": self.cost_pv_coordination,
+            "cost_nominal": self.cost_nominal,
+            "benefit_pv": self.benefit_pv,
+        }
+        for sh, v in self.benefit_pv_stakeholder.items():
+            out[f"benefit_pv_{sh}"] = v
+        out["benefit_pv_beyond_horizon"] = self.benefit_pv_beyond_horizon
+        out["case_years_prevented"] = self.case_years_prevented
+        out["case_years_prevented_pv"] = self.case_years_prevented_pv
+        out.update(benefit_cost_ratios(self.benefit_pv, self.cost_pv))
+        n = self.participants
+        out["participants"] = n
+        out["cost_per_participant"] = _safe_div(self.cost_pv, n)
+        out["benefit_per_participant"] = _safe_div(self.benefit_pv, n)
+        for sh, v in self.benefit_pv_stakeholder.items():
+            out[f"benefit_per_participant_{sh}"] = _safe_div(v, n)
+        out["net_benefit_per_participant"] = _safe_div(self.benefit_pv - self.cost_pv, n)
+        out["cost_per_case_prevented"] = _safe_div(self.cost_pv, self.cases_prevented)
+        out["cost_per_case_year_prevented"] = _safe_div(self.cost_pv, self.case_years_prevented_pv)
+        out["cost_per_pp_impact"] = _safe_div(self.cost_pv, self.public_impact_pp)
+        nmb = wtp_eur_per_case_year * self.case_years_prevented_pv - self.cost_pv
+        out["nmb"] = nmb
+        out["p_cost_effective"] = float(nmb > 0)
+        return out
+
+
+def replicate_economics(
+    rec: Recording, spec: ModelSpec, scenario: Scenario, rep_key: int
+) -> ReplicateEconomics:
+    """Costs, benefits and effects of one replicate.
+
+    Args:
+        rec: the replicate's recording.
+        spec: the compiled scenario.
+        scenario: the scenario (cost sections and ``economics``).
+        rep_key: the replicate key (``impactsim.rng.replicate_key(seed, replicate)``).
+
+    Returns:
+        A :class:`ReplicateEconomics`; formulas in ``docs/economics.md``.
+    """
+    econ = scenario.economics
+    M = spec.n_months
+    r_c, r_e = econ.discount_rate_costs_per_year, econ.discount_rate_effects_per_year
+    flows = cost_flows(rec, spec, scenario, rep_key)
+    cost_iv = {k: present_value(v, r_c) for k, v in flows.intervention.items()}
+    cost_ch = {k: present_value(v, r_c) for k, v in flows.channel.items()}
+    cost_coord = present_value(flows.coordination, r_c)
+    total_flow = flows.total()
+
+    delta = prevented_cases(rec, spec)  # months 1..M
+    horizon_years = M / 12.0
+    ext = econ.extrapolation
+    end_years = counted_until_years(scenario)
+    if ext.enabled:
+        n_ext = round(ext.years * 12.0)
+        half_life = extrapolation_half_life_years(rec, spec, scenario)
+        delta_all = np.concatenate(
+            [delta, extrapolated_cases(delta[-1] if M else 0.0, n_ext, half_life)]
+        )
+    else:
+        delta_all = delta
+    case_years = delta_all / 12.0
+    t = month_midpoints(case_years.size)
+
+    stakeholders = econ.all_stakeholders
+    by_sh = dict.fromkeys(stakeholders, 0.0)
+    beyond = 0.0
+    for item in value_items(econ, rep_key):
+        when = t + item.lag_years
+        counted = when <= end_years + 1e-9
+        amounts = case_years * item.eur * item.probability * item.multiplier
+        pv = amounts * discount_factor(when, r_e) * counted
+        by_sh[item.stakeholder] += float(pv.sum())
+        beyond += float(pv[when > horizon_years + 1e-9].sum())
+
+    T = spec.target
+    n_t = float(rec.n[M, T].sum())
+    cases_m = float((rec.prev_cf[M, T] - rec.prev[M, T]).sum())
+    return ReplicateEconomics(
+        cost_pv=float(sum(cost_iv.values()) + sum(cost_ch.values()) + cost_coord),
+        cost_pv_intervention=cost_iv,
+        cost_pv_channel=cost_ch,
+        cost_pv_coordination=cost_coord,
+        cost_nominal=float(total_flow.sum()),
+        benefit_pv=float(sum(by_sh.values())),
+        benefit_pv_stakeholder=by_sh,
+        benefit_pv_beyond_horizon=beyond,
+        case_years_prevented=float(delta.sum() / 12.0),
+        case_years_prevented_pv=float(np.dot(case_years, discount_factor(t, r_e))),
+        participants=float(rec.enrol_new.sum()),
+        cases_prevented=cases_m,
+        public_impact_pp=100.0 * cases_m / n_t if n_t > 0 else math.nan,
+        flows=flows,
+    )
+
+
+# --------------------------------------------------------------------------- tables
+def counted_until_years(scenario: Scenario) -> float:
+    """Last year (since the start) whose benefits count: horizon + extrapolation years if on."""
+    ext = scenario.economics.extrapolation
+    horizon = scenario.simulation.months / 12.0
+    return horizon + (round(ext.years * 12.0) / 12.0 if ext.enabled else 0.0)
+
+
+def uncountable_linked_outcomes(scenario: Scenario) -> list[str]:
+    """Linked outcomes whose lag puts all avoided costs after the last counted year."""
+    first = 0.5 / 12.0  # middle of month 1, the earliest prevented case-year
+    end = counted_until_years(scenario)
+    return [o.name for o in scenario.economics.linked_outcomes if first + o.lag_years > end + 1e-9]
+
+
+def economics_rows(
+    recordings: Sequence[Recording],
+    spec: ModelSpec,
+    scenario: Scenario,
+    seed: int,
+    replicates: Sequence[int],
+) -> pd.DataFrame:
+    """Tidy per-replicate economics rows, in the layout of :func:`impactsim.metrics.summarise`.
+
+    Args:
+        recordings: one recording per replicate.
+        spec: the compiled scenario.
+        scenario: the (resolved) scenario.
+        seed: base seed of the run (the replicate keys derive from it).
+        replicates: replicate numbers matching ``recordings``.
+
+    Returns:
+        Long DataFrame (scenario, replicate, metric, segment, intervention, channel,
+        adopter_category, value); ``cost_pv`` also per intervention and per channel.
+    """
+    rows = _Rows(with_month=False)
+    sc = scenario.name
+    wtp = scenario.economics.willingness_to_pay_eur_per_case_year
+    for name in uncountable_linked_outcomes(scenario):
+        warnings.warn(
+            f"economics.linked_outcomes[{name}]: its lag puts every avoided cost after the last "
+            "counted year (horizon + extrapolation), so it adds nothing; shorten the lag or "
+            "enable economics.extrapolation with enough years",
+            UserWarning,
+            stacklevel=2,
+        )
+    for rep, rec in zip(replicates, recordings, strict=True):
+        e = replicate_economics(rec, spec, scenario, replicate_key(seed, rep))
+        for metric, value in e.metrics(wtp).items():
+            rows.add(sc, rep, metric, value)
+        for name, value in e.cost_pv_intervention.items():
+            rows.add(sc, rep, "cost_pv", value, intervention=name)
+        for name, value in e.cost_pv_channel.items():
+            rows.add(sc, rep, "cost_pv", value, channel=name)
+    return rows.frame()
+
+
+def concat_long(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate long tables, keeping the label columns categorical."""
+    df = pd.concat(list(frames), ignore_index=True)
+    for col in ("scenario", "metric", "segment", "intervention", "channel", "adopter_category"):
+        if col in df.columns:
+            df[col] = pd.Categorical(df[col].astype(object))
+    return df
+
+
+def _totals(summary: pd.DataFrame, metric: str) -> pd.Series:
+    sel = summary["metric"] == metric
+    for col in ("segment", "intervention", "channel", "adopter_category"):
+        if col in summary.columns:
+            sel &= summary[col] == ALL
+    return summary.loc[sel].set_index("replicate")["value"]
+
+
+def ceac_table(summary: pd.DataFrame, wtp_grid: Sequence[float]) -> pd.DataFrame:
+    """Cost-effectiveness acceptability curve against no programme.
+
+    For each willingness to pay λ: ``NMB_r = λ · case_years_prevented_pv_r - cost_pv_r`` and
+    ``p_cost_effective = share of replicates with NMB_r > 0``.
+
+    Args:
+        summary: a run's summary table (with ``cost_pv`` and ``case_years_prevented_pv``).
+        wtp_grid: willingness-to-pay values (euros per prevented case-year).
+
+    Returns:
+        One row per (scenario, λ): ``wtp_eur_per_case_year``, ``p_cost_effective``,
+        ``mean_nmb`` (euros), ``replicates``.
+    """
+    out = []
+    for scenario, df in summary.groupby("scenario", observed=True):
+        cost = _totals(df, "cost_pv")
+        eff = _totals(df, "case_years_prevented_pv").reindex(cost.index)
+        for lam in sorted(set(float(x) for x in wtp_grid)):
+            nmb = lam * eff - cost
+            out.append(
+                {
+                    "scenario": scenario,
+                    "wtp_eur_per_case_year": lam,
+                    "p_cost_effective": float((nmb > 0).mean()),
+                    "mean_nmb": float(nmb.mean()),
+                    "replicates": int(nmb.size),
+                }
+            )
+    return pd.DataFrame(out)
+
+
+def wsipp_table(summary: pd.DataFrame, scenario: Scenario, level: float = 0.95) -> pd.DataFrame:
+    """Per-participant benefit-cost summary in the layout of WSIPP's benefit-cost results.
+
+    Rows: benefits per participant by stakeholder, total benefits, costs, benefits minus
+    costs (net present value), benefit-cost ratio, return on investment and the chance
+    that benefits exceed costs, each with its mean and percentile interval over replicates.
+
+    Args:
+        summary: a run's summary table.
+        scenario: the scenario (for its stakeholders and price year).
+        level: central interval (0.95 gives 2.5-97.5 percentiles).
+
+    Returns:
+        DataFrame with columns ``scenario, item, stakeholder, unit, mean, lo, hi``.
+    """
+    price = scenario.economics.price_year
+    eur = f"euros per participant ({price} prices, present value)"
+    spec_rows: list[tuple[str, str, str, str]] = [
+        ("benefits", sh, f"benefit_per_participant_{sh}", eur)
+        for sh in scenario.economics.all_stakeholders
+    ]
+    spec_rows += [
+        ("total benefits", ALL, "benefit_per_participant", eur),
+        ("costs", ALL, "cost_per_participant", eur),
+        ("benefits minus costs (net present value)", ALL, "net_benefit_per_participant", eur),
+        ("benefit to cost ratio", ALL, "bcr", "ratio"),
+        ("return on investment (B - C) / C", ALL, "roi", "ratio"),
+        ("chance benefits will exceed costs", ALL, "p_benefit_exceeds_cost", "probability"),
+    ]
+    stats = interval_table(summary, level=level)
+    totals = stats
+    for col in ("segment", "intervention", "channel", "adopter_category"):
+        totals = totals[totals[col] == ALL]
+    out = []
+    for sc_name, df in totals.groupby("scenario", observed=True):
+        by_metric = df.set_index("metric")
+        for item, sh, metric, unit in spec_rows:
+            if metric not in by_metric.index:
+                continue
+            row = by_metric.loc[metric]
+            prob = metric == "p_benefit_exceeds_cost"
+            out.append(
+                {
+                    "scenario": sc_name,
+                    "item": item,
+                    "stakeholder": sh,
+                    "metric": metric,
+                    "unit": unit,
+                    "mean": float(row["mean"]),
+                    "lo": math.nan if prob else float(row["lo"]),
+                    "hi": math.nan if prob else float(row["hi"]),
+                }
+            )
+    return pd.DataFrame(out)
