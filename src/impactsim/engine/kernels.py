@@ -301,7 +301,10 @@ def step_parents(
                 if fa != -1:
                     if fa < 0 or status[i, fa] != COMPLETED:
                         continue
-                    if t < t_event[i, fa] + follow_delay_steps[k]:
+                    # completed before this step (synchronous update: a completion in this
+                    # step, seen only when A comes first in the offers, does not count yet)
+                    # and at least the delay ago
+                    if t_event[i, fa] >= t or t < t_event[i, fa] + follow_delay_steps[k]:
                         continue
                 if elig_min_score[k] > -np.inf:
                     if not gain_known:
