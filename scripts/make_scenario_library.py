@@ -73,6 +73,31 @@ simulation:
   dt_months: 1.0
   replicates: 50
   seed: 20201
+
+# Costs and benefits (docs/economics.md), identical in every library scenario so that
+# `impactsim compare` accepts them. Discount rates: Dutch guideline for economic evaluation
+# in health care (Zorginstituut Nederland 2016): costs 4 %, effects 1.5 % a year.
+economics:
+  discount_rate_costs_per_year: 0.04
+  discount_rate_effects_per_year: 0.015
+  price_year: 2019
+  case_year_values:                 # value of one prevented problem-case-year
+    - stakeholder: municipality
+      eur_per_case_year: 6000       # youth-care spending of ~EUR 12,000 per client-year (2019)
+                                    #   x ASSUMPTION: half of clinical/borderline cases use it
+    - {stakeholder: health_insurer, eur_per_case_year: 800}   # ASSUMPTION: GP and mental health care
+    - {stakeholder: education, eur_per_case_year: 500}        # ASSUMPTION: extra support at school
+  linked_outcomes:                  # effect chains (ASSUMPTIONS): avoided later costs per case-year
+    - {name: out_of_home_placement, stakeholder: municipality, cost_avoided_eur: 60000,
+       probability_per_case_year: 0.01, lag_years: 1}
+    - {name: youth_offending, stakeholder: justice, cost_avoided_eur: 20000,
+       probability_per_case_year: 0.005, lag_years: 1.5}
+  extrapolation:
+    enabled: false                  # switch on to count benefits after the 5-year horizon
+    years: 5
+  cost_cv: 0.2                      # ASSUMPTION: cost amounts uncertain by +-20 % (1 SD)
+  value_cv: 0.3                     # ASSUMPTION: monetised values uncertain by +-30 % (1 SD)
+  willingness_to_pay_eur_per_case_year: 20000   # ASSUMPTION (see docs/economics.md)
 """
 
 # Programmes, shared wording. Effect sizes: [brief §6].
@@ -87,6 +112,10 @@ ONLINE = """\
     effect_multiplier: {{lower_ses_migration: 0.7}}   # ASSUMPTION: smaller effect with low use
     effect_half_life_months: 18     # ASSUMPTION
     imitation_rate_per_month: 0.05
+    costs:                          # ASSUMPTIONS (euros, 2019 prices)
+      per_participant_month_eur: 30       # licence, hosting, online coaching per user-month
+      per_provider_adoption_eur: 10000    # set-up and localisation of the platform
+      per_provider_year_eur: 15000        # platform licence and maintenance
 """
 GROUP = """\
   - name: group_course
@@ -99,6 +128,10 @@ GROUP = """\
     imitation_rate_per_month: 0.10
     spillover_fraction: 0.05        # participants pass on what they learned [brief §3]
     max_wait_months: 3
+    costs:                          # ASSUMPTIONS (euros, 2019 prices)
+      per_participant_month_eur: 300      # ~8 group sessions, two practitioners, 6-8 parents
+      per_provider_adoption_eur: 6000     # training and accreditation of two practitioners
+      per_provider_year_eur: 1500         # supervision, materials
 """
 HOME = """\
   - name: home_visits
@@ -110,6 +143,10 @@ HOME = """\
     effect_size: {mean: 0.50, sd: 0.15}   # ASSUMPTION: indicated programmes, larger effects
     effect_half_life_months: 36
     max_wait_months: 4
+    costs:                          # ASSUMPTIONS (euros, 2019 prices)
+      per_participant_month_eur: 500      # about two home visits a month by a professional
+      per_provider_adoption_eur: 8000     # training
+      per_provider_year_eur: 3000         # supervision
 """
 BOOSTER = """\
   - name: group_booster
@@ -118,6 +155,7 @@ BOOSTER = """\
     effect_size: {mean: 0.10, sd: 0.05}   # ASSUMPTION
     effect_half_life_months: 24
     follow_up: {after: group_course, delay_months: 6, referral_rate_per_month: 0.4}
+    costs: {per_participant_month_eur: 150}   # ASSUMPTION: one or two sessions
 """
 
 SCENARIOS: dict[str, str] = {}
@@ -209,6 +247,7 @@ interventions:
 {booster}{home}
 strategy:
   name: package
+  costs: {{coordination_per_year_eur: 50000}}   # ASSUMPTION: coordination (collective impact)
   offers:
     - {{intervention: online_course, channels: [online, media, social_media], providers: [online_platform]}}
     - {{intervention: group_course, channels: [youth_health_care, school, community_centre],
@@ -260,6 +299,7 @@ interventions:
 {group}{home}
 strategy:
   name: embedding
+  costs: {{coordination_per_year_eur: 30000}}   # ASSUMPTION: coordination (collective impact)
   offers:
     - {{intervention: group_course, channels: [youth_health_care, school],
        providers: [youth_health_care_teams, schools]}}
@@ -297,9 +337,14 @@ interventions:
     effect_half_life_months: 12     # ASSUMPTION
     imitation_rate_per_month: 0.15  # ASSUMPTION: tips travel through networks
     spillover_fraction: 0.10
+    costs:                          # ASSUMPTIONS (euros, 2019 prices)
+      per_participant_month_eur: 1        # hosting, printed brochures
+      per_provider_adoption_eur: 40000    # producing videos, brochures and radio items
+      per_provider_year_eur: 30000        # campaign team
 
 strategy:
   name: civil society
+  costs: {{coordination_per_year_eur: 20000}}   # ASSUMPTION: coordination (collective impact)
   offers:
     - {{intervention: active_elements_tips, channels: [media, social_media, online],
        providers: [campaign_team]}}
@@ -355,12 +400,14 @@ interventions:
     effect_size: {{mean: 0.05, sd: 0.03}}   # ASSUMPTION: information alone, small effect
     effect_half_life_months: 12
     imitation_rate_per_month: 0.05
+    costs: {{per_participant_month_eur: 1, per_provider_year_eur: 40000}}   # ASSUMPTION: campaign
   - name: level2_seminar
     label: level 2 - seminar series
     duration_months: 1
     dropout_rate_per_month: 0.1
     effect_size: {{mean: 0.15, sd: 0.06}}   # ASSUMPTION
     effect_half_life_months: 18
+    costs: {{per_participant_month_eur: 40, per_provider_adoption_eur: 3000}}   # ASSUMPTION
   - name: level3_brief
     label: level 3 - brief consultations for parents with concerns
     eligibility: {{min_problem_score: -0.5}}
@@ -368,6 +415,7 @@ interventions:
     dropout_rate_per_month: 0.05
     effect_size: {{mean: 0.30, sd: 0.10}}   # ASSUMPTION
     effect_half_life_months: 24
+    costs: {{per_participant_month_eur: 120, per_provider_adoption_eur: 4000}}   # ASSUMPTION
   - name: level4_group
     label: level 4 - group course
     eligibility: {{min_problem_score: 0.0}}
@@ -376,6 +424,7 @@ interventions:
     effect_size: {{mean: 0.45, sd: 0.12}}   # Lindsey & Strand 2013: ES 0.45
     effect_half_life_months: 24
     spillover_fraction: 0.05
+    costs: {{per_participant_month_eur: 300, per_provider_adoption_eur: 6000, per_provider_year_eur: 1500}}
   - name: level5_enhanced
     label: level 5 - enhanced individual programme
     eligibility: {{min_problem_score: 0.3}}
@@ -384,9 +433,11 @@ interventions:
     effect_size: {{mean: 0.40, sd: 0.15}}   # ASSUMPTION
     effect_half_life_months: 36
     follow_up: {{after: level4_group, delay_months: 1, referral_rate_per_month: 0.3}}
+    costs: {{per_participant_month_eur: 500, per_provider_adoption_eur: 8000, per_provider_year_eur: 3000}}
 
 strategy:
   name: multilevel system
+  costs: {{coordination_per_year_eur: 60000}}   # ASSUMPTION: coordination (collective impact)
   offers:
     - {{intervention: level1_media, channels: [media, social_media], providers: [campaign_team]}}
     - {{intervention: level2_seminar, channels: [school, community_centre], providers: [community_centres]}}
@@ -442,6 +493,7 @@ interventions:
     effect_half_life_months: 24
     spillover_fraction: 0.05
     follow_up: {{after: online_course, delay_months: 3, referral_rate_per_month: 0.3}}
+    costs: {{per_participant_month_eur: 300, per_provider_adoption_eur: 6000, per_provider_year_eur: 1500}}
   - name: home_visits
     label: step 3 - home visits for problems persisting after the group course
     level: indicated
@@ -452,9 +504,11 @@ interventions:
     effect_half_life_months: 36
     max_wait_months: 4
     follow_up: {{after: group_course, delay_months: 3, referral_rate_per_month: 0.3}}
+    costs: {{per_participant_month_eur: 500, per_provider_adoption_eur: 8000, per_provider_year_eur: 3000}}
 
 strategy:
   name: stepped care
+  costs: {{coordination_per_year_eur: 40000}}   # ASSUMPTION: coordination (collective impact)
   offers:
     - {{intervention: online_course, channels: [online, media, youth_health_care], providers: [online_platform]}}
     - {{intervention: group_course, providers: [youth_health_care_teams]}}
@@ -485,6 +539,7 @@ interventions:
 {online_low}
 strategy:
   name: online upscaling
+  costs: {{coordination_per_year_eur: 10000}}   # ASSUMPTION: coordination (collective impact)
   offers:
     - {{intervention: online_course, channels: [online, social_media, media], providers: [online_platform]}}
 """
@@ -497,6 +552,16 @@ CHANNEL_KINDS = {
     "youth_health_care": "youth_health_care",
     "school": "school",
     "community_centre": "community_centre",
+}
+
+#: Channel costs (euros, 2019 prices; ASSUMPTIONS), paid only while a channel promotes an offer.
+CHANNEL_COSTS = {
+    "online": "{per_month_active_eur: 1500}",  # online ads and website upkeep
+    "media": "{per_month_active_eur: 2000}",  # local radio, papers, brochures
+    "social_media": "{per_month_active_eur: 1000}",  # posts, moderation
+    "youth_health_care": "{per_contact_eur: 2.0}",  # ~2 minutes of a JGZ nurse per contact
+    "school": "{per_month_active_eur: 500}",  # newsletters, parent evenings
+    "community_centre": "{per_month_active_eur: 500}",  # outreach by centre staff
 }
 
 #: Referral strength per channel in each scenario (hazard per month that a parent made aware
@@ -537,7 +602,10 @@ def channels_block(name: str) -> str:
     ]
     for channel, kind in CHANNEL_KINDS.items():
         rho = strengths.get(channel, 0.01)
-        lines.append(f"  - {{name: {channel}, kind: {kind}, referral_strength: {rho}}}")
+        lines.append(
+            f"  - {{name: {channel}, kind: {kind}, referral_strength: {rho}, "
+            f"costs: {CHANNEL_COSTS[channel]}}}"
+        )
     return "\n".join(lines)
 
 

@@ -82,3 +82,64 @@ def test_funnel_last_stage_is_the_simulated_public_impact(result):
 def test_bad_input_is_a_clear_error():
     with pytest.raises(TypeError, match="expected a DataFrame or a result"):
         plots.adoption_curves(42)
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory, result):
+    out = tmp_path_factory.mktemp("run")
+    result.to_dir(out)
+    return out
+
+
+def test_economics_plots(result):
+    for fig in (
+        plots.cost_effectiveness_plane(result, wtp_eur=20_000),
+        plots.ceac(result),
+        plots.roi_distribution({"a": result, "b": result}),
+    ):
+        assert isinstance(fig, Figure)
+        assert fig.axes[0].get_title()
+        plt.close(fig)
+    # the CEAC line is the share of replicates with positive net monetary benefit
+    fig = plots.ceac(result)
+    _x, y = fig.axes[0].get_lines()[0].get_data()
+    table = result.ceac()
+    np.testing.assert_allclose(y, 100 * table["p_cost_effective"].to_numpy())
+    plt.close(fig)
+
+
+def test_plot_command_writes_every_figure(run_dir):
+    from typer.testing import CliRunner
+
+    from impactsim.cli import app
+
+    res = CliRunner().invoke(app, ["plot", str(run_dir)])
+    assert res.exit_code == 0, res.output
+    names = sorted(p.name for p in (run_dir / "figures").glob("*.png"))
+    assert "impact_funnel.png" in names and "ceac.png" in names and len(names) == 9
+
+
+def test_plot_command_explains_missing_partial_and_foreign_run_dirs(run_dir, tmp_path):
+    import json
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from impactsim.cli import app
+
+    cli = CliRunner()
+    res = cli.invoke(app, ["plot", str(tmp_path / "nowhere")])
+    assert res.exit_code == 2 and "run directory not found" in res.output
+    partial = tmp_path / "partial"
+    shutil.copytree(run_dir, partial)
+    (partial / "timeseries.parquet").unlink()
+    res = cli.invoke(app, ["plot", str(partial)])
+    assert res.exit_code == 2 and "missing timeseries.parquet" in res.output
+    old = tmp_path / "old"
+    shutil.copytree(run_dir, old)
+    info = json.loads((old / "run.json").read_text())
+    info["impactsim_version"] = "0.0.1"
+    (old / "run.json").write_text(json.dumps(info))
+    res = cli.invoke(app, ["plot", str(old)])
+    assert res.exit_code == 2 and "written by impactsim 0.0.1" in res.output
+    assert "Traceback" not in res.output

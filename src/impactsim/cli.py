@@ -282,6 +282,62 @@ def compare(
         typer.echo(f"\nwrote {out_dir}/comparison.csv and frontier.csv, ceac.csv, outcomes.csv")
 
 
+@app.command()
+def plot(
+    run_dir: Annotated[Path, typer.Argument(help="run directory written by `impactsim run`")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", "-o", help="where to write PNGs (default RUN_DIR/figures)"),
+    ] = None,
+    dpi: Annotated[int, typer.Option(min=30, max=600, help="resolution (dots per inch)")] = 120,
+) -> None:
+    """Draw every figure of a run directory as PNG files."""
+    from impactsim.rundir import RunDirError, write_figures
+
+    try:
+        written = write_figures(run_dir, out, dpi=dpi)
+    except RunDirError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    for path in written:
+        typer.echo(f"wrote {path}")
+
+
+@app.command()
+def report(
+    scenarios: Annotated[
+        list[Path], typer.Argument(help="one or more scenario YAML files (one per strategy)")
+    ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write")] = Path(
+        "report.html"
+    ),
+    replicates: Annotated[
+        int | None, typer.Option("--replicates", "-r", min=1, help="replicates per strategy")
+    ] = None,
+    seed: Annotated[int | None, typer.Option("--seed", "-s", min=0, help="base seed")] = None,
+    baseline: Annotated[
+        str | None, typer.Option("--baseline", "-b", help="baseline strategy (default: first)")
+    ] = None,
+) -> None:
+    """Run strategies and write one self-contained HTML report for planners."""
+    from impactsim.compare import CompareError
+    from impactsim.report import build_report
+
+    for path in scenarios:
+        try:
+            load_scenario(path)
+        except ScenarioError as err:
+            _fail(err)
+    try:
+        written = build_report(scenarios, out, replicates=replicates, seed=seed, baseline=baseline)
+    except CompareError as err:
+        typer.echo(f"error: {len(err.problems)} problem(s) found", err=True)
+        for p in err.problems:
+            typer.echo(f"  {p}", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    typer.echo(f"wrote {written}")
+
+
 def main() -> None:
     """Console entry point; input problems end with exit code 2 and no traceback."""
     try:

@@ -287,3 +287,131 @@ def public_impact_over_time(timeseries: Any, ax: Axes | None = None) -> Figure:
     ax.set_ylabel("prevalence without − with programme (pp)")
     _legend_outside(ax, "segment")
     return fig
+
+
+def _summaries(obj: Any) -> dict[str, pd.DataFrame]:
+    """Normalise one result/summary, a sequence or a mapping to ``{label: summary}``."""
+    if isinstance(obj, dict):
+        return {str(k): _table(v, "summary") for k, v in obj.items()}
+    if isinstance(obj, pd.DataFrame) or hasattr(obj, "summary"):
+        obj = [obj]
+    out: dict[str, pd.DataFrame] = {}
+    for item in obj:
+        table = _table(item, "summary")
+        out[str(table["scenario"].iloc[0])] = table
+    return out
+
+
+def _per_replicate(summary: pd.DataFrame, metric: str) -> pd.Series:
+    return _select(summary, metric).set_index("replicate")["value"]
+
+
+def cost_effectiveness_plane(
+    results: Any,
+    effect: str = "case_years_prevented_pv",
+    wtp_eur: float | None = None,
+    ax: Axes | None = None,
+) -> Figure:
+    """Cost-effectiveness plane against no programme: one point per replicate, means marked.
+
+    Args:
+        results: a result or summary, a sequence of them, or ``{label: result}``.
+        effect: effect metric on the x axis (default discounted prevented case-years).
+        wtp_eur: draw the willingness-to-pay line (euros per unit of effect).
+        ax: axes to draw on.
+    """
+    tables = _summaries(results)
+    fig, ax = _axes(ax, (7.5, 5.0))
+    xmax = 0.0
+    for j, (label, s) in enumerate(tables.items()):
+        x = _per_replicate(s, effect)
+        y = _per_replicate(s, "cost_pv").reindex(x.index)
+        color = PALETTE[j % len(PALETTE)]
+        ax.scatter(x, y / 1e6, s=12, alpha=0.35, color=color, lw=0)
+        ax.scatter(
+            [x.mean()],
+            [y.mean() / 1e6],
+            s=90,
+            color=color,
+            edgecolor="black",
+            label=label,
+            zorder=3,
+        )
+        xmax = max(xmax, float(np.nanmax(np.abs(x))) if len(x) else 0.0)
+    if wtp_eur is not None and xmax > 0:
+        xs = np.array([0.0, xmax])
+        ax.plot(xs, wtp_eur * xs / 1e6, ":", color="#555555", label=f"willingness to pay €{wtp_eur:,.0f} per unit")
+    ax.axhline(0, color="#999999", lw=0.8)
+    ax.axvline(0, color="#999999", lw=0.8)
+    ax.set_xlabel(
+        effect.replace("_", " ")
+        + (" (case-years, discounted)" if effect == "case_years_prevented_pv" else "")
+    )
+    ax.set_ylabel("present value of costs (million €)")
+    ax.set_title("Cost-effectiveness plane versus no programme")
+    _legend_outside(ax, "strategy")
+    return fig
+
+
+def ceac(curves: Any, ax: Axes | None = None) -> Figure:
+    """Cost-effectiveness acceptability curves.
+
+    Args:
+        curves: a RunResult (uses ``result.ceac()``), a CEAC table with columns
+            ``wtp_eur_per_case_year`` and ``p_cost_effective`` (and optionally ``scenario``),
+            or ``{label: result or table}``.
+        ax: axes to draw on.
+    """
+    if not isinstance(curves, dict):
+        curves = {None: curves}
+    fig, ax = _axes(ax, (7.5, 4.5))
+    j = 0
+    for label, obj in curves.items():
+        table = obj.ceac() if hasattr(obj, "ceac") else obj
+        if not isinstance(table, pd.DataFrame) or "p_cost_effective" not in table.columns:
+            raise TypeError("expected a RunResult or a CEAC table with 'p_cost_effective'")
+        groups = (
+            table.groupby("scenario", observed=True)
+            if "scenario" in table.columns
+            else [(label, table)]
+        )
+        for name, g in groups:
+            ax.plot(
+                g["wtp_eur_per_case_year"] / 1000,
+                100 * g["p_cost_effective"],
+                marker="o",
+                ms=3,
+                color=PALETTE[j % len(PALETTE)],
+                label=str(label or name),
+            )
+            j += 1
+    ax.set_ylim(-2, 102)
+    ax.set_xlabel("willingness to pay (thousand € per prevented case-year)")
+    ax.set_ylabel("probability cost-effective (%)")
+    ax.set_title("Cost-effectiveness acceptability curve")
+    _legend_outside(ax, "strategy")
+    return fig
+
+
+def roi_distribution(results: Any, ax: Axes | None = None) -> Figure:
+    """Distribution of the return on investment ROI = (B − C) / C across replicates."""
+    tables = _summaries(results)
+    fig, ax = _axes(ax, (7.5, 0.7 * len(tables) + 2.2))
+    data, labels = [], []
+    for label, s in tables.items():
+        vals = _per_replicate(s, "roi").dropna().to_numpy()
+        data.append(vals if vals.size else np.array([np.nan]))
+        labels.append(label)
+    parts = ax.boxplot(data, orientation="horizontal", patch_artist=True, widths=0.5)
+    for j, box in enumerate(parts["boxes"]):
+        box.set_facecolor(PALETTE[j % len(PALETTE)])
+        box.set_alpha(0.6)
+    for j, vals in enumerate(data, start=1):
+        jitter = np.linspace(-0.15, 0.15, vals.size) if vals.size > 1 else np.zeros(vals.size)
+        ax.scatter(vals, j + jitter, s=8, color="black", alpha=0.4, zorder=3)
+    ax.set_yticks(range(1, len(labels) + 1), labels)
+    ax.axvline(0, color="#D55E00", lw=1.2, ls="--", label="break-even (ROI = 0)")
+    ax.set_xlabel("return on investment (euros returned per euro, net)")
+    ax.set_title("ROI across replicates")
+    _legend_outside(ax)
+    return fig

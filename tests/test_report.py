@@ -1,0 +1,173 @@
+"""The HTML report: self-contained, plain-language summary, renders in headless Chromium."""
+
+import base64
+import io
+import os
+import re
+import shutil
+import subprocess
+
+import matplotlib.image as mpimg
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from helpers import base_dict
+from impactsim.cli import app
+from impactsim.report import assumptions_from_file, build_report
+
+runner = CliRunner()
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+    "--window-size=1366,768",
+]
+
+
+def strategy(tmp_path, name: str, d: float, cost: float):
+    data = base_dict(size=600, months=12)
+    data["name"] = name
+    data["population"]["segments"][0]["contact_rates"] = {"campaign": 0.05}
+    seg = data["population"]["segments"][0]
+    data["population"]["segments"] = [
+        {
+            **seg,
+            "name": "advantaged",
+            "share": 0.6,
+            "baseline_prevalence": 0.1,
+            "advantage_rank": 1,
+        },
+        {
+            **seg,
+            "name": "disadvantaged",
+            "share": 0.4,
+            "baseline_prevalence": 0.25,
+            "advantage_rank": 2,
+        },
+    ]
+    data["interventions"][0]["effect_size"] = {"mean": d, "sd": 0.05}
+    data["interventions"][0]["costs"] = {"per_participant_month_eur": cost}
+    path = tmp_path / f"{name}.yaml"
+    text = yaml.safe_dump(data, sort_keys=False)
+    text = text.replace(
+        "referral_strength: 1000.0", "referral_strength: 1000.0  # ASSUMPTION: instant uptake"
+    )
+    path.write_text(text)
+    return path
+
+
+@pytest.fixture(scope="module")
+def report_file(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("report")
+    a = strategy(tmp, "light", 0.2, 50)
+    b = strategy(tmp, "intensive", 0.5, 400)
+    out = tmp / "report.html"
+    build_report([a, b], out, replicates=4, seed=3, progress=False)
+    return out
+
+
+def test_report_is_self_contained_with_valid_images(report_file):
+    text = report_file.read_text(encoding="utf-8")
+    assert "http://" not in text and "https://" not in text
+    assert "<link" not in text  # no external stylesheets
+    images = re.findall(r'src="data:image/png;base64,([^"]+)"', text)
+    assert len(images) >= 8
+    for data in images:
+        pixels = mpimg.imread(io.BytesIO(base64.b64decode(data)), format="png")
+        assert pixels.shape[0] > 100 and pixels.shape[1] > 100
+        assert pixels.std() > 0.01  # not a blank image
+    assert len(re.findall(r"<img ", text)) == len(images)
+
+
+def test_report_opens_with_plain_language_summary(report_file):
+    text = report_file.read_text(encoding="utf-8")
+    summary = text.index("<h2>Summary</h2>")
+    assert summary < text.index("<h2>Comparison</h2>") < text.index("<h2>Figures</h2>")
+    assert (
+        text.index("<h2>Figures</h2>")
+        < text.index("<h2>Assumptions</h2>")
+        < text.index("<h2>Scenario details</h2>")
+    )
+    m = re.search(
+        r"<b>intensive</b> reaches (\d+) % of parents in 1 year and prevents about ([\d,]+) problem "
+        r"cases a year .*? It returns €([\d.]+) per euro spent; the chance that benefits exceed "
+        r"costs is (\d+) %",
+        text,
+    )
+    assert m, "plain-language summary missing"
+    assert 0 < int(m.group(1)) <= 100
+    # the assumption flagged in the file is listed
+    assert "instant uptake" in text
+
+
+def test_assumptions_are_read_from_comments(tmp_path):
+    p = tmp_path / "s.yaml"
+    p.write_text(
+        "a: 1  # ASSUMPTION: guessed\nb: 2  # from a paper\n  - {name: x, rate: 0.1}  # ASSUMPTION\n"
+    )
+    rows = assumptions_from_file(p)
+    assert rows[0] == ("a", "1", "ASSUMPTION: guessed")
+    assert len(rows) == 2
+
+
+def chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture
+def browser():
+    exe = chromium()
+    if exe is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed; .ci/run installs the Debian package 'chromium'")
+        pytest.skip("chromium not installed (make test installs it when run as root)")
+    return exe
+
+
+def test_report_renders_in_headless_chromium(report_file, browser, tmp_path):
+    shot = tmp_path / "shot.png"
+    common = [browser, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
+    subprocess.run(
+        [*common, f"--screenshot={shot}", report_file.as_uri()],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    pixels = mpimg.imread(shot)
+    assert pixels.shape[:2] == (768, 1366)
+    gray = pixels[..., :3].mean(axis=2)
+    assert gray.std() > 0.05, "screenshot is blank"
+    assert (gray < 0.5).mean() > 0.005, "no text visible in the first screen"
+    dom = subprocess.run(
+        [*common, "--virtual-time-budget=10000", "--dump-dom", report_file.as_uri()],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    ).stdout
+    broken = re.search(r'data-broken-images="(\d+)"', dom)
+    width = re.search(r'data-scroll-width="(\d+)"', dom)
+    assert broken and width, "load check did not run"
+    assert int(broken.group(1)) == 0, "some images did not load"
+    assert int(width.group(1)) <= 1366, "page scrolls sideways at 1366 px"
+
+
+def test_report_cli_and_bad_input(tmp_path):
+    a = strategy(tmp_path, "only", 0.3, 100)
+    out = tmp_path / "r.html"
+    res = runner.invoke(app, ["report", str(a), "--out", str(out), "-r", "2"])
+    assert res.exit_code == 0, res.output
+    assert out.is_file()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\n")
+    res = runner.invoke(app, ["report", str(bad), "--out", str(tmp_path / "x.html")])
+    assert res.exit_code == 2
+    assert "population" in res.output
+    assert not (tmp_path / "x.html").exists()
