@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from impactsim.loading import ScenarioError, default_scenario_path, load_scenario
+from impactsim.sweep.cli import register as register_sweep_commands
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -336,6 +337,10 @@ def report(
             typer.echo(f"  {p}", err=True)
         raise typer.Exit(EXIT_INVALID) from None
     typer.echo(f"wrote {written}")
+
+
+# sweep, sweep-results, sweep-analyze (heavy imports happen inside the commands)
+register_sweep_commands(app)
 
 
 def main() -> None:

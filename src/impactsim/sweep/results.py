@@ -1,0 +1,158 @@
+"""Read a sweep directory back as one tidy table."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from impactsim.sweep.sampling import UNIT_PREFIX
+from impactsim.sweep.spec import BREAKDOWN_COLUMNS
+from impactsim.sweep.store import DONE, FAILED, PENDING, SweepDir, SweepError
+
+
+@dataclass
+class SweepResults:
+    """A sweep directory loaded into memory.
+
+    Attributes:
+        directory: the sweep directory.
+        info: contents of ``sweep.json`` (name, method, parameters, definition, fingerprint).
+        points: the design: ``point``, one column per parameter, ``unit:<name>`` columns,
+            and ``status`` (done when all its tasks are done, failed when one failed,
+            else pending).
+        manifest: one row per task (task, point, first_replicate, replicates, status,
+            attempts, rows, seconds, worker, finished, error).
+        data: the tidy table of every done task: ``point``, the parameter columns,
+            ``replicate, metric, segment, intervention, channel, adopter_category, value``.
+    """
+
+    directory: Path
+    info: dict[str, Any]
+    points: pd.DataFrame
+    manifest: pd.DataFrame
+    data: pd.DataFrame
+
+    @property
+    def name(self) -> str:
+        """Sweep name."""
+        return str(self.info["name"])
+
+    @property
+    def method(self) -> str:
+        """Sampler method (grid, latin_hypercube, sobol, morris, one_way)."""
+        return str(self.info["method"])
+
+    @property
+    def parameters(self) -> list[str]:
+        """Parameter column names, in the order of the sweep file."""
+        return [p["name"] for p in self.info["parameters"]]
+
+    @property
+    def definition(self) -> dict[str, Any]:
+        """The sweep's definition (sampler, replicates, outputs, base scenario...)."""
+        return dict(self.info["definition"])
+
+    @property
+    def failed(self) -> pd.DataFrame:
+        """Failed tasks with their errors."""
+        return self.manifest.loc[self.manifest["status"] == FAILED].reset_index(drop=True)
+
+    def counts(self) -> dict[str, int]:
+        """Number of tasks per status."""
+        vc = self.manifest["status"].value_counts()
+        return {s: int(vc.get(s, 0)) for s in (DONE, FAILED, PENDING)}
+
+    def outcome(self, metric: str, **where: str) -> pd.DataFrame:
+        """Per-point mean, SD and number of replicates of one metric.
+
+        Args:
+            metric: summary metric name, e.g. ``public_impact_pp``.
+            **where: breakdown filters (segment=..., intervention=..., channel=...,
+                adopter_category=...); default 'all' (the totals).
+
+        Returns:
+            One row per point of the design (NaN where the point has no rows): ``point``,
+            the parameter columns, ``mean``, ``sd``, ``n``.
+        """
+        unknown = sorted(set(where) - set(BREAKDOWN_COLUMNS))
+        if unknown:
+            raise ValueError(
+                f"unknown breakdown filter(s) {', '.join(unknown)}; allowed: "
+                f"{', '.join(BREAKDOWN_COLUMNS)}"
+            )
+        df = self.data
+        sel = df["metric"] == metric
+        for col in BREAKDOWN_COLUMNS:
+            sel &= df[col] == where.get(col, "all")
+        rows = df.loc[sel]
+        if rows.empty and metric not in set(df["metric"].astype(str)):
+            kept = ", ".join(sorted(set(df["metric"].astype(str)))) or "(none)"
+            raise KeyError(f"metric '{metric}' is not in the sweep's results; kept: {kept}")
+        g = rows.groupby("point", observed=True)["value"]
+        stats = pd.DataFrame({"mean": g.mean(), "sd": g.std(ddof=1), "n": g.size()})
+        base = self.points[["point", *self.parameters]]
+        out = base.merge(stats, left_on="point", right_index=True, how="left")
+        out["n"] = out["n"].fillna(0).astype("int64")
+        return out.reset_index(drop=True)
+
+
+def load_results(directory: str | os.PathLike[str]) -> SweepResults:
+    """Load a sweep directory (finished or not) as a :class:`SweepResults`.
+
+    The tidy table holds the rows of every task that is done, ordered by point and
+    replicate, so it is identical whatever the number of workers or the order in which
+    the tasks finished.
+
+    Args:
+        directory: the directory given to ``impactsim sweep --out``.
+
+    Raises:
+        SweepError: the directory does not hold a sweep.
+    """
+    store = SweepDir(directory)
+    if not store.is_sweep():
+        raise SweepError(f"{directory} is not a sweep directory (no sweep.json)")
+    info = store.read_info()
+    records = store.read_manifest()
+    manifest = pd.DataFrame([r.__dict__ for r in records])
+    points = store.read_points()
+    params = [p["name"] for p in info["parameters"]]
+    done = [r.task for r in records if r.status == DONE]
+    raw = store.read_tasks(done)
+    raw = raw.sort_values(["point", "replicate"], kind="stable").reset_index(drop=True)
+    data = raw[["point"]].merge(points[["point", *params]], on="point", how="left")
+    for col in ("replicate", "metric", *BREAKDOWN_COLUMNS, "value"):
+        data[col] = raw[col].to_numpy()
+    for col in ("metric", *BREAKDOWN_COLUMNS):
+        data[col] = data[col].astype(str).astype("category")
+    data["replicate"] = data["replicate"].astype("int64")
+    data["value"] = data["value"].astype("float64")
+    status = manifest.groupby("point")["status"].agg(_point_status)
+    points = points.assign(status=points["point"].map(status).fillna(PENDING))
+    return SweepResults(Path(directory), info, points, manifest, data)
+
+
+def _point_status(s: pd.Series) -> str:
+    values = set(s)
+    if FAILED in values:
+        return FAILED
+    if values == {DONE}:
+        return DONE
+    return PENDING
+
+
+def read_sweep(directory: str | os.PathLike[str]) -> pd.DataFrame:
+    """The whole sweep as one tidy DataFrame (see :attr:`SweepResults.data`)."""
+    return load_results(directory).data
+
+
+def unit_matrix(results: SweepResults) -> pd.DataFrame:
+    """Unit coordinates of every point (rows in point order, one column per parameter)."""
+    cols = [UNIT_PREFIX + p for p in results.parameters]
+    out = results.points[cols].copy()
+    out.columns = results.parameters
+    return out
