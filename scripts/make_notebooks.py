@@ -92,6 +92,38 @@ NOTEBOOKS = {
             'cmp.comparison[cmp.comparison.metric.isin(["diff_public_impact_pp", "diff_npv", "p_better_npv"])]'
         ),
     ],
+    "03-sweep-and-sensitivity": [
+        new_markdown_cell(
+            "# Sweep and sensitivity\n\nWhich levers move public impact? A one-way sweep "
+            "(tornado diagram) over six inputs of the package strategy, then the same "
+            "results as a tidy table. For global sensitivity (Sobol, Morris) and for running on "
+            "a Dask cluster, see `docs/sweeps.md` and `scenarios/sweeps/example.yaml`."
+        ),
+        new_code_cell(SIZE),
+        new_code_cell(
+            "import tempfile\nfrom pathlib import Path\n\nimport yaml\n\n"
+            "from impactsim.sweep import analyze, load_results, parse_sweep, run_sweep\n"
+            "from impactsim.sweep.plots import plot_tornado\n\n"
+            'root = Path.cwd() if (Path.cwd() / "scenarios").is_dir() else Path.cwd().parent\n'
+            'sweep_file = root / "scenarios" / "sweeps" / "tornado.yaml"\n'
+            "data = yaml.safe_load(sweep_file.read_text())\n"
+            'data["overrides"]["population.size"] = SIZE          # smaller for a quick look\n'
+            'data["replicates"] = data["replicates_per_task"] = max(2, REPLICATES // 4)\n'
+            "sweep = parse_sweep(data, str(sweep_file), base_dir=sweep_file.parent)\n"
+            'out = Path(tempfile.mkdtemp()) / "tornado"\n'
+            "report = run_sweep(sweep, out, workers=0, progress=False)   # 0 = in this process\n"
+            "report"
+        ),
+        new_markdown_cell("## Results as one tidy table"),
+        new_code_cell('results = load_results(out)\nresults.outcome("public_impact_pp").head()'),
+        new_markdown_cell(
+            "## Tornado diagram: public impact at the low and high end of each input"
+        ),
+        new_code_cell(
+            'tables = analyze(results, ["public_impact_pp"])\n'
+            'plot_tornado(tables["public_impact_pp"]);'
+        ),
+    ],
 }
 
 
