@@ -609,6 +609,100 @@ def channels_block(name: str) -> str:
     return "\n".join(lines)
 
 
+CRITICAL_MASS_POPULATION = """\
+# --- The municipality of the critical-mass experiment ---------------------------------------
+# The library municipality with (1) stronger social proof: the late majority and laggards
+# follow word of mouth only once 10 % / 20 % of their network neighbours took part
+# (ASSUMPTIONS), and (2) a channel of parent ambassadors who reach innovators and early
+# adopters through their own networks (ASSUMPTION: 0.15 contacts per targeted parent a month).
+"""
+
+
+def critical_mass_municipality() -> str:
+    """The shared municipality with social-proof thresholds and an ambassadors channel."""
+    text = MUNICIPALITY.replace(
+        "population:\n  size: 20000\n",
+        "population:\n  size: 20000\n"
+        "  adopter_categories:\n"
+        "    innovators: {channel_multiplier: 3.0, imitation_multiplier: 0.5, social_threshold: 0.0}\n"
+        "    early_adopters: {channel_multiplier: 2.0, imitation_multiplier: 1.0, social_threshold: 0.0}\n"
+        "    early_majority: {channel_multiplier: 1.0, imitation_multiplier: 1.0, social_threshold: 0.02}\n"
+        "    late_majority: {channel_multiplier: 0.6, imitation_multiplier: 1.2, social_threshold: 0.10}\n"
+        "    laggards: {channel_multiplier: 0.3, imitation_multiplier: 0.8, social_threshold: 0.20}\n",
+    )
+    text = (
+        text.replace(
+            "        community_centre: 0.02\n",
+            "        community_centre: 0.02\n        parent_ambassadors: 0.15\n",
+        )
+        .replace(
+            "        community_centre: 0.04\n",
+            "        community_centre: 0.04\n        parent_ambassadors: 0.15\n",
+        )
+        .replace(
+            "        community_centre: 0.08      # community centres reach this segment best (ASSUMPTION)\n",
+            "        community_centre: 0.08      # community centres reach this segment best (ASSUMPTION)\n"
+            "        parent_ambassadors: 0.15\n",
+        )
+    )
+    return CRITICAL_MASS_POPULATION + text
+
+
+CRITICAL_MASS = """\
+# Rogers' critical-mass hypothesis (domain brief §4: "enough innovators and early adopters
+# must adopt before the majority follows" - barely tested, a simulation can explore it).
+# Arm '{arm}' of a two-arm experiment on the same municipality; compare the arms with
+#   impactsim compare scenarios/critical-mass-broad.yaml scenarios/critical-mass-seeded.yaml
+name: critical-mass-{arm}
+description: >
+  {description}
+
+{municipality}
+channels:
+  # referral_strength: hazard per month that a parent made aware asks for a place (ASSUMPTIONS)
+  - {{name: online, kind: online, referral_strength: 0.006, start_month: {broad_start},
+     costs: {{per_month_active_eur: 1500}}}}
+  - {{name: media, kind: media, referral_strength: 0.003, start_month: {broad_start},
+     costs: {{per_month_active_eur: 2000}}}}
+  - {{name: social_media, kind: social_media, referral_strength: 0.005, start_month: {broad_start},
+     costs: {{per_month_active_eur: 1000}}}}
+  - {{name: youth_health_care, kind: youth_health_care, referral_strength: 0.01, costs: {{per_contact_eur: 2.0}}}}
+  - {{name: school, kind: school, referral_strength: 0.01, costs: {{per_month_active_eur: 500}}}}
+  - {{name: community_centre, kind: community_centre, referral_strength: 0.01, costs: {{per_month_active_eur: 500}}}}
+  - name: parent_ambassadors
+    kind: other
+    referral_strength: 0.05         # ASSUMPTION: a personal invitation by a fellow parent
+    target_adopter_categories: [innovators, early_adopters]
+    end_month: 12                   # the seeding phase lasts a year
+    costs: {{per_month_active_eur: 3000}}   # ASSUMPTION: ambassador coordination and vouchers
+
+providers:
+  - name: online_platform
+    count: 1
+    capacity_per_month: null
+    fidelity: 1.0
+    initial_offer_share: 1.0
+
+interventions:
+  - name: online_course
+    label: online parenting course spread by word of mouth
+    level: universal
+    duration_months: 2
+    dropout_rate_per_month: 0.2
+    effect_size: {{mean: 0.30, sd: 0.08}}   # Thongseiratch et al. 2020: g = -0.32
+    effect_half_life_months: 18     # ASSUMPTION
+    imitation_rate_per_month: 0.12  # ASSUMPTION: word of mouth once peers took part
+    spillover_fraction: 0.03
+    costs: {{per_participant_month_eur: 30, per_provider_adoption_eur: 10000, per_provider_year_eur: 15000}}
+
+strategy:
+  name: critical mass ({arm})
+  costs: {{coordination_per_year_eur: 10000}}   # ASSUMPTION
+  offers:
+    - {{intervention: online_course, channels: [{channels}], providers: [online_platform]}}
+"""
+
+
 def main() -> None:
     """Write every library scenario to scenarios/NAME.yaml."""
     parts = {
@@ -626,6 +720,26 @@ def main() -> None:
     for name, template in SCENARIOS.items():
         text = template.format(**parts)
         path = ROOT / "scenarios" / f"{name}.yaml"
+        path.write_text(text, encoding="utf-8")
+        print(f"wrote {path.relative_to(ROOT)}")
+    arms = {
+        "broad": dict(
+            description="A broad campaign (online, media, social media) from day one, "
+            "reaching every adopter category at once.",
+            broad_start=0,
+            channels="online, media, social_media",
+        ),
+        "seeded": dict(
+            description="Parent ambassadors recruit innovators and early adopters in the "
+            "first year; the broad campaign starts only in month 12, when word of mouth "
+            "can carry it.",
+            broad_start=12,
+            channels="parent_ambassadors, online, media, social_media",
+        ),
+    }
+    for arm, values in arms.items():
+        text = CRITICAL_MASS.format(arm=arm, municipality=critical_mass_municipality(), **values)
+        path = ROOT / "scenarios" / f"critical-mass-{arm}.yaml"
         path.write_text(text, encoding="utf-8")
         print(f"wrote {path.relative_to(ROOT)}")
 

@@ -133,3 +133,29 @@ def test_rogers_classification_of_normal_adoption_times():
     _classify_adoption(Rec, steps, np.zeros(steps.size, np.int8), 1.0)
     shares = Rec.adoption_realized.sum(axis=0) / steps.size
     np.testing.assert_allclose(shares, [0.0228, 0.1359, 0.3413, 0.3413, 0.1587], atol=0.004)
+
+
+def test_channel_targeting_adopter_categories():
+    # a channel that contacts only innovators and early adopters: the others are never reached
+    # (no word of mouth); the targeted ones enrol at once after their first contact, so their
+    # reach by month 12 is 1 - exp(-0.1 * 11) (the last month's contacts enrol a step later)
+    d = base_dict(size=40_000, months=12)
+    d["population"]["segments"][0]["contact_rates"] = {"campaign": 0.1}
+    d["channels"][0]["target_adopter_categories"] = ["innovators", "early_adopters"]
+    res = impactsim.run(build(d), replicates=2, seed=17, progress=False)
+    for cat in ("early_majority", "late_majority", "laggards"):
+        assert metric(res, "reach_cumulative", adopter_category=cat) == 0.0
+    expected = 1 - math.exp(-0.1 * 11)
+    assert metric(res, "reach_cumulative", adopter_category="early_adopters") == pytest.approx(
+        expected, abs=0.015
+    )
+    assert metric(res, "reach_cumulative", adopter_category="innovators") == pytest.approx(
+        expected, abs=0.04
+    )
+    # per-contact costs count only the targeted parents: 16 % of families
+    d["channels"][0]["costs"] = {"per_contact_eur": 1.0}
+    d["economics"] = {"cost_cv": 0.0, "discount_rate_costs_per_year": 0.0}
+    res = impactsim.run(build(d), replicates=1, seed=17, progress=False)
+    rec = res.recordings[0]
+    targeted = rec.n_cat[1:, :2, :].sum()  # parent-months of innovators and early adopters
+    assert metric(res, "cost_pv") == pytest.approx(0.1 * targeted, rel=1e-9)

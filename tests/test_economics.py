@@ -93,6 +93,7 @@ def synthetic(d: dict):
     spec = compile_scenario(sc)
     rec = blank_recording(spec)
     rec.n[:, 0] = 2000
+    rec.n_cat[:, 2, 0] = 2000  # all in one adopter category (the channel contacts every category)
     rec.participant_months[4, 0] = 30
     rec.participant_months[5, 0] = 20
     rec.enrol_new[4, 0, 0] = 40

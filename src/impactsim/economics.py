@@ -266,7 +266,14 @@ def cost_flows(rec: Recording, spec: ModelSpec, scenario: Scenario, rep_key: int
         iv_out[name] = flow
 
     active = channel_active_months(spec)[sl]  # [M, C]
-    contacts_per_month = rec.n[sl].astype(np.float64) @ spec.contact_hz  # [M, C] per month active
+    # expected contacts per month active: parents of segment s and category a times the
+    # channel's contact rate for s, where the channel contacts category a
+    contacts_per_month = np.einsum(
+        "mas,sc,ca->mc",
+        rec.n_cat[sl].astype(np.float64),
+        spec.contact_hz,
+        spec.chan_cat.astype(np.float64),
+    )
     ch_out: dict[str, np.ndarray] = {}
     for c, name in enumerate(spec.channel_names):
         costs = chans[name].costs

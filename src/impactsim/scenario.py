@@ -342,6 +342,16 @@ class Channel(StrictModel):
     end_month: Month | None = Field(
         None, description="month at which the channel stops (months); null = never"
     )
+    target_adopter_categories: (
+        list[Literal["innovators", "early_adopters", "early_majority", "late_majority", "laggards"]]
+        | None
+    ) = Field(
+        None,
+        description=(
+            "adopter categories this channel contacts (e.g. recruiting innovators and early "
+            "adopters first, to test Rogers' critical mass); null = all parents"
+        ),
+    )
     costs: ChannelCosts = Field(
         default_factory=ChannelCosts, description="costs of running the channel (euros)"
     )

@@ -195,6 +195,7 @@ def step_parents(
     # channels at this step
     aw_hz: np.ndarray,
     contact_hz: np.ndarray,
+    chan_cat: np.ndarray,
     promote_now: np.ndarray,
     chan_ref: np.ndarray,
     # interventions
@@ -324,7 +325,7 @@ def step_parents(
                         gain_known = True
                     if score[i] - gain <= elig_min_score[k]:
                         continue
-                h_aw = aw_hz[s, k] if st == NONE else 0.0
+                h_aw = aw_hz[s, a, k] if st == NONE else 0.0
                 h_ch = cat_ch_mult[a] * chan_ref[ref_channel[i, k]] if st == AWARE else 0.0
                 h_fu = follow_ref_hz[k] if fa >= 0 else 0.0
                 h_wom = 0.0
@@ -350,7 +351,7 @@ def step_parents(
                     acc = 0.0
                     ch = -1
                     for cc in range(n_ch):
-                        if promote_now[cc, k] and contact_hz[s, cc] > 0.0:
+                        if promote_now[cc, k] and chan_cat[cc, a] and contact_hz[s, cc] > 0.0:
                             acc += contact_hz[s, cc]
                             ch = cc
                             if v < acc:

@@ -68,11 +68,20 @@ class Recording:
 
 
 def _channel_arrays(spec: ModelSpec, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Channel activity at step t: promotes-now [C,K], awareness hazard [S,K], offered-now [K]."""
+    """Channel activity at step t: promotes-now [C,K], awareness hazard [S,A,K], offered-now [K].
+
+    The awareness hazard of a parent of segment s and adopter category a for intervention k
+    sums the contact rates of the active channels that promote k and contact category a.
+    """
     offered = (spec.offer_start <= t) & (t < spec.offer_end)
     active = (spec.chan_start <= t) & (t < spec.chan_end)
     promote_now = spec.promotes & active[:, None] & offered[None, :]
-    aw_hz = spec.contact_hz @ promote_now.astype(np.float64)
+    aw_hz = np.einsum(
+        "sc,ca,ck->sak",
+        spec.contact_hz,
+        spec.chan_cat.astype(np.float64),
+        promote_now.astype(np.float64),
+    )
     return promote_now, aw_hz, offered
 
 
@@ -318,6 +327,7 @@ def simulate_replicate(spec: ModelSpec, rep_key: int, final_state: dict | None =
             spec.cat_threshold,
             aw_hz,
             spec.contact_hz,
+            spec.chan_cat,
             promote_now,
             spec.chan_ref,
             offered_now,

@@ -67,6 +67,7 @@ class ModelSpec:
     chan_start: np.ndarray  # [C] first active step
     chan_end: np.ndarray  # [C] first inactive step
     promotes: np.ndarray  # [C, K] bool: channel promotes intervention
+    chan_cat: np.ndarray  # [C, A] bool: channel contacts adopter category
     # interventions
     offer_start: np.ndarray  # [K] steps
     offer_end: np.ndarray  # [K] steps
@@ -161,6 +162,10 @@ def compile_scenario(sc: Scenario) -> ModelSpec:
     chan_ref[:n_ch] = [c.referral_strength for c in channels]
     chan_start = np.array([_steps(c.start_month, per_month, 0) for c in channels], np.int32)
     chan_end = np.array([_steps(c.end_month, per_month, NEVER) for c in channels], np.int32)
+    chan_cat = np.ones((n_ch, len(ADOPTER_CATEGORIES)), bool)
+    for j, c in enumerate(channels):
+        if c.target_adopter_categories is not None:
+            chan_cat[j] = [a in c.target_adopter_categories for a in ADOPTER_CATEGORIES]
 
     offers = sc.strategy.offers
     ivs = sc.offered_interventions
@@ -258,6 +263,7 @@ def compile_scenario(sc: Scenario) -> ModelSpec:
         chan_start=chan_start,
         chan_end=chan_end,
         promotes=promotes,
+        chan_cat=chan_cat,
         offer_start=offer_start,
         offer_end=offer_end,
         dur_steps=dur,
