@@ -340,7 +340,13 @@ def cost_effectiveness_plane(
         xmax = max(xmax, float(np.nanmax(np.abs(x))) if len(x) else 0.0)
     if wtp_eur is not None and xmax > 0:
         xs = np.array([0.0, xmax])
-        ax.plot(xs, wtp_eur * xs / 1e6, ":", color="#555555", label=f"willingness to pay €{wtp_eur:,.0f} per unit")
+        ax.plot(
+            xs,
+            wtp_eur * xs / 1e6,
+            ":",
+            color="#555555",
+            label=f"willingness to pay €{wtp_eur:,.0f} per unit",
+        )
     ax.axhline(0, color="#999999", lw=0.8)
     ax.axvline(0, color="#999999", lw=0.8)
     ax.set_xlabel(

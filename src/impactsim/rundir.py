@@ -93,7 +93,9 @@ def load_run_dir(path: str | Path) -> RunDir:
         try:
             tables[name] = pd.read_parquet(p / f"{name}.parquet")
         except Exception as exc:  # pyarrow raises several types for damaged files
-            raise RunDirError(f"{p / (name + '.parquet')}: unreadable Parquet file ({exc})") from None
+            raise RunDirError(
+                f"{p / (name + '.parquet')}: unreadable Parquet file ({exc})"
+            ) from None
     absent = [c for c in SUMMARY_COLUMNS if c not in tables["summary"].columns]
     if absent:
         raise RunDirError(f"{p / 'summary.parquet'}: missing columns {', '.join(absent)}")
