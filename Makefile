@@ -45,7 +45,7 @@ docs: $(VENV)/.installed
 	$(BIN)/python -m impactsim.docgen docs/scenario.md
 
 bench: $(VENV)/.installed
-	$(BIN)/python benchmarks/bench_engine.py
+	$(BIN)/python benchmarks/run_benchmarks.py
 
 # Figures of the analytic validation cases (docs/validation.md).
 validation-figures: $(VENV)/.installed
