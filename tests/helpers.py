@@ -7,50 +7,19 @@ from typing import Any
 
 from impactsim.loading import parse_scenario
 from impactsim.scenario import Scenario
-
-#: Adopter categories that all behave alike (multipliers 1, no thresholds).
-NEUTRAL_CATEGORIES = {
-    c: {"channel_multiplier": 1.0, "imitation_multiplier": 1.0, "social_threshold": 0.0}
-    for c in ("innovators", "early_adopters", "early_majority", "late_majority", "laggards")
-}
+from impactsim.validation import NEUTRAL_CATEGORIES, base_scenario_dict  # noqa: F401 - re-exported
 
 
 def base_dict(size: int = 2000, months: int = 12, prevalence: float = 0.15) -> dict[str, Any]:
     """One segment, one 'campaign' channel that reaches everyone at once, one unlimited provider,
-    and one intervention 'prog' (d=0.4, 1 month, no dropout, no decay) that everyone enrols in."""
-    return {
-        "name": "test",
-        "population": {
-            "size": size,
-            "segments": [
-                {
-                    "name": "all_parents",
-                    "share": 1.0,
-                    "baseline_prevalence": prevalence,
-                    "contact_rates": {"campaign": 1000.0},
-                }
-            ],
-            "adopter_categories": copy.deepcopy(NEUTRAL_CATEGORIES),
-            "network": {"kind": "fully_mixed", "homophily": 0.0},
-        },
-        "channels": [{"name": "campaign", "referral_strength": 1000.0}],
-        "providers": [
-            {
-                "name": "platform",
-                "count": 1,
-                "capacity_per_month": None,
-                "fidelity": 1.0,
-                "initial_offer_share": 1.0,
-            }
-        ],
-        "interventions": [{"name": "prog", "duration_months": 1, "effect_size": {"mean": 0.4}}],
-        "strategy": {
-            "offers": [
-                {"intervention": "prog", "channels": ["campaign"], "providers": ["platform"]}
-            ]
-        },
-        "simulation": {"months": months, "replicates": 2, "seed": 7},
-    }
+    and one intervention 'prog' (d=0.4, 1 month, no dropout, no decay) that everyone enrols in.
+
+    The analytic validation cases use the same scenario (impactsim.validation).
+    """
+    d = base_scenario_dict(size=size, months=months, prevalence=prevalence)
+    d["name"] = "test"
+    d["simulation"].update(replicates=2, seed=7)
+    return d
 
 
 def build(d: dict[str, Any]) -> Scenario:

@@ -128,17 +128,7 @@ def simulate_replicate(spec: ModelSpec, rep_key: int, final_state: dict | None =
 def _simulate_replicate(
     spec: ModelSpec, rep_key: int, final_state: dict | None = None
 ) -> Recording:
-    """Simulate one replicate of a compiled scenario (see :func:`simulate_replicate`).
-
-    Args:
-        spec: compiled scenario.
-        rep_key: replicate key from :func:`impactsim.rng.replicate_key`.
-        final_state: if a dict is given, the final per-parent state arrays and the network are
-            stored in it (for invariant checks and debugging).
-
-    Returns:
-        The replicate's :class:`Recording`.
-    """
+    """The body of :func:`simulate_replicate`, on the current numba thread count."""
     draws: ReplicateDraws = draw_replicate(spec, rep_key)
     n = spec.n_parents
     n_seg, n_iv, n_ch = spec.n_segments, spec.n_interventions, spec.n_channels
