@@ -272,7 +272,9 @@ class Parent(mesa.Agent):
         """§2-§4 and §6: competing hazards of awareness, referral, word of mouth, follow-up."""
         model = self.model
         # §3 awareness through the active channels that promote the programme
-        contacts = model.contacts_now[(prog.name, self.segment)] if rec.status == NOT_AWARE else []
+        contacts = []
+        if rec.status == NOT_AWARE:
+            contacts = model.contacts_now[(prog.name, self.segment, self.category)]
         # §3 a channel contacts only the adopter categories it targets (default all)
         contacts = [
             (ch, rate)
@@ -498,7 +500,7 @@ class ReferenceModel(mesa.Model):
         self.offering_share_at_start: dict[tuple[str, str], float] = {}
         self.took_part_at_start: dict[str, list[bool]] = {}
         self.mean_field_share: dict[tuple[str, str], float] = {}
-        self.contacts_now: dict[tuple[str, str], list[tuple[Channel, float]]] = {}
+        self.contacts_now: dict[tuple[str, str, str], list[tuple[Channel, float]]] = {}
         self.flows: Counter = Counter()  # enrolments, completions, dropouts, gave_up
         self.tally: Counter = Counter()
         # §9 measurement: counts per segment, collected at month ends
@@ -624,10 +626,14 @@ class ReferenceModel(mesa.Model):
         """Whether the programme is offered in the current step (§3 offer window)."""
         return prog.start_step <= self.t < prog.end_step
 
-    def active_contacts(self, prog: Programme, segment: str) -> list[tuple[Channel, float]]:
-        """§3 channels promoting ``prog`` that are active now and reach ``segment``, with rates.
+    def active_contacts(
+        self, prog: Programme, segment: str, category: str
+    ) -> list[tuple[Channel, float]]:
+        """§3 channels that promote ``prog``, are active now and reach the parent, with rates.
 
-        A channel is active in ``[start_month, end_month)`` of the channel and of the offer.
+        A channel is active in ``[start_month, end_month)`` of the channel and of the offer,
+        reaches a segment with a positive contact rate and contacts only its
+        ``target_adopter_categories`` (all when not set).
         """
         out: list[tuple[Channel, float]] = []
         if not self.is_offered(prog):
@@ -637,7 +643,8 @@ class ReferenceModel(mesa.Model):
             start = round(ch.start_month * pm)
             end = math.inf if ch.end_month is None else round(ch.end_month * pm)
             rate = self.contact_rates[segment].get(ch.name, 0.0)
-            if start <= self.t < end and rate > 0.0:
+            targets = ch.target_adopter_categories
+            if start <= self.t < end and rate > 0.0 and (targets is None or category in targets):
                 out.append((ch, rate))
         return out
 
@@ -680,9 +687,10 @@ class ReferenceModel(mesa.Model):
             self.agents_by_type[ProviderOrganisation].shuffle_do("step")
         # (2) parents decide on the state at the start of the step (synchronous update)
         self.contacts_now = {
-            (p.name, s.name): self.active_contacts(p, s.name)
+            (p.name, s.name, a): self.active_contacts(p, s.name, a)
             for p in self.programmes
             for s in self.segments
+            for a in ADOPTER_CATEGORIES
         }
         self._snapshot_participation()
         self.agents_by_type[Parent].shuffle_do("step")
