@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
+import math
+import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from impactsim.loading import ScenarioError, default_scenario_path, load_scenario
+from impactsim.io import EXIT_SIGINT, install_signal_handlers, interrupt_exit_code
+from impactsim.loading import (
+    ScenarioError,
+    default_scenario_path,
+    is_sweep_document,
+    load_scenario,
+    parse_scenario,
+    parse_yaml_text,
+    read_input_bytes,
+)
 from impactsim.sweep.cli import register as register_sweep_commands
 
 if TYPE_CHECKING:
@@ -55,11 +66,23 @@ ECONOMICS_HEADLINE = [
 ]
 
 
-def _fail(err: ScenarioError) -> None:
-    typer.echo(f"error: {len(err.problems)} problem(s) found", err=True)
+def _fail(err: ScenarioError) -> NoReturn:
+    _report(err)
+    raise typer.Exit(EXIT_INVALID)
+
+
+def _report(err: ScenarioError, where: str = "") -> None:
+    typer.echo(f"error: {len(err.problems)} problem(s) found{where}", err=True)
     for p in err.problems:
         typer.echo(f"  {p}", err=True)
-    raise typer.Exit(EXIT_INVALID)
+
+
+def _interrupted(exc: BaseException, note: str) -> NoReturn:
+    """Report an interruption (Ctrl-C or SIGTERM) and exit with 130 or 143."""
+    code = interrupt_exit_code(exc)
+    what = "terminated (SIGTERM)" if code != 130 else "interrupted"
+    typer.echo(f"\n{what}; {note}", err=True)
+    raise typer.Exit(code)
 
 
 def _fmt(value: float, kind: str) -> str:
@@ -111,16 +134,60 @@ def _print_economics(result: RunResult, totals: pd.DataFrame) -> None:
 
 @app.command()
 def validate(
-    file: Annotated[Path, typer.Argument(help="scenario YAML file")],
+    files: Annotated[
+        list[Path], typer.Argument(help="scenario or sweep YAML file(s); the kind is detected")
+    ],
+    allow_external_paths: Annotated[
+        bool,
+        typer.Option(
+            "--allow-external-paths",
+            help="let a sweep's base name a file outside the sweep's directory tree",
+        ),
+    ] = False,
 ) -> None:
-    """Check a scenario file; exit 0 if valid, 2 with every problem listed if not."""
-    try:
-        sc = load_scenario(file)
-    except ScenarioError as err:
-        _fail(err)
-    typer.echo(
-        f"{file}: valid scenario '{sc.name}' ({sc.population.size} families, "
-        f"{len(sc.population.segments)} segments, {len(sc.strategy.offers)} offers)"
+    """Check scenario and sweep files; exit 0 if all are valid, 2 with every problem if not.
+
+    A file with base, parameters or sampler (and no population) is checked as a sweep:
+    its base scenario, overrides and parameter paths too.
+    """
+    bad = 0
+    for file in files:
+        kind = ""
+        try:
+            data = parse_yaml_text(read_input_bytes(file), str(file))
+            if is_sweep_document(data):
+                kind = "sweep"
+                typer.echo(_check_sweep(file, data, allow_external_paths))
+            else:
+                kind = "scenario"
+                sc = parse_scenario(data, str(file))
+                typer.echo(
+                    f"{file}: valid scenario '{sc.name}' ({sc.population.size} families, "
+                    f"{len(sc.population.segments)} segments, {len(sc.strategy.offers)} offers)"
+                )
+        except ScenarioError as err:
+            bad += 1
+            _report(err, f" in {kind} file {file}" if kind else f" in {file}")
+    if bad:
+        raise typer.Exit(EXIT_INVALID)
+
+
+def _check_sweep(file: Path, data: object, allow_external_paths: bool) -> str:
+    """Validate a sweep document; return the line reporting it valid."""
+    from impactsim.sweep.sampling import point_count
+    from impactsim.sweep.spec import parse_sweep
+
+    sweep = parse_sweep(
+        data,
+        file=str(file),
+        base_dir=file.parent,
+        allow_external_paths=allow_external_paths,
+    )
+    points = point_count(sweep)
+    tasks = points * math.ceil(sweep.replicates / sweep.replicates_per_task)
+    return (
+        f"{file}: valid sweep '{sweep.name}' ({len(sweep.parameters)} parameters, "
+        f"{sweep.method}: {points} points x {sweep.replicates} replicates, {tasks} tasks)"
     )
 
 
@@ -142,18 +209,54 @@ def run(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="no summary, no progress bar")
     ] = False,
+    memory_limit: Annotated[
+        str | None,
+        typer.Option(
+            "--memory-limit",
+            help="refuse a run whose estimated memory exceeds this: bytes, 512M, 8G, 75% "
+            "(of the available memory) or off; default $IMPACTSIM_MEMORY_LIMIT, else 50%",
+        ),
+    ] = None,
 ) -> None:
-    """Run a scenario; write summary.csv/.parquet, timeseries, scenario, run.json, ceac/wsipp.csv."""
-    from impactsim.runner import run as run_scenario
+    """Run a scenario; write summary.csv/.parquet, timeseries, scenario, run.json, ceac/wsipp.csv.
 
+    The outputs appear all at once at the end; an interruption (Ctrl-C: exit 130,
+    SIGTERM: exit 143) leaves no partial or temporary files.
+    """
     path = scenario if scenario is not None else default_scenario_path()
     try:
         sc = load_scenario(path)
     except ScenarioError as err:
         _fail(err)
-    result = run_scenario(sc, replicates=replicates, seed=seed, progress=False if quiet else None)
     out_dir = out if out is not None else Path("outputs") / sc.name
-    result.to_dir(out_dir)
+    from impactsim.resources import MemoryLimitError, resolve_memory_limit
+
+    try:
+        resolve_memory_limit(memory_limit)
+    except ValueError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    marker = out_dir / "run.json"  # written with the others, all at once
+    before = marker.stat().st_mtime_ns if marker.exists() else None
+    try:
+        from impactsim.runner import run as run_scenario
+
+        result = run_scenario(
+            sc,
+            replicates=replicates,
+            seed=seed,
+            progress=False if quiet else None,
+            memory_limit=memory_limit,
+        )
+        result.to_dir(out_dir)
+    except MemoryLimitError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    except KeyboardInterrupt as exc:
+        after = marker.stat().st_mtime_ns if marker.exists() else None
+        if after is not None and after != before:  # the signal came as they were moved in
+            _interrupted(exc, f"the outputs in {out_dir} are complete")
+        _interrupted(exc, f"nothing was written to {out_dir}")
     if quiet:
         return
     stats = result.summary_stats()
@@ -236,6 +339,7 @@ def compare(
     """
     from impactsim.compare import CompareError
     from impactsim.compare import compare as compare_strategies
+    from impactsim.resources import MemoryLimitError
 
     loaded = []
     for path in scenarios:
@@ -271,13 +375,18 @@ def compare(
             effect=effect,
             progress=False if quiet else None,
         )
+        out_dir = out if out is not None else Path("outputs") / "compare"
+        res.to_dir(out_dir)
     except CompareError as err:
         typer.echo(f"error: {len(err.problems)} problem(s) found", err=True)
         for p in err.problems:
             typer.echo(f"  {p}", err=True)
         raise typer.Exit(EXIT_INVALID) from None
-    out_dir = out if out is not None else Path("outputs") / "compare"
-    res.to_dir(out_dir)
+    except MemoryLimitError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    except KeyboardInterrupt as exc:
+        _interrupted(exc, "files already written are complete; temporary files were removed")
     if not quiet:
         typer.echo(res.table())
         typer.echo(f"\nwrote {out_dir}/comparison.csv and frontier.csv, ceac.csv, outcomes.csv")
@@ -323,6 +432,7 @@ def report(
     """Run strategies and write one self-contained HTML report for planners."""
     from impactsim.compare import CompareError
     from impactsim.report import build_report
+    from impactsim.resources import MemoryLimitError
 
     for path in scenarios:
         try:
@@ -336,6 +446,11 @@ def report(
         for p in err.problems:
             typer.echo(f"  {p}", err=True)
         raise typer.Exit(EXIT_INVALID) from None
+    except MemoryLimitError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    except KeyboardInterrupt as exc:
+        _interrupted(exc, f"{out} was not written")
     typer.echo(f"wrote {written}")
 
 
@@ -343,10 +458,29 @@ def report(
 register_sweep_commands(app)
 
 
+def _stopped_while_starting(signum: int) -> NoReturn:
+    what = "terminated (SIGTERM)" if signum != signal.SIGINT else "interrupted"
+    print(f"\n{what} while starting; nothing was written", file=sys.stderr)
+    sys.exit(128 + signum)
+
+
 def main() -> None:
-    """Console entry point; input problems end with exit code 2 and no traceback."""
+    """Console entry point; input problems end with exit code 2 and no traceback.
+
+    SIGTERM is turned into ``KeyboardInterrupt`` here (not when the library is imported),
+    so ``kill PID`` cleans up like Ctrl-C: exit status 143 (130 for Ctrl-C), no partial
+    or temporary files.
+    """
+    fired = install_signal_handlers()
     try:
         app()
+    except SystemExit as exc:
+        # typer turns an interruption outside a command's own handler into a silent exit 130
+        if fired and exc.code == EXIT_SIGINT:
+            _stopped_while_starting(fired[0])
+        raise
+    except KeyboardInterrupt as exc:  # while typer sets the command up
+        _stopped_while_starting(interrupt_exit_code(exc) - 128)
     except ScenarioError as err:
         for p in err.problems:
             print(f"error: {p}", file=sys.stderr)

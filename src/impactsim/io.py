@@ -1,12 +1,28 @@
-"""Output files: atomic writes of tables, the resolved scenario and run provenance."""
+"""Output files: atomic writes of tables, the resolved scenario and run provenance.
+
+Nothing partial is ever left behind: each file is written to a temporary file and renamed
+into place (:func:`atomic_write`), and a run directory is written into a hidden staging
+directory whose files are moved into place together at the end (:func:`staged_directory`),
+with Ctrl-C and SIGTERM held back for those few renames. An interruption before that leaves
+the previous outputs (or none) and no temporary files.
+
+The command line turns SIGTERM into :class:`Terminated` (a ``KeyboardInterrupt``) with
+:func:`install_signal_handlers`, so ``kill PID`` cleans up like Ctrl-C; the library itself
+never installs signal handlers.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
+import signal
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -77,7 +93,11 @@ def write_parquet(path: Path, df: pd.DataFrame) -> Path:
 
 
 def write_run_dir(result: RunResult, out: Path) -> Path:
-    """Write a run's outputs to ``out`` (see :data:`RUN_FILES`)."""
+    """Write a run's outputs to ``out`` (see :data:`RUN_FILES`).
+
+    Each file is written atomically; to replace a directory's files all at once, write
+    into a :func:`staged_directory`.
+    """
     out.mkdir(parents=True, exist_ok=True)
     write_csv(out / "summary.csv", result.summary)
     write_parquet(out / "summary.parquet", result.summary)
@@ -86,3 +106,128 @@ def write_run_dir(result: RunResult, out: Path) -> Path:
     write_text(out / "scenario.resolved.yaml", dump_scenario(result.scenario))
     write_text(out / "run.json", json.dumps(result.run_info(), indent=2) + "\n")
     return out
+
+
+# --------------------------------------------------------------------------- staging
+_HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextlib.contextmanager
+def signals_held() -> Iterator[None]:
+    """Hold back SIGINT and SIGTERM for a short critical section; deliver them right after.
+
+    While the block runs, a signal is only recorded; afterwards the previous handlers are
+    restored and called for each recorded signal (so Ctrl-C still ends in
+    ``KeyboardInterrupt``, just not half-way through the block). Has no effect outside the
+    main thread, where Python cannot change signal handlers.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+
+    def record(signum: int, frame: FrameType | None) -> None:
+        pending.append(signum)
+
+    old = {s: signal.getsignal(s) for s in _HELD_SIGNALS}
+    for s, handler in old.items():
+        if handler != signal.SIG_IGN:
+            signal.signal(s, record)
+    try:
+        yield
+    finally:
+        for s, handler in old.items():
+            signal.signal(s, handler if handler is not None else signal.SIG_DFL)
+        for s in dict.fromkeys(pending):
+            handler = old[s]
+            if callable(handler):
+                handler(s, None)
+            elif handler == signal.SIG_DFL:
+                os.kill(os.getpid(), s)
+
+
+@contextlib.contextmanager
+def staged_directory(out: str | os.PathLike[str]) -> Iterator[Path]:
+    """Write a directory's files into a hidden staging directory; move them in at the end.
+
+    ``with staged_directory(out) as tmp:`` yields ``out``'s sibling ``.NAME.XXXX.tmp``;
+    when the block ends normally, a new ``out`` is the staging directory renamed (one
+    atomic step), and an existing ``out`` gets each staged file moved in (``os.replace``)
+    with SIGINT/SIGTERM held back, so the directory never holds a mix of old and new
+    files. When the block raises (including ``KeyboardInterrupt``), the staging directory
+    is removed and ``out`` is untouched. Only regular files at the top level are staged.
+
+    Args:
+        out: the final directory.
+
+    Yields:
+        The staging directory to write into.
+    """
+    final = Path(out)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+    try:
+        yield stage
+        os.chmod(stage, 0o777 & ~_umask())
+        with signals_held():
+            if not final.exists():
+                os.rename(stage, final)
+            else:
+                for item in sorted(stage.iterdir()):
+                    os.replace(item, final / item.name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- signals
+#: Exit status of a command stopped by a signal: 128 + the signal number (shell convention).
+EXIT_SIGINT = 128 + int(signal.SIGINT)
+EXIT_SIGTERM = 128 + int(signal.SIGTERM)
+
+
+class Terminated(KeyboardInterrupt):
+    """Raised in the main thread when SIGTERM arrives (after :func:`install_signal_handlers`)."""
+
+    signum = int(signal.SIGTERM)
+
+
+def interrupt_exit_code(exc: BaseException) -> int:
+    """Exit status for an interruption: 143 for SIGTERM, 130 for Ctrl-C (SIGINT)."""
+    return 128 + int(getattr(exc, "signum", signal.SIGINT))
+
+
+def _inside_numba(frame: FrameType | None) -> bool:
+    """True when the Python frame a signal interrupted is numba's own code."""
+    name = frame.f_code.co_filename if frame is not None else ""
+    return f"{os.sep}numba{os.sep}" in name
+
+
+def install_signal_handlers() -> list[int]:
+    """Make SIGINT and SIGTERM raise ``KeyboardInterrupt`` (:class:`Terminated` for SIGTERM).
+
+    Used by the command line entry point (never at import time), so that an interrupted
+    command unwinds through its ``finally`` blocks and leaves no temporary or partial files.
+    The first signal raises; later ones are ignored while the command cleans up and exits.
+    SIGINT is handled even when the process started with it ignored (a background job).
+
+    Returns:
+        A list that receives the number of the first signal handled.
+    """
+    fired: list[int] = []
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        if fired:
+            return
+        if _inside_numba(frame):
+            # numba called back into Python (e.g. to unpickle a constant); an exception
+            # raised here would surface as a SystemError: deliver the signal again shortly
+            threading.Timer(0.005, os.kill, (os.getpid(), signum)).start()
+            return
+        fired.append(signum)
+        if signum == signal.SIGTERM:
+            raise Terminated()
+        raise KeyboardInterrupt()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)
+    return fired

@@ -1,14 +1,23 @@
 """Load and validate scenario files with messages a planner can act on.
 
-YAML is parsed by PyYAML's ``SafeLoader`` (the loader behind ``yaml.safe_load``),
-extended only to reject duplicate keys, which plain ``safe_load`` would silently
-collapse to the last value. Nothing in a file is ever evaluated as code.
+YAML is parsed by PyYAML's safe loader (``SafeLoader``, the loader behind
+``yaml.safe_load``; its libyaml version ``CSafeLoader`` when available), extended only to
+reject duplicate keys, which plain ``safe_load`` would silently collapse to the last value,
+and to read ``1e3`` as a number as YAML 1.2 does. Nothing in a file is ever evaluated as
+code: tags such as ``!!python/object`` are refused.
+
+Before a document is built, a pass over the parser's events refuses documents nested
+deeper than :data:`MAX_DEPTH` or expanding (through anchors and aliases) to more than
+:data:`MAX_NODES` values, so a hostile file cannot exhaust the stack or the memory; files
+larger than :data:`MAX_FILE_BYTES` are refused before they are read.
 """
 
 from __future__ import annotations
 
 import difflib
 import os
+import re
+import reprlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib import resources
@@ -22,6 +31,16 @@ from impactsim.scenario import Scenario, cross_reference_problems
 
 #: Largest scenario file accepted (bytes); scenario files are a few kilobytes.
 MAX_FILE_BYTES = 5_000_000
+
+#: Deepest nesting of mappings and lists accepted; scenarios and sweeps need fewer than 10.
+MAX_DEPTH = 32
+
+#: Most values (mapping keys and values, list items) a document may hold once anchors and
+#: aliases are expanded; the largest shipped scenario has 520.
+MAX_NODES = 50_000
+
+#: Top-level keys that only a sweep file has (see :mod:`impactsim.sweep.spec`).
+SWEEP_KEYS = frozenset({"base", "parameters", "sampler", "overrides", "replicates_per_task"})
 
 
 @dataclass(frozen=True)
@@ -47,18 +66,30 @@ class ScenarioError(ValueError):
         super().__init__("\n".join(str(p) for p in problems))
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
-    """SafeLoader that refuses duplicate mapping keys."""
+_SafeBase: type = yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+class _UniqueKeyLoader(_SafeBase):  # type: ignore[misc,valid-type]
+    """Safe loader that refuses duplicate mapping keys and reads ``1e3`` as a float."""
 
 
 def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
     seen: set[Any] = set()
     for key_node, _ in node.value:
+        if key_node.tag == _MERGE_TAG:  # '<<: *anchor' merges; its keys may be overridden
+            continue
         key = loader.construct_object(key_node, deep=deep)
         try:
             duplicate = key in seen
-        except TypeError:  # unhashable key: let the base constructor report it
-            duplicate = False
+            seen.add(key)
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                "while constructing a mapping",
+                node.start_mark,
+                f"found a key that is a {type(key).__name__}; keys must be text or numbers",
+                key_node.start_mark,
+            ) from None
         if duplicate:
             raise yaml.constructor.ConstructorError(
                 "while constructing a mapping",
@@ -66,7 +97,6 @@ def _construct_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: b
                 f"found duplicate key {key!r}",
                 key_node.start_mark,
             )
-        seen.add(key)
     return loader.construct_mapping(node, deep=deep)
 
 
@@ -74,11 +104,98 @@ _UniqueKeyLoader.add_constructor(
     yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
     _construct_mapping,  # type: ignore[arg-type]
 )
+# YAML 1.1 (PyYAML) reads 1e3 and 2.5e-4 as text; YAML 1.2 and every planner read numbers.
+_UniqueKeyLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
+
+
+class _ShortRepr(reprlib.Repr):
+    """``repr`` bounded in length and depth, so huge or deeply nested values print briefly."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.maxlevel = 3
+        self.maxlist = self.maxtuple = self.maxset = self.maxfrozenset = 6
+        self.maxdict = 4
+        self.maxstring = 70
+        self.maxlong = 40
+        self.maxother = 70
+
+
+_REPR = _ShortRepr()
 
 
 def _short(value: Any, limit: int = 80) -> str:
-    text = repr(value)
+    """A value as shown in a message: ``repr``, bounded in length and nesting."""
+    try:
+        text = _REPR.repr(value)
+    except Exception:  # a value whose repr fails must not hide the problem itself
+        text = f"<{type(value).__name__}>"
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _yaml_error_text(exc: yaml.YAMLError, text: str) -> str:
+    """One line saying where and what the YAML error is."""
+    if isinstance(exc, yaml.reader.ReaderError):  # a character YAML does not allow
+        before = text[: max(0, exc.position)]
+        line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
+        char = (
+            exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or " ")
+        )
+        return f"line {line}, column {column}: character #x{char:04x} is not allowed ({exc.reason})"
+    mark = getattr(exc, "problem_mark", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    return f"{where}{problem}"
+
+
+def _check_structure(text: str) -> str | None:
+    """Walk the parser's events; say what is wrong if the document is too deep or too big.
+
+    Counts every scalar and collection once and every alias as the size of what it
+    refers to, so a "billion laughs" document is refused before anything is built.
+    Stops at the first limit exceeded.
+
+    Returns:
+        None when the document is within :data:`MAX_DEPTH` and :data:`MAX_NODES`, otherwise
+        the message to report.
+
+    Raises:
+        yaml.YAMLError: the text is not valid YAML.
+    """
+    total = 0
+    starts: list[tuple[int, str | None]] = []  # running total at each open collection
+    sizes: dict[str, int] = {}
+    for event in yaml.parse(text, Loader=_UniqueKeyLoader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            if len(starts) >= MAX_DEPTH:
+                line = event.start_mark.line + 1 if event.start_mark else "?"
+                return (
+                    f"nesting is too deep: more than {MAX_DEPTH} levels of mappings and lists "
+                    f"(at line {line}); scenario and sweep files need fewer than 10"
+                )
+            starts.append((total, event.anchor))
+            total += 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            start, anchor = starts.pop()
+            if anchor is not None:
+                sizes[anchor] = total - start
+        elif isinstance(event, yaml.ScalarEvent):
+            total += 1
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+        elif isinstance(event, yaml.AliasEvent):
+            total += sizes.get(event.anchor, 1)
+        if total > MAX_NODES:
+            return (
+                f"document is too large: it expands to more than {MAX_NODES:,} values "
+                "(counting what every alias *name refers to); scenario and sweep files hold "
+                "a few hundred"
+            )
+    return None
 
 
 def read_yaml(path: str | os.PathLike[str]) -> Any:
@@ -94,37 +211,94 @@ def read_yaml(path: str | os.PathLike[str]) -> Any:
         ScenarioError: the file is missing, not a regular file, too large, not UTF-8
             or not valid YAML.
     """
+    return parse_yaml_text(read_input_bytes(path), str(path))
+
+
+def read_input_bytes(path: str | os.PathLike[str]) -> bytes:
+    """Read the bytes of a scenario or sweep file, refusing what cannot be one.
+
+    Args:
+        path: file to read.
+
+    Returns:
+        The file's bytes (at most :data:`MAX_FILE_BYTES`).
+
+    Raises:
+        ScenarioError: the file is missing, a directory or not a regular file (a device,
+            a pipe), larger than :data:`MAX_FILE_BYTES`, or cannot be read.
+    """
     p = Path(path)
     name = str(path)
 
     def fail(msg: str) -> ScenarioError:
         return ScenarioError([Problem(name, "", "", msg)])
 
-    if not p.exists():
-        raise fail("file not found")
-    if p.is_dir():
-        raise fail("is a directory; expected a YAML scenario file")
-    if not p.is_file():
-        raise fail("is not a regular file")
-    size = p.stat().st_size
-    if size > MAX_FILE_BYTES:
-        raise fail(f"file is {size} bytes; scenario files may be at most {MAX_FILE_BYTES} bytes")
-    raw = p.read_bytes()
     try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise fail(f"not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+        if not p.exists():
+            raise fail("file not found")
+        if p.is_dir():
+            raise fail("is a directory; expected a YAML scenario or sweep file")
+        if not p.is_file():
+            raise fail("is not a regular file; expected a YAML scenario or sweep file")
+        size = p.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise fail(
+                f"file is {size:,} bytes; scenario and sweep files may be at most "
+                f"{MAX_FILE_BYTES:,} bytes"
+            )
+        with open(p, "rb") as fh:
+            raw = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise fail(f"cannot read the file: {exc.strerror or exc}") from None
+    except ValueError as exc:  # e.g. a NUL character in the path
+        if isinstance(exc, ScenarioError):
+            raise
+        raise fail(f"not a usable file path: {exc}") from None
+    if len(raw) > MAX_FILE_BYTES:
+        raise fail(f"file is larger than {MAX_FILE_BYTES:,} bytes")
+    return raw
+
+
+def parse_yaml_text(raw: bytes | str, name: str = "<yaml>") -> Any:
+    """Parse the text of a scenario or sweep file safely (see :func:`read_yaml`).
+
+    Args:
+        raw: the file's bytes (must be UTF-8) or text.
+        name: file name used in messages.
+
+    Returns:
+        The parsed document.
+
+    Raises:
+        ScenarioError: the text is not UTF-8, holds NUL bytes, is nested too deeply or
+            expands to too many values, or is not valid YAML.
+    """
+
+    def fail(msg: str) -> ScenarioError:
+        return ScenarioError([Problem(name, "", "", msg)])
+
+    if isinstance(raw, bytes):
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise fail(f"not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+    else:
+        text = raw
     if "\x00" in text:
         raise fail("contains NUL bytes; expected a YAML text file")
     try:
-        return yaml.load(text, Loader=_UniqueKeyLoader)
+        too_big = _check_structure(text)
+        data = None if too_big is not None else yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or str(exc)
-        raise fail(f"invalid YAML: {where}{problem}") from None
+        raise fail(f"invalid YAML: {_yaml_error_text(exc, text)}") from None
     except RecursionError:
         raise fail("YAML nesting is too deep") from None
+    except (ValueError, TypeError, OverflowError) as exc:  # e.g. a 5000-digit number, a bad date
+        detail = str(exc) if len(str(exc)) <= 160 else str(exc)[:157] + "..."
+        raise fail(f"invalid YAML value: {detail}") from None
+    if too_big is not None:
+        raise fail(too_big)
+    return data
 
 
 def _model_at(loc: Iterable[Any]) -> type[BaseModel] | None:
@@ -159,7 +333,12 @@ def _format_loc(loc: tuple[Any, ...], data: Any) -> str:
     parts: list[str] = []
     node = data
     for part in loc:
-        if isinstance(part, int):
+        if part == "[key]":  # pydantic's marker of an error in a mapping key
+            continue
+        if isinstance(part, int) and isinstance(node, dict):  # a number used as a key
+            node = node.get(part)
+            parts.append(("." if parts else "") + str(part))
+        elif isinstance(part, int):
             label = f"[{part}]"
             if isinstance(node, list) and 0 <= part < len(node):
                 node = node[part]
@@ -194,18 +373,58 @@ def problems_from_validation(exc: ValidationError, file: str, data: Any) -> list
             close = difflib.get_close_matches(key, allowed, n=1)
             hint = f"; did you mean '{close[0]}'?" if close else ""
             msg = f"unknown key '{key}'{hint} Allowed keys: {', '.join(allowed)}"
-            value = None
+            value = _HIDDEN
         elif etype == "missing":
             msg = "required field is missing"
-            value = None
+            value = _HIDDEN
         elif etype == "value_error":
             msg = msg.removeprefix("Value error, ")
-            value = None if isinstance(value, dict | list) else value
+            value = _HIDDEN if isinstance(value, dict | list) else value
         elif etype in ("model_type", "model_attributes_type"):
             msg = f"expected a mapping of keys to values, not {type(value).__name__}"
-        shown = "" if value is None else _short(value)
-        out.append(Problem(file, _format_loc(loc, data), shown, msg))
+        elif etype in _TYPE_ERRORS and isinstance(value, bool):
+            msg = f"{msg}; true/false is not accepted here"
+        elif etype == "int_type" and isinstance(value, float):
+            msg = f"{msg}; write a whole number without a decimal point"
+        elif etype in _TYPE_ERRORS and isinstance(value, str):
+            msg = f"{msg}; write it without quotes" if _looks_numeric(value) else msg
+        elif etype == "invalid_key" or (loc and loc[-1] == "[key]"):
+            msg = f"keys must be text, not {type(value).__name__}"
+            value = _KeyShown(value)
+        out.append(Problem(file, _format_loc(loc, data), _shown(value), msg))
     return out
+
+
+#: Marks a value that a message should not show (a whole section, an absent field).
+_HIDDEN = object()
+
+
+def _shown(value: Any) -> str:
+    """A value as a message shows it: nothing when hidden, ``null`` for YAML's null."""
+    if value is _HIDDEN:
+        return ""
+    return "null" if value is None else _short(value)
+
+
+_TYPE_ERRORS = frozenset({"int_type", "float_type", "bool_type", "int_from_float"})
+
+
+def _looks_numeric(text: str) -> bool:
+    try:
+        float(text.replace("_", ""))
+    except ValueError:
+        return text.strip().lower() in ("true", "false", "yes", "no")
+    return True
+
+
+class _KeyShown:
+    """A mapping key shown in a message (which may itself be None)."""
+
+    def __init__(self, key: Any):
+        self.key = key
+
+    def __repr__(self) -> str:
+        return f"key {self.key!r}"
 
 
 # messages of the model-level cross-reference validator, re-reported per path instead
@@ -239,6 +458,20 @@ def parse_scenario(data: Any, file: str = "<scenario>") -> Scenario:
         raise ScenarioError(
             [Problem(file, "", _short(data), "expected a mapping of sections at the top level")]
         )
+    if is_sweep_document(data):
+        raise ScenarioError(
+            [
+                Problem(
+                    file,
+                    "",
+                    "",
+                    "this is a sweep file (it has "
+                    + ", ".join(sorted(SWEEP_KEYS & set(data)))
+                    + "), not a scenario: run it with `impactsim sweep FILE --out DIR`, "
+                    "check it with `impactsim validate FILE`",
+                )
+            ]
+        )
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
@@ -251,6 +484,15 @@ def parse_scenario(data: Any, file: str = "<scenario>") -> Scenario:
         raise ScenarioError(found) from None
     except RecursionError:
         raise ScenarioError([Problem(file, "", "", "nesting is too deep")]) from None
+
+
+def is_sweep_document(data: Any) -> bool:
+    """True when parsed YAML looks like a sweep file rather than a scenario.
+
+    A sweep file has keys a scenario never has (``base``, ``parameters``, ``sampler``,
+    ``overrides``, ``replicates_per_task``) and no ``population``.
+    """
+    return isinstance(data, dict) and "population" not in data and bool(SWEEP_KEYS & set(data))
 
 
 def load_scenario(path: str | os.PathLike[str]) -> Scenario:

@@ -23,6 +23,7 @@ from impactsim.economics import ceac_table, concat_long, economics_rows, wsipp_t
 from impactsim.engine.simulate import Recording, simulate_replicate
 from impactsim.engine.spec import ModelSpec, compile_scenario
 from impactsim.metrics import interval_table, summarise
+from impactsim.resources import check_memory
 from impactsim.rng import replicate_key
 from impactsim.scenario import Scenario
 
@@ -117,14 +118,31 @@ class RunResult:
         Files: summary (CSV and Parquet), summary_stats.csv, time series (Parquet),
         scenario.resolved.yaml, run.json, ceac.csv and wsipp.csv.
 
-        Every file is written atomically (temporary file, then rename).
+        Every file is written atomically (temporary file, then rename), and all of them
+        into a staging directory moved into place at the end
+        (:func:`impactsim.io.staged_directory`): an interruption leaves the previous
+        outputs or none, never a mix and never a temporary file.
         """
-        from impactsim.io import write_csv, write_run_dir
+        from impactsim.io import staged_directory, write_csv, write_run_dir
 
-        out = write_run_dir(self, Path(path))
-        write_csv(out / "ceac.csv", self.ceac())
-        write_csv(out / "wsipp.csv", self.wsipp())
+        out = Path(path)
+        with staged_directory(out) as stage:
+            write_run_dir(self, stage)
+            write_csv(stage / "ceac.csv", self.ceac())
+            write_csv(stage / "wsipp.csv", self.wsipp())
         return out
+
+
+def _interruption_in(err: BaseException) -> KeyboardInterrupt | None:
+    """The KeyboardInterrupt among an exception's causes and contexts, if any."""
+    seen: set[int] = set()
+    node: BaseException | None = err
+    while node is not None and id(node) not in seen:
+        if isinstance(node, KeyboardInterrupt):
+            return node
+        seen.add(id(node))
+        node = node.__cause__ or node.__context__
+    return None
 
 
 def run(
@@ -135,8 +153,12 @@ def run(
     first_replicate: int = 0,
     progress: bool | None = None,
     on_replicate: Callable[[int], None] | None = None,
+    memory_limit: int | str | None = None,
 ) -> RunResult:
     """Run a scenario as a Monte Carlo experiment.
+
+    Before anything is allocated, the run's memory is estimated
+    (:func:`impactsim.resources.estimate_memory`) and a run above the limit is refused.
 
     Args:
         scenario: validated scenario (see :func:`impactsim.load_scenario`).
@@ -145,10 +167,17 @@ def run(
         first_replicate: number of the first replicate (to split a run into pieces).
         progress: show a progress bar; default: only when the run takes over a second.
         on_replicate: called with each finished replicate number.
+        memory_limit: bytes, a size such as ``"8G"``, a share such as ``"75%"`` or ``"off"``;
+            default ``$IMPACTSIM_MEMORY_LIMIT``, else half the memory available now.
 
     Returns:
         A :class:`RunResult`. The resolved scenario in it carries the seed and replicate
         count actually used.
+
+    Raises:
+        impactsim.resources.MemoryLimitError: the estimated memory exceeds the limit; the
+            message says by how much and how to reduce it.
+        ValueError: bad ``replicates``, ``seed`` or ``memory_limit``.
     """
     reps = scenario.simulation.replicates if replicates is None else int(replicates)
     base_seed = scenario.simulation.seed if seed is None else int(seed)
@@ -163,6 +192,7 @@ def run(
             )
         }
     )
+    check_memory(resolved, reps, memory_limit)
     t0 = time.perf_counter()
     spec = compile_scenario(resolved)
     t1 = time.perf_counter()
@@ -176,11 +206,20 @@ def run(
         disable=(progress is False),
         leave=False,
     )
-    for r in bar:
-        recordings.append(simulate_replicate(spec, replicate_key(base_seed, r)))
-        if on_replicate is not None:
-            on_replicate(r)
-    bar.close()
+    try:
+        for r in bar:
+            recordings.append(simulate_replicate(spec, replicate_key(base_seed, r)))
+            if on_replicate is not None:
+                on_replicate(r)
+    except SystemError as err:
+        # Ctrl-C handled while numba called back into Python surfaces as a SystemError
+        # ("returned a result with an exception set") caused by the KeyboardInterrupt
+        interrupt = _interruption_in(err)
+        if interrupt is None:
+            raise
+        raise interrupt from None
+    finally:
+        bar.close()
     t2 = time.perf_counter()
     summary, timeseries = summarise(recordings, spec, resolved.name, list(numbers))
     econ = economics_rows(recordings, spec, resolved, base_seed, list(numbers))

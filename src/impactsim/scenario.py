@@ -42,9 +42,15 @@ Month = Annotated[float, Field(ge=0.0, le=1200.0)]
 
 
 class StrictModel(BaseModel):
-    """Base for every scenario section: unknown keys, NaN and infinities are errors."""
+    """Base for every scenario section: unknown keys, NaN and infinities are errors.
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, validate_default=True)
+    Types are strict: a number written as text (``"0.5"``), true/false where a number is
+    expected, or a number where true/false is expected are errors, not silently converted.
+    """
+
+    model_config = ConfigDict(
+        extra="forbid", allow_inf_nan=False, validate_default=True, strict=True
+    )
 
 
 # --------------------------------------------------------------------------- costs

@@ -71,18 +71,27 @@ def sweep(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="no progress bar, no summary")
     ] = False,
+    allow_external_paths: Annotated[
+        bool,
+        typer.Option(
+            "--allow-external-paths",
+            help="let the sweep's base name a file outside the sweep's directory tree",
+        ),
+    ] = False,
 ) -> None:
     """Run a parameter sweep (or resume it: tasks already done are skipped).
 
     Exit status: 0 when every task is done, 1 when some failed (see DIR/manifest.json),
-    2 for an invalid sweep file or directory, 130 when interrupted (re-run to resume).
+    2 for an invalid sweep file or directory, 130 when interrupted with Ctrl-C and 143
+    with SIGTERM (finished tasks are kept: re-run to resume).
     """
+    from impactsim.io import interrupt_exit_code
     from impactsim.sweep.execute import run_sweep
     from impactsim.sweep.spec import load_sweep
     from impactsim.sweep.store import SweepError
 
     try:
-        spec = load_sweep(file)
+        spec = load_sweep(file, allow_external_paths=allow_external_paths)
     except ScenarioError as err:
         _invalid(err)
     try:
@@ -97,9 +106,14 @@ def sweep(
         )
     except SweepError as err:
         _invalid(err)
-    except KeyboardInterrupt:
-        typer.echo(f"\ninterrupted; re-run the same command to resume ({out})", err=True)
-        raise typer.Exit(EXIT_INTERRUPTED) from None
+    except KeyboardInterrupt as exc:
+        code = interrupt_exit_code(exc)
+        what = "interrupted" if code == EXIT_INTERRUPTED else "terminated (SIGTERM)"
+        typer.echo(
+            f"\n{what}; finished tasks are kept, re-run the same command to resume ({out})",
+            err=True,
+        )
+        raise typer.Exit(code) from None
     if not quiet:
         typer.echo(
             f"sweep {report.name}: {report.points} points, {report.tasks} tasks on "
@@ -255,9 +269,23 @@ register(app)
 
 
 def main() -> None:
-    """Entry point of ``python -m impactsim.sweep.cli``; bad input exits 2, no traceback."""
+    """Entry point of ``python -m impactsim.sweep.cli``; bad input exits 2, no traceback.
+
+    SIGTERM is turned into ``KeyboardInterrupt`` (exit 143, finished tasks kept).
+    """
+    from impactsim.io import install_signal_handlers
+
+    fired = install_signal_handlers()
     try:
         app()
+    except SystemExit as exc:
+        if fired and exc.code == EXIT_INTERRUPTED:  # typer's silent exit for an interruption
+            print("\ninterrupted while starting", file=sys.stderr)
+            sys.exit(128 + fired[0])
+        raise
+    except KeyboardInterrupt:
+        print("\ninterrupted while starting", file=sys.stderr)
+        sys.exit(128 + (fired[0] if fired else 2))
     except (ScenarioError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         sys.exit(EXIT_INVALID)

@@ -303,6 +303,7 @@ def run_sweep(
     max_attempts: int = 3,
     progress: bool = True,
     on_task_done: Callable[[TaskRecord], None] | None = None,
+    allow_external_paths: bool = False,
 ) -> SweepReport:
     """Run (or resume) a sweep into a directory.
 
@@ -322,6 +323,8 @@ def run_sweep(
             error) is tried before it is recorded as failed.
         progress: show a progress bar with ETA (on stderr).
         on_task_done: called with each task's manifest record when it is done or failed.
+        allow_external_paths: when ``sweep`` is a path, let its ``base`` name a file outside
+            the sweep's directory tree (see :func:`impactsim.sweep.spec.allowed_root`).
 
     Returns:
         A :class:`SweepReport`.
@@ -332,7 +335,7 @@ def run_sweep(
     """
     t_start = time.perf_counter()
     if not isinstance(sweep, Sweep):
-        sweep = load_sweep(sweep)
+        sweep = load_sweep(sweep, allow_external_paths=allow_external_paths)
     store = SweepDir(out)
     store.lock()
     try:

@@ -23,6 +23,7 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    Strict,
     ValidationError,
     field_validator,
     model_validator,
@@ -33,8 +34,10 @@ from impactsim.loading import (
     ScenarioError,
     default_scenario_path,
     parse_scenario,
-    read_yaml,
+    parse_yaml_text,
+    read_input_bytes,
 )
+from impactsim.loading import _short as _bounded_repr
 from impactsim.scenario import Scenario
 from impactsim.sweep.paths import (
     Location,
@@ -72,13 +75,21 @@ MAX_TASKS = 5_000_000
 #: Samplers and what each needs.
 SAMPLERS = ("grid", "latin_hypercube", "sobol", "morris", "one_way")
 
+#: Files marking the root of a project or scenario library: a sweep's ``base`` path must
+#: stay inside the nearest directory holding one (see :func:`allowed_root`).
+ROOT_MARKERS: tuple[str, ...] = (".impactsim-root", "pyproject.toml", ".git")
+
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$")]
 MetricName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,99}$")]
 Scalar = float | int | str | bool | None
 
 
+#: A number inside a pair written as a YAML list (the pair itself may be a list).
+_Num = Annotated[float, Strict()]
+
+
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
 
 # --------------------------------------------------------------------------- distributions
@@ -186,8 +197,8 @@ class Parameter(_Strict):
     name: Identifier | None = Field(
         None, description="short column name in results and plots (default: the path)"
     )
-    range: tuple[float, float] | None = Field(
-        None, description="[low, high]: uniform (or log-uniform with scale: log)"
+    range: tuple[_Num, _Num] | None = Field(
+        None, strict=False, description="[low, high]: uniform (or log-uniform with scale: log)"
     )
     scale: Literal["linear", "log"] = Field("linear", description="scale of range")
     distribution: Distribution | None = Field(None, description="a probability distribution")
@@ -322,8 +333,8 @@ class OneWaySampler(_Strict):
     """
 
     method: Literal["one_way"]
-    quantiles: tuple[float, float] = Field(
-        (0.05, 0.95), description="low and high quantile of a distribution"
+    quantiles: tuple[_Num, _Num] = Field(
+        (0.05, 0.95), strict=False, description="low and high quantile of a distribution"
     )
 
     @model_validator(mode="after")
@@ -468,8 +479,7 @@ class Sweep:
 
 # --------------------------------------------------------------------------- messages
 def _short(value: Any, limit: int = 80) -> str:
-    text = repr(value)
-    return text if len(text) <= limit else text[: limit - 3] + "..."
+    return _bounded_repr(value, limit)
 
 
 def _loc_text(loc: tuple[Any, ...], data: Any) -> str:
@@ -614,6 +624,8 @@ def _problems(exc: ValidationError, file: str, data: Any) -> list[Problem]:
             value = None if isinstance(value, dict | list) else value
         elif etype in ("model_type", "model_attributes_type"):
             msg = f"expected a mapping of keys to values, not {type(value).__name__}"
+        elif etype == "tuple_type":
+            msg = "expected a list of two numbers, [low, high]"
         shown = "" if value is None else _short(value)
         out.append(Problem(file, _loc_text(shown_loc, data), shown, msg))
     for shown_loc, members in unions.items():
@@ -630,11 +642,14 @@ def _problems(exc: ValidationError, file: str, data: Any) -> list[Problem]:
 
 
 # --------------------------------------------------------------------------- loading
-def load_sweep(path: str | os.PathLike[str]) -> Sweep:
+def load_sweep(path: str | os.PathLike[str], *, allow_external_paths: bool = False) -> Sweep:
     """Load and validate a sweep YAML file.
 
     Args:
         path: sweep file.
+        allow_external_paths: let ``base`` name a file outside the sweep's directory tree
+            (see :func:`allowed_root`); off by default, so a sweep file from elsewhere
+            cannot make impactsim read arbitrary files.
 
     Returns:
         The validated :class:`Sweep`.
@@ -644,9 +659,15 @@ def load_sweep(path: str | os.PathLike[str]) -> Sweep:
             as ``file: field.path: message (got value)``.
     """
     p = Path(path)
-    data = read_yaml(p)
-    text = p.read_text(encoding="utf-8")
-    return parse_sweep(data, file=str(path), base_dir=p.parent, source_text=text)
+    raw = read_input_bytes(p)
+    data = parse_yaml_text(raw, str(path))
+    return parse_sweep(
+        data,
+        file=str(path),
+        base_dir=p.parent,
+        source_text=raw.decode("utf-8"),
+        allow_external_paths=allow_external_paths,
+    )
 
 
 def parse_sweep(
@@ -654,6 +675,8 @@ def parse_sweep(
     file: str = "<sweep>",
     base_dir: str | os.PathLike[str] | None = None,
     source_text: str = "",
+    *,
+    allow_external_paths: bool = False,
 ) -> Sweep:
     """Validate already-parsed sweep data.
 
@@ -662,6 +685,8 @@ def parse_sweep(
         file: name used in messages.
         base_dir: directory a relative ``base`` path is resolved against (default: cwd).
         source_text: the file's text, kept in the sweep directory for reference.
+        allow_external_paths: let ``base`` name a file outside ``base_dir``'s tree (see
+            :func:`allowed_root`).
 
     Returns:
         The validated :class:`Sweep`.
@@ -680,10 +705,10 @@ def parse_sweep(
         spec = SweepFile.model_validate(data)
     except ValidationError as exc:
         problems = _problems(exc, file, data)
-        problems += _more_problems(data, file, where)
+        problems += _more_problems(data, file, where, allow_external_paths)
         raise ScenarioError(problems) from None
 
-    base = _load_base(spec, file, where)
+    base = _load_base(spec, file, where, allow_external_paths)
     base = _apply_overrides(spec, base, file)
     seed = spec.seed if spec.seed is not None else int(base["simulation"]["seed"])
     params, problems = _resolve_parameters(list(spec.parameters), spec.sampler, base, file)
@@ -704,7 +729,82 @@ def parse_sweep(
     return sweep
 
 
-def _load_base(spec: SweepFile, file: str, base_dir: Path) -> dict[str, Any]:
+def allowed_root(sweep_dir: str | os.PathLike[str]) -> Path:
+    """The directory a sweep file's ``base`` path must stay inside.
+
+    It is the nearest directory at or above the sweep file's directory that holds a
+    project marker (:data:`ROOT_MARKERS`: ``.impactsim-root``, ``pyproject.toml`` or
+    ``.git``), never the home directory or the filesystem root; without one, the sweep
+    file's own directory. So ``scenarios/sweeps/x.yaml`` in a project may use
+    ``base: ../package.yaml``, while a sweep file received from elsewhere cannot reach
+    ``/etc`` or ``~/.ssh`` (:func:`resolve_base_path` also refuses hidden files and
+    directories inside the root).
+
+    Args:
+        sweep_dir: the directory of the sweep file (symlinks are resolved).
+
+    Returns:
+        The resolved root directory.
+    """
+    start = Path(sweep_dir).resolve()
+    try:
+        home: Path | None = Path.home().resolve()
+    except (RuntimeError, OSError):  # no home directory known
+        home = None
+    for d in (start, *start.parents):
+        if d == home or d.parent == d:
+            break
+        if any((d / m).exists() for m in ROOT_MARKERS):
+            return d
+    return start
+
+
+def resolve_base_path(base: str, base_dir: Path, allow_external: bool = False) -> Path:
+    """Resolve a sweep's ``base`` file path, refusing one that escapes its directory tree.
+
+    Refused unless ``allow_external``: an absolute path, a path that leads (through ``..``
+    or a symbolic link) outside :func:`allowed_root`, and a path through a hidden file or
+    directory (a name starting with ``.``) inside it.
+
+    Args:
+        base: the path as written in the sweep file (relative to the sweep file).
+        base_dir: the sweep file's directory.
+        allow_external: accept absolute paths and paths outside :func:`allowed_root`.
+
+    Returns:
+        The path to read (symlinks resolved).
+
+    Raises:
+        ValueError: with the reason the path is refused.
+    """
+    path = Path(base)
+    if path.is_absolute() and not allow_external:
+        raise ValueError(
+            "an absolute path is not allowed; give a path relative to the sweep file, or "
+            "pass --allow-external-paths (allow_external_paths=True) if you trust this file"
+        )
+    target = (base_dir / path).resolve()
+    if not allow_external:
+        root = allowed_root(base_dir)
+        if not target.is_relative_to(root):
+            raise ValueError(
+                f"the path leads outside the sweep's directory tree {root} (to {target}); "
+                "move the scenario inside it, or pass --allow-external-paths "
+                "(allow_external_paths=True) if you trust this file"
+            )
+        hidden = [part for part in target.relative_to(root).parts if part.startswith(".")]
+        if hidden:
+            raise ValueError(
+                f"the path leads into a hidden file or directory ('{hidden[0]}', e.g. .ssh or "
+                ".git), which a scenario never needs; pass --allow-external-paths "
+                "(allow_external_paths=True) if you trust this file"
+            )
+    return target
+
+
+def _load_base(
+    spec: SweepFile, file: str, base_dir: Path, allow_external: bool = False
+) -> dict[str, Any]:
     if isinstance(spec.base, dict):
         scenario = parse_scenario(copy.deepcopy(spec.base), f"{file} (base)")
     elif spec.base == "default":
@@ -712,10 +812,15 @@ def _load_base(spec: SweepFile, file: str, base_dir: Path) -> dict[str, Any]:
 
         scenario = load_scenario(default_scenario_path())
     else:
-        path = Path(spec.base)
-        if not path.is_absolute():
-            path = base_dir / path
-        if not path.is_file():
+        try:
+            path = resolve_base_path(spec.base, base_dir, allow_external)
+            found = path.is_file()
+        except (ValueError, OSError) as err:
+            why = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+            raise ScenarioError(
+                [Problem(file, "base", _short(spec.base), f"not a usable file path: {why}")]
+            ) from None
+        if not found:
             raise ScenarioError(
                 [
                     Problem(
@@ -761,7 +866,9 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _more_problems(data: dict[str, Any], file: str, base_dir: Path) -> list[Problem]:
+def _more_problems(
+    data: dict[str, Any], file: str, base_dir: Path, allow_external: bool = False
+) -> list[Problem]:
     """Path problems of a sweep file whose schema validation failed elsewhere.
 
     So that one run of ``impactsim sweep`` reports every problem it can find.
@@ -772,7 +879,7 @@ def _more_problems(data: dict[str, Any], file: str, base_dir: Path) -> list[Prob
         return []
     shadow = SweepFile.model_construct(base=base_spec, overrides=overrides)
     try:
-        base = _apply_overrides(shadow, _load_base(shadow, file, base_dir), file)
+        base = _apply_overrides(shadow, _load_base(shadow, file, base_dir, allow_external), file)
     except ScenarioError as err:
         return list(err.problems)
     raw = data.get("parameters")
