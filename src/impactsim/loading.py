@@ -290,6 +290,12 @@ def parse_yaml_text(raw: bytes | str, name: str = "<yaml>") -> Any:
         too_big = _check_structure(text)
         data = None if too_big is not None else yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
+        if "nesting depth" in str(getattr(exc, "problem", "") or exc):
+            # PyYAML >= 6.0.4 stops very deep documents in its parser, before our own check
+            raise fail(
+                f"nesting is too deep: more than {MAX_DEPTH} levels of mappings and lists; "
+                "scenario and sweep files need fewer than 10"
+            ) from None
         raise fail(f"invalid YAML: {_yaml_error_text(exc, text)}") from None
     except RecursionError:
         raise fail("YAML nesting is too deep") from None
