@@ -85,6 +85,18 @@ def _interrupted(exc: BaseException, note: str) -> NoReturn:
     raise typer.Exit(code)
 
 
+def _fail_run(err: Exception) -> NoReturn:
+    """Report a refused comparison (every problem) or a memory refusal; exit 2."""
+    problems = getattr(err, "problems", None)
+    if problems is not None:
+        typer.echo(f"error: {len(problems)} problem(s) found", err=True)
+        for p in problems:
+            typer.echo(f"  {p}", err=True)
+    else:
+        typer.echo(f"error: {err}", err=True)
+    raise typer.Exit(EXIT_INVALID)
+
+
 def _fmt(value: float, kind: str) -> str:
     if value != value:  # NaN
         return "n/a"
@@ -377,14 +389,8 @@ def compare(
         )
         out_dir = out if out is not None else Path("outputs") / "compare"
         res.to_dir(out_dir)
-    except CompareError as err:
-        typer.echo(f"error: {len(err.problems)} problem(s) found", err=True)
-        for p in err.problems:
-            typer.echo(f"  {p}", err=True)
-        raise typer.Exit(EXIT_INVALID) from None
-    except MemoryLimitError as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(EXIT_INVALID) from None
+    except (CompareError, MemoryLimitError) as err:
+        _fail_run(err)
     except KeyboardInterrupt as exc:
         _interrupted(exc, "files already written are complete; temporary files were removed")
     if not quiet:
@@ -441,14 +447,8 @@ def report(
             _fail(err)
     try:
         written = build_report(scenarios, out, replicates=replicates, seed=seed, baseline=baseline)
-    except CompareError as err:
-        typer.echo(f"error: {len(err.problems)} problem(s) found", err=True)
-        for p in err.problems:
-            typer.echo(f"  {p}", err=True)
-        raise typer.Exit(EXIT_INVALID) from None
-    except MemoryLimitError as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(EXIT_INVALID) from None
+    except (CompareError, MemoryLimitError) as err:
+        _fail_run(err)
     except KeyboardInterrupt as exc:
         _interrupted(exc, f"{out} was not written")
     typer.echo(f"wrote {written}")

@@ -334,8 +334,8 @@ def _unwrap(annotation: Any) -> Any:
     return annotation
 
 
-def _format_loc(loc: tuple[Any, ...], data: Any) -> str:
-    """Dotted path; list items are named by their `name` when they have one."""
+def _format_loc(loc: tuple[Any, ...], data: Any, label_key: str = "name") -> str:
+    """Dotted path; list items are named by their ``label_key`` field when they have one."""
     parts: list[str] = []
     node = data
     for part in loc:
@@ -348,8 +348,8 @@ def _format_loc(loc: tuple[Any, ...], data: Any) -> str:
             label = f"[{part}]"
             if isinstance(node, list) and 0 <= part < len(node):
                 node = node[part]
-                if isinstance(node, dict) and isinstance(node.get("name"), str):
-                    label = f"[{part}:{node['name']}]"
+                if isinstance(node, dict) and isinstance(node.get(label_key), str):
+                    label = f"[{part}:{node[label_key]}]"
             else:
                 node = None
             parts.append(label)

@@ -32,6 +32,7 @@ from pydantic import (
 from impactsim.loading import (
     Problem,
     ScenarioError,
+    _format_loc,
     default_scenario_path,
     parse_scenario,
     parse_yaml_text,
@@ -483,22 +484,8 @@ def _short(value: Any, limit: int = 80) -> str:
 
 
 def _loc_text(loc: tuple[Any, ...], data: Any) -> str:
-    parts: list[str] = []
-    node = data
-    for part in loc:
-        if isinstance(part, int):
-            label = f"[{part}]"
-            if isinstance(node, list) and 0 <= part < len(node):
-                node = node[part]
-                if isinstance(node, dict) and isinstance(node.get("path"), str):
-                    label = f"[{part}:{node['path']}]"
-            else:
-                node = None
-            parts.append(label)
-        else:
-            node = node.get(part) if isinstance(node, dict) else None
-            parts.append(("." if parts else "") + str(part))
-    return "".join(parts)
+    """Field path in a sweep file; parameters are named by their ``path``."""
+    return _format_loc(loc, data, label_key="path")
 
 
 _MODELS_BY_TAG: dict[str, dict[str, type[BaseModel]]] = {
