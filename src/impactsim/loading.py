@@ -445,6 +445,22 @@ _CROSS_PREFIXES = (
 )
 
 
+def require_mapping(data: Any, file: str, kind: str) -> None:
+    """Raise a clear ScenarioError unless a parsed document is a non-empty mapping.
+
+    Args:
+        data: the parsed YAML document.
+        file: name used in messages.
+        kind: what the file should be (``"scenario"``, ``"sweep"``).
+    """
+    if data is None:
+        raise ScenarioError([Problem(file, "", "", f"file is empty; expected a {kind} mapping")])
+    if not isinstance(data, dict):
+        raise ScenarioError(
+            [Problem(file, "", _short(data), "expected a mapping of sections at the top level")]
+        )
+
+
 def parse_scenario(data: Any, file: str = "<scenario>") -> Scenario:
     """Validate already-parsed scenario data.
 
@@ -458,12 +474,7 @@ def parse_scenario(data: Any, file: str = "<scenario>") -> Scenario:
     Raises:
         ScenarioError: with every problem found.
     """
-    if data is None:
-        raise ScenarioError([Problem(file, "", "", "file is empty; expected a scenario mapping")])
-    if not isinstance(data, dict):
-        raise ScenarioError(
-            [Problem(file, "", _short(data), "expected a mapping of sections at the top level")]
-        )
+    require_mapping(data, file, "scenario")
     if is_sweep_document(data):
         raise ScenarioError(
             [

@@ -37,6 +37,7 @@ from impactsim.loading import (
     parse_scenario,
     parse_yaml_text,
     read_input_bytes,
+    require_mapping,
 )
 from impactsim.loading import _short as _bounded_repr
 from impactsim.scenario import Scenario
@@ -681,12 +682,7 @@ def parse_sweep(
     Raises:
         ScenarioError: with every problem found.
     """
-    if data is None:
-        raise ScenarioError([Problem(file, "", "", "file is empty; expected a sweep mapping")])
-    if not isinstance(data, dict):
-        raise ScenarioError(
-            [Problem(file, "", _short(data), "expected a mapping of sections at the top level")]
-        )
+    require_mapping(data, file, "sweep")
     where = Path(base_dir) if base_dir is not None else Path.cwd()
     try:
         spec = SweepFile.model_validate(data)
