@@ -13,11 +13,34 @@ Public impact = f(proven effect, use, reach). Typical use::
     print(cmp.table())
 """
 
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any
+
 from impactsim._version import __version__
-from impactsim.compare import CompareError, CompareResult, compare
-from impactsim.loading import ScenarioError, default_scenario, load_scenario
-from impactsim.runner import RunResult, run
-from impactsim.scenario import Scenario
+
+if TYPE_CHECKING:
+    from impactsim.compare import CompareError, CompareResult, compare
+    from impactsim.loading import ScenarioError, default_scenario, load_scenario
+    from impactsim.runner import RunResult, run
+    from impactsim.scenario import Scenario
+
+# The public names are imported on first use (PEP 562): `import impactsim` then costs
+# milliseconds, and a process that only simulates never imports pandas or scipy.stats.
+_LAZY = {
+    "CompareError": "impactsim.compare",
+    "CompareResult": "impactsim.compare",
+    "compare": "impactsim.compare",
+    "ScenarioError": "impactsim.loading",
+    "default_scenario": "impactsim.loading",
+    "load_scenario": "impactsim.loading",
+    "RunResult": "impactsim.runner",
+    "run": "impactsim.runner",
+    "Scenario": "impactsim.scenario",
+}
 
 __all__ = [
     "CompareError",
@@ -31,3 +54,33 @@ __all__ = [
     "load_scenario",
     "run",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Import a public name's module when the name is first used."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'impactsim' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(types.ModuleType):
+    """The package module, keeping the function ``impactsim.compare``.
+
+    Importing the submodule ``impactsim.compare`` binds the package attribute ``compare``
+    to that module, which would hide the function of that name; the function stays.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "compare" and isinstance(value, types.ModuleType):
+            value = value.compare
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

@@ -17,7 +17,6 @@ import math
 
 import numba as nb
 import numpy as np
-from scipy.stats import norm
 
 from impactsim.rng import uniform
 
@@ -40,7 +39,11 @@ def segment_means(baseline_prevalence: np.ndarray, cutoff: float) -> np.ndarray:
     Returns:
         ``cutoff + Phi^-1(prevalence)`` per segment (SD units).
     """
-    return cutoff + norm.ppf(np.asarray(baseline_prevalence, dtype=np.float64))
+    # ndtri is the standard normal quantile (what scipy.stats.norm.ppf calls, identical
+    # values); scipy.special imports in 0.2 s, scipy.stats in 0.6 s
+    from scipy.special import ndtri
+
+    return cutoff + ndtri(np.asarray(baseline_prevalence, dtype=np.float64))
 
 
 @nb.njit(cache=True, inline="always")
@@ -155,15 +158,44 @@ def build_network(
     partner_within = order[starts[s_of] + np.minimum(pos, np.maximum(counts[s_of] - 1, 0))]
     partner_any = rng.integers(0, n, size=m)
     dst = np.where(within, partner_within, partner_any)
+    del within, s_of, pos, partner_within, partner_any
     keep = dst != src
     a = np.minimum(src[keep], dst[keep])
     b = np.maximum(src[keep], dst[keep])
-    pair = np.unique(a * n + b)
-    a, b = pair // n, pair % n
-    both_src = np.concatenate((a, b))
-    both_dst = np.concatenate((b, a))
-    order = np.lexsort((both_dst, both_src))
-    deg = np.bincount(both_src, minlength=n)
+    del src, dst, keep
+    # sort, then drop repeats: the same as np.unique, which takes 17x longer here (numpy 2.4)
+    pair = a * n + b
+    del a, b
+    pair.sort()
+    if pair.shape[0] > 1:
+        pair = pair[np.concatenate(([True], pair[1:] != pair[:-1]))]
+    return _csr_from_sorted_pairs(pair, n)
+
+
+@nb.njit(cache=True)
+def _csr_from_sorted_pairs(pair: np.ndarray, n: np.int64) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric CSR adjacency from unique undirected ties ``a * n + b`` (a < b), sorted.
+
+    Row i lists its neighbours in ascending order: first those below i (from ties
+    ``(j, i)``, visited in ascending j), then those above (from ties ``(i, j)``). A
+    counting fill in O(n + ties); it replaced a lexsort of all directed ties, which
+    took 8.8 s of the 9 s network build at 1,000,000 parents.
+    """
+    deg = np.zeros(n, np.int64)
+    for e in range(pair.shape[0]):
+        deg[pair[e] // n] += 1
+        deg[pair[e] % n] += 1
     offsets = np.zeros(n + 1, np.int64)
-    np.cumsum(deg, out=offsets[1:])
-    return offsets, both_dst[order].astype(np.int32)
+    for i in range(n):
+        offsets[i + 1] = offsets[i] + deg[i]
+    fill = offsets[:-1].copy()
+    nbrs = np.empty(offsets[n], np.int32)
+    for e in range(pair.shape[0]):  # ties (a, b) into row b: a ascending
+        b = pair[e] % n
+        nbrs[fill[b]] = pair[e] // n
+        fill[b] += 1
+    for e in range(pair.shape[0]):  # ties (a, b) into row a: b ascending
+        a = pair[e] // n
+        nbrs[fill[a]] = pair[e] % n
+        fill[a] += 1
+    return offsets, nbrs

@@ -125,14 +125,16 @@ def estimate_memory(scenario: Scenario, replicates: int | None = None) -> Memory
     organisations, M months, T steps, D mean network degree, R replicates):
 
     * ``population``: segment, category (int8) and score (float32): 6 N;
-    * ``parent_state``: first channel, adoption step, three event masks: 9 N;
+    * ``parent_state``: first channel, adoption step, exit mask: 5 N;
     * ``intervention_state``: status, referral channel (int8), event time, word-of-mouth
       count (int16), effect and spillover (float32) per parent and intervention: 14 N K;
-    * ``waiting_lists``: queue ids (int32) and join times (int16): 6 N K;
-    * ``scratch``: 12 N;
+    * ``waiting_lists``: queue ids (int32) and join times (int16), 6 K Q with the initial
+      capacity Q = max(1024, N / 64); a list doubles when it fills (at most 6 N K when
+      everyone waits for everything, which the 20 % slack of the limit mostly covers);
+    * ``scratch``: the joiners of one step, 12 Q;
     * ``network``: CSR offsets (int64) and about D neighbours (int32) per parent;
-    * ``network_construction``: temporaries of building the network, about 146 bytes per
-      initiated tie (N D / 2 ties) and 40 N, freed before the state is allocated;
+    * ``network_construction``: temporaries of building the network, about 48 bytes per
+      initiated tie (N D / 2 ties) and 28 N, freed before the state is allocated;
     * ``chunk_counters``: per-chunk counters of the threaded kernels;
     * ``providers``: per-organisation state and parameters;
     * ``recording``: the monthly counts a replicate keeps, 8 (M+1) (10 K S + 17 S +
@@ -150,24 +152,23 @@ def estimate_memory(scenario: Scenario, replicates: int | None = None) -> Memory
     n, k, s, c, np_, m, t, d = (z[x] for x in ("N", "K", "S", "C", "NP", "M", "T", "D"))
     i64 = 8
     chunks = max(1, min(512, int(n) // 256))
+    queue = min(n, max(1024, n // 64))  # initial waiting-list capacity (engine.simulate)
     ties = n * d / 2.0  # initiated ties; the network keeps about 2 x ties neighbour entries
     parts: dict[str, float] = {
         "population": 6 * n,
-        "parent_state": 9 * n,
+        "parent_state": 5 * n,
         "intervention_state": 14 * n * k,
-        "waiting_lists": 6 * n * k,
-        "scratch": 12 * n,
+        "waiting_lists": 6 * k * queue,
+        "scratch": 12 * queue,
         "network": i64 * (n + 1) + 4 * 2 * ties,
-        "chunk_counters": i64
-        * chunks
-        * (3 * k * s + k + s + 4 + 7 * s + 6 * k * s + 10 * s + (c + 2) * s),
+        "chunk_counters": i64 * chunks * (10 * k * s + k + 18 * s + 4 + (c + 2) * s),
         "providers": np_ * (18 * k + 80) + t * k * 4,
         "recording": i64 * (m + 1) * (10 * k * s + 17 * s + (c + 2) * s + 3 * k + np_ * k + 1)
         + i64 * (np_ * k + np_ + k + 25),
     }
     build = 0.0
     if d > 0:
-        build = 146 * ties + 40 * n
+        build = 48 * ties + 28 * n
     parts["network_construction"] = build
     ts_rows = (m + 1) * (k * (s + 1) + 4 * k + 4 * (s + 1) + 5 + (c + 2) + 2)
     sm_rows = 6 * (k + 1) * (s + 1) + 2 * (c + 2) + 50

@@ -1,17 +1,20 @@
-"""Numba kernels of one time step. They take arrays and scalars only.
+"""Numba kernels of the time loop. They take arrays and scalars only.
 
 A step ``t`` covers the time ``[t*dt, (t+1)*dt)`` months and runs these phases:
 
 1. :func:`step_providers` (sequential, tiny): organisations adopt or drop programmes.
-2. :func:`step_parents` (parallel over fixed chunks of parents): turnover, completion
-   and dropout of enrolled parents, awareness through channels, and the decision to
-   enrol (channel referral, word of mouth, follow-up referral) which puts a parent
-   on the programme's waiting list.
-3. :func:`step_sequential` (sequential, touches only flagged parents): word-of-mouth
+2. :func:`step_parents` (parallel over fixed chunks of parents): at month ends, first
+   count each parent's state for the recording (the end of the previous step); then
+   turnover, completion and dropout of enrolled parents, awareness through channels,
+   and the decision to enrol (channel referral, word of mouth, follow-up referral)
+   which puts a parent on the programme's waiting list.
+3. :func:`step_sequential` (sequential, touches only flagged chunks): word-of-mouth
    counters of leavers are removed, completers pass spillover to neighbours, new
    waiting-list entries are appended in random order, places are allocated first
    come first served, and parents who waited too long give up.
-4. :func:`measure` (parallel, at month ends): counts for every recorded metric.
+
+:func:`run_steps` runs a block of steps with all three phases inside numba (no
+interpreter work per step); :func:`measure` counts the state after the last step.
 
 Parallel kernels write only to their own parent rows and to per-chunk partial
 arrays; chunks are fixed by the population size, not by the thread count, and
@@ -160,6 +163,97 @@ def step_providers(
                     prov_state[p, k] = P_STOPPED
 
 
+# Rows of the per-chunk / per-month count array ``cnt[..., row, s]`` (see :func:`count_rows`).
+ROW_N = 0  # parents present
+ROW_PREV = 1  # cases, scenario
+ROW_PREV_CF = 2  # cases, counterfactual
+ROW_REALIZED = 3  # gain >= minimal important change
+ROW_ANY = 4  # took part in any intervention
+ROW_INDIRECT = 5  # non-participants with a spillover gain
+N_FIXED_ROWS = 6
+
+#: ``1 - exp(-x)`` computed in floating point is at most ``x (1 + 2.3e-16)``; a draw at or
+#: above ``x * REJECT_MARGIN`` is certainly rejected, so p need not be computed.
+REJECT_MARGIN = 1.0 + 1e-12
+
+
+N_STATUS = 7  # NONE .. GAVE_UP
+
+
+@nb.njit(cache=True, inline="always")
+def count_rows(n_iv: int, n_cat: int, n_pseudo: int) -> tuple:
+    """First rows of the status, per-category and per-channel blocks, and the total.
+
+    Returns ``(status, any_cat, n_cat, any_channel, n_rows)``. The status block has a
+    row per (status, intervention): parents with status ``st`` for intervention ``k``
+    are counted in row ``status + st * K + k`` (one indexed increment, no branch); the
+    category blocks have A rows and the channel block C + 2 rows.
+    """
+    o = N_FIXED_ROWS
+    o_cat = o + N_STATUS * n_iv
+    return (o, o_cat, o_cat + n_cat, o_cat + 2 * n_cat, o_cat + 2 * n_cat + n_pseudo)
+
+
+@nb.njit(cache=True, inline="always")
+def measure_parent(
+    i: int,
+    c: int,
+    now: int,
+    segment: np.ndarray,
+    category: np.ndarray,
+    score: np.ndarray,
+    first_channel: np.ndarray,
+    status: np.ndarray,
+    t_event: np.ndarray,
+    effect: np.ndarray,
+    spill: np.ndarray,
+    decay_tab: np.ndarray,
+    sleeper_steps: np.ndarray,
+    gamma: np.ndarray,
+    has_gamma: bool,
+    cutoff: float,
+    mic: float,
+    cnt: np.ndarray,
+    gain_sum: np.ndarray,
+) -> None:
+    """Add parent i's state at time ``now`` (steps) to chunk c's counts.
+
+    A parent is a case when ``z - gain > cutoff``; the counterfactual case uses the same
+    ``z`` with no gain (common random numbers).
+    """
+    n_iv = status.shape[1]
+    n_pseudo = cnt.shape[1] - N_FIXED_ROWS - N_STATUS * n_iv - 10
+    o_st, o_cat, o_ncat, o_ch, _ = count_rows(n_iv, 5, n_pseudo)
+    s = segment[i]
+    a = category[i]
+    cnt[c, ROW_N, s] += 1
+    cnt[c, o_ncat + a, s] += 1
+    gain = parent_gain(
+        i, now, n_iv, status, t_event, effect, spill, decay_tab, sleeper_steps, gamma, has_gamma
+    )
+    z = score[i]
+    # comparisons add 0 or 1: no data-dependent branches (they mispredict)
+    cnt[c, ROW_PREV_CF, s] += z > cutoff
+    cnt[c, ROW_PREV, s] += z - gain > cutoff
+    cnt[c, ROW_REALIZED, s] += gain >= mic
+    gain_sum[c, s] += gain
+    took_part = False
+    spilled = False
+    for k in range(n_iv):
+        st = status[i, k]
+        cnt[c, o_st + st * n_iv + k, s] += 1
+        took_part |= st == ENROLLED or st == COMPLETED or st == DROPPED
+        spilled |= spill[i, k] != 0.0
+    if took_part:
+        cnt[c, ROW_ANY, s] += 1
+        cnt[c, o_cat + a, s] += 1
+        fc = first_channel[i]
+        if fc >= 0 and fc < n_pseudo:
+            cnt[c, o_ch + fc, s] += 1
+    elif spilled:
+        cnt[c, ROW_INDIRECT, s] += 1
+
+
 @nb.njit(cache=True, parallel=True)
 def step_parents(
     t: int,
@@ -177,8 +271,6 @@ def step_parents(
     spill: np.ndarray,
     wom_count: np.ndarray,
     exit_mask: np.ndarray,
-    done_mask: np.ndarray,
-    join_mask: np.ndarray,
     nbr_off: np.ndarray,
     fully_mixed: bool,
     mf_share: np.ndarray,
@@ -194,10 +286,12 @@ def step_parents(
     cat_threshold: np.ndarray,
     # channels at this step
     aw_hz: np.ndarray,
+    p_aw: np.ndarray,
     contact_hz: np.ndarray,
     chan_cat: np.ndarray,
     promote_now: np.ndarray,
     chan_ref: np.ndarray,
+    p_ch: np.ndarray,
     # interventions
     offered_now: np.ndarray,
     dur_steps: np.ndarray,
@@ -217,6 +311,12 @@ def step_parents(
     any_spill: bool,
     iv_keys: np.ndarray,
     dt: float,
+    # measurement of the state at the start of this step (month ends)
+    do_measure: bool,
+    cutoff: float,
+    mic: float,
+    m_cnt: np.ndarray,
+    m_gain: np.ndarray,
     # per-chunk outputs
     c_complete: np.ndarray,
     c_drop: np.ndarray,
@@ -225,12 +325,41 @@ def step_parents(
     c_seg_delta: np.ndarray,
     c_flags: np.ndarray,
 ) -> None:
-    """Advance every parent by one step (see the module docstring, phase 2)."""
+    """Advance every parent by one step (see the module docstring, phase 2).
+
+    With ``do_measure`` each parent's state at the start of the step (the end of step
+    ``t - 1``) is first added to the month-end counts ``m_cnt`` / ``m_gain``, in the same
+    pass that then advances it. ``p_aw`` and ``p_ch`` are the per-step probabilities of
+    the awareness and channel-referral hazards alone (``1 - exp(-h dt)``), used when no
+    other hazard competes.
+    """
     n_chunks = bounds.shape[0] - 1
     n_iv = status.shape[1]
     n_ch = contact_hz.shape[1]
     for c in nb.prange(n_chunks):
         for i in range(bounds[c], bounds[c + 1]):
+            if do_measure:
+                measure_parent(
+                    i,
+                    c,
+                    t,
+                    segment,
+                    category,
+                    score,
+                    first_channel,
+                    status,
+                    t_event,
+                    effect,
+                    spill,
+                    decay_tab,
+                    sleeper_steps,
+                    gamma,
+                    has_gamma,
+                    cutoff,
+                    mic,
+                    m_cnt,
+                    m_gain,
+                )
             if any_spill:
                 for k in range(n_iv):
                     if spill[i, k] != 0.0:
@@ -293,7 +422,6 @@ def step_parents(
                         t_event[i, k] = t
                         c_complete[c, k, s] += 1
                         if spill_on[k] and not fully_mixed:
-                            done_mask[i] |= 1 << k
                             c_flags[c, 1] += 1
                     continue
                 if st > AWARE or not offered_now[k] or not elig_seg[k, s]:
@@ -307,6 +435,34 @@ def step_parents(
                     # and at least the delay ago
                     if t_event[i, fa] >= t or t < t_event[i, fa] + follow_delay_steps[k]:
                         continue
+                h_aw = aw_hz[s, a, k] if st == NONE else 0.0
+                h_ch = cat_ch_mult[a] * chan_ref[ref_channel[i, k]] if st == AWARE else 0.0
+                h_fu = follow_ref_hz[k] if fa >= 0 else 0.0
+                h_wom = 0.0
+                if q_imit[k] > 0.0:
+                    if fully_mixed:
+                        f = mf_share[s, k]
+                    else:
+                        deg = nbr_off[i + 1] - nbr_off[i]
+                        f = wom_count[i, k] / deg if deg > 0 else 0.0
+                    if f > 0.0 and f >= cat_threshold[a]:
+                        h_wom = cat_im_mult[a] * q_imit[k] * f
+                hz = h_aw + h_ch + h_wom + h_fu
+                if hz <= 0.0:
+                    continue
+                u = uniform(iv_keys[k, 0], i, t)
+                # 1 - exp(-x) <= x: most draws are rejected without computing p
+                if u >= hz * dt * REJECT_MARGIN:
+                    continue
+                if h_wom == 0.0 and h_fu == 0.0:
+                    # one hazard alone: its step probability is tabulated (same value)
+                    p = p_aw[s, a, k] if st == NONE else p_ch[a, ref_channel[i, k]]
+                else:
+                    p = -math.expm1(-hz * dt)
+                if u >= p:
+                    continue
+                # only now the score threshold of an indicated programme (the outcome of a
+                # draw that does not fire is the same whether or not the parent is eligible)
                 if elig_min_score[k] > -np.inf:
                     if not gain_known:
                         gain = parent_gain(
@@ -325,25 +481,6 @@ def step_parents(
                         gain_known = True
                     if score[i] - gain <= elig_min_score[k]:
                         continue
-                h_aw = aw_hz[s, a, k] if st == NONE else 0.0
-                h_ch = cat_ch_mult[a] * chan_ref[ref_channel[i, k]] if st == AWARE else 0.0
-                h_fu = follow_ref_hz[k] if fa >= 0 else 0.0
-                h_wom = 0.0
-                if q_imit[k] > 0.0:
-                    if fully_mixed:
-                        f = mf_share[s, k]
-                    else:
-                        deg = nbr_off[i + 1] - nbr_off[i]
-                        f = wom_count[i, k] / deg if deg > 0 else 0.0
-                    if f > 0.0 and f >= cat_threshold[a]:
-                        h_wom = cat_im_mult[a] * q_imit[k] * f
-                hz = h_aw + h_ch + h_wom + h_fu
-                if hz <= 0.0:
-                    continue
-                p = -math.expm1(-hz * dt)
-                u = uniform(iv_keys[k, 0], i, t)
-                if u >= p:
-                    continue
                 # competing risks: which hazard fired, in proportion to its size
                 x = u / p * hz
                 if x < h_aw:
@@ -372,7 +509,6 @@ def step_parents(
                         first_channel[i] = via
                     status[i, k] = WAITING
                     t_event[i, k] = t
-                    join_mask[i] |= 1 << k
                     c_flags[c, 2] += 1
 
 
@@ -382,8 +518,6 @@ def step_sequential(
     bounds: np.ndarray,
     c_flags: np.ndarray,
     exit_mask: np.ndarray,
-    done_mask: np.ndarray,
-    join_mask: np.ndarray,
     segment: np.ndarray,
     adopt_step: np.ndarray,
     status: np.ndarray,
@@ -395,12 +529,11 @@ def step_sequential(
     nbrs: np.ndarray,
     fully_mixed: bool,
     mf_count: np.ndarray,
+    spill_on: np.ndarray,
     spill_frac: np.ndarray,
     q_id: np.ndarray,
     q_t: np.ndarray,
     q_len: np.ndarray,
-    scratch_id: np.ndarray,
-    scratch_key: np.ndarray,
     prov_state: np.ndarray,
     prov_acc: np.ndarray,
     prov_cap_step: np.ndarray,
@@ -415,11 +548,13 @@ def step_sequential(
 ) -> None:
     """Phase 3 of a step: network pushes, waiting lists and place allocation.
 
-    Waiting lists are first come, first served; parents who joined in the same step
-    are ordered by a keyed random number. Each offering organisation adds
-    ``capacity * dt`` places per step; whole places are used in turn (starting at a
-    random organisation) and unused places lapse. A parent who has waited
-    ``max_wait`` without a place gives up.
+    Completers and joiners of this step are found by their status and event step
+    (``t_event == t``) in the chunks that flagged any. Waiting lists are first come,
+    first served; parents who joined in the same step are ordered by a keyed random
+    number. Each offering organisation adds ``capacity * dt`` places per step; whole
+    places are used in turn (starting at a random organisation) and unused places
+    lapse. A parent who has waited ``max_wait`` without a place gives up. The queues
+    ``q_id`` / ``q_t`` must have room for every joiner of this step.
     """
     n_chunks = bounds.shape[0] - 1
     n_iv = status.shape[1]
@@ -438,36 +573,32 @@ def step_sequential(
                     if m & (1 << k):
                         wom_count[j, k] -= 1
             exit_mask[i] = 0
-    # 2. completers pass a fraction of their effect to their neighbours
+    # 2. completers of this step pass a fraction of their effect to their neighbours
     for c in range(n_chunks):
         if c_flags[c, 1] == 0:
             continue
         for i in range(bounds[c], bounds[c + 1]):
-            m = done_mask[i]
-            if m == 0:
-                continue
             for k in range(n_iv):
-                if m & (1 << k):
+                if spill_on[k] and status[i, k] == COMPLETED and t_event[i, k] == t:
                     val = spill_frac[k] * effect[i, k]
                     for e in range(nbr_off[i], nbr_off[i + 1]):
                         spill[nbrs[e], k] += val
-            done_mask[i] = 0
     # 3. new waiting-list entries, in keyed random order within the step
-    any_join = False
+    n_join = 0
     for c in range(n_chunks):
-        if c_flags[c, 2] > 0:
-            any_join = True
+        n_join += c_flags[c, 2]
+    scratch_id = np.empty(n_join, np.int32)
+    scratch_key = np.empty(n_join, np.float64)
     avail = np.zeros(n_prov, np.int64)
     open_prov = np.empty(n_prov, np.int64)
     for k in range(n_iv):
-        if any_join:
+        if n_join > 0:
             n_new = 0
-            bit = 1 << k
             for c in range(n_chunks):
                 if c_flags[c, 2] == 0:
                     continue
                 for i in range(bounds[c], bounds[c + 1]):
-                    if join_mask[i] & bit:
+                    if status[i, k] == WAITING and t_event[i, k] == t:
                         scratch_id[n_new] = i
                         scratch_key[n_new] = uniform(iv_keys[k, 3], i, t)
                         n_new += 1
@@ -539,19 +670,12 @@ def step_sequential(
                 q_t[k, kept] = joined
                 kept += 1
         q_len[k] = kept
-    if any_join:
-        for c in range(n_chunks):
-            if c_flags[c, 2] == 0:
-                continue
-            for i in range(bounds[c], bounds[c + 1]):
-                join_mask[i] = 0
 
 
 @nb.njit(cache=True, parallel=True)
 def measure(
     now: int,
     bounds: np.ndarray,
-    target_seg: np.ndarray,
     segment: np.ndarray,
     category: np.ndarray,
     score: np.ndarray,
@@ -566,41 +690,26 @@ def measure(
     has_gamma: bool,
     cutoff: float,
     mic: float,
-    m_n: np.ndarray,
-    m_prev: np.ndarray,
-    m_prev_cf: np.ndarray,
-    m_real: np.ndarray,
+    m_cnt: np.ndarray,
     m_gain: np.ndarray,
-    m_ever: np.ndarray,
-    m_compl: np.ndarray,
-    m_drop: np.ndarray,
-    m_enr: np.ndarray,
-    m_wait: np.ndarray,
-    m_gaveup: np.ndarray,
-    m_any: np.ndarray,
-    m_any_cat: np.ndarray,
-    m_any_ch: np.ndarray,
-    m_indirect: np.ndarray,
-    m_n_cat: np.ndarray,
 ) -> None:
     """Count the recorded metrics at time ``now`` (steps) into per-chunk arrays.
 
-    A parent is a case when ``z - gain > cutoff``; the counterfactual case count uses
-    the same ``z`` with no gain (common random numbers). Arrays are indexed
-    ``[chunk, ...]`` and must be zeroed by the caller.
+    The same counts :func:`step_parents` takes with ``do_measure``; used for the
+    final month, after the last step. ``m_cnt`` [chunk, row, S] and ``m_gain``
+    [chunk, S] must be zeroed by the caller.
     """
     n_chunks = bounds.shape[0] - 1
-    n_iv = status.shape[1]
-    n_pseudo = m_any_ch.shape[1]
     for c in nb.prange(n_chunks):
         for i in range(bounds[c], bounds[c + 1]):
-            s = segment[i]
-            m_n[c, s] += 1
-            m_n_cat[c, category[i], s] += 1
-            gain = parent_gain(
+            measure_parent(
                 i,
+                c,
                 now,
-                n_iv,
+                segment,
+                category,
+                score,
+                first_channel,
                 status,
                 t_event,
                 effect,
@@ -609,39 +718,352 @@ def measure(
                 sleeper_steps,
                 gamma,
                 has_gamma,
+                cutoff,
+                mic,
+                m_cnt,
+                m_gain,
             )
-            z = score[i]
-            if z > cutoff:
-                m_prev_cf[c, s] += 1
-            if z - gain > cutoff:
-                m_prev[c, s] += 1
-            if gain >= mic:
-                m_real[c, s] += 1
-            m_gain[c, s] += gain
-            took_part = False
-            spilled = False
+
+
+@nb.njit(cache=True)
+def step_probabilities(hz: np.ndarray, dt: float) -> np.ndarray:
+    """Elementwise ``1 - exp(-hz * dt)``, computed exactly as in :func:`step_parents`."""
+    flat = hz.ravel()
+    out = np.empty(flat.shape[0], np.float64)
+    for j in range(flat.shape[0]):
+        out[j] = -math.expm1(-flat[j] * dt)
+    return out.reshape(hz.shape)
+
+
+@nb.njit(cache=True)
+def reduce_counts(m_cnt: np.ndarray, m_gain: np.ndarray, cnt: np.ndarray, gain: np.ndarray) -> None:
+    """Sum per-chunk counts into one month's row (chunks in order, so sums are reproducible)."""
+    for c in range(m_cnt.shape[0]):
+        for r in range(m_cnt.shape[1]):
+            for s in range(m_cnt.shape[2]):
+                cnt[r, s] += m_cnt[c, r, s]
+        for s in range(m_gain.shape[1]):
+            gain[s] += m_gain[c, s]
+
+
+@nb.njit(cache=True)
+def run_steps(
+    t_begin: int,
+    t_end: int,
+    per_month: int,
+    dt: float,
+    bounds: np.ndarray,
+    # parent state
+    segment: np.ndarray,
+    category: np.ndarray,
+    score: np.ndarray,
+    first_channel: np.ndarray,
+    adopt_step: np.ndarray,
+    status: np.ndarray,
+    t_event: np.ndarray,
+    ref_channel: np.ndarray,
+    effect: np.ndarray,
+    spill: np.ndarray,
+    wom_count: np.ndarray,
+    exit_mask: np.ndarray,
+    nbr_off: np.ndarray,
+    nbrs: np.ndarray,
+    fully_mixed: bool,
+    homophily: float,
+    mf_count: np.ndarray,
+    n_seg_now: np.ndarray,
+    q_id: np.ndarray,
+    q_t: np.ndarray,
+    q_len: np.ndarray,
+    # providers
+    prov_state: np.ndarray,
+    prov_acc: np.ndarray,
+    prov_enrol: np.ndarray,
+    prov_type: np.ndarray,
+    type_counts: np.ndarray,
+    prov_may_offer: np.ndarray,
+    offer_start: np.ndarray,
+    offer_end: np.ndarray,
+    prov_alpha: np.ndarray,
+    prov_beta: np.ndarray,
+    prov_p_stop: np.ndarray,
+    prov_init_share: np.ndarray,
+    prov_keys: np.ndarray,
+    prov_cap_step: np.ndarray,
+    fidelity: np.ndarray,
+    # population
+    p_turnover: float,
+    pop_keys: np.ndarray,
+    seg_cum: np.ndarray,
+    cat_cum: np.ndarray,
+    seg_mu: np.ndarray,
+    # adopter categories
+    cat_ch_mult: np.ndarray,
+    cat_im_mult: np.ndarray,
+    cat_threshold: np.ndarray,
+    # channels, by regime (stretch of steps with the same channels and offers)
+    regime_of_step: np.ndarray,
+    r_promote: np.ndarray,
+    r_aw_hz: np.ndarray,
+    r_p_aw: np.ndarray,
+    r_offered: np.ndarray,
+    contact_hz: np.ndarray,
+    chan_cat: np.ndarray,
+    chan_ref: np.ndarray,
+    p_ch: np.ndarray,
+    # interventions
+    dur_steps: np.ndarray,
+    p_drop: np.ndarray,
+    elig_seg: np.ndarray,
+    elig_min_score: np.ndarray,
+    follow_after: np.ndarray,
+    follow_delay_steps: np.ndarray,
+    follow_ref_hz: np.ndarray,
+    q_imit: np.ndarray,
+    spill_on: np.ndarray,
+    spill_frac: np.ndarray,
+    spill_decay_step: np.ndarray,
+    decay_tab: np.ndarray,
+    sleeper_steps: np.ndarray,
+    gamma: np.ndarray,
+    has_gamma: bool,
+    any_spill: bool,
+    iv_keys: np.ndarray,
+    effect_d: np.ndarray,
+    eff_mult: np.ndarray,
+    max_wait_steps: np.ndarray,
+    # recording
+    cutoff: float,
+    mic: float,
+    rec_cnt: np.ndarray,
+    rec_gain: np.ndarray,
+    rec_enrol_new: np.ndarray,
+    rec_complete_new: np.ndarray,
+    rec_dropout_new: np.ndarray,
+    rec_gaveup_new: np.ndarray,
+    rec_participant_months: np.ndarray,
+    rec_providers_offering: np.ndarray,
+    rec_provider_adopt_new: np.ndarray,
+    rec_provider_offer_months: np.ndarray,
+    rec_exits: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Run steps ``t_begin .. t_end - 1`` (phases 1-3, and the month-end counts).
+
+    The month-end state of month ``m`` (after step ``m * per_month - 1``) is counted at
+    the start of step ``m * per_month``, in the parent pass; the caller counts the final
+    month after the last step with :func:`measure`. The waiting-list arrays grow when
+    needed, so they are returned.
+
+    Returns:
+        ``(q_id, q_t)``, the (possibly reallocated) waiting-list arrays.
+    """
+    n_chunks = bounds.shape[0] - 1
+    n_iv = status.shape[1]
+    n_seg = seg_cum.shape[0]
+    n_prov = prov_state.shape[0]
+    n_rows = rec_cnt.shape[1]
+    c_complete = np.zeros((n_chunks, n_iv, n_seg), np.int64)
+    c_drop = np.zeros((n_chunks, n_iv, n_seg), np.int64)
+    c_enrolled = np.zeros((n_chunks, n_iv), np.int64)
+    c_exit_sk = np.zeros((n_chunks, n_seg, n_iv), np.int64)
+    c_seg_delta = np.zeros((n_chunks, n_seg), np.int64)
+    c_flags = np.zeros((n_chunks, 4), np.int64)  # exits with history, spill, joins, exits
+    m_cnt = np.zeros((n_chunks, n_rows, n_seg), np.int64)
+    m_gain = np.zeros((n_chunks, n_seg), np.float64)
+    mf_share = np.zeros((n_seg, n_iv), np.float64)
+    adopt_new = np.zeros(n_iv, np.int64)
+    enrol_new = np.zeros((n_iv, n_seg), np.int64)
+    gaveup_new = np.zeros((n_iv, n_seg), np.int64)
+    n = segment.shape[0]
+    for t in range(t_begin, t_end):
+        month = t // per_month + 1
+        reg = regime_of_step[t]
+        do_measure = t % per_month == 0
+        if do_measure:
+            m_cnt[...] = 0
+            m_gain[...] = 0.0
+            for p in range(n_prov):
+                for k in range(n_iv):
+                    if prov_state[p, k] == P_OFFERING:
+                        rec_providers_offering[month - 1, k] += 1
+        if fully_mixed and n_iv > 0:
+            # mean-field share of (former) participants seen by a parent of segment s
             for k in range(n_iv):
-                st = status[i, k]
-                if st == ENROLLED or st == COMPLETED or st == DROPPED:
-                    m_ever[c, k, s] += 1
-                    took_part = True
-                if st == ENROLLED:
-                    m_enr[c, k, s] += 1
-                elif st == COMPLETED:
-                    m_compl[c, k, s] += 1
-                elif st == DROPPED:
-                    m_drop[c, k, s] += 1
-                elif st == WAITING:
-                    m_wait[c, k, s] += 1
-                elif st == GAVE_UP:
-                    m_gaveup[c, k, s] += 1
-                if spill[i, k] != 0.0:
-                    spilled = True
-            if took_part:
-                m_any[c, s] += 1
-                m_any_cat[c, category[i], s] += 1
-                fc = first_channel[i]
-                if fc >= 0 and fc < n_pseudo:
-                    m_any_ch[c, fc, s] += 1
-            elif spilled:
-                m_indirect[c, s] += 1
+                total = 0
+                for s in range(n_seg):
+                    total += mf_count[s, k]
+                overall = total / max(n, 1)
+                for s in range(n_seg):
+                    own = mf_count[s, k] / max(n_seg_now[s], 1)
+                    mf_share[s, k] = homophily * own + (1.0 - homophily) * overall
+        adopt_new[:] = 0
+        step_providers(
+            t,
+            prov_state,
+            prov_type,
+            type_counts,
+            prov_may_offer,
+            offer_start,
+            offer_end,
+            prov_alpha,
+            prov_beta,
+            prov_p_stop,
+            prov_init_share,
+            prov_keys,
+            dt,
+            adopt_new,
+        )
+        for k in range(n_iv):
+            rec_provider_adopt_new[month, k] += adopt_new[k]
+            for p in range(n_prov):
+                rec_provider_offer_months[month, p, k] += (
+                    dt if prov_state[p, k] == P_OFFERING else 0.0
+                )
+        c_complete[...] = 0
+        c_drop[...] = 0
+        c_enrolled[...] = 0
+        c_exit_sk[...] = 0
+        c_seg_delta[...] = 0
+        c_flags[...] = 0
+        step_parents(
+            t,
+            bounds,
+            segment,
+            category,
+            score,
+            first_channel,
+            adopt_step,
+            status,
+            t_event,
+            ref_channel,
+            effect,
+            spill,
+            wom_count,
+            exit_mask,
+            nbr_off,
+            fully_mixed,
+            mf_share,
+            p_turnover,
+            pop_keys,
+            seg_cum,
+            cat_cum,
+            seg_mu,
+            cat_ch_mult,
+            cat_im_mult,
+            cat_threshold,
+            r_aw_hz[reg],
+            r_p_aw[reg],
+            contact_hz,
+            chan_cat,
+            r_promote[reg],
+            chan_ref,
+            p_ch,
+            r_offered[reg],
+            dur_steps,
+            p_drop,
+            elig_seg,
+            elig_min_score,
+            follow_after,
+            follow_delay_steps,
+            follow_ref_hz,
+            q_imit,
+            spill_on,
+            spill_decay_step,
+            decay_tab,
+            sleeper_steps,
+            gamma,
+            has_gamma,
+            any_spill,
+            iv_keys,
+            dt,
+            do_measure,
+            cutoff,
+            mic,
+            m_cnt,
+            m_gain,
+            c_complete,
+            c_drop,
+            c_enrolled,
+            c_exit_sk,
+            c_seg_delta,
+            c_flags,
+        )
+        if do_measure:
+            reduce_counts(m_cnt, m_gain, rec_cnt[month - 1], rec_gain[month - 1])
+        n_join = 0
+        for c in range(n_chunks):
+            n_join += c_flags[c, 2]
+            rec_exits[month] += c_flags[c, 3]
+            for s in range(n_seg):
+                n_seg_now[s] += c_seg_delta[c, s]
+        for k in range(n_iv):
+            enrolled = 0
+            for c in range(n_chunks):
+                enrolled += c_enrolled[c, k]
+            rec_participant_months[month, k] += enrolled * dt
+            for s in range(n_seg):
+                done = 0
+                drop = 0
+                for c in range(n_chunks):
+                    done += c_complete[c, k, s]
+                    drop += c_drop[c, k, s]
+                rec_complete_new[month, k, s] += done
+                rec_dropout_new[month, k, s] += drop
+                if fully_mixed:
+                    left = 0
+                    for c in range(n_chunks):
+                        left += c_exit_sk[c, s, k]
+                    mf_count[s, k] -= left
+        # room on the waiting lists for this step's joiners
+        need = n_join
+        for k in range(n_iv):
+            need = max(need, q_len[k] + n_join)
+        if need > q_id.shape[1]:
+            cap = max(need, 2 * q_id.shape[1])
+            q_id2 = np.zeros((n_iv, cap), np.int32)
+            q_t2 = np.zeros((n_iv, cap), np.int16)
+            for k in range(n_iv):
+                q_id2[k, : q_len[k]] = q_id[k, : q_len[k]]
+                q_t2[k, : q_len[k]] = q_t[k, : q_len[k]]
+            q_id = q_id2
+            q_t = q_t2
+        enrol_new[...] = 0
+        gaveup_new[...] = 0
+        step_sequential(
+            t,
+            bounds,
+            c_flags,
+            exit_mask,
+            segment,
+            adopt_step,
+            status,
+            t_event,
+            effect,
+            spill,
+            wom_count,
+            nbr_off,
+            nbrs,
+            fully_mixed,
+            mf_count,
+            spill_on,
+            spill_frac,
+            q_id,
+            q_t,
+            q_len,
+            prov_state,
+            prov_acc,
+            prov_cap_step,
+            fidelity,
+            effect_d,
+            eff_mult,
+            max_wait_steps,
+            iv_keys,
+            enrol_new,
+            gaveup_new,
+            prov_enrol,
+        )
+        for k in range(n_iv):
+            for s in range(n_seg):
+                rec_enrol_new[month, k, s] += enrol_new[k, s]
+                rec_gaveup_new[month, k, s] += gaveup_new[k, s]
+    return q_id, q_t

@@ -27,6 +27,13 @@ from impactsim.rng import stream_generator
 #: 360 steps took 0.07 s on one thread and 0.7-2.7 s on two). Results do not depend on it.
 PARALLEL_MIN_PARENTS = 10_000
 
+#: Steps run in one kernel call: about this many parent-steps (0.05-0.5 s of work), so the
+#: interpreter's per-call cost is negligible and Ctrl-C is still handled promptly.
+BLOCK_PARENT_STEPS = 4_000_000
+
+#: Initial waiting-list capacity per intervention (the lists grow by doubling).
+QUEUE_MIN_CAPACITY = 1024
+
 
 @contextmanager
 def numba_threads(n: int) -> Iterator[None]:
@@ -104,6 +111,28 @@ def _channel_arrays(spec: ModelSpec, t: int) -> tuple[np.ndarray, np.ndarray, np
     return promote_now, aw_hz, offered
 
 
+def _channel_regimes(
+    spec: ModelSpec,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Channel activity by regime: stretches of steps with the same channels and offers.
+
+    Returns:
+        ``(regime_of_step [T], promote_now [R, C, K], aw_hz [R, S, A, K], offered [R, K])``.
+    """
+    cuts = {0}
+    for arr in (spec.chan_start, spec.chan_end, spec.offer_start, spec.offer_end):
+        cuts.update(int(v) for v in np.asarray(arr).ravel() if 0 <= v < spec.n_steps)
+    starts = np.array(sorted(cuts), dtype=np.int64)
+    regime_of_step = np.searchsorted(starts, np.arange(spec.n_steps), side="right") - 1
+    parts = [_channel_arrays(spec, int(t)) for t in starts]
+    return (
+        regime_of_step.astype(np.int64),
+        np.stack([p[0] for p in parts]),
+        np.stack([p[1] for p in parts]),
+        np.stack([p[2] for p in parts]),
+    )
+
+
 def simulate_replicate(spec: ModelSpec, rep_key: int, final_state: dict | None = None) -> Recording:
     """Simulate one replicate of a compiled scenario.
 
@@ -159,7 +188,7 @@ def _simulate_replicate(
             stream_generator(rep_key, "population", "network"),
         )
 
-    # structure-of-arrays state
+    # structure-of-arrays state (per parent: 2 + 4 + 1 + 2 + 2 bytes + 14 per intervention)
     first_channel = np.full(n, -1, np.int8)
     adopt_step = np.full(n, -1, np.int16)
     status = np.zeros((n, n_iv), np.int8)
@@ -169,168 +198,49 @@ def _simulate_replicate(
     spill = np.zeros((n, n_iv), np.float32)
     wom_count = np.zeros((n, n_iv), np.int16)
     exit_mask = np.zeros(n, np.uint16)
-    done_mask = np.zeros(n, np.uint16)
-    join_mask = np.zeros(n, np.uint16)
-    q_id = np.zeros((n_iv, n), np.int32)
-    q_t = np.zeros((n_iv, n), np.int16)
+    # waiting lists start small and grow (doubling) inside the kernel when needed
+    q_cap = min(n, max(QUEUE_MIN_CAPACITY, n // 64))
+    q_id = np.zeros((n_iv, q_cap), np.int32)
+    q_t = np.zeros((n_iv, q_cap), np.int16)
     q_len = np.zeros(n_iv, np.int64)
-    scratch_id = np.zeros(n, np.int32)
-    scratch_key = np.zeros(n, np.float64)
     prov_state = np.zeros((n_prov, n_iv), np.int8)
     prov_acc = np.zeros((n_prov, n_iv), np.float64)
     prov_enrol = np.zeros((n_prov, n_iv), np.int64)
     mf_count = np.zeros((n_seg, n_iv), np.int64)
     n_seg_now = np.bincount(segment, minlength=n_seg).astype(np.int64)
-
     bounds = chunk_bounds(n)
-    n_chunks = bounds.shape[0] - 1
-    c_complete = np.zeros((n_chunks, n_iv, n_seg), np.int64)
-    c_drop = np.zeros((n_chunks, n_iv, n_seg), np.int64)
-    c_enrolled = np.zeros((n_chunks, n_iv), np.int64)
-    c_exit_sk = np.zeros((n_chunks, n_seg, n_iv), np.int64)
-    c_seg_delta = np.zeros((n_chunks, n_seg), np.int64)
-    c_flags = np.zeros((n_chunks, 4), np.int64)  # exits with history, spill, joins, exits
 
     m1 = n_months + 1
-    rec = Recording(
-        n=np.zeros((m1, n_seg), np.int64),
-        prev=np.zeros((m1, n_seg), np.int64),
-        prev_cf=np.zeros((m1, n_seg), np.int64),
-        realized=np.zeros((m1, n_seg), np.int64),
-        gain_sum=np.zeros((m1, n_seg)),
-        ever=np.zeros((m1, n_iv, n_seg), np.int64),
-        completed=np.zeros((m1, n_iv, n_seg), np.int64),
-        dropped=np.zeros((m1, n_iv, n_seg), np.int64),
-        enrolled=np.zeros((m1, n_iv, n_seg), np.int64),
-        waiting=np.zeros((m1, n_iv, n_seg), np.int64),
-        gave_up=np.zeros((m1, n_iv, n_seg), np.int64),
-        any_ever=np.zeros((m1, n_seg), np.int64),
-        any_ever_cat=np.zeros((m1, 5, n_seg), np.int64),
-        any_ever_channel=np.zeros((m1, n_ch + 2, n_seg), np.int64),
-        indirect=np.zeros((m1, n_seg), np.int64),
-        n_cat=np.zeros((m1, 5, n_seg), np.int64),
-        enrol_new=np.zeros((m1, n_iv, n_seg), np.int64),
-        complete_new=np.zeros((m1, n_iv, n_seg), np.int64),
-        dropout_new=np.zeros((m1, n_iv, n_seg), np.int64),
-        gaveup_new=np.zeros((m1, n_iv, n_seg), np.int64),
-        participant_months=np.zeros((m1, n_iv)),
-        providers_offering=np.zeros((m1, n_iv), np.int64),
-        provider_adopt_new=np.zeros((m1, n_iv), np.int64),
-        provider_offer_months=np.zeros((m1, n_prov, n_iv)),
-        provider_enrol=prov_enrol,
-        fidelity=draws.fidelity,
-        effect_d=draws.effect_d,
-        exits=np.zeros(m1, np.int64),
-        adoption_realized=np.zeros((5, 5), np.int64),
-    )
+    o_st, o_cat, o_ncat, o_ch, n_rows = kn.count_rows(n_iv, 5, n_ch + 2)
+    rec_cnt = np.zeros((m1, n_rows, n_seg), np.int64)
+    rec_gain = np.zeros((m1, n_seg))
 
-    # measurement scratch (per chunk)
-    m_shape_s = (n_chunks, n_seg)
-    m_shape_ks = (n_chunks, n_iv, n_seg)
-    meas = {
-        "n": np.zeros(m_shape_s, np.int64),
-        "prev": np.zeros(m_shape_s, np.int64),
-        "prev_cf": np.zeros(m_shape_s, np.int64),
-        "realized": np.zeros(m_shape_s, np.int64),
-        "gain_sum": np.zeros(m_shape_s),
-        "ever": np.zeros(m_shape_ks, np.int64),
-        "completed": np.zeros(m_shape_ks, np.int64),
-        "dropped": np.zeros(m_shape_ks, np.int64),
-        "enrolled": np.zeros(m_shape_ks, np.int64),
-        "waiting": np.zeros(m_shape_ks, np.int64),
-        "gave_up": np.zeros(m_shape_ks, np.int64),
-        "any_ever": np.zeros(m_shape_s, np.int64),
-        "any_ever_cat": np.zeros((n_chunks, 5, n_seg), np.int64),
-        "any_ever_channel": np.zeros((n_chunks, n_ch + 2, n_seg), np.int64),
-        "indirect": np.zeros(m_shape_s, np.int64),
-        "n_cat": np.zeros((n_chunks, 5, n_seg), np.int64),
+    flows = {
+        name: np.zeros((m1, n_iv, n_seg), np.int64)
+        for name in ("enrol_new", "complete_new", "dropout_new", "gaveup_new")
     }
+    participant_months = np.zeros((m1, n_iv))
+    providers_offering = np.zeros((m1, n_iv), np.int64)
+    provider_adopt_new = np.zeros((m1, n_iv), np.int64)
+    provider_offer_months = np.zeros((m1, n_prov, n_iv))
+    exits = np.zeros(m1, np.int64)
+
     has_gamma = bool(np.any(spec.gamma != 0))
     spill_on = spec.spill > 0
     any_spill = bool(spill_on.any()) and not fully_mixed
-    iv_keys = draws.iv_keys
-    prov_keys = draws.prov_keys
-    target = spec.target
+    regime_of_step, r_promote, r_aw_hz, r_offered = _channel_regimes(spec)
+    r_p_aw = kn.step_probabilities(r_aw_hz, spec.dt)
+    p_ch = kn.step_probabilities(spec.cat_ch_mult[:, None] * spec.chan_ref[None, :], spec.dt)
 
-    def do_measure(month: int, now: int) -> None:
-        for arr in meas.values():
-            arr[...] = 0
-        kn.measure(
-            now,
-            bounds,
-            target,
-            segment,
-            category,
-            score,
-            first_channel,
-            status,
-            t_event,
-            effect,
-            spill,
-            spec.decay_tab,
-            spec.sleeper_steps,
-            spec.gamma,
-            has_gamma,
-            spec.cutoff,
-            spec.mic,
-            meas["n"],
-            meas["prev"],
-            meas["prev_cf"],
-            meas["realized"],
-            meas["gain_sum"],
-            meas["ever"],
-            meas["completed"],
-            meas["dropped"],
-            meas["enrolled"],
-            meas["waiting"],
-            meas["gave_up"],
-            meas["any_ever"],
-            meas["any_ever_cat"],
-            meas["any_ever_channel"],
-            meas["indirect"],
-            meas["n_cat"],
-        )
-        for name, arr in meas.items():
-            getattr(rec, name)[month] = arr.sum(axis=0)
-        rec.providers_offering[month] = (prov_state == kn.P_OFFERING).sum(axis=0)
-
-    do_measure(0, 0)
-    mf_share = np.zeros((n_seg, n_iv))
-    adopt_new = np.zeros(n_iv, np.int64)
-    enrol_new = np.zeros((n_iv, n_seg), np.int64)
-    gaveup_new = np.zeros((n_iv, n_seg), np.int64)
-    h = spec.homophily
-    for t in range(spec.n_steps):
-        month = t // per_month + 1
-        promote_now, aw_hz, offered_now = _channel_arrays(spec, t)
-        if fully_mixed and n_iv:
-            # mean-field share of (former) participants seen by a parent of segment s
-            own = mf_count / np.maximum(n_seg_now, 1)[:, None]
-            overall = mf_count.sum(axis=0) / max(n, 1)
-            mf_share = h * own + (1.0 - h) * overall[None, :]
-        adopt_new[:] = 0
-        kn.step_providers(
-            t,
-            prov_state,
-            spec.prov_type,
-            spec.type_counts,
-            spec.prov_may_offer,
-            spec.offer_start,
-            spec.offer_end,
-            spec.prov_alpha,
-            spec.prov_beta,
-            spec.prov_p_stop,
-            spec.prov_init_share,
-            prov_keys,
+    # blocks of steps of about BLOCK_PARENT_STEPS parent-steps each: the interpreter
+    # returns between blocks (Ctrl-C is handled there) but does no work per step
+    block = max(1, BLOCK_PARENT_STEPS // max(n, 1))
+    for t_begin in range(0, spec.n_steps, block):
+        q_id, q_t = kn.run_steps(
+            t_begin,
+            min(spec.n_steps, t_begin + block),
+            per_month,
             spec.dt,
-            adopt_new,
-        )
-        rec.provider_adopt_new[month] += adopt_new
-        rec.provider_offer_months[month] += (prov_state == kn.P_OFFERING) * spec.dt
-        for arr in (c_complete, c_drop, c_enrolled, c_exit_sk, c_seg_delta, c_flags):
-            arr[...] = 0
-        kn.step_parents(
-            t,
             bounds,
             segment,
             category,
@@ -344,11 +254,30 @@ def _simulate_replicate(
             spill,
             wom_count,
             exit_mask,
-            done_mask,
-            join_mask,
             nbr_off,
+            nbrs,
             fully_mixed,
-            mf_share,
+            spec.homophily,
+            mf_count,
+            n_seg_now,
+            q_id,
+            q_t,
+            q_len,
+            prov_state,
+            prov_acc,
+            prov_enrol,
+            spec.prov_type,
+            spec.type_counts,
+            spec.prov_may_offer,
+            spec.offer_start,
+            spec.offer_end,
+            spec.prov_alpha,
+            spec.prov_beta,
+            spec.prov_p_stop,
+            spec.prov_init_share,
+            draws.prov_keys,
+            spec.prov_cap_step,
+            draws.fidelity,
             spec.p_turnover,
             pop_keys,
             spec.seg_cum,
@@ -357,12 +286,15 @@ def _simulate_replicate(
             spec.cat_ch_mult,
             spec.cat_im_mult,
             spec.cat_threshold,
-            aw_hz,
+            regime_of_step,
+            r_promote,
+            r_aw_hz,
+            r_p_aw,
+            r_offered,
             spec.contact_hz,
             spec.chan_cat,
-            promote_now,
             spec.chan_ref,
-            offered_now,
+            p_ch,
             spec.dur_steps,
             spec.p_drop,
             spec.elig_seg,
@@ -372,71 +304,93 @@ def _simulate_replicate(
             spec.follow_ref_hz,
             spec.q_imit,
             spill_on,
+            spec.spill,
             spec.spill_decay_step,
             spec.decay_tab,
             spec.sleeper_steps,
             spec.gamma,
             has_gamma,
             any_spill,
-            iv_keys,
-            spec.dt,
-            c_complete,
-            c_drop,
-            c_enrolled,
-            c_exit_sk,
-            c_seg_delta,
-            c_flags,
-        )
-        rec.complete_new[month] += c_complete.sum(axis=0)
-        rec.dropout_new[month] += c_drop.sum(axis=0)
-        rec.participant_months[month] += c_enrolled.sum(axis=0) * spec.dt
-        seg_delta = c_seg_delta.sum(axis=0)
-        n_seg_now += seg_delta
-        rec.exits[month] += c_flags[:, 3].sum()
-        if fully_mixed:
-            mf_count -= c_exit_sk.sum(axis=0)
-        enrol_new[...] = 0
-        gaveup_new[...] = 0
-        kn.step_sequential(
-            t,
-            bounds,
-            c_flags,
-            exit_mask,
-            done_mask,
-            join_mask,
-            segment,
-            adopt_step,
-            status,
-            t_event,
-            effect,
-            spill,
-            wom_count,
-            nbr_off,
-            nbrs,
-            fully_mixed,
-            mf_count,
-            spec.spill,
-            q_id,
-            q_t,
-            q_len,
-            scratch_id,
-            scratch_key,
-            prov_state,
-            prov_acc,
-            spec.prov_cap_step,
-            draws.fidelity,
+            draws.iv_keys,
             draws.effect_d,
             spec.eff_mult,
             spec.max_wait_steps,
-            iv_keys,
-            enrol_new,
-            gaveup_new,
-            prov_enrol,
+            spec.cutoff,
+            spec.mic,
+            rec_cnt,
+            rec_gain,
+            flows["enrol_new"],
+            flows["complete_new"],
+            flows["dropout_new"],
+            flows["gaveup_new"],
+            participant_months,
+            providers_offering,
+            provider_adopt_new,
+            provider_offer_months,
+            exits,
         )
-        rec.enrol_new[month] += enrol_new
-        rec.gaveup_new[month] += gaveup_new
-        if (t + 1) % per_month == 0:
-            do_measure(month, t + 1)
+    # the state after the last step
+    n_chunks = bounds.shape[0] - 1
+    m_cnt = np.zeros((n_chunks, rec_cnt.shape[1], n_seg), np.int64)
+    m_gain = np.zeros((n_chunks, n_seg))
+    kn.measure(
+        spec.n_steps,
+        bounds,
+        segment,
+        category,
+        score,
+        first_channel,
+        status,
+        t_event,
+        effect,
+        spill,
+        spec.decay_tab,
+        spec.sleeper_steps,
+        spec.gamma,
+        has_gamma,
+        spec.cutoff,
+        spec.mic,
+        m_cnt,
+        m_gain,
+    )
+    kn.reduce_counts(m_cnt, m_gain, rec_cnt[n_months], rec_gain[n_months])
+    providers_offering[n_months] = (prov_state == kn.P_OFFERING).sum(axis=0)
+
+    def rows(first: int, stop: int | None = None) -> np.ndarray:
+        return np.ascontiguousarray(rec_cnt[:, first] if stop is None else rec_cnt[:, first:stop])
+
+    def by_status(st: int) -> np.ndarray:
+        return rows(o_st + st * n_iv, o_st + (st + 1) * n_iv)
+
+    enrolled, completed, dropped = (by_status(x) for x in (kn.ENROLLED, kn.COMPLETED, kn.DROPPED))
+    rec = Recording(
+        n=rows(kn.ROW_N),
+        prev=rows(kn.ROW_PREV),
+        prev_cf=rows(kn.ROW_PREV_CF),
+        realized=rows(kn.ROW_REALIZED),
+        gain_sum=rec_gain,
+        ever=enrolled + completed + dropped,  # present parents who ever took part in k
+        completed=completed,
+        dropped=dropped,
+        enrolled=enrolled,
+        waiting=by_status(kn.WAITING),
+        gave_up=by_status(kn.GAVE_UP),
+        any_ever=rows(kn.ROW_ANY),
+        any_ever_cat=rows(o_cat, o_ncat),
+        any_ever_channel=rows(o_ch, n_rows),
+        indirect=rows(kn.ROW_INDIRECT),
+        n_cat=rows(o_ncat, o_ch),
+        participant_months=participant_months,
+        providers_offering=providers_offering,
+        provider_adopt_new=provider_adopt_new,
+        provider_offer_months=provider_offer_months,
+        provider_enrol=prov_enrol,
+        fidelity=draws.fidelity,
+        effect_d=draws.effect_d,
+        exits=exits,
+        adoption_realized=np.zeros((5, 5), np.int64),
+        **flows,
+    )
 
     _classify_adoption(rec, adopt_step, category, spec.dt)
     if final_state is not None:
@@ -453,8 +407,13 @@ def _simulate_replicate(
             nbrs=nbrs,
             prov_state=prov_state,
             q_len=q_len,
+            q_id=q_id,
+            q_t=q_t,
             mf_count=mf_count,
             first_channel=first_channel,
+            adopt_step=adopt_step,
+            ref_channel=ref_channel,
+            exit_mask=exit_mask,
         )
     return rec
 
