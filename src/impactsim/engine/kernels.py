@@ -62,14 +62,16 @@ def effect_now(
 
     A completer (or dropout, with a dose-scaled effect) stamped at step ``t_e`` has
     effect ``e * decay(now - 1 - t_e - sleeper)`` once that lag is >= 0, else 0.
+    Computed without data-dependent branches (statuses vary from parent to parent, so
+    branches on them mispredict): the product is multiplied by 1 or 0, which leaves its
+    value exactly as it is or makes it zero.
     """
     st = status[i, k]
-    if st != COMPLETED and st != DROPPED:
-        return 0.0
     lag = now - 1 - np.int64(t_event[i, k]) - sleeper_steps[k]
-    if lag < 0:
-        return 0.0
-    return effect[i, k] * decay_tab[k, lag]
+    on = (st == COMPLETED) | (st == DROPPED)
+    on &= lag >= 0
+    lag_c = max(lag, 0)
+    return effect[i, k] * decay_tab[k, lag_c] * on
 
 
 @nb.njit(cache=True)
@@ -89,18 +91,20 @@ def parent_gain(
     """Total reduction of parent i's problem score (SD units).
 
     ``sum_k g_k + sum_{k<l} gamma_kl * min(g_k, g_l) + sum_k spill_k``, where the
-    interaction term applies only when both effects are positive.
+    interaction term applies only when both effects are positive (added as the term
+    times 1 or 0, the same sum as skipping it).
     """
     total = 0.0
     for k in range(n_iv):
         gk = effect_now(i, k, now, status, t_event, effect, decay_tab, sleeper_steps)
         total += gk + spill[i, k]
-        if has_gamma and gk > 0.0:
+        if has_gamma:
             for m in range(k + 1, n_iv):
-                if gamma[k, m] != 0.0:
+                g_km = gamma[k, m]
+                if g_km != 0.0:  # the same for every parent: predictable
                     gm = effect_now(i, m, now, status, t_event, effect, decay_tab, sleeper_steps)
-                    if gm > 0.0:
-                        total += gamma[k, m] * min(gk, gm)
+                    both = (gk > 0.0) & (gm > 0.0)
+                    total += g_km * min(gk, gm) * both
     return total
 
 
@@ -242,7 +246,7 @@ def measure_parent(
     for k in range(n_iv):
         st = status[i, k]
         cnt[c, o_st + st * n_iv + k, s] += 1
-        took_part |= st == ENROLLED or st == COMPLETED or st == DROPPED
+        took_part |= (st >= ENROLLED) & (st <= DROPPED)  # ENROLLED, COMPLETED, DROPPED
         spilled |= spill[i, k] != 0.0
     if took_part:
         cnt[c, ROW_ANY, s] += 1
