@@ -45,7 +45,7 @@ docs: $(VENV)/.installed
 	$(BIN)/python -m impactsim.docgen docs/scenario.md
 
 bench: $(VENV)/.installed
-	$(BIN)/python benchmarks/run_benchmarks.py
+	$(BIN)/python benchmarks/run_benchmarks.py --mesa-sizes 10000 100000
 
 # Figures of the analytic validation cases (docs/validation.md).
 validation-figures: $(VENV)/.installed

@@ -147,7 +147,37 @@ def worker_montecarlo(n: int, months: int, replicates: int) -> dict:
     }
 
 
+def worker_roofline() -> dict:
+    """Inputs of the roofline estimate: keyed-draw rate and memory copy bandwidth, 1 thread."""
+    import numba as nb
+    import numpy as np
+
+    from impactsim.rng import uniform
+
+    @nb.njit
+    def draws(n: int) -> float:
+        acc = 0.0
+        for i in range(n):
+            acc += uniform(np.uint64(12345), i, 7)
+        return acc
+
+    draws(1000)
+    n = 50_000_000
+    t0 = time.perf_counter()
+    draws(n)
+    draw_s = (time.perf_counter() - t0) / n
+    a = np.ones(50_000_000)  # 400 MB: far beyond the caches
+    b = np.empty_like(a)
+    np.copyto(b, a)
+    t0 = time.perf_counter()
+    for _ in range(5):
+        np.copyto(b, a)
+    copy_gb_s = 5 * 2 * a.nbytes / (time.perf_counter() - t0) / 1e9  # read + write
+    return {"ns_per_keyed_draw": draw_s * 1e9, "copy_bandwidth_gb_s": copy_gb_s}
+
+
 WORKERS = {
+    "roofline": worker_roofline,
     "engine": worker_engine,
     "mesa": worker_mesa,
     "startup": worker_startup,
@@ -247,6 +277,14 @@ def main() -> None:
     result["startup"] = {"cold_compile_s": cold, "warm_cache_s": warm}
     print(
         f"new process to its first replicate: cold numba cache {cold:.1f} s, warm cache {warm:.2f} s",
+        flush=True,
+    )
+
+    roof = _spawn("roofline", threads=1)
+    result["roofline"] = roof
+    print(
+        f"roofline inputs: {roof['ns_per_keyed_draw']:.2f} ns per keyed draw, "
+        f"memory copy {roof['copy_bandwidth_gb_s']:.1f} GB/s (one thread)",
         flush=True,
     )
 
