@@ -101,6 +101,20 @@ def format_bytes(n: float) -> str:
     return f"{n:.1f} PiB"  # pragma: no cover - loop always returns
 
 
+#: Initial waiting-list capacity per intervention, at least (the lists grow by doubling).
+QUEUE_MIN_CAPACITY = 1024
+
+
+def initial_queue_capacity(n: int) -> int:
+    """Initial waiting-list capacity per intervention for ``n`` parents (the engine's)."""
+    return min(n, max(QUEUE_MIN_CAPACITY, n // 64))
+
+
+def chunk_count(n: int) -> int:
+    """Number of fixed chunks the engine splits ``n`` parents into (not the thread count)."""
+    return max(1, min(512, n // 256))
+
+
 def _sizes(scenario: Scenario, replicates: int | None) -> dict[str, float]:
     pop, sim = scenario.population, scenario.simulation
     n = pop.size
@@ -151,8 +165,8 @@ def estimate_memory(scenario: Scenario, replicates: int | None = None) -> Memory
     z = _sizes(scenario, replicates)
     n, k, s, c, np_, m, t, d = (z[x] for x in ("N", "K", "S", "C", "NP", "M", "T", "D"))
     i64 = 8
-    chunks = max(1, min(512, int(n) // 256))
-    queue = min(n, max(1024, n // 64))  # initial waiting-list capacity (engine.simulate)
+    chunks = chunk_count(int(n))
+    queue = initial_queue_capacity(int(n))
     ties = n * d / 2.0  # initiated ties; the network keeps about 2 x ties neighbour entries
     parts: dict[str, float] = {
         "population": 6 * n,

@@ -226,7 +226,7 @@ def measure_parent(
     ``z`` with no gain (common random numbers).
     """
     n_iv = status.shape[1]
-    n_pseudo = cnt.shape[1] - N_FIXED_ROWS - N_STATUS * n_iv - 10
+    n_pseudo = cnt.shape[1] - count_rows(n_iv, 5, 0)[-1]  # the channel block is last
     o_st, o_cat, o_ncat, o_ch, _ = count_rows(n_iv, 5, n_pseudo)
     s = segment[i]
     a = category[i]

@@ -20,6 +20,7 @@ import numpy as np
 from impactsim.engine import kernels as kn
 from impactsim.engine.spec import ModelSpec, ReplicateDraws, draw_replicate
 from impactsim.population import build_network, draw_families
+from impactsim.resources import chunk_count, initial_queue_capacity
 from impactsim.rng import stream_generator
 
 #: Below this many parents a step is too short for a parallel region to pay: waking worker
@@ -30,9 +31,6 @@ PARALLEL_MIN_PARENTS = 10_000
 #: Steps run in one kernel call: about this many parent-steps (0.05-0.5 s of work), so the
 #: interpreter's per-call cost is negligible and Ctrl-C is still handled promptly.
 BLOCK_PARENT_STEPS = 4_000_000
-
-#: Initial waiting-list capacity per intervention (the lists grow by doubling).
-QUEUE_MIN_CAPACITY = 1024
 
 
 @contextmanager
@@ -48,8 +46,7 @@ def numba_threads(n: int) -> Iterator[None]:
 
 def chunk_bounds(n: int) -> np.ndarray:
     """Fixed partition of parents into chunks (depends on n only, not on threads)."""
-    n_chunks = max(1, min(512, n // 256))
-    return np.linspace(0, n, n_chunks + 1).astype(np.int64)
+    return np.linspace(0, n, chunk_count(n) + 1).astype(np.int64)
 
 
 @dataclass
@@ -199,7 +196,7 @@ def _simulate_replicate(
     wom_count = np.zeros((n, n_iv), np.int16)
     exit_mask = np.zeros(n, np.uint16)
     # waiting lists start small and grow (doubling) inside the kernel when needed
-    q_cap = min(n, max(QUEUE_MIN_CAPACITY, n // 64))
+    q_cap = initial_queue_capacity(n)
     q_id = np.zeros((n_iv, q_cap), np.int32)
     q_t = np.zeros((n_iv, q_cap), np.int16)
     q_len = np.zeros(n_iv, np.int64)

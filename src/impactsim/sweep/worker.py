@@ -18,17 +18,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-#: Columns of a task's result table, in order.
-RESULT_COLUMNS: tuple[str, ...] = (
-    "point",
-    "replicate",
-    "metric",
-    "segment",
-    "intervention",
-    "channel",
-    "adopter_category",
-    "value",
-)
+from impactsim.metrics import ID_COLUMNS
+
+#: Columns of a task's result table, in order: the summary's identifying columns with the
+#: sweep point in place of the scenario.
+RESULT_COLUMNS: tuple[str, ...] = ("point", *ID_COLUMNS[1:], "value")
 
 _BREAKDOWNS = ("segment", "intervention", "channel", "adopter_category")
 
