@@ -54,6 +54,7 @@ STATE_ARRAYS = (
     "spill",
     "wom_count",
     "exit_mask",
+    "has_gain",
 )
 
 

@@ -115,6 +115,11 @@ def chunk_count(n: int) -> int:
     return max(1, min(512, n // 256))
 
 
+#: Events of one kind a chunk lists per step for the engine's sequential phase (a chunk
+#: with more is scanned instead).
+EVENT_LIST_CAPACITY = 64
+
+
 def _sizes(scenario: Scenario, replicates: int | None) -> dict[str, float]:
     pop, sim = scenario.population, scenario.simulation
     n = pop.size
@@ -170,12 +175,15 @@ def estimate_memory(scenario: Scenario, replicates: int | None = None) -> Memory
     ties = n * d / 2.0  # initiated ties; the network keeps about 2 x ties neighbour entries
     parts: dict[str, float] = {
         "population": 6 * n,
-        "parent_state": 5 * n,
+        "parent_state": 6 * n,
         "intervention_state": 14 * n * k,
         "waiting_lists": 6 * k * queue,
         "scratch": 12 * queue,
         "network": i64 * (n + 1) + 4 * 2 * ties,
-        "chunk_counters": i64 * chunks * (10 * k * s + k + 18 * s + 4 + (c + 2) * s),
+        # per-step counters, stock counts (one more slot), month-end counts, event lists
+        "chunk_counters": i64
+        * (chunks + 1)
+        * (17 * k * s + k + 34 * s + 4 + 2 * (c + 2) * s + 3 * EVENT_LIST_CAPACITY),
         "providers": np_ * (18 * k + 80) + t * k * 4,
         "recording": i64 * (m + 1) * (10 * k * s + 17 * s + (c + 2) * s + 3 * k + np_ * k + 1)
         + i64 * (np_ * k + np_ + k + 25),

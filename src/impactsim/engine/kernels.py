@@ -2,19 +2,22 @@
 
 A step ``t`` covers the time ``[t*dt, (t+1)*dt)`` months and runs these phases:
 
+0. At month ends (before the step): the record of the month is the stock counts, kept
+   up to date at every event (:func:`count_parent`, :func:`move_status`), plus the
+   gain-dependent counts taken by :func:`measure`.
 1. :func:`step_providers` (sequential, tiny): organisations adopt or drop programmes.
-2. :func:`step_parents` (parallel over fixed chunks of parents): at month ends, first
-   count each parent's state for the recording (the end of the previous step); then
-   turnover, completion and dropout of enrolled parents, awareness through channels,
-   and the decision to enrol (channel referral, word of mouth, follow-up referral)
-   which puts a parent on the programme's waiting list.
-3. :func:`step_sequential` (sequential, touches only flagged chunks): word-of-mouth
+2. :func:`step_parents` (parallel over fixed chunks of parents): turnover, then one
+   intervention at a time: completion and dropout of enrolled parents, awareness
+   through channels, and the decision to enrol (channel referral, word of mouth,
+   follow-up referral) which puts a parent on the programme's waiting list. Leavers,
+   completers and joiners are listed per chunk.
+3. :func:`step_sequential` (sequential, visits only listed events): word-of-mouth
    counters of leavers are removed, completers pass spillover to neighbours, new
    waiting-list entries are appended in random order, places are allocated first
    come first served, and parents who waited too long give up.
 
 :func:`run_steps` runs a block of steps with all three phases inside numba (no
-interpreter work per step); :func:`measure` counts the state after the last step.
+interpreter work per step); :func:`measure` also counts the state after the last step.
 
 Parallel kernels write only to their own parent rows and to per-chunk partial
 arrays; chunks are fixed by the population size, not by the thread count, and
@@ -30,6 +33,7 @@ import numba as nb
 import numpy as np
 
 from impactsim.population import draw_family
+from impactsim.resources import EVENT_LIST_CAPACITY
 from impactsim.rng import uniform
 
 # Status of a parent for one intervention.
@@ -183,6 +187,26 @@ REJECT_MARGIN = 1.0 + 1e-12
 
 N_STATUS = 7  # NONE .. GAVE_UP
 
+# Kinds of events the parent pass lists per chunk for the sequential phase (columns of
+# ``c_flags``, which also counts them): leavers with a participation history, completers
+# of a programme with spillover, new waiting-list entries, and all leavers (counted only).
+EV_EXIT = 0
+EV_SPILL = 1
+EV_JOIN = 2
+EV_ANY_EXIT = 3
+#: Events listed per chunk, kind and step; a chunk with more is scanned instead (the same
+#: result: lists and scans visit a chunk's events of one intervention in parent order).
+EVENT_CAP = EVENT_LIST_CAPACITY
+
+
+@nb.njit(cache=True, inline="always")
+def note_event(c_events: np.ndarray, c_flags: np.ndarray, c: int, kind: int, code: int) -> None:
+    """Count an event of chunk c and list it (``code``) if the chunk's list has room."""
+    n_ev = c_flags[c, kind]
+    if n_ev < c_events.shape[2]:
+        c_events[c, kind, n_ev] = code
+    c_flags[c, kind] = n_ev + 1
+
 
 @nb.njit(cache=True, inline="always")
 def count_rows(n_iv: int, n_cat: int, n_pseudo: int) -> tuple:
@@ -199,14 +223,108 @@ def count_rows(n_iv: int, n_cat: int, n_pseudo: int) -> tuple:
 
 
 @nb.njit(cache=True, inline="always")
-def measure_parent(
+def status_row(st: int, k: int, n_iv: int) -> int:
+    """Row of the stock counts for parents with status ``st`` for intervention k."""
+    return N_FIXED_ROWS + st * n_iv + k
+
+
+@nb.njit(cache=True, inline="always")
+def move_status(cnt: np.ndarray, c: int, k: int, n_iv: int, s: int, old: int, new: int) -> None:
+    """Move one parent of segment s from status ``old`` to ``new`` (intervention k) in the counts."""
+    cnt[c, status_row(old, k, n_iv), s] -= 1
+    cnt[c, status_row(new, k, n_iv), s] += 1
+
+
+@nb.njit(cache=True, inline="always")
+def took_part(i: int, status: np.ndarray) -> bool:
+    """Whether parent i is or was enrolled in any intervention (enrolled, completed, dropped)."""
+    took = False
+    for k in range(status.shape[1]):
+        st = status[i, k]
+        took |= (st >= ENROLLED) & (st <= DROPPED)
+    return took
+
+
+@nb.njit(cache=True, inline="always")
+def has_spill(i: int, spill: np.ndarray) -> bool:
+    """Whether parent i carries a (non-zero) spillover gain from any intervention."""
+    spilled = False
+    for k in range(spill.shape[1]):
+        spilled |= spill[i, k] != 0.0
+    return spilled
+
+
+@nb.njit(cache=True)
+def count_parent(
     i: int,
     c: int,
-    now: int,
+    sign: int,
     segment: np.ndarray,
     category: np.ndarray,
     score: np.ndarray,
     first_channel: np.ndarray,
+    status: np.ndarray,
+    spill: np.ndarray,
+    cutoff: float,
+    mic: float,
+    cnt: np.ndarray,
+) -> None:
+    """Add (``sign`` = 1) or remove (-1) parent i's contribution to the stock counts ``cnt[c]``.
+
+    The stock counts are kept up to date at every event (entry, exit, change of status,
+    first enrolment, spillover received or decayed to zero) instead of being counted from
+    all parents each month. The rows that depend on the parent's gain, cases and realized
+    change, hold the value at zero gain (``z > cutoff``, ``0 >= mic``); the month-end pass
+    adds the difference for parents with a gain (:func:`measure_gain`).
+    """
+    n_iv = status.shape[1]
+    _, _, o_ncat, _, n_rows = count_rows(n_iv, 5, 0)
+    n_pseudo = cnt.shape[1] - n_rows  # the channel block is last
+    s = segment[i]
+    a = category[i]
+    z = score[i]
+    cnt[c, ROW_N, s] += sign
+    cnt[c, o_ncat + a, s] += sign
+    case = sign * np.int64(z > cutoff)
+    cnt[c, ROW_PREV_CF, s] += case
+    cnt[c, ROW_PREV, s] += case
+    cnt[c, ROW_REALIZED, s] += sign * np.int64(0.0 >= mic)
+    for k in range(n_iv):
+        cnt[c, status_row(status[i, k], k, n_iv), s] += sign
+    if took_part(i, status):
+        count_first_enrolment(i, c, sign, s, a, first_channel, n_iv, n_pseudo, cnt)
+    elif has_spill(i, spill):
+        cnt[c, ROW_INDIRECT, s] += sign
+
+
+@nb.njit(cache=True, inline="always")
+def count_first_enrolment(
+    i: int,
+    c: int,
+    sign: int,
+    s: int,
+    a: int,
+    first_channel: np.ndarray,
+    n_iv: int,
+    n_pseudo: int,
+    cnt: np.ndarray,
+) -> None:
+    """Count parent i among those who took part: overall, by category and by first channel."""
+    _, o_cat, _, o_ch, _ = count_rows(n_iv, 5, n_pseudo)
+    cnt[c, ROW_ANY, s] += sign
+    cnt[c, o_cat + a, s] += sign
+    fc = first_channel[i]
+    if fc >= 0 and fc < n_pseudo:
+        cnt[c, o_ch + fc, s] += sign
+
+
+@nb.njit(cache=True, inline="always")
+def measure_gain(
+    i: int,
+    c: int,
+    now: int,
+    segment: np.ndarray,
+    score: np.ndarray,
     status: np.ndarray,
     t_event: np.ndarray,
     effect: np.ndarray,
@@ -220,42 +338,23 @@ def measure_parent(
     cnt: np.ndarray,
     gain_sum: np.ndarray,
 ) -> None:
-    """Add parent i's state at time ``now`` (steps) to chunk c's counts.
+    """Add the gain-dependent counts of parent i at time ``now`` (steps) to chunk c.
 
-    A parent is a case when ``z - gain > cutoff``; the counterfactual case uses the same
-    ``z`` with no gain (common random numbers).
+    Only for parents flagged as possibly having a gain: the stock counts already hold
+    every parent at zero gain, so this adds the difference. A parent is a case when
+    ``z - gain > cutoff``; the counterfactual case uses the same ``z`` with no gain
+    (common random numbers).
     """
     n_iv = status.shape[1]
-    n_pseudo = cnt.shape[1] - count_rows(n_iv, 5, 0)[-1]  # the channel block is last
-    o_st, o_cat, o_ncat, o_ch, _ = count_rows(n_iv, 5, n_pseudo)
     s = segment[i]
-    a = category[i]
-    cnt[c, ROW_N, s] += 1
-    cnt[c, o_ncat + a, s] += 1
     gain = parent_gain(
         i, now, n_iv, status, t_event, effect, spill, decay_tab, sleeper_steps, gamma, has_gamma
     )
     z = score[i]
     # comparisons add 0 or 1: no data-dependent branches (they mispredict)
-    cnt[c, ROW_PREV_CF, s] += z > cutoff
-    cnt[c, ROW_PREV, s] += z - gain > cutoff
-    cnt[c, ROW_REALIZED, s] += gain >= mic
+    cnt[c, ROW_PREV, s] += np.int64(z - gain > cutoff) - np.int64(z > cutoff)
+    cnt[c, ROW_REALIZED, s] += np.int64(gain >= mic) - np.int64(0.0 >= mic)
     gain_sum[c, s] += gain
-    took_part = False
-    spilled = False
-    for k in range(n_iv):
-        st = status[i, k]
-        cnt[c, o_st + st * n_iv + k, s] += 1
-        took_part |= (st >= ENROLLED) & (st <= DROPPED)  # ENROLLED, COMPLETED, DROPPED
-        spilled |= spill[i, k] != 0.0
-    if took_part:
-        cnt[c, ROW_ANY, s] += 1
-        cnt[c, o_cat + a, s] += 1
-        fc = first_channel[i]
-        if fc >= 0 and fc < n_pseudo:
-            cnt[c, o_ch + fc, s] += 1
-    elif spilled:
-        cnt[c, ROW_INDIRECT, s] += 1
 
 
 @nb.njit(cache=True, parallel=True)
@@ -275,6 +374,7 @@ def step_parents(
     spill: np.ndarray,
     wom_count: np.ndarray,
     exit_mask: np.ndarray,
+    has_gain: np.ndarray,
     nbr_off: np.ndarray,
     fully_mixed: bool,
     mf_share: np.ndarray,
@@ -315,12 +415,10 @@ def step_parents(
     any_spill: bool,
     iv_keys: np.ndarray,
     dt: float,
-    # measurement of the state at the start of this step (month ends)
-    do_measure: bool,
+    # counts: stock counts kept at events, gain-dependent counts at month ends
     cutoff: float,
     mic: float,
-    m_cnt: np.ndarray,
-    m_gain: np.ndarray,
+    s_cnt: np.ndarray,
     # per-chunk outputs
     c_complete: np.ndarray,
     c_drop: np.ndarray,
@@ -328,49 +426,50 @@ def step_parents(
     c_exit_sk: np.ndarray,
     c_seg_delta: np.ndarray,
     c_flags: np.ndarray,
+    c_events: np.ndarray,
 ) -> None:
     """Advance every parent by one step (see the module docstring, phase 2).
 
-    With ``do_measure`` each parent's state at the start of the step (the end of step
-    ``t - 1``) is first added to the month-end counts ``m_cnt`` / ``m_gain``, in the same
-    pass that then advances it. ``p_aw`` and ``p_ch`` are the per-step probabilities of
-    the awareness and channel-referral hazards alone (``1 - exp(-h dt)``), used when no
-    other hazard competes.
+    Every change of a parent's counted state is applied to its chunk's stock counts
+    ``s_cnt[c]``; ``has_gain`` flags parents who may have a gain (completed, dropped or
+    received spillover; only their spillover needs decaying). Leavers, completers with
+    spillover and joiners are listed in ``c_events`` for the sequential phase. ``p_aw``
+    and ``p_ch`` are the per-step probabilities of the awareness and channel-referral
+    hazards alone (``1 - exp(-h dt)``), used when no other hazard competes.
     """
     n_chunks = bounds.shape[0] - 1
     n_iv = status.shape[1]
     n_ch = contact_hz.shape[1]
     for c in nb.prange(n_chunks):
-        for i in range(bounds[c], bounds[c + 1]):
-            if do_measure:
-                measure_parent(
+        lo = bounds[c]
+        hi = bounds[c + 1]
+        stays = np.ones(hi - lo, np.bool_)  # False for the slots of families that left
+        for i in range(lo, hi):
+            if any_spill and has_gain[i]:
+                vanished = False
+                for k in range(n_iv):
+                    if spill[i, k] != 0.0:
+                        spill[i, k] *= spill_decay_step[k]
+                        vanished |= spill[i, k] == 0.0
+                if vanished and not has_spill(i, spill) and not took_part(i, status):
+                    s_cnt[c, ROW_INDIRECT, segment[i]] -= 1  # decayed to zero (underflow)
+            # --- turnover: the family leaves, an entrant takes the slot (and its ties)
+            if p_turnover > 0.0 and uniform(pop_keys[4], i, t) < p_turnover:
+                old = segment[i]
+                count_parent(
                     i,
                     c,
-                    t,
+                    -1,
                     segment,
                     category,
                     score,
                     first_channel,
                     status,
-                    t_event,
-                    effect,
                     spill,
-                    decay_tab,
-                    sleeper_steps,
-                    gamma,
-                    has_gamma,
                     cutoff,
                     mic,
-                    m_cnt,
-                    m_gain,
+                    s_cnt,
                 )
-            if any_spill:
-                for k in range(n_iv):
-                    if spill[i, k] != 0.0:
-                        spill[i, k] *= spill_decay_step[k]
-            # --- turnover: the family leaves, an entrant takes the slot (and its ties)
-            if p_turnover > 0.0 and uniform(pop_keys[4], i, t) < p_turnover:
-                old = segment[i]
                 mask = 0
                 for k in range(n_iv):
                     st = status[i, k]
@@ -379,7 +478,7 @@ def step_parents(
                         c_exit_sk[c, old, k] += 1
                 if mask != 0 and not fully_mixed:
                     exit_mask[i] = mask
-                    c_flags[c, 0] += 1
+                    note_event(c_events, c_flags, c, EV_EXIT, i)
                 s_new, a_new, z_new = draw_family(
                     pop_keys[0],
                     pop_keys[1],
@@ -398,19 +497,38 @@ def step_parents(
                 adopt_step[i] = -1
                 c_seg_delta[c, old] -= 1
                 c_seg_delta[c, s_new] += 1
-                c_flags[c, 3] += 1
+                c_flags[c, EV_ANY_EXIT] += 1
                 for k in range(n_iv):
                     status[i, k] = NONE
                     t_event[i, k] = 0
                     ref_channel[i, k] = -1
                     effect[i, k] = 0.0
                     spill[i, k] = 0.0
-                continue
-            s = segment[i]
-            a = category[i]
-            gain_known = False
-            gain = 0.0
-            for k in range(n_iv):
+                has_gain[i] = 0
+                count_parent(
+                    i,
+                    c,
+                    1,
+                    segment,
+                    category,
+                    score,
+                    first_channel,
+                    status,
+                    spill,
+                    cutoff,
+                    mic,
+                    s_cnt,
+                )
+                stays[i - lo] = False
+        # then one intervention at a time over the chunk: each parent still goes through its
+        # interventions in order k = 0 .. K-1 and reads only its own state, so the result is
+        # the same as parent by parent, but per-intervention constants stay in registers
+        for k in range(n_iv):
+            for i in range(lo, hi):
+                if not stays[i - lo]:
+                    continue
+                s = segment[i]
+                a = category[i]
                 st = status[i, k]
                 if st == ENROLLED:
                     # enrolled in step e: steps e+1 .. e+D are the D steps of attendance;
@@ -418,29 +536,39 @@ def step_parents(
                     c_enrolled[c, k] += 1
                     if p_drop[k, s] > 0.0 and uniform(iv_keys[k, 2], i, t) < p_drop[k, s]:
                         effect[i, k] *= (t - 1 - t_event[i, k]) / dur_steps[k]
+                        move_status(s_cnt, c, k, n_iv, s, ENROLLED, DROPPED)
+                        has_gain[i] = 1
                         status[i, k] = DROPPED
                         t_event[i, k] = t
                         c_drop[c, k, s] += 1
                     elif t - t_event[i, k] >= dur_steps[k]:
+                        move_status(s_cnt, c, k, n_iv, s, ENROLLED, COMPLETED)
+                        has_gain[i] = 1
                         status[i, k] = COMPLETED
                         t_event[i, k] = t
                         c_complete[c, k, s] += 1
                         if spill_on[k] and not fully_mixed:
-                            c_flags[c, 1] += 1
+                            note_event(c_events, c_flags, c, EV_SPILL, i * n_iv + k)
                     continue
-                if st > AWARE or not offered_now[k] or not elig_seg[k, s]:
+                if not offered_now[k]:  # the same for every parent: predictable branches
                     continue
                 fa = follow_after[k]
+                # Whether the parent may enrol, and the hazards, are computed without
+                # data-dependent branches (they mispredict): a closed parent gets hazard 0,
+                # and its draw, which changes no other draw (keyed), is always rejected.
+                open_ = (st <= AWARE) & elig_seg[k, s]
                 if fa != -1:
-                    if fa < 0 or status[i, fa] != COMPLETED:
+                    if fa < 0 or status[i, fa] != COMPLETED:  # mostly not: predictable
                         continue
                     # completed before this step (synchronous update: a completion in this
                     # step, seen only when A comes first in the offers, does not count yet)
                     # and at least the delay ago
-                    if t_event[i, fa] >= t or t < t_event[i, fa] + follow_delay_steps[k]:
-                        continue
-                h_aw = aw_hz[s, a, k] if st == NONE else 0.0
-                h_ch = cat_ch_mult[a] * chan_ref[ref_channel[i, k]] if st == AWARE else 0.0
+                    t_fa = t_event[i, fa]
+                    open_ &= (t_fa < t) & (t >= t_fa + follow_delay_steps[k])
+                # terms that do not apply are multiplied by 0 (exact: the same sum as
+                # leaving them out)
+                h_aw = aw_hz[s, a, k] * (st == NONE)
+                h_ch = cat_ch_mult[a] * chan_ref[ref_channel[i, k]] * (st == AWARE)
                 h_fu = follow_ref_hz[k] if fa >= 0 else 0.0
                 h_wom = 0.0
                 if q_imit[k] > 0.0:
@@ -449,14 +577,11 @@ def step_parents(
                     else:
                         deg = nbr_off[i + 1] - nbr_off[i]
                         f = wom_count[i, k] / deg if deg > 0 else 0.0
-                    if f > 0.0 and f >= cat_threshold[a]:
-                        h_wom = cat_im_mult[a] * q_imit[k] * f
+                    h_wom = cat_im_mult[a] * q_imit[k] * f * ((f > 0.0) & (f >= cat_threshold[a]))
                 hz = h_aw + h_ch + h_wom + h_fu
-                if hz <= 0.0:
-                    continue
                 u = uniform(iv_keys[k, 0], i, t)
                 # 1 - exp(-x) <= x: most draws are rejected without computing p
-                if u >= hz * dt * REJECT_MARGIN:
+                if u >= hz * open_ * dt * REJECT_MARGIN:
                     continue
                 if h_wom == 0.0 and h_fu == 0.0:
                     # one hazard alone: its step probability is tabulated (same value)
@@ -468,21 +593,21 @@ def step_parents(
                 # only now the score threshold of an indicated programme (the outcome of a
                 # draw that does not fire is the same whether or not the parent is eligible)
                 if elig_min_score[k] > -np.inf:
-                    if not gain_known:
-                        gain = parent_gain(
-                            i,
-                            t,
-                            n_iv,
-                            status,
-                            t_event,
-                            effect,
-                            spill,
-                            decay_tab,
-                            sleeper_steps,
-                            gamma,
-                            has_gamma,
-                        )
-                        gain_known = True
+                    # the gain at the end of the previous step: changes made in this step
+                    # (a completion or dropout stamped t) do not count yet
+                    gain = parent_gain(
+                        i,
+                        t,
+                        n_iv,
+                        status,
+                        t_event,
+                        effect,
+                        spill,
+                        decay_tab,
+                        sleeper_steps,
+                        gamma,
+                        has_gamma,
+                    )
                     if score[i] - gain <= elig_min_score[k]:
                         continue
                 # competing risks: which hazard fired, in proportion to its size
@@ -497,6 +622,7 @@ def step_parents(
                             ch = cc
                             if v < acc:
                                 break
+                    move_status(s_cnt, c, k, n_iv, s, st, AWARE)
                     status[i, k] = AWARE
                     t_event[i, k] = t
                     ref_channel[i, k] = ch
@@ -511,9 +637,10 @@ def step_parents(
                         via = n_ch + 1  # follow-up referral
                     if first_channel[i] < 0:
                         first_channel[i] = via
+                    move_status(s_cnt, c, k, n_iv, s, st, WAITING)
                     status[i, k] = WAITING
                     t_event[i, k] = t
-                    c_flags[c, 2] += 1
+                    note_event(c_events, c_flags, c, EV_JOIN, i * n_iv + k)
 
 
 @nb.njit(cache=True)
@@ -521,13 +648,17 @@ def step_sequential(
     t: int,
     bounds: np.ndarray,
     c_flags: np.ndarray,
+    c_events: np.ndarray,
     exit_mask: np.ndarray,
     segment: np.ndarray,
+    category: np.ndarray,
+    first_channel: np.ndarray,
     adopt_step: np.ndarray,
     status: np.ndarray,
     t_event: np.ndarray,
     effect: np.ndarray,
     spill: np.ndarray,
+    has_gain: np.ndarray,
     wom_count: np.ndarray,
     nbr_off: np.ndarray,
     nbrs: np.ndarray,
@@ -546,14 +677,17 @@ def step_sequential(
     eff_mult: np.ndarray,
     max_wait_steps: np.ndarray,
     iv_keys: np.ndarray,
+    s_cnt: np.ndarray,
     enrol_new: np.ndarray,
     gaveup_new: np.ndarray,
     prov_enrol: np.ndarray,
 ) -> None:
     """Phase 3 of a step: network pushes, waiting lists and place allocation.
 
-    Completers and joiners of this step are found by their status and event step
-    (``t_event == t``) in the chunks that flagged any. Waiting lists are first come,
+    Changes of counted state are applied to the last slot of the stock counts ``s_cnt``.
+    Leavers, completers and joiners of this step are taken from the chunks' event lists
+    (``c_events``), or found by their state (exit mask; status and ``t_event == t``) in a
+    chunk whose list overflowed. Waiting lists are first come,
     first served; parents who joined in the same step are ordered by a keyed random
     number. Each offering organisation adds ``capacity * dt`` places per step; whole
     places are used in turn (starting at a random organisation) and unused places
@@ -563,34 +697,54 @@ def step_sequential(
     n_chunks = bounds.shape[0] - 1
     n_iv = status.shape[1]
     n_prov = prov_state.shape[0]
+    cs = s_cnt.shape[0] - 1  # the slot of the stock counts for this phase
+    n_pseudo = s_cnt.shape[1] - count_rows(n_iv, 5, 0)[-1]
+    cap = c_events.shape[2]
     # 1. leavers: their neighbours no longer see them as (former) participants
     for c in range(n_chunks):
-        if c_flags[c, 0] == 0:
+        n_ev = c_flags[c, EV_EXIT]
+        if n_ev == 0:
             continue
-        for i in range(bounds[c], bounds[c + 1]):
+        listed = n_ev <= cap
+        for e in range(n_ev if listed else bounds[c + 1] - bounds[c]):
+            i = c_events[c, EV_EXIT, e] if listed else bounds[c] + e
             m = exit_mask[i]
             if m == 0:
                 continue
-            for e in range(nbr_off[i], nbr_off[i + 1]):
-                j = nbrs[e]
+            for e2 in range(nbr_off[i], nbr_off[i + 1]):
+                j = nbrs[e2]
                 for k in range(n_iv):
                     if m & (1 << k):
                         wom_count[j, k] -= 1
             exit_mask[i] = 0
-    # 2. completers of this step pass a fraction of their effect to their neighbours
+    # 2. completers of this step pass a fraction of their effect to their neighbours (for
+    # each programme in parent order, so each neighbour's sum is added up in one order)
     for c in range(n_chunks):
-        if c_flags[c, 1] == 0:
+        n_ev = c_flags[c, EV_SPILL]
+        if n_ev == 0:
             continue
-        for i in range(bounds[c], bounds[c + 1]):
-            for k in range(n_iv):
-                if spill_on[k] and status[i, k] == COMPLETED and t_event[i, k] == t:
-                    val = spill_frac[k] * effect[i, k]
-                    for e in range(nbr_off[i], nbr_off[i + 1]):
-                        spill[nbrs[e], k] += val
+        listed = n_ev <= cap
+        n_chunk = bounds[c + 1] - bounds[c]
+        for e in range(n_ev if listed else n_chunk * n_iv):
+            if listed:
+                code = c_events[c, EV_SPILL, e]
+                i, k = code // n_iv, code % n_iv
+            else:
+                k, i = e // n_chunk, bounds[c] + e % n_chunk  # intervention-major, as listed
+                if not (spill_on[k] and status[i, k] == COMPLETED and t_event[i, k] == t):
+                    continue
+            val = spill_frac[k] * effect[i, k]
+            for e2 in range(nbr_off[i], nbr_off[i + 1]):
+                j = nbrs[e2]
+                had = has_spill(j, spill)
+                spill[j, k] += val
+                has_gain[j] = 1
+                if has_spill(j, spill) != had and not took_part(j, status):
+                    s_cnt[cs, ROW_INDIRECT, segment[j]] += 1 if not had else -1
     # 3. new waiting-list entries, in keyed random order within the step
     n_join = 0
     for c in range(n_chunks):
-        n_join += c_flags[c, 2]
+        n_join += c_flags[c, EV_JOIN]
     scratch_id = np.empty(n_join, np.int32)
     scratch_key = np.empty(n_join, np.float64)
     avail = np.zeros(n_prov, np.int64)
@@ -599,13 +753,23 @@ def step_sequential(
         if n_join > 0:
             n_new = 0
             for c in range(n_chunks):
-                if c_flags[c, 2] == 0:
+                n_ev = c_flags[c, EV_JOIN]
+                if n_ev == 0:
                     continue
-                for i in range(bounds[c], bounds[c + 1]):
-                    if status[i, k] == WAITING and t_event[i, k] == t:
-                        scratch_id[n_new] = i
-                        scratch_key[n_new] = uniform(iv_keys[k, 3], i, t)
-                        n_new += 1
+                listed = n_ev <= cap
+                for e in range(n_ev if listed else bounds[c + 1] - bounds[c]):
+                    if listed:
+                        code = c_events[c, EV_JOIN, e]
+                        if code % n_iv != k:
+                            continue
+                        i = code // n_iv
+                    else:
+                        i = bounds[c] + e
+                        if not (status[i, k] == WAITING and t_event[i, k] == t):
+                            continue
+                    scratch_id[n_new] = i
+                    scratch_key[n_new] = uniform(iv_keys[k, 3], i, t)
+                    n_new += 1
             if n_new > 0:
                 order = np.argsort(scratch_key[:n_new], kind="mergesort")
                 base = q_len[k]
@@ -653,6 +817,13 @@ def step_sequential(
                         r = r % n_open
                 else:
                     r = (r + 1) % n_open
+                if not took_part(i, status):
+                    count_first_enrolment(
+                        i, cs, 1, s, category[i], first_channel, n_iv, n_pseudo, s_cnt
+                    )
+                    if has_spill(i, spill):
+                        s_cnt[cs, ROW_INDIRECT, s] -= 1
+                move_status(s_cnt, cs, k, n_iv, s, WAITING, ENROLLED)
                 status[i, k] = ENROLLED
                 t_event[i, k] = t
                 effect[i, k] = effect_d[k] * eff_mult[k, s] * fidelity[p]
@@ -666,6 +837,7 @@ def step_sequential(
                     for e2 in range(nbr_off[i], nbr_off[i + 1]):
                         wom_count[nbrs[e2], k] += 1
             elif t - joined >= max_wait_steps[k]:
+                move_status(s_cnt, cs, k, n_iv, s, WAITING, GAVE_UP)
                 status[i, k] = GAVE_UP
                 t_event[i, k] = t
                 gaveup_new[k, s] += 1
@@ -677,13 +849,35 @@ def step_sequential(
 
 
 @nb.njit(cache=True, parallel=True)
-def measure(
-    now: int,
+def count_all(
     bounds: np.ndarray,
     segment: np.ndarray,
     category: np.ndarray,
     score: np.ndarray,
     first_channel: np.ndarray,
+    status: np.ndarray,
+    spill: np.ndarray,
+    cutoff: float,
+    mic: float,
+    s_cnt: np.ndarray,
+) -> None:
+    """Stock counts of all parents, per chunk, into ``s_cnt`` [chunk (+ slots), row, S]."""
+    n_chunks = bounds.shape[0] - 1
+    for c in nb.prange(n_chunks):
+        for i in range(bounds[c], bounds[c + 1]):
+            count_parent(
+                i, c, 1, segment, category, score, first_channel, status, spill, cutoff, mic, s_cnt
+            )
+
+
+@nb.njit(cache=True)
+def measure_chunk(
+    c: int,
+    lo: int,
+    hi: int,
+    now: int,
+    segment: np.ndarray,
+    score: np.ndarray,
     status: np.ndarray,
     t_event: np.ndarray,
     effect: np.ndarray,
@@ -697,36 +891,87 @@ def measure(
     m_cnt: np.ndarray,
     m_gain: np.ndarray,
 ) -> None:
-    """Count the recorded metrics at time ``now`` (steps) into per-chunk arrays.
+    """Gain-dependent counts of parents ``lo .. hi - 1`` into chunk c (see :func:`measure`)."""
+    n_iv = status.shape[1]
+    n_c = hi - lo
+    # effect of each intervention (SD units), in the type effect_now returns (float32
+    # effect times float32 decay table), so that each term is rounded as in parent_gain
+    g = np.empty((n_iv, n_c), decay_tab.dtype)
+    gain = np.zeros(n_c)
+    for k in range(n_iv):
+        for j in range(n_c):
+            g[k, j] = effect_now(lo + j, k, now, status, t_event, effect, decay_tab, sleeper_steps)
+    for k in range(n_iv):
+        for j in range(n_c):
+            gain[j] += g[k, j] + spill[lo + j, k]
+        if has_gamma:
+            for m in range(k + 1, n_iv):
+                g_km = gamma[k, m]
+                if g_km != 0.0:
+                    for j in range(n_c):
+                        gk = g[k, j]
+                        gm = g[m, j]
+                        gain[j] += g_km * min(gk, gm) * ((gk > 0.0) & (gm > 0.0))
+    for j in range(n_c):
+        s = segment[lo + j]
+        z = score[lo + j]
+        gj = gain[j]
+        # comparisons add 0 or 1: no data-dependent branches (they mispredict)
+        m_cnt[c, ROW_PREV, s] += np.int64(z - gj > cutoff) - np.int64(z > cutoff)
+        m_cnt[c, ROW_REALIZED, s] += np.int64(gj >= mic) - np.int64(0.0 >= mic)
+        m_gain[c, s] += gj
 
-    The same counts :func:`step_parents` takes with ``do_measure``; used for the
-    final month, after the last step. ``m_cnt`` [chunk, row, S] and ``m_gain``
-    [chunk, S] must be zeroed by the caller.
+
+@nb.njit(cache=True, parallel=True)
+def measure(
+    now: int,
+    bounds: np.ndarray,
+    segment: np.ndarray,
+    score: np.ndarray,
+    status: np.ndarray,
+    t_event: np.ndarray,
+    effect: np.ndarray,
+    spill: np.ndarray,
+    decay_tab: np.ndarray,
+    sleeper_steps: np.ndarray,
+    gamma: np.ndarray,
+    has_gamma: bool,
+    cutoff: float,
+    mic: float,
+    m_cnt: np.ndarray,
+    m_gain: np.ndarray,
+) -> None:
+    """Gain-dependent counts at time ``now`` (steps) into per-chunk arrays.
+
+    A parent's gain is the sum of :func:`parent_gain`, taken here one intervention at a
+    time over a chunk (loops without branches) and added up for each parent in the same
+    order, so the values are identical. Parents without a gain add 0 to every count.
+    ``m_cnt`` [chunk, row, S] and ``m_gain`` [chunk, S] must be zeroed by the caller.
+    The work of a chunk is a separate function: inside a parallel loop's body the
+    compiler reloads array descriptors at every access, in a called function it does not.
     """
     n_chunks = bounds.shape[0] - 1
     for c in nb.prange(n_chunks):
-        for i in range(bounds[c], bounds[c + 1]):
-            measure_parent(
-                i,
-                c,
-                now,
-                segment,
-                category,
-                score,
-                first_channel,
-                status,
-                t_event,
-                effect,
-                spill,
-                decay_tab,
-                sleeper_steps,
-                gamma,
-                has_gamma,
-                cutoff,
-                mic,
-                m_cnt,
-                m_gain,
-            )
+        measure_chunk(
+            c,
+            bounds[c],
+            bounds[c + 1],
+            now,
+            segment,
+            score,
+            status,
+            t_event,
+            effect,
+            spill,
+            decay_tab,
+            sleeper_steps,
+            gamma,
+            has_gamma,
+            cutoff,
+            mic,
+            m_cnt,
+            m_gain,
+        )
 
 
 @nb.njit(cache=True)
@@ -737,6 +982,15 @@ def step_probabilities(hz: np.ndarray, dt: float) -> np.ndarray:
     for j in range(flat.shape[0]):
         out[j] = -math.expm1(-flat[j] * dt)
     return out.reshape(hz.shape)
+
+
+@nb.njit(cache=True)
+def add_stock_counts(s_cnt: np.ndarray, cnt: np.ndarray) -> None:
+    """Add the stock counts of all chunks (and slots) to one month's row."""
+    for c in range(s_cnt.shape[0]):
+        for r in range(s_cnt.shape[1]):
+            for s in range(s_cnt.shape[2]):
+                cnt[r, s] += s_cnt[c, r, s]
 
 
 @nb.njit(cache=True)
@@ -770,6 +1024,7 @@ def run_steps(
     spill: np.ndarray,
     wom_count: np.ndarray,
     exit_mask: np.ndarray,
+    has_gain: np.ndarray,
     nbr_off: np.ndarray,
     nbrs: np.ndarray,
     fully_mixed: bool,
@@ -839,6 +1094,7 @@ def run_steps(
     # recording
     cutoff: float,
     mic: float,
+    s_cnt: np.ndarray,
     rec_cnt: np.ndarray,
     rec_gain: np.ndarray,
     rec_enrol_new: np.ndarray,
@@ -853,9 +1109,11 @@ def run_steps(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Run steps ``t_begin .. t_end - 1`` (phases 1-3, and the month-end counts).
 
-    The month-end state of month ``m`` (after step ``m * per_month - 1``) is counted at
-    the start of step ``m * per_month``, in the parent pass; the caller counts the final
-    month after the last step with :func:`measure`. The waiting-list arrays grow when
+    The month-end state of month ``m`` (after step ``m * per_month - 1``) is recorded at
+    the start of step ``m * per_month``: the stock counts ``s_cnt`` (kept up to date at
+    every event, initialised by :func:`count_all`) plus the gain-dependent counts, taken
+    in the parent pass; the caller records the final month after the last step with
+    :func:`measure`. The waiting-list arrays grow when
     needed, so they are returned.
 
     Returns:
@@ -871,7 +1129,8 @@ def run_steps(
     c_enrolled = np.zeros((n_chunks, n_iv), np.int64)
     c_exit_sk = np.zeros((n_chunks, n_seg, n_iv), np.int64)
     c_seg_delta = np.zeros((n_chunks, n_seg), np.int64)
-    c_flags = np.zeros((n_chunks, 4), np.int64)  # exits with history, spill, joins, exits
+    c_flags = np.zeros((n_chunks, 4), np.int64)  # events per kind (EV_*)
+    c_events = np.zeros((n_chunks, 3, EVENT_CAP), np.int64)
     m_cnt = np.zeros((n_chunks, n_rows, n_seg), np.int64)
     m_gain = np.zeros((n_chunks, n_seg), np.float64)
     mf_share = np.zeros((n_seg, n_iv), np.float64)
@@ -884,8 +1143,28 @@ def run_steps(
         reg = regime_of_step[t]
         do_measure = t % per_month == 0
         if do_measure:
+            add_stock_counts(s_cnt, rec_cnt[month - 1])
             m_cnt[...] = 0
             m_gain[...] = 0.0
+            measure(
+                t,
+                bounds,
+                segment,
+                score,
+                status,
+                t_event,
+                effect,
+                spill,
+                decay_tab,
+                sleeper_steps,
+                gamma,
+                has_gamma,
+                cutoff,
+                mic,
+                m_cnt,
+                m_gain,
+            )
+            reduce_counts(m_cnt, m_gain, rec_cnt[month - 1], rec_gain[month - 1])
             for p in range(n_prov):
                 for k in range(n_iv):
                     if prov_state[p, k] == P_OFFERING:
@@ -944,6 +1223,7 @@ def run_steps(
             spill,
             wom_count,
             exit_mask,
+            has_gain,
             nbr_off,
             fully_mixed,
             mf_share,
@@ -980,24 +1260,21 @@ def run_steps(
             any_spill,
             iv_keys,
             dt,
-            do_measure,
             cutoff,
             mic,
-            m_cnt,
-            m_gain,
+            s_cnt,
             c_complete,
             c_drop,
             c_enrolled,
             c_exit_sk,
             c_seg_delta,
             c_flags,
+            c_events,
         )
-        if do_measure:
-            reduce_counts(m_cnt, m_gain, rec_cnt[month - 1], rec_gain[month - 1])
         n_join = 0
         for c in range(n_chunks):
-            n_join += c_flags[c, 2]
-            rec_exits[month] += c_flags[c, 3]
+            n_join += c_flags[c, EV_JOIN]
+            rec_exits[month] += c_flags[c, EV_ANY_EXIT]
             for s in range(n_seg):
                 n_seg_now[s] += c_seg_delta[c, s]
         for k in range(n_iv):
@@ -1037,13 +1314,17 @@ def run_steps(
             t,
             bounds,
             c_flags,
+            c_events,
             exit_mask,
             segment,
+            category,
+            first_channel,
             adopt_step,
             status,
             t_event,
             effect,
             spill,
+            has_gain,
             wom_count,
             nbr_off,
             nbrs,
@@ -1062,6 +1343,7 @@ def run_steps(
             eff_mult,
             max_wait_steps,
             iv_keys,
+            s_cnt,
             enrol_new,
             gaveup_new,
             prov_enrol,

@@ -185,7 +185,7 @@ def _simulate_replicate(
             stream_generator(rep_key, "population", "network"),
         )
 
-    # structure-of-arrays state (per parent: 2 + 4 + 1 + 2 + 2 bytes + 14 per intervention)
+    # structure-of-arrays state (per parent: 2 + 4 + 1 + 2 + 2 + 1 bytes + 14 per intervention)
     first_channel = np.full(n, -1, np.int8)
     adopt_step = np.full(n, -1, np.int16)
     status = np.zeros((n, n_iv), np.int8)
@@ -195,6 +195,7 @@ def _simulate_replicate(
     spill = np.zeros((n, n_iv), np.float32)
     wom_count = np.zeros((n, n_iv), np.int16)
     exit_mask = np.zeros(n, np.uint16)
+    has_gain = np.zeros(n, np.uint8)  # 1 once a parent may have a gain (completed, dropped, spill)
     # waiting lists start small and grow (doubling) inside the kernel when needed
     q_cap = initial_queue_capacity(n)
     q_id = np.zeros((n_iv, q_cap), np.int32)
@@ -229,6 +230,13 @@ def _simulate_replicate(
     r_p_aw = kn.step_probabilities(r_aw_hz, spec.dt)
     p_ch = kn.step_probabilities(spec.cat_ch_mult[:, None] * spec.chan_ref[None, :], spec.dt)
 
+    # stock counts per chunk (+ one slot for the sequential phase), kept up to date at events
+    n_chunks = bounds.shape[0] - 1
+    s_cnt = np.zeros((n_chunks + 1, n_rows, n_seg), np.int64)
+    kn.count_all(
+        bounds, segment, category, score, first_channel, status, spill, spec.cutoff, spec.mic, s_cnt
+    )
+
     # blocks of steps of about BLOCK_PARENT_STEPS parent-steps each: the interpreter
     # returns between blocks (Ctrl-C is handled there) but does no work per step
     block = max(1, BLOCK_PARENT_STEPS // max(n, 1))
@@ -251,6 +259,7 @@ def _simulate_replicate(
             spill,
             wom_count,
             exit_mask,
+            has_gain,
             nbr_off,
             nbrs,
             fully_mixed,
@@ -314,6 +323,7 @@ def _simulate_replicate(
             spec.max_wait_steps,
             spec.cutoff,
             spec.mic,
+            s_cnt,
             rec_cnt,
             rec_gain,
             flows["enrol_new"],
@@ -327,16 +337,14 @@ def _simulate_replicate(
             exits,
         )
     # the state after the last step
-    n_chunks = bounds.shape[0] - 1
     m_cnt = np.zeros((n_chunks, rec_cnt.shape[1], n_seg), np.int64)
     m_gain = np.zeros((n_chunks, n_seg))
+    kn.add_stock_counts(s_cnt, rec_cnt[n_months])
     kn.measure(
         spec.n_steps,
         bounds,
         segment,
-        category,
         score,
-        first_channel,
         status,
         t_event,
         effect,
@@ -411,6 +419,7 @@ def _simulate_replicate(
             adopt_step=adopt_step,
             ref_channel=ref_channel,
             exit_mask=exit_mask,
+            has_gain=has_gain,
         )
     return rec
 
