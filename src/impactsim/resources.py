@@ -178,7 +178,7 @@ def estimate_memory(scenario: Scenario, replicates: int | None = None) -> Memory
         "parent_state": 6 * n,
         "intervention_state": 14 * n * k,
         "waiting_lists": 6 * k * queue,
-        "scratch": 12 * queue,
+        "scratch": 12 * queue + 8 * k * queue,  # joiners' keys; enrolments for the pushes
         "network": i64 * (n + 1) + 4 * 2 * ties,
         # per-step counters, stock counts (one more slot), month-end counts, event lists
         "chunk_counters": i64

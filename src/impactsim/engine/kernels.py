@@ -11,10 +11,11 @@ A step ``t`` covers the time ``[t*dt, (t+1)*dt)`` months and runs these phases:
    through channels, and the decision to enrol (channel referral, word of mouth,
    follow-up referral) which puts a parent on the programme's waiting list. Leavers,
    completers and joiners are listed per chunk.
-3. :func:`step_sequential` (sequential, visits only listed events): word-of-mouth
-   counters of leavers are removed, completers pass spillover to neighbours, new
-   waiting-list entries are appended in random order, places are allocated first
-   come first served, and parents who waited too long give up.
+3. :func:`step_sequential` (sequential, visits only listed events): new waiting-list
+   entries are appended in random order, places are allocated first come first served,
+   and parents who waited too long give up; then :func:`push_to_neighbours` (parallel
+   over ranges of receivers) updates the word-of-mouth counters of the neighbours of
+   leavers and enrolled parents and passes the spillover of completers.
 
 :func:`run_steps` runs a block of steps with all three phases inside numba (no
 interpreter work per step); :func:`measure` also counts the state after the last step.
@@ -643,6 +644,75 @@ def step_parents(
                     note_event(c_events, c_flags, c, EV_JOIN, i * n_iv + k)
 
 
+@nb.njit(cache=True, parallel=True)
+def push_to_neighbours(
+    leave_id: np.ndarray,
+    leave_mask: np.ndarray,
+    spill_ev: np.ndarray,
+    enrol_ev: np.ndarray,
+    nbr_off: np.ndarray,
+    nbrs: np.ndarray,
+    segment: np.ndarray,
+    status: np.ndarray,
+    effect: np.ndarray,
+    spill_frac: np.ndarray,
+    spill: np.ndarray,
+    has_gain: np.ndarray,
+    wom_count: np.ndarray,
+    d_indirect: np.ndarray,
+) -> None:
+    """Network pushes of one step, in parallel over ranges of the receiving parents.
+
+    Leavers (``leave_id``, with the mask of programmes they took part in) take 1 off their
+    neighbours' word-of-mouth counters, enrolments (``i * K + k``) add 1; completers
+    (``i * K + k``) add ``spill_frac_k * effect_ik`` to their neighbours' spillover. Each
+    range of receivers is handled by one thread, which goes through all events in order
+    and applies those that reach its range, so every neighbour's spillover is summed in
+    event order and the result does not depend on the number of ranges (threads). A
+    non-participant whose spillover appears (or cancels to exactly zero) changes the
+    spillover-only count, added to ``d_indirect[range, segment]``.
+    """
+    n = segment.shape[0]
+    n_iv = status.shape[1]
+    n_part = d_indirect.shape[0]
+    for p in nb.prange(n_part):
+        lo = n * p // n_part
+        hi = n * (p + 1) // n_part
+        for e in range(leave_id.shape[0]):
+            i = leave_id[e]
+            m = leave_mask[e]
+            for e2 in range(nbr_off[i], nbr_off[i + 1]):
+                j = nbrs[e2]
+                if j >= lo and j < hi:
+                    for k in range(n_iv):
+                        if m & (1 << k):
+                            wom_count[j, k] -= 1
+        for e in range(spill_ev.shape[0]):
+            i = spill_ev[e] // n_iv
+            k = spill_ev[e] % n_iv
+            val = spill_frac[k] * effect[i, k]
+            for e2 in range(nbr_off[i], nbr_off[i + 1]):
+                j = nbrs[e2]
+                if j < lo or j >= hi:
+                    continue
+                old = spill[j, k]
+                spill[j, k] += val
+                has_gain[j] = 1
+                if (old == 0.0) != (spill[j, k] == 0.0):
+                    others = False
+                    for m2 in range(n_iv):
+                        others |= (m2 != k) & (spill[j, m2] != 0.0)
+                    if not others and not took_part(j, status):
+                        d_indirect[p, segment[j]] += 1 if old == 0.0 else -1
+        for e in range(enrol_ev.shape[0]):
+            i = enrol_ev[e] // n_iv
+            k = enrol_ev[e] % n_iv
+            for e2 in range(nbr_off[i], nbr_off[i + 1]):
+                j = nbrs[e2]
+                if j >= lo and j < hi:
+                    wom_count[j, k] += 1
+
+
 @nb.njit(cache=True)
 def step_sequential(
     t: int,
@@ -681,6 +751,7 @@ def step_sequential(
     enrol_new: np.ndarray,
     gaveup_new: np.ndarray,
     prov_enrol: np.ndarray,
+    n_ranges: int,
 ) -> None:
     """Phase 3 of a step: network pushes, waiting lists and place allocation.
 
@@ -692,7 +763,9 @@ def step_sequential(
     number. Each offering organisation adds ``capacity * dt`` places per step; whole
     places are used in turn (starting at a random organisation) and unused places
     lapse. A parent who has waited ``max_wait`` without a place gives up. The queues
-    ``q_id`` / ``q_t`` must have room for every joiner of this step.
+    ``q_id`` / ``q_t`` must have room for every joiner of this step. The network pushes of
+    the step's leavers, completers and enrolments come last (:func:`push_to_neighbours`,
+    over ``n_ranges`` ranges of receivers; the result does not depend on ``n_ranges``).
     """
     n_chunks = bounds.shape[0] - 1
     n_iv = status.shape[1]
@@ -700,47 +773,45 @@ def step_sequential(
     cs = s_cnt.shape[0] - 1  # the slot of the stock counts for this phase
     n_pseudo = s_cnt.shape[1] - count_rows(n_iv, 5, 0)[-1]
     cap = c_events.shape[2]
-    # 1. leavers: their neighbours no longer see them as (former) participants
+    # 1. leavers, whose neighbours no longer see them as (former) participants, and
+    # 2. completers of this step, who pass a fraction of their effect to their neighbours:
+    # collected in order (chunks in order; the completers of one programme in parent
+    # order, so each neighbour's spillover sum is added up in one order) and pushed to
+    # the neighbours at the end of the phase, by push_to_neighbours
+    n_leave = 0
+    n_spill = 0
+    for c in range(n_chunks):
+        n_leave += c_flags[c, EV_EXIT]
+        n_spill += c_flags[c, EV_SPILL]
+    leave_id = np.empty(n_leave, np.int64)
+    leave_mask = np.empty(n_leave, np.int64)
+    spill_ev = np.empty(n_spill, np.int64)
+    n_leave = 0
+    n_spill = 0
     for c in range(n_chunks):
         n_ev = c_flags[c, EV_EXIT]
-        if n_ev == 0:
-            continue
-        listed = n_ev <= cap
-        for e in range(n_ev if listed else bounds[c + 1] - bounds[c]):
-            i = c_events[c, EV_EXIT, e] if listed else bounds[c] + e
-            m = exit_mask[i]
-            if m == 0:
-                continue
-            for e2 in range(nbr_off[i], nbr_off[i + 1]):
-                j = nbrs[e2]
-                for k in range(n_iv):
-                    if m & (1 << k):
-                        wom_count[j, k] -= 1
-            exit_mask[i] = 0
-    # 2. completers of this step pass a fraction of their effect to their neighbours (for
-    # each programme in parent order, so each neighbour's sum is added up in one order)
-    for c in range(n_chunks):
+        if n_ev > 0:
+            listed = n_ev <= cap
+            for e in range(n_ev if listed else bounds[c + 1] - bounds[c]):
+                i = c_events[c, EV_EXIT, e] if listed else bounds[c] + e
+                if exit_mask[i] != 0:
+                    leave_id[n_leave] = i
+                    leave_mask[n_leave] = exit_mask[i]
+                    n_leave += 1
+                    exit_mask[i] = 0
         n_ev = c_flags[c, EV_SPILL]
-        if n_ev == 0:
-            continue
-        listed = n_ev <= cap
-        n_chunk = bounds[c + 1] - bounds[c]
-        for e in range(n_ev if listed else n_chunk * n_iv):
-            if listed:
-                code = c_events[c, EV_SPILL, e]
-                i, k = code // n_iv, code % n_iv
-            else:
-                k, i = e // n_chunk, bounds[c] + e % n_chunk  # intervention-major, as listed
-                if not (spill_on[k] and status[i, k] == COMPLETED and t_event[i, k] == t):
-                    continue
-            val = spill_frac[k] * effect[i, k]
-            for e2 in range(nbr_off[i], nbr_off[i + 1]):
-                j = nbrs[e2]
-                had = has_spill(j, spill)
-                spill[j, k] += val
-                has_gain[j] = 1
-                if has_spill(j, spill) != had and not took_part(j, status):
-                    s_cnt[cs, ROW_INDIRECT, segment[j]] += 1 if not had else -1
+        if n_ev > 0:
+            listed = n_ev <= cap
+            n_chunk = bounds[c + 1] - bounds[c]
+            for e in range(n_ev if listed else n_chunk * n_iv):
+                if listed:
+                    spill_ev[n_spill] = c_events[c, EV_SPILL, e]
+                    n_spill += 1
+                else:
+                    k, i = e // n_chunk, bounds[c] + e % n_chunk  # intervention-major, as listed
+                    if spill_on[k] and status[i, k] == COMPLETED and t_event[i, k] == t:
+                        spill_ev[n_spill] = i * n_iv + k
+                        n_spill += 1
     # 3. new waiting-list entries, in keyed random order within the step
     n_join = 0
     for c in range(n_chunks):
@@ -749,6 +820,11 @@ def step_sequential(
     scratch_key = np.empty(n_join, np.float64)
     avail = np.zeros(n_prov, np.int64)
     open_prov = np.empty(n_prov, np.int64)
+    n_room = n_join
+    for k in range(n_iv):
+        n_room += q_len[k]
+    enrol_ev = np.empty(0 if fully_mixed else n_room, np.int64)  # enrolments, for the pushes
+    n_enrol = 0
     for k in range(n_iv):
         if n_join > 0:
             n_new = 0
@@ -834,8 +910,8 @@ def step_sequential(
                 if fully_mixed:
                     mf_count[s, k] += 1
                 else:
-                    for e2 in range(nbr_off[i], nbr_off[i + 1]):
-                        wom_count[nbrs[e2], k] += 1
+                    enrol_ev[n_enrol] = i * n_iv + k
+                    n_enrol += 1
             elif t - joined >= max_wait_steps[k]:
                 move_status(s_cnt, cs, k, n_iv, s, WAITING, GAVE_UP)
                 status[i, k] = GAVE_UP
@@ -846,6 +922,28 @@ def step_sequential(
                 q_t[k, kept] = joined
                 kept += 1
         q_len[k] = kept
+    # 5. the network pushes of this step's leavers, completers and enrolments
+    if n_leave + n_spill + n_enrol > 0:
+        d_indirect = np.zeros((n_ranges, s_cnt.shape[2]), np.int64)
+        push_to_neighbours(
+            leave_id[:n_leave],
+            leave_mask[:n_leave],
+            spill_ev[:n_spill],
+            enrol_ev[:n_enrol],
+            nbr_off,
+            nbrs,
+            segment,
+            status,
+            effect,
+            spill_frac,
+            spill,
+            has_gain,
+            wom_count,
+            d_indirect,
+        )
+        for p in range(d_indirect.shape[0]):
+            for s in range(d_indirect.shape[1]):
+                s_cnt[cs, ROW_INDIRECT, s] += d_indirect[p, s]
 
 
 @nb.njit(cache=True, parallel=True)
@@ -1106,6 +1204,7 @@ def run_steps(
     rec_provider_adopt_new: np.ndarray,
     rec_provider_offer_months: np.ndarray,
     rec_exits: np.ndarray,
+    n_ranges: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Run steps ``t_begin .. t_end - 1`` (phases 1-3, and the month-end counts).
 
@@ -1347,6 +1446,7 @@ def run_steps(
             enrol_new,
             gaveup_new,
             prov_enrol,
+            n_ranges,
         )
         for k in range(n_iv):
             for s in range(n_seg):

@@ -335,6 +335,7 @@ def _simulate_replicate(
             provider_adopt_new,
             provider_offer_months,
             exits,
+            numba.get_num_threads(),  # ranges of receivers of the network pushes
         )
     # the state after the last step
     m_cnt = np.zeros((n_chunks, rec_cnt.shape[1], n_seg), np.int64)
