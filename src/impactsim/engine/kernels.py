@@ -276,7 +276,7 @@ def count_parent(
     first enrolment, spillover received or decayed to zero) instead of being counted from
     all parents each month. The rows that depend on the parent's gain, cases and realized
     change, hold the value at zero gain (``z > cutoff``, ``0 >= mic``); the month-end pass
-    adds the difference for parents with a gain (:func:`measure_gain`).
+    adds the difference for parents with a gain (:func:`measure`).
     """
     n_iv = status.shape[1]
     _, _, o_ncat, _, n_rows = count_rows(n_iv, 5, 0)
@@ -317,45 +317,6 @@ def count_first_enrolment(
     fc = first_channel[i]
     if fc >= 0 and fc < n_pseudo:
         cnt[c, o_ch + fc, s] += sign
-
-
-@nb.njit(cache=True, inline="always")
-def measure_gain(
-    i: int,
-    c: int,
-    now: int,
-    segment: np.ndarray,
-    score: np.ndarray,
-    status: np.ndarray,
-    t_event: np.ndarray,
-    effect: np.ndarray,
-    spill: np.ndarray,
-    decay_tab: np.ndarray,
-    sleeper_steps: np.ndarray,
-    gamma: np.ndarray,
-    has_gamma: bool,
-    cutoff: float,
-    mic: float,
-    cnt: np.ndarray,
-    gain_sum: np.ndarray,
-) -> None:
-    """Add the gain-dependent counts of parent i at time ``now`` (steps) to chunk c.
-
-    Only for parents flagged as possibly having a gain: the stock counts already hold
-    every parent at zero gain, so this adds the difference. A parent is a case when
-    ``z - gain > cutoff``; the counterfactual case uses the same ``z`` with no gain
-    (common random numbers).
-    """
-    n_iv = status.shape[1]
-    s = segment[i]
-    gain = parent_gain(
-        i, now, n_iv, status, t_event, effect, spill, decay_tab, sleeper_steps, gamma, has_gamma
-    )
-    z = score[i]
-    # comparisons add 0 or 1: no data-dependent branches (they mispredict)
-    cnt[c, ROW_PREV, s] += np.int64(z - gain > cutoff) - np.int64(z > cutoff)
-    cnt[c, ROW_REALIZED, s] += np.int64(gain >= mic) - np.int64(0.0 >= mic)
-    gain_sum[c, s] += gain
 
 
 @nb.njit(cache=True, parallel=True)
@@ -968,58 +929,6 @@ def count_all(
             )
 
 
-@nb.njit(cache=True)
-def measure_chunk(
-    c: int,
-    lo: int,
-    hi: int,
-    now: int,
-    segment: np.ndarray,
-    score: np.ndarray,
-    status: np.ndarray,
-    t_event: np.ndarray,
-    effect: np.ndarray,
-    spill: np.ndarray,
-    decay_tab: np.ndarray,
-    sleeper_steps: np.ndarray,
-    gamma: np.ndarray,
-    has_gamma: bool,
-    cutoff: float,
-    mic: float,
-    m_cnt: np.ndarray,
-    m_gain: np.ndarray,
-) -> None:
-    """Gain-dependent counts of parents ``lo .. hi - 1`` into chunk c (see :func:`measure`)."""
-    n_iv = status.shape[1]
-    n_c = hi - lo
-    # effect of each intervention (SD units), in the type effect_now returns (float32
-    # effect times float32 decay table), so that each term is rounded as in parent_gain
-    g = np.empty((n_iv, n_c), decay_tab.dtype)
-    gain = np.zeros(n_c)
-    for k in range(n_iv):
-        for j in range(n_c):
-            g[k, j] = effect_now(lo + j, k, now, status, t_event, effect, decay_tab, sleeper_steps)
-    for k in range(n_iv):
-        for j in range(n_c):
-            gain[j] += g[k, j] + spill[lo + j, k]
-        if has_gamma:
-            for m in range(k + 1, n_iv):
-                g_km = gamma[k, m]
-                if g_km != 0.0:
-                    for j in range(n_c):
-                        gk = g[k, j]
-                        gm = g[m, j]
-                        gain[j] += g_km * min(gk, gm) * ((gk > 0.0) & (gm > 0.0))
-    for j in range(n_c):
-        s = segment[lo + j]
-        z = score[lo + j]
-        gj = gain[j]
-        # comparisons add 0 or 1: no data-dependent branches (they mispredict)
-        m_cnt[c, ROW_PREV, s] += np.int64(z - gj > cutoff) - np.int64(z > cutoff)
-        m_cnt[c, ROW_REALIZED, s] += np.int64(gj >= mic) - np.int64(0.0 >= mic)
-        m_gain[c, s] += gj
-
-
 @nb.njit(cache=True, parallel=True)
 def measure(
     now: int,
@@ -1041,35 +950,48 @@ def measure(
 ) -> None:
     """Gain-dependent counts at time ``now`` (steps) into per-chunk arrays.
 
-    A parent's gain is the sum of :func:`parent_gain`, taken here one intervention at a
-    time over a chunk (loops without branches) and added up for each parent in the same
-    order, so the values are identical. Parents without a gain add 0 to every count.
-    ``m_cnt`` [chunk, row, S] and ``m_gain`` [chunk, S] must be zeroed by the caller.
-    The work of a chunk is a separate function: inside a parallel loop's body the
-    compiler reloads array descriptors at every access, in a called function it does not.
+    The stock counts hold every parent at zero gain; this adds, per parent, the
+    difference its gain makes: a case when ``z - gain > cutoff`` (the counterfactual case
+    uses the same ``z`` with no gain: common random numbers), a realized change when
+    ``gain >= mic``, and the gain itself. A parent's gain is :func:`parent_gain`, taken
+    here one intervention at a time over a chunk (loops without branches) and added up
+    for each parent in the same order, so the values are identical. Parents without a
+    gain add 0 to every count. ``m_cnt`` [chunk, row, S] and ``m_gain`` [chunk, S] must
+    be zeroed by the caller.
     """
     n_chunks = bounds.shape[0] - 1
+    n_iv = status.shape[1]
     for c in nb.prange(n_chunks):
-        measure_chunk(
-            c,
-            bounds[c],
-            bounds[c + 1],
-            now,
-            segment,
-            score,
-            status,
-            t_event,
-            effect,
-            spill,
-            decay_tab,
-            sleeper_steps,
-            gamma,
-            has_gamma,
-            cutoff,
-            mic,
-            m_cnt,
-            m_gain,
-        )
+        lo = bounds[c]
+        n_c = bounds[c + 1] - lo
+        # effect of each intervention (SD units), in the type effect_now returns (float32
+        # effect times float32 decay table), so that each term is rounded as in parent_gain
+        g = np.empty((n_iv, n_c), decay_tab.dtype)
+        gain = np.zeros(n_c)
+        for k in range(n_iv):
+            for j in range(n_c):
+                g[k, j] = effect_now(
+                    lo + j, k, now, status, t_event, effect, decay_tab, sleeper_steps
+                )
+        for k in range(n_iv):
+            for j in range(n_c):
+                gain[j] += g[k, j] + spill[lo + j, k]
+            if has_gamma:
+                for m in range(k + 1, n_iv):
+                    g_km = gamma[k, m]
+                    if g_km != 0.0:
+                        for j in range(n_c):
+                            gk = g[k, j]
+                            gm = g[m, j]
+                            gain[j] += g_km * min(gk, gm) * ((gk > 0.0) & (gm > 0.0))
+        for j in range(n_c):
+            s = segment[lo + j]
+            z = score[lo + j]
+            gj = gain[j]
+            # comparisons add 0 or 1: no data-dependent branches (they mispredict)
+            m_cnt[c, ROW_PREV, s] += np.int64(z - gj > cutoff) - np.int64(z > cutoff)
+            m_cnt[c, ROW_REALIZED, s] += np.int64(gj >= mic) - np.int64(0.0 >= mic)
+            m_gain[c, s] += gj
 
 
 @nb.njit(cache=True)
