@@ -70,11 +70,15 @@ def wait_for(condition, proc: subprocess.Popen, log: Path, timeout: float = 120.
 # --------------------------------------------------------------------------- run
 @pytest.fixture(scope="module")
 def long_scenario(tmp_path_factory) -> Path:
-    """A run of about 10 s: 40,000 families, 36 months, 16 replicates."""
+    """A run of about 10 s on 2 cores: 40,000 families, 60 months, 64 replicates.
+
+    (16 replicates of 36 months took 0.6 s once the engine got faster: the signal then
+    came after the run had finished.)
+    """
     path = tmp_path_factory.mktemp("scen") / "long.yaml"
-    d = base_dict(size=40_000, months=36)
+    d = base_dict(size=40_000, months=60)
     d["name"] = "long"
-    d["simulation"]["replicates"] = 16
+    d["simulation"]["replicates"] = 64
     path.write_text(yaml.safe_dump(d))
     return path
 
@@ -90,8 +94,9 @@ def test_interrupted_run_leaves_no_output_and_no_temporary_file(
     log = tmp_path / "run.log"
     proc = start([*CLI, "run", str(long_scenario), "--out", str(out)], log)
     try:
-        # tqdm shows the bar once the simulation has run for a second: mid-simulation
-        wait_for(lambda: "rep" in log.read_text(errors="replace"), proc, log)
+        # tqdm shows the bar ("... 3/64 [00:01<00:09, 6.1rep/s]") once the simulation has
+        # run for a second: mid-simulation
+        wait_for(lambda: "rep/s]" in log.read_text(errors="replace"), proc, log)
         proc.send_signal(sig)
         proc.wait(timeout=60)
     finally:
@@ -148,7 +153,11 @@ def test_run_interrupted_at_any_moment_writes_all_outputs_or_none(tmp_path):
             )
             assert proc.returncode == 0 or "the outputs in" in text or delay is not None
         if proc.returncode == 143:
-            written = f"the outputs in {out} are complete" in text
+            # during the move into place, or after the command had returned
+            written = (
+                f"the outputs in {out} are complete" in text
+                or "after the command had finished; its output is complete" in text
+            )
             assert written == out.exists(), text
             assert (
                 written
@@ -335,3 +344,35 @@ def test_interrupted_sweep_keeps_finished_tasks_and_resumes(
         0,
     )
     pd.testing.assert_frame_equal(load_results(out).data, clean_sweep)
+
+
+@pytest.mark.parametrize(
+    ("stage", "expected"),
+    [
+        ("starting", "interrupted while starting; nothing was written"),
+        ("finished", "interrupted after the command had finished; its output is complete"),
+    ],
+)
+def test_signal_no_command_handled_is_reported_by_stage(monkeypatch, capsys, stage, expected):
+    """A signal after the command returned (its outputs written) must not say 'nothing was
+    written' (seen when a fast run finished just before the signal came)."""
+    from impactsim import cli
+
+    monkeypatch.setitem(cli._STAGE, "now", stage)
+    with pytest.raises(SystemExit) as exc:
+        cli._stopped_while_starting(signal.SIGINT)
+    assert exc.value.code == 130
+    assert expected in capsys.readouterr().err
+
+
+def test_a_command_that_returns_marks_the_command_line_finished(monkeypatch, tmp_path):
+    from typer.testing import CliRunner
+
+    from impactsim import cli
+
+    monkeypatch.setitem(cli._STAGE, "now", "starting")
+    scen = tmp_path / "s.yaml"
+    scen.write_text(yaml.safe_dump(base_dict(size=100, months=2)))
+    result = CliRunner().invoke(cli.app, ["validate", str(scen)])
+    assert result.exit_code == 0, result.output
+    assert cli._STAGE["now"] == "finished"

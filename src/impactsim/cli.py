@@ -27,13 +27,25 @@ if TYPE_CHECKING:
 
     from impactsim.runner import RunResult
 
+#: For the message of a signal that no command handled itself: "starting" until a command
+#: has returned, then "finished". (Commands handle signals while they write their outputs;
+#: one that reaches the top before the command returned came before anything was written.)
+_STAGE = {"now": "starting"}
+
+
+def _command_finished(*_: object, **__: object) -> None:
+    _STAGE["now"] = "finished"
+
+
 app = typer.Typer(
     name="impactsim",
     help="Simulate the reach and public impact of prevention programmes for parents.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    result_callback=_command_finished,
 )
+
 
 EXIT_INVALID = 2
 
@@ -459,8 +471,13 @@ register_sweep_commands(app)
 
 
 def _stopped_while_starting(signum: int) -> NoReturn:
+    """Exit for a signal no command handled: say what it interrupted, exit 128 + signum."""
     what = "terminated (SIGTERM)" if signum != signal.SIGINT else "interrupted"
-    print(f"\n{what} while starting; nothing was written", file=sys.stderr)
+    where = {
+        "starting": "while starting; nothing was written",
+        "finished": "after the command had finished; its output is complete",
+    }[_STAGE["now"]]
+    print(f"\n{what} {where}", file=sys.stderr)
     sys.exit(128 + signum)
 
 
