@@ -484,7 +484,7 @@ def step_parents(
                 stays[i - lo] = False
         # then one intervention at a time over the chunk: each parent still goes through its
         # interventions in order k = 0 .. K-1 and reads only its own state, so the result is
-        # the same as parent by parent, but per-intervention constants stay in registers
+        # the same as parent by parent
         for k in range(n_iv):
             for i in range(lo, hi):
                 if not stays[i - lo]:
