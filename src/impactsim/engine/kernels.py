@@ -18,7 +18,8 @@ A step ``t`` covers the time ``[t*dt, (t+1)*dt)`` months and runs these phases:
    leavers and enrolled parents and passes the spillover of completers.
 
 :func:`run_steps` runs a block of steps with all three phases inside numba (no
-interpreter work per step); :func:`measure` also counts the state after the last step.
+interpreter work per step); :func:`record_month` records a month (also the state after
+the last step).
 
 Parallel kernels write only to their own parent rows and to per-chunk partial
 arrays; chunks are fixed by the population size, not by the thread count, and
@@ -1005,23 +1006,67 @@ def step_probabilities(hz: np.ndarray, dt: float) -> np.ndarray:
 
 
 @nb.njit(cache=True)
-def add_stock_counts(s_cnt: np.ndarray, cnt: np.ndarray) -> None:
-    """Add the stock counts of all chunks (and slots) to one month's row."""
-    for c in range(s_cnt.shape[0]):
-        for r in range(s_cnt.shape[1]):
-            for s in range(s_cnt.shape[2]):
-                cnt[r, s] += s_cnt[c, r, s]
+def record_month(
+    now: int,
+    bounds: np.ndarray,
+    segment: np.ndarray,
+    score: np.ndarray,
+    status: np.ndarray,
+    t_event: np.ndarray,
+    effect: np.ndarray,
+    spill: np.ndarray,
+    decay_tab: np.ndarray,
+    sleeper_steps: np.ndarray,
+    gamma: np.ndarray,
+    has_gamma: bool,
+    cutoff: float,
+    mic: float,
+    s_cnt: np.ndarray,
+    prov_state: np.ndarray,
+    cnt: np.ndarray,
+    gain: np.ndarray,
+    offering: np.ndarray,
+) -> None:
+    """Record the state at time ``now`` (steps) into one month's rows.
 
-
-@nb.njit(cache=True)
-def reduce_counts(m_cnt: np.ndarray, m_gain: np.ndarray, cnt: np.ndarray, gain: np.ndarray) -> None:
-    """Sum per-chunk counts into one month's row (chunks in order, so sums are reproducible)."""
-    for c in range(m_cnt.shape[0]):
-        for r in range(m_cnt.shape[1]):
-            for s in range(m_cnt.shape[2]):
-                cnt[r, s] += m_cnt[c, r, s]
-        for s in range(m_gain.shape[1]):
+    ``cnt`` [row, S] gets the stock counts ``s_cnt`` summed over chunks plus the
+    gain-dependent counts of :func:`measure`; ``gain`` [S] the summed gain (chunks added
+    in order, so the sum is reproducible); ``offering`` [K] the organisations offering
+    each programme.
+    """
+    n_chunks = bounds.shape[0] - 1
+    n_rows, n_seg = s_cnt.shape[1], s_cnt.shape[2]
+    m_cnt = np.zeros((n_chunks, n_rows, n_seg), np.int64)
+    m_gain = np.zeros((n_chunks, n_seg))
+    measure(
+        now,
+        bounds,
+        segment,
+        score,
+        status,
+        t_event,
+        effect,
+        spill,
+        decay_tab,
+        sleeper_steps,
+        gamma,
+        has_gamma,
+        cutoff,
+        mic,
+        m_cnt,
+        m_gain,
+    )
+    for part in (s_cnt, m_cnt):
+        for c in range(part.shape[0]):
+            for r in range(n_rows):
+                for s in range(n_seg):
+                    cnt[r, s] += part[c, r, s]
+    for c in range(n_chunks):
+        for s in range(n_seg):
             gain[s] += m_gain[c, s]
+    for p in range(prov_state.shape[0]):
+        for k in range(prov_state.shape[1]):
+            offering[k] += prov_state[p, k] == P_OFFERING
 
 
 @nb.njit(cache=True)
@@ -1131,10 +1176,10 @@ def run_steps(
     """Run steps ``t_begin .. t_end - 1`` (phases 1-3, and the month-end counts).
 
     The month-end state of month ``m`` (after step ``m * per_month - 1``) is recorded at
-    the start of step ``m * per_month``: the stock counts ``s_cnt`` (kept up to date at
-    every event, initialised by :func:`count_all`) plus the gain-dependent counts, taken
-    in the parent pass; the caller records the final month after the last step with
-    :func:`measure`. The waiting-list arrays grow when
+    the start of step ``m * per_month`` by :func:`record_month`: the stock counts ``s_cnt``
+    (kept up to date at every event, initialised by :func:`count_all`) plus the
+    gain-dependent counts; the caller records the final month after the last step with
+    the same function. The waiting-list arrays grow when
     needed, so they are returned.
 
     Returns:
@@ -1144,7 +1189,6 @@ def run_steps(
     n_iv = status.shape[1]
     n_seg = seg_cum.shape[0]
     n_prov = prov_state.shape[0]
-    n_rows = rec_cnt.shape[1]
     c_complete = np.zeros((n_chunks, n_iv, n_seg), np.int64)
     c_drop = np.zeros((n_chunks, n_iv, n_seg), np.int64)
     c_enrolled = np.zeros((n_chunks, n_iv), np.int64)
@@ -1152,8 +1196,6 @@ def run_steps(
     c_seg_delta = np.zeros((n_chunks, n_seg), np.int64)
     c_flags = np.zeros((n_chunks, 4), np.int64)  # events per kind (EV_*)
     c_events = np.zeros((n_chunks, 3, EVENT_CAP), np.int64)
-    m_cnt = np.zeros((n_chunks, n_rows, n_seg), np.int64)
-    m_gain = np.zeros((n_chunks, n_seg), np.float64)
     mf_share = np.zeros((n_seg, n_iv), np.float64)
     adopt_new = np.zeros(n_iv, np.int64)
     enrol_new = np.zeros((n_iv, n_seg), np.int64)
@@ -1164,10 +1206,7 @@ def run_steps(
         reg = regime_of_step[t]
         do_measure = t % per_month == 0
         if do_measure:
-            add_stock_counts(s_cnt, rec_cnt[month - 1])
-            m_cnt[...] = 0
-            m_gain[...] = 0.0
-            measure(
+            record_month(
                 t,
                 bounds,
                 segment,
@@ -1182,14 +1221,12 @@ def run_steps(
                 has_gamma,
                 cutoff,
                 mic,
-                m_cnt,
-                m_gain,
+                s_cnt,
+                prov_state,
+                rec_cnt[month - 1],
+                rec_gain[month - 1],
+                rec_providers_offering[month - 1],
             )
-            reduce_counts(m_cnt, m_gain, rec_cnt[month - 1], rec_gain[month - 1])
-            for p in range(n_prov):
-                for k in range(n_iv):
-                    if prov_state[p, k] == P_OFFERING:
-                        rec_providers_offering[month - 1, k] += 1
         if fully_mixed and n_iv > 0:
             # mean-field share of (former) participants seen by a parent of segment s
             for k in range(n_iv):

@@ -338,10 +338,7 @@ def _simulate_replicate(
             numba.get_num_threads(),  # ranges of receivers of the network pushes
         )
     # the state after the last step
-    m_cnt = np.zeros((n_chunks, rec_cnt.shape[1], n_seg), np.int64)
-    m_gain = np.zeros((n_chunks, n_seg))
-    kn.add_stock_counts(s_cnt, rec_cnt[n_months])
-    kn.measure(
+    kn.record_month(
         spec.n_steps,
         bounds,
         segment,
@@ -356,11 +353,12 @@ def _simulate_replicate(
         has_gamma,
         spec.cutoff,
         spec.mic,
-        m_cnt,
-        m_gain,
+        s_cnt,
+        prov_state,
+        rec_cnt[n_months],
+        rec_gain[n_months],
+        providers_offering[n_months],
     )
-    kn.reduce_counts(m_cnt, m_gain, rec_cnt[n_months], rec_gain[n_months])
-    providers_offering[n_months] = (prov_state == kn.P_OFFERING).sum(axis=0)
 
     def rows(first: int, stop: int | None = None) -> np.ndarray:
         return np.ascontiguousarray(rec_cnt[:, first] if stop is None else rec_cnt[:, first:stop])
