@@ -55,6 +55,8 @@ STATE_ARRAYS = (
     "wom_count",
     "exit_mask",
     "has_gain",
+    "t_exit",
+    "t_next",
 )
 
 

@@ -144,13 +144,17 @@ def estimate_memory(scenario: Scenario, replicates: int | None = None) -> Memory
     organisations, M months, T steps, D mean network degree, R replicates):
 
     * ``population``: segment, category (int8) and score (float32): 6 N;
-    * ``parent_state``: first channel, adoption step, exit mask: 5 N;
-    * ``intervention_state``: status, referral channel (int8), event time, word-of-mouth
-      count (int16), effect and spillover (float32) per parent and intervention: 14 N K;
+    * ``parent_state``: first channel, gain flag (int8), adoption step, exit mask and
+      exit step (int16): 8 N;
+    * ``intervention_state``: status, referral channel (int8), event time, next
+      scheduled step, word-of-mouth count (int16), effect and spillover (float32) per
+      parent and intervention: 16 N K;
     * ``waiting_lists``: queue ids (int32) and join times (int16), 6 K Q with the initial
       capacity Q = max(1024, N / 64); a list doubles when it fills (at most 6 N K when
       everyone waits for everything, which the 20 % slack of the limit mostly covers);
-    * ``scratch``: the joiners of one step, 12 Q;
+    * ``scratch``: the joiners of one step, 12 Q, plus the enrolments of a step for the
+      network pushes (8 K Q) and each running chunk's list of scheduled events (8 K per
+      parent of a chunk, two chunks at a time);
     * ``network``: CSR offsets (int64) and about D neighbours (int32) per parent;
     * ``network_construction``: temporaries of building the network, about 48 bytes per
       initiated tie (N D / 2 ties) and 28 N, freed before the state is allocated;
@@ -175,15 +179,16 @@ def estimate_memory(scenario: Scenario, replicates: int | None = None) -> Memory
     ties = n * d / 2.0  # initiated ties; the network keeps about 2 x ties neighbour entries
     parts: dict[str, float] = {
         "population": 6 * n,
-        "parent_state": 6 * n,
-        "intervention_state": 14 * n * k,
+        "parent_state": 8 * n,
+        "intervention_state": 16 * n * k,
         "waiting_lists": 6 * k * queue,
-        "scratch": 12 * queue + 8 * k * queue,  # joiners' keys; enrolments for the pushes
+        # joiners' keys; enrolments for the pushes; two chunks' lists of scheduled events
+        "scratch": 12 * queue + 8 * k * queue + 2 * 8 * max(k, 1) * math.ceil(n / chunks),
         "network": i64 * (n + 1) + 4 * 2 * ties,
         # per-step counters, stock counts (one more slot), month-end counts, event lists
         "chunk_counters": i64
         * (chunks + 1)
-        * (17 * k * s + k + 34 * s + 4 + 2 * (c + 2) * s + 3 * EVENT_LIST_CAPACITY),
+        * (17 * k * s + 34 * s + 5 + 2 * (c + 2) * s + 3 * EVENT_LIST_CAPACITY),
         "providers": np_ * (18 * k + 80) + t * k * 4,
         "recording": i64 * (m + 1) * (10 * k * s + 17 * s + (c + 2) * s + 3 * k + np_ * k + 1)
         + i64 * (np_ * k + np_ + k + 25),

@@ -196,6 +196,12 @@ EV_EXIT = 0
 EV_SPILL = 1
 EV_JOIN = 2
 EV_ANY_EXIT = 3
+EV_BOUND = 4  # candidates whose hazard exceeded its bound (a bug; counted, then raised)
+N_FLAGS = 5
+#: No event scheduled (the int16 clocks ``t_exit`` and ``t_next``).
+NEVER = 32767
+#: A hazard may exceed its bounding rate by rounding only.
+BOUND_SLACK = 1.0 + 1e-9
 #: Events listed per chunk, kind and step; a chunk with more is scanned instead (the same
 #: result: lists and scans visit a chunk's events of one intervention in parent order).
 EVENT_CAP = EVENT_LIST_CAPACITY
@@ -254,6 +260,26 @@ def has_spill(i: int, spill: np.ndarray) -> bool:
     for k in range(spill.shape[1]):
         spilled |= spill[i, k] != 0.0
     return spilled
+
+
+@nb.njit(cache=True, inline="always")
+def decay_spill(
+    i: int,
+    c: int,
+    segment: np.ndarray,
+    status: np.ndarray,
+    spill: np.ndarray,
+    spill_decay_step: np.ndarray,
+    s_cnt: np.ndarray,
+) -> None:
+    """One step's decay of parent i's spillover gains (counted if one decays to zero)."""
+    vanished = False
+    for k in range(spill.shape[1]):
+        if spill[i, k] != 0.0:
+            spill[i, k] *= spill_decay_step[k]
+            vanished |= spill[i, k] == 0.0
+    if vanished and not has_spill(i, spill) and not took_part(i, status):
+        s_cnt[c, ROW_INDIRECT, segment[i]] -= 1  # decayed to zero (underflow)
 
 
 @nb.njit(cache=True)
@@ -320,6 +346,81 @@ def count_first_enrolment(
         cnt[c, o_ch + fc, s] += sign
 
 
+@nb.njit(cache=True, inline="always")
+def next_time(key: np.uint64, who: int, t0: int, rate_step: float) -> int:
+    """The first step after ``t0`` at which a per-step Bernoulli process fires.
+
+    The process fires in each step with probability ``1 - exp(-rate_step)``; the number
+    of steps to its first firing is geometric, drawn here by inversion from one keyed
+    uniform ``(key, who, t0)``: ``t0 + 1 + floor(-log(1 - u) / rate_step)``. Returns
+    :data:`NEVER` if the rate is zero or the time is beyond the int16 clocks.
+    """
+    if rate_step <= 0.0:
+        return NEVER
+    gap = -math.log1p(-uniform(key, who, t0)) / rate_step
+    if gap >= NEVER - 1 - t0:
+        return NEVER
+    return t0 + 1 + np.int64(gap)
+
+
+@nb.njit(cache=True, inline="always")
+def schedule_uptake(
+    i: int,
+    k: int,
+    t0: int,
+    s: int,
+    a: int,
+    st: int,
+    ref: int,
+    key: np.uint64,
+    cand_none: np.ndarray,
+    cand_aware: np.ndarray,
+    t_next: np.ndarray,
+) -> None:
+    """Draw the next candidate step of parent i for intervention k after step ``t0``.
+
+    Candidates come at the bounding rate of the parent's state (not aware, or aware
+    through channel ``ref``), per step; see :func:`step_parents`.
+    """
+    rate = cand_none[s, a, k] if st == NONE else cand_aware[a, ref, k]
+    t_next[i, k] = next_time(key, i, t0, rate)
+
+
+@nb.njit(cache=True, parallel=True)
+def start_clocks(
+    segment: np.ndarray,
+    category: np.ndarray,
+    t_exit: np.ndarray,
+    t_next: np.ndarray,
+    turn_rate: float,
+    turn_key: np.uint64,
+    follow_after: np.ndarray,
+    cand_none: np.ndarray,
+    cand_aware: np.ndarray,
+    iv_keys: np.ndarray,
+) -> None:
+    """The first exit step and the first candidate steps of every parent (from step -1)."""
+    n_iv = t_next.shape[1]
+    for i in nb.prange(segment.shape[0]):
+        t_exit[i] = next_time(turn_key, i, -1, turn_rate)
+        for k in range(n_iv):
+            t_next[i, k] = NEVER
+            if follow_after[k] == -1:  # a follow-up opens when its programme is completed
+                schedule_uptake(
+                    i,
+                    k,
+                    -1,
+                    segment[i],
+                    category[i],
+                    NONE,
+                    -1,
+                    iv_keys[k, 5],
+                    cand_none,
+                    cand_aware,
+                    t_next,
+                )
+
+
 @nb.njit(cache=True, parallel=True)
 def step_parents(
     t: int,
@@ -338,11 +439,13 @@ def step_parents(
     wom_count: np.ndarray,
     exit_mask: np.ndarray,
     has_gain: np.ndarray,
+    t_exit: np.ndarray,
+    t_next: np.ndarray,
     nbr_off: np.ndarray,
     fully_mixed: bool,
     mf_share: np.ndarray,
     # population
-    p_turnover: float,
+    turn_rate: float,
     pop_keys: np.ndarray,
     seg_cum: np.ndarray,
     cat_cum: np.ndarray,
@@ -362,7 +465,7 @@ def step_parents(
     # interventions
     offered_now: np.ndarray,
     dur_steps: np.ndarray,
-    p_drop: np.ndarray,
+    drop_rate: np.ndarray,
     elig_seg: np.ndarray,
     elig_min_score: np.ndarray,
     follow_after: np.ndarray,
@@ -375,9 +478,14 @@ def step_parents(
     sleeper_steps: np.ndarray,
     gamma: np.ndarray,
     has_gamma: bool,
-    any_spill: bool,
+    decay_now: bool,
     iv_keys: np.ndarray,
     dt: float,
+    # candidate processes: rates per step and their step probabilities
+    cand_none: np.ndarray,
+    cand_aware: np.ndarray,
+    pmax_none: np.ndarray,
+    pmax_aware: np.ndarray,
     # counts: stock counts kept at events, gain-dependent counts at month ends
     cutoff: float,
     mic: float,
@@ -385,7 +493,6 @@ def step_parents(
     # per-chunk outputs
     c_complete: np.ndarray,
     c_drop: np.ndarray,
-    c_enrolled: np.ndarray,
     c_exit_sk: np.ndarray,
     c_seg_delta: np.ndarray,
     c_flags: np.ndarray,
@@ -393,9 +500,21 @@ def step_parents(
 ) -> None:
     """Advance every parent by one step (see the module docstring, phase 2).
 
+    Parents are visited only at their scheduled steps (next-event sampling): ``t_exit``
+    is the step at which the family leaves (turnover), ``t_next[i, k]`` the next step
+    at which something may happen to parent i for intervention k: the end of the step
+    in which an enrolled parent drops out or completes, or a *candidate* step for
+    awareness or enrolment. Candidates come at a bounding rate ``B`` (the largest
+    hazard the parent's state can have, rounded up to a power of two), and a candidate
+    in step t is accepted with probability ``p_t / p_max``, where ``p_t`` is the step
+    probability of the hazard in step t and ``p_max = 1 - exp(-B dt)`` (thinning). This
+    gives every step the probability ``p_t``, exactly as a draw in every step would;
+    the waiting times are geometric, drawn by :func:`next_time`.
+
     Every change of a parent's counted state is applied to its chunk's stock counts
     ``s_cnt[c]``; ``has_gain`` flags parents who may have a gain (completed, dropped or
-    received spillover; only their spillover needs decaying). Leavers, completers with
+    received spillover; only their spillover needs decaying, here if ``decay_now``: at
+    month ends :func:`measure` does it). Leavers, completers with
     spillover and joiners are listed in ``c_events`` for the sequential phase. ``p_aw``
     and ``p_ch`` are the per-step probabilities of the awareness and channel-referral
     hazards alone (``1 - exp(-h dt)``), used when no other hazard competes.
@@ -403,21 +522,30 @@ def step_parents(
     n_chunks = bounds.shape[0] - 1
     n_iv = status.shape[1]
     n_ch = contact_hz.shape[1]
+    stride = n_iv + 1
     for c in nb.prange(n_chunks):
         lo = bounds[c]
         hi = bounds[c + 1]
-        stays = np.ones(hi - lo, np.bool_)  # False for the slots of families that left
+        # pass 1: spillover decay, and the list of this step's scheduled events of the chunk
+        # in parent order (code i * (K + 1) + k, k = K for the family's exit), collected
+        # without branches; a leaving family's other events lapse
+        hits = np.empty((hi - lo) * max(n_iv, 1) + 1, np.int64)
+        n_hit = 0
         for i in range(lo, hi):
-            if any_spill and has_gain[i]:
-                vanished = False
-                for k in range(n_iv):
-                    if spill[i, k] != 0.0:
-                        spill[i, k] *= spill_decay_step[k]
-                        vanished |= spill[i, k] == 0.0
-                if vanished and not has_spill(i, spill) and not took_part(i, status):
-                    s_cnt[c, ROW_INDIRECT, segment[i]] -= 1  # decayed to zero (underflow)
+            if decay_now and has_gain[i]:
+                decay_spill(i, c, segment, status, spill, spill_decay_step, s_cnt)
+            leaves = t_exit[i] == t
+            hits[n_hit] = i * stride + n_iv
+            n_hit += leaves
+            for k in range(n_iv):
+                hits[n_hit] = i * stride + k
+                n_hit += (t_next[i, k] == t) & (not leaves)
+        # pass 2: the events, in order
+        for h in range(n_hit):
+            i = hits[h] // stride
+            k = hits[h] % stride
             # --- turnover: the family leaves, an entrant takes the slot (and its ties)
-            if p_turnover > 0.0 and uniform(pop_keys[4], i, t) < p_turnover:
+            if k == n_iv:
                 old = segment[i]
                 count_parent(
                     i,
@@ -461,12 +589,28 @@ def step_parents(
                 c_seg_delta[c, old] -= 1
                 c_seg_delta[c, s_new] += 1
                 c_flags[c, EV_ANY_EXIT] += 1
+                t_exit[i] = next_time(pop_keys[4], i, t, turn_rate)
                 for k in range(n_iv):
                     status[i, k] = NONE
                     t_event[i, k] = 0
                     ref_channel[i, k] = -1
                     effect[i, k] = 0.0
                     spill[i, k] = 0.0
+                    t_next[i, k] = NEVER
+                    if follow_after[k] == -1:
+                        schedule_uptake(
+                            i,
+                            k,
+                            t,
+                            s_new,
+                            a_new,
+                            NONE,
+                            -1,
+                            iv_keys[k, 5],
+                            cand_none,
+                            cand_aware,
+                            t_next,
+                        )
                 has_gain[i] = 0
                 count_parent(
                     i,
@@ -482,52 +626,65 @@ def step_parents(
                     mic,
                     s_cnt,
                 )
-                stays[i - lo] = False
-        # then one intervention at a time over the chunk: each parent still goes through its
-        # interventions in order k = 0 .. K-1 and reads only its own state, so the result is
-        # the same as parent by parent
-        for k in range(n_iv):
-            for i in range(lo, hi):
-                if not stays[i - lo]:
-                    continue
-                s = segment[i]
-                a = category[i]
-                st = status[i, k]
-                if st == ENROLLED:
-                    # enrolled in step e: steps e+1 .. e+D are the D steps of attendance;
-                    # each can end in dropout (dose = steps attended / D), the last in completion
-                    c_enrolled[c, k] += 1
-                    if p_drop[k, s] > 0.0 and uniform(iv_keys[k, 2], i, t) < p_drop[k, s]:
-                        effect[i, k] *= (t - 1 - t_event[i, k]) / dur_steps[k]
-                        move_status(s_cnt, c, k, n_iv, s, ENROLLED, DROPPED)
-                        has_gain[i] = 1
-                        status[i, k] = DROPPED
-                        t_event[i, k] = t
-                        c_drop[c, k, s] += 1
-                    elif t - t_event[i, k] >= dur_steps[k]:
-                        move_status(s_cnt, c, k, n_iv, s, ENROLLED, COMPLETED)
-                        has_gain[i] = 1
-                        status[i, k] = COMPLETED
-                        t_event[i, k] = t
-                        c_complete[c, k, s] += 1
-                        if spill_on[k] and not fully_mixed:
-                            note_event(c_events, c_flags, c, EV_SPILL, i * n_iv + k)
-                    continue
-                if not offered_now[k]:  # the same for every parent: predictable branches
-                    continue
+                continue  # an entrant's first step is the next one
+            # --- a scheduled event of the parent for intervention k
+            s = segment[i]
+            a = category[i]
+            st = status[i, k]
+            if st == ENROLLED:
+                # enrolled in step e: steps e+1 .. e+D are the D steps of attendance;
+                # each can end in dropout (dose = steps attended / D), the last in
+                # completion. The dropout step was drawn at enrolment (geometric) and
+                # is drawn again, from the same key, to tell the two apart.
+                e = np.int64(t_event[i, k])
+                t_next[i, k] = NEVER
+                if next_time(iv_keys[k, 2], i, e, drop_rate[k, s]) == t:
+                    effect[i, k] *= (t - 1 - e) / dur_steps[k]
+                    move_status(s_cnt, c, k, n_iv, s, ENROLLED, DROPPED)
+                    has_gain[i] = 1
+                    status[i, k] = DROPPED
+                    t_event[i, k] = t
+                    c_drop[c, k, s] += 1
+                else:
+                    move_status(s_cnt, c, k, n_iv, s, ENROLLED, COMPLETED)
+                    has_gain[i] = 1
+                    status[i, k] = COMPLETED
+                    t_event[i, k] = t
+                    c_complete[c, k, s] += 1
+                    if spill_on[k] and not fully_mixed:
+                        note_event(c_events, c_flags, c, EV_SPILL, i * n_iv + k)
+                    # follow-ups of k open for this parent: their candidates start
+                    # after the delay (completed before the step, at least the delay ago)
+                    for kb in range(n_iv):
+                        if follow_after[kb] == k and status[i, kb] <= AWARE:
+                            t0 = t + max(1, follow_delay_steps[kb]) - 1
+                            schedule_uptake(
+                                i,
+                                kb,
+                                t0,
+                                s,
+                                a,
+                                status[i, kb],
+                                ref_channel[i, kb],
+                                iv_keys[kb, 5],
+                                cand_none,
+                                cand_aware,
+                                t_next,
+                            )
+                continue
+            # --- a candidate step for awareness or enrolment (st is NONE or AWARE)
+            new_st = st
+            if offered_now[k]:  # the same for every parent: predictable branches
                 fa = follow_after[k]
-                # Whether the parent may enrol, and the hazards, are computed without
-                # data-dependent branches (they mispredict): a closed parent gets hazard 0,
-                # and its draw, which changes no other draw (keyed), is always rejected.
                 open_ = (st <= AWARE) & elig_seg[k, s]
                 if fa != -1:
-                    if fa < 0 or status[i, fa] != COMPLETED:  # mostly not: predictable
-                        continue
-                    # completed before this step (synchronous update: a completion in this
-                    # step, seen only when A comes first in the offers, does not count yet)
-                    # and at least the delay ago
-                    t_fa = t_event[i, fa]
-                    open_ &= (t_fa < t) & (t >= t_fa + follow_delay_steps[k])
+                    if fa < 0 or status[i, fa] != COMPLETED:
+                        open_ = False
+                    else:
+                        # completed before this step (synchronous update: a completion
+                        # in this step does not count yet) and at least the delay ago
+                        t_fa = t_event[i, fa]
+                        open_ &= (t_fa < t) & (t >= t_fa + follow_delay_steps[k])
                 # terms that do not apply are multiplied by 0 (exact: the same sum as
                 # leaving them out)
                 h_aw = aw_hz[s, a, k] * (st == NONE)
@@ -542,68 +699,101 @@ def step_parents(
                         f = wom_count[i, k] / deg if deg > 0 else 0.0
                     h_wom = cat_im_mult[a] * q_imit[k] * f * ((f > 0.0) & (f >= cat_threshold[a]))
                 hz = h_aw + h_ch + h_wom + h_fu
-                u = uniform(iv_keys[k, 0], i, t)
+                if st == NONE:
+                    rate = cand_none[s, a, k]
+                    p_max = pmax_none[s, a, k]
+                else:
+                    rate = cand_aware[a, ref_channel[i, k], k]
+                    p_max = pmax_aware[a, ref_channel[i, k], k]
+                if hz * open_ * dt > rate * BOUND_SLACK:
+                    c_flags[c, EV_BOUND] += 1  # the bound is wrong: a bug (raised later)
+                # thinning: u is uniform on [0, p_max); the step fires when u < p_t
+                u = uniform(iv_keys[k, 0], i, t) * p_max
                 # 1 - exp(-x) <= x: most draws are rejected without computing p
-                if u >= hz * open_ * dt * REJECT_MARGIN:
-                    continue
-                if h_wom == 0.0 and h_fu == 0.0:
-                    # one hazard alone: its step probability is tabulated (same value)
-                    p = p_aw[s, a, k] if st == NONE else p_ch[a, ref_channel[i, k]]
-                else:
-                    p = -math.expm1(-hz * dt)
-                if u >= p:
-                    continue
-                # only now the score threshold of an indicated programme (the outcome of a
-                # draw that does not fire is the same whether or not the parent is eligible)
-                if elig_min_score[k] > -np.inf:
-                    # the gain at the end of the previous step: changes made in this step
-                    # (a completion or dropout stamped t) do not count yet
-                    gain = parent_gain(
-                        i,
-                        t,
-                        n_iv,
-                        status,
-                        t_event,
-                        effect,
-                        spill,
-                        decay_tab,
-                        sleeper_steps,
-                        gamma,
-                        has_gamma,
-                    )
-                    if score[i] - gain <= elig_min_score[k]:
-                        continue
-                # competing risks: which hazard fired, in proportion to its size
-                x = u / p * hz
-                if x < h_aw:
-                    v = uniform(iv_keys[k, 1], i, t) * h_aw
-                    acc = 0.0
-                    ch = -1
-                    for cc in range(n_ch):
-                        if promote_now[cc, k] and chan_cat[cc, a] and contact_hz[s, cc] > 0.0:
-                            acc += contact_hz[s, cc]
-                            ch = cc
-                            if v < acc:
-                                break
-                    move_status(s_cnt, c, k, n_iv, s, st, AWARE)
-                    status[i, k] = AWARE
-                    t_event[i, k] = t
-                    ref_channel[i, k] = ch
-                    if first_channel[i] < 0:
-                        first_channel[i] = ch
-                else:
-                    if x < h_aw + h_ch:
-                        via = ref_channel[i, k]
-                    elif x < h_aw + h_ch + h_wom:
-                        via = n_ch  # word of mouth
+                if u < hz * open_ * dt * REJECT_MARGIN:
+                    if h_wom == 0.0 and h_fu == 0.0:
+                        # one hazard alone: its step probability is tabulated (same value)
+                        p = p_aw[s, a, k] if st == NONE else p_ch[a, ref_channel[i, k]]
                     else:
-                        via = n_ch + 1  # follow-up referral
-                    if first_channel[i] < 0:
-                        first_channel[i] = via
-                    move_status(s_cnt, c, k, n_iv, s, st, WAITING)
-                    status[i, k] = WAITING
-                    t_event[i, k] = t
-                    note_event(c_events, c_flags, c, EV_JOIN, i * n_iv + k)
+                        p = -math.expm1(-hz * dt)
+                    fire = u < p
+                    # only now the score threshold of an indicated programme (the
+                    # outcome of a draw that does not fire is the same whether or not
+                    # the parent is eligible)
+                    if fire and elig_min_score[k] > -np.inf:
+                        # the gain at the end of the previous step: changes made in
+                        # this step (a completion or dropout stamped t) do not count yet;
+                        # a parent without has_gain has gain exactly 0
+                        gain = 0.0
+                        if has_gain[i]:
+                            gain = parent_gain(
+                                i,
+                                t,
+                                n_iv,
+                                status,
+                                t_event,
+                                effect,
+                                spill,
+                                decay_tab,
+                                sleeper_steps,
+                                gamma,
+                                has_gamma,
+                            )
+                        fire = score[i] - gain > elig_min_score[k]
+                    if fire:
+                        # competing risks: which hazard fired, in proportion to its size
+                        x = u / p * hz
+                        if x < h_aw:
+                            v = uniform(iv_keys[k, 1], i, t) * h_aw
+                            acc = 0.0
+                            ch = -1
+                            for cc in range(n_ch):
+                                if (
+                                    promote_now[cc, k]
+                                    and chan_cat[cc, a]
+                                    and contact_hz[s, cc] > 0.0
+                                ):
+                                    acc += contact_hz[s, cc]
+                                    ch = cc
+                                    if v < acc:
+                                        break
+                            move_status(s_cnt, c, k, n_iv, s, st, AWARE)
+                            new_st = AWARE
+                            status[i, k] = AWARE
+                            t_event[i, k] = t
+                            ref_channel[i, k] = ch
+                            if first_channel[i] < 0:
+                                first_channel[i] = ch
+                        else:
+                            if x < h_aw + h_ch:
+                                via = ref_channel[i, k]
+                            elif x < h_aw + h_ch + h_wom:
+                                via = n_ch  # word of mouth
+                            else:
+                                via = n_ch + 1  # follow-up referral
+                            if first_channel[i] < 0:
+                                first_channel[i] = via
+                            move_status(s_cnt, c, k, n_iv, s, st, WAITING)
+                            new_st = WAITING
+                            status[i, k] = WAITING
+                            t_event[i, k] = t
+                            note_event(c_events, c_flags, c, EV_JOIN, i * n_iv + k)
+            if new_st == WAITING:
+                t_next[i, k] = NEVER  # the waiting list decides what happens next
+            else:
+                schedule_uptake(
+                    i,
+                    k,
+                    t,
+                    s,
+                    a,
+                    new_st,
+                    ref_channel[i, k],
+                    iv_keys[k, 5],
+                    cand_none,
+                    cand_aware,
+                    t_next,
+                )
 
 
 @nb.njit(cache=True, parallel=True)
@@ -708,6 +898,9 @@ def step_sequential(
     effect_d: np.ndarray,
     eff_mult: np.ndarray,
     max_wait_steps: np.ndarray,
+    dur_steps: np.ndarray,
+    drop_rate: np.ndarray,
+    t_next: np.ndarray,
     iv_keys: np.ndarray,
     s_cnt: np.ndarray,
     enrol_new: np.ndarray,
@@ -770,7 +963,7 @@ def step_sequential(
                     spill_ev[n_spill] = c_events[c, EV_SPILL, e]
                     n_spill += 1
                 else:
-                    k, i = e // n_chunk, bounds[c] + e % n_chunk  # intervention-major, as listed
+                    i, k = bounds[c] + e // n_iv, e % n_iv  # parent-major, as listed
                     if spill_on[k] and status[i, k] == COMPLETED and t_event[i, k] == t:
                         spill_ev[n_spill] = i * n_iv + k
                         n_spill += 1
@@ -865,6 +1058,10 @@ def step_sequential(
                 status[i, k] = ENROLLED
                 t_event[i, k] = t
                 effect[i, k] = effect_d[k] * eff_mult[k, s] * fidelity[p]
+                # the step of dropout (geometric) or else of completion
+                t_next[i, k] = min(
+                    next_time(iv_keys[k, 2], i, t, drop_rate[k, s]), t + dur_steps[k]
+                )
                 if adopt_step[i] < 0:
                     adopt_step[i] = t
                 enrol_new[k, s] += 1
@@ -948,6 +1145,10 @@ def measure(
     mic: float,
     m_cnt: np.ndarray,
     m_gain: np.ndarray,
+    decay_now: bool,
+    has_gain: np.ndarray,
+    spill_decay_step: np.ndarray,
+    s_cnt: np.ndarray,
 ) -> None:
     """Gain-dependent counts at time ``now`` (steps) into per-chunk arrays.
 
@@ -958,7 +1159,9 @@ def measure(
     here one intervention at a time over a chunk (loops without branches) and added up
     for each parent in the same order, so the values are identical. Parents without a
     gain add 0 to every count. ``m_cnt`` [chunk, row, S] and ``m_gain`` [chunk, S] must
-    be zeroed by the caller.
+    be zeroed by the caller. With ``decay_now``, the spillover gains then decay by the
+    step ``now`` (as :func:`step_parents` does in the other steps), while the chunk is in
+    cache; a spillover that decays to zero is counted in the stock counts ``s_cnt``.
     """
     n_chunks = bounds.shape[0] - 1
     n_iv = status.shape[1]
@@ -993,6 +1196,10 @@ def measure(
             m_cnt[c, ROW_PREV, s] += np.int64(z - gj > cutoff) - np.int64(z > cutoff)
             m_cnt[c, ROW_REALIZED, s] += np.int64(gj >= mic) - np.int64(0.0 >= mic)
             m_gain[c, s] += gj
+        if decay_now:
+            for i in range(lo, lo + n_c):
+                if has_gain[i]:
+                    decay_spill(i, c, segment, status, spill, spill_decay_step, s_cnt)
 
 
 @nb.njit(cache=True)
@@ -1026,18 +1233,26 @@ def record_month(
     cnt: np.ndarray,
     gain: np.ndarray,
     offering: np.ndarray,
+    decay_now: bool,
+    has_gain: np.ndarray,
+    spill_decay_step: np.ndarray,
 ) -> None:
     """Record the state at time ``now`` (steps) into one month's rows.
 
     ``cnt`` [row, S] gets the stock counts ``s_cnt`` summed over chunks plus the
     gain-dependent counts of :func:`measure`; ``gain`` [S] the summed gain (chunks added
     in order, so the sum is reproducible); ``offering`` [K] the organisations offering
-    each programme.
+    each programme. With ``decay_now`` the spillover gains decay by the step ``now``
+    after they are recorded (see :func:`measure`).
     """
     n_chunks = bounds.shape[0] - 1
     n_rows, n_seg = s_cnt.shape[1], s_cnt.shape[2]
     m_cnt = np.zeros((n_chunks, n_rows, n_seg), np.int64)
     m_gain = np.zeros((n_chunks, n_seg))
+    for c in range(s_cnt.shape[0]):  # before measure changes them (decay of step now)
+        for r in range(n_rows):
+            for s in range(n_seg):
+                cnt[r, s] += s_cnt[c, r, s]
     measure(
         now,
         bounds,
@@ -1055,12 +1270,15 @@ def record_month(
         mic,
         m_cnt,
         m_gain,
+        decay_now,
+        has_gain,
+        spill_decay_step,
+        s_cnt,
     )
-    for part in (s_cnt, m_cnt):
-        for c in range(part.shape[0]):
-            for r in range(n_rows):
-                for s in range(n_seg):
-                    cnt[r, s] += part[c, r, s]
+    for c in range(n_chunks):
+        for r in range(n_rows):
+            for s in range(n_seg):
+                cnt[r, s] += m_cnt[c, r, s]
     for c in range(n_chunks):
         for s in range(n_seg):
             gain[s] += m_gain[c, s]
@@ -1090,6 +1308,8 @@ def run_steps(
     wom_count: np.ndarray,
     exit_mask: np.ndarray,
     has_gain: np.ndarray,
+    t_exit: np.ndarray,
+    t_next: np.ndarray,
     nbr_off: np.ndarray,
     nbrs: np.ndarray,
     fully_mixed: bool,
@@ -1116,7 +1336,7 @@ def run_steps(
     prov_cap_step: np.ndarray,
     fidelity: np.ndarray,
     # population
-    p_turnover: float,
+    turn_rate: float,
     pop_keys: np.ndarray,
     seg_cum: np.ndarray,
     cat_cum: np.ndarray,
@@ -1137,7 +1357,7 @@ def run_steps(
     p_ch: np.ndarray,
     # interventions
     dur_steps: np.ndarray,
-    p_drop: np.ndarray,
+    drop_rate: np.ndarray,
     elig_seg: np.ndarray,
     elig_min_score: np.ndarray,
     follow_after: np.ndarray,
@@ -1156,6 +1376,10 @@ def run_steps(
     effect_d: np.ndarray,
     eff_mult: np.ndarray,
     max_wait_steps: np.ndarray,
+    cand_none: np.ndarray,
+    cand_aware: np.ndarray,
+    pmax_none: np.ndarray,
+    pmax_aware: np.ndarray,
     # recording
     cutoff: float,
     mic: float,
@@ -1191,10 +1415,9 @@ def run_steps(
     n_prov = prov_state.shape[0]
     c_complete = np.zeros((n_chunks, n_iv, n_seg), np.int64)
     c_drop = np.zeros((n_chunks, n_iv, n_seg), np.int64)
-    c_enrolled = np.zeros((n_chunks, n_iv), np.int64)
     c_exit_sk = np.zeros((n_chunks, n_seg, n_iv), np.int64)
     c_seg_delta = np.zeros((n_chunks, n_seg), np.int64)
-    c_flags = np.zeros((n_chunks, 4), np.int64)  # events per kind (EV_*)
+    c_flags = np.zeros((n_chunks, N_FLAGS), np.int64)  # events per kind (EV_*)
     c_events = np.zeros((n_chunks, 3, EVENT_CAP), np.int64)
     mf_share = np.zeros((n_seg, n_iv), np.float64)
     adopt_new = np.zeros(n_iv, np.int64)
@@ -1226,6 +1449,9 @@ def run_steps(
                 rec_cnt[month - 1],
                 rec_gain[month - 1],
                 rec_providers_offering[month - 1],
+                any_spill,
+                has_gain,
+                spill_decay_step,
             )
         if fully_mixed and n_iv > 0:
             # mean-field share of (former) participants seen by a parent of segment s
@@ -1260,9 +1486,9 @@ def run_steps(
                 rec_provider_offer_months[month, p, k] += (
                     dt if prov_state[p, k] == P_OFFERING else 0.0
                 )
+        decay_now = any_spill and not do_measure  # at month ends, record_month decays spillover
         c_complete[...] = 0
         c_drop[...] = 0
-        c_enrolled[...] = 0
         c_exit_sk[...] = 0
         c_seg_delta[...] = 0
         c_flags[...] = 0
@@ -1282,10 +1508,12 @@ def run_steps(
             wom_count,
             exit_mask,
             has_gain,
+            t_exit,
+            t_next,
             nbr_off,
             fully_mixed,
             mf_share,
-            p_turnover,
+            turn_rate,
             pop_keys,
             seg_cum,
             cat_cum,
@@ -1302,7 +1530,7 @@ def run_steps(
             p_ch,
             r_offered[reg],
             dur_steps,
-            p_drop,
+            drop_rate,
             elig_seg,
             elig_min_score,
             follow_after,
@@ -1315,15 +1543,18 @@ def run_steps(
             sleeper_steps,
             gamma,
             has_gamma,
-            any_spill,
+            decay_now,
             iv_keys,
             dt,
+            cand_none,
+            cand_aware,
+            pmax_none,
+            pmax_aware,
             cutoff,
             mic,
             s_cnt,
             c_complete,
             c_drop,
-            c_enrolled,
             c_exit_sk,
             c_seg_delta,
             c_flags,
@@ -1331,21 +1562,27 @@ def run_steps(
         )
         n_join = 0
         for c in range(n_chunks):
+            if c_flags[c, EV_BOUND] > 0:
+                raise RuntimeError("internal error: a hazard exceeded its bounding rate")
             n_join += c_flags[c, EV_JOIN]
             rec_exits[month] += c_flags[c, EV_ANY_EXIT]
             for s in range(n_seg):
                 n_seg_now[s] += c_seg_delta[c, s]
         for k in range(n_iv):
+            # parents enrolled during the step: those enrolled now (the stock counts, before
+            # the waiting lists' enrolments) and those who completed or dropped out in it
             enrolled = 0
-            for c in range(n_chunks):
-                enrolled += c_enrolled[c, k]
-            rec_participant_months[month, k] += enrolled * dt
+            row = status_row(ENROLLED, k, n_iv)
+            for c in range(n_chunks + 1):
+                for s in range(n_seg):
+                    enrolled += s_cnt[c, row, s]
             for s in range(n_seg):
                 done = 0
                 drop = 0
                 for c in range(n_chunks):
                     done += c_complete[c, k, s]
                     drop += c_drop[c, k, s]
+                enrolled += done + drop
                 rec_complete_new[month, k, s] += done
                 rec_dropout_new[month, k, s] += drop
                 if fully_mixed:
@@ -1353,6 +1590,7 @@ def run_steps(
                     for c in range(n_chunks):
                         left += c_exit_sk[c, s, k]
                     mf_count[s, k] -= left
+            rec_participant_months[month, k] += enrolled * dt
         # room on the waiting lists for this step's joiners
         need = n_join
         for k in range(n_iv):
@@ -1400,6 +1638,9 @@ def run_steps(
             effect_d,
             eff_mult,
             max_wait_steps,
+            dur_steps,
+            drop_rate,
+            t_next,
             iv_keys,
             s_cnt,
             enrol_new,

@@ -151,6 +151,39 @@ def simulate_replicate(spec: ModelSpec, rep_key: int, final_state: dict | None =
     return _simulate_replicate(spec, rep_key, final_state)
 
 
+def candidate_rates(spec: ModelSpec, r_aw_hz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bounding rates per step of the candidate processes of awareness and enrolment.
+
+    A parent who is not aware of intervention k can become aware through the channels
+    (at most the largest awareness hazard of any regime) or enrol through word of mouth
+    (at most ``im_mult_a * q_k``, all neighbours having taken part) or a follow-up
+    referral; an aware parent can enrol through the channel that made it aware, word of
+    mouth or a follow-up referral. The bound of each state is rounded up to a power of
+    two, so that two scenarios whose hazards differ a little (a compared strategy) mostly
+    share their candidate steps and keep their common random numbers; ineligible segments
+    get rate 0 (no candidates).
+
+    Returns:
+        ``(cand_none [S, A, K], cand_aware [A, C + 2, K])``: rates per step (``B * dt``).
+    """
+    wom = spec.cat_im_mult[:, None] * np.where(spec.q_imit > 0, spec.q_imit, 0.0)[None, :]
+    follow = np.where(spec.follow_after >= 0, spec.follow_ref_hz, 0.0)
+    aw_max = r_aw_hz.max(axis=0) if r_aw_hz.shape[0] else np.zeros_like(r_aw_hz[0])
+    none = aw_max + wom[None, :, :] + follow[None, None, :]
+    none = none * spec.elig_seg.T[:, None, :]
+    aware = (
+        spec.cat_ch_mult[:, None, None] * spec.chan_ref[None, :, None]
+        + wom[:, None, :]
+        + follow[None, None, :]
+    )
+
+    def rung(rate: np.ndarray) -> np.ndarray:
+        up = np.exp2(np.ceil(np.log2(np.where(rate > 0, rate, 1.0))))
+        return np.where(rate > 0, up, 0.0) * spec.dt
+
+    return rung(none), rung(aware)
+
+
 def _simulate_replicate(
     spec: ModelSpec, rep_key: int, final_state: dict | None = None
 ) -> Recording:
@@ -196,6 +229,8 @@ def _simulate_replicate(
     wom_count = np.zeros((n, n_iv), np.int16)
     exit_mask = np.zeros(n, np.uint16)
     has_gain = np.zeros(n, np.uint8)  # 1 once a parent may have a gain (completed, dropped, spill)
+    t_exit = np.zeros(n, np.int16)  # step at which the family leaves (turnover)
+    t_next = np.zeros((n, n_iv), np.int16)  # next scheduled step per intervention
     # waiting lists start small and grow (doubling) inside the kernel when needed
     q_cap = initial_queue_capacity(n)
     q_id = np.zeros((n_iv, q_cap), np.int32)
@@ -229,6 +264,23 @@ def _simulate_replicate(
     regime_of_step, r_promote, r_aw_hz, r_offered = _channel_regimes(spec)
     r_p_aw = kn.step_probabilities(r_aw_hz, spec.dt)
     p_ch = kn.step_probabilities(spec.cat_ch_mult[:, None] * spec.chan_ref[None, :], spec.dt)
+    cand_none, cand_aware = candidate_rates(spec, r_aw_hz)
+    pmax_none = kn.step_probabilities(cand_none, 1.0)
+    pmax_aware = kn.step_probabilities(cand_aware, 1.0)
+    turn_rate = float(-np.log1p(-spec.p_turnover))
+    drop_rate = -np.log1p(-spec.p_drop)
+    kn.start_clocks(
+        segment,
+        category,
+        t_exit,
+        t_next,
+        turn_rate,
+        pop_keys[4],
+        spec.follow_after,
+        cand_none,
+        cand_aware,
+        draws.iv_keys,
+    )
 
     # stock counts per chunk (+ one slot for the sequential phase), kept up to date at events
     n_chunks = bounds.shape[0] - 1
@@ -260,6 +312,8 @@ def _simulate_replicate(
             wom_count,
             exit_mask,
             has_gain,
+            t_exit,
+            t_next,
             nbr_off,
             nbrs,
             fully_mixed,
@@ -284,7 +338,7 @@ def _simulate_replicate(
             draws.prov_keys,
             spec.prov_cap_step,
             draws.fidelity,
-            spec.p_turnover,
+            turn_rate,
             pop_keys,
             spec.seg_cum,
             spec.cat_cum,
@@ -302,7 +356,7 @@ def _simulate_replicate(
             spec.chan_ref,
             p_ch,
             spec.dur_steps,
-            spec.p_drop,
+            drop_rate,
             spec.elig_seg,
             spec.elig_min_score,
             spec.follow_after,
@@ -321,6 +375,10 @@ def _simulate_replicate(
             draws.effect_d,
             spec.eff_mult,
             spec.max_wait_steps,
+            cand_none,
+            cand_aware,
+            pmax_none,
+            pmax_aware,
             spec.cutoff,
             spec.mic,
             s_cnt,
@@ -358,6 +416,9 @@ def _simulate_replicate(
         rec_cnt[n_months],
         rec_gain[n_months],
         providers_offering[n_months],
+        False,  # no step follows: the spillover gains stay as they are
+        has_gain,
+        spec.spill_decay_step,
     )
 
     def rows(first: int, stop: int | None = None) -> np.ndarray:
@@ -419,6 +480,8 @@ def _simulate_replicate(
             ref_channel=ref_channel,
             exit_mask=exit_mask,
             has_gain=has_gain,
+            t_exit=t_exit,
+            t_next=t_next,
         )
     return rec
 

@@ -1,0 +1,99 @@
+"""Next-event sampling: geometric waiting times and thinning (``kernels.next_time``).
+
+The engine visits a parent only at scheduled steps. The waiting time to the next firing
+of a per-step Bernoulli process with probability ``p = 1 - exp(-r)`` is geometric:
+``P(T - t0 > g) = (1 - p)^g = exp(-g r)``. Candidates at a bounding rate, accepted with
+probability ``p_t / p_max``, fire in step t with probability ``p_t`` exactly (thinning).
+The expected values below come from these two equations.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+import pytest
+
+import impactsim
+from impactsim.engine import kernels as kn
+from impactsim.engine.simulate import _channel_regimes, candidate_rates
+from impactsim.engine.spec import compile_scenario
+from impactsim.rng import stream_key, uniform
+
+DRAWS = 200_000
+
+
+@nb.njit(cache=True)
+def _gaps(key: np.uint64, t0: int, rate: float, n: int) -> np.ndarray:
+    out = np.empty(n, np.int64)
+    for i in range(n):
+        out[i] = kn.next_time(key, i, t0, rate) - t0
+    return out
+
+
+@pytest.mark.parametrize("rate", [0.01, 0.3, 2.0])
+def test_waiting_times_are_geometric(rate: float):
+    gaps = _gaps(stream_key(3, "test", "gaps"), 5, rate, DRAWS)
+    assert gaps.min() >= 1  # the first possible step is the one after t0
+    for g in (1, 2, 5, 20):
+        expected = np.exp(-g * rate)  # (1 - p)^g with p = 1 - exp(-rate)
+        se = np.sqrt(expected * (1 - expected) / DRAWS)
+        assert abs(np.mean(gaps > g) - expected) <= 4 * se + 1e-12, (rate, g)
+
+
+def test_no_rate_and_beyond_the_clock_give_never():
+    key = stream_key(3, "test", "never")
+    assert kn.next_time(key, 1, 0, 0.0) == kn.NEVER
+    # a gap beyond the int16 clocks is NEVER, not a wrapped-around step
+    assert kn.next_time(key, 1, kn.NEVER - 2, 1e-9) == kn.NEVER
+    times = _gaps(key, -1, 1e-6, 1000) - 1
+    assert np.all((times == kn.NEVER) | (times < kn.NEVER))
+
+
+@nb.njit(cache=True)
+def _first_firing(key_c: np.uint64, key_u: np.uint64, p_t: np.ndarray, rate: float, n: int):
+    """Step of the first firing per unit, by thinning (as step_parents does)."""
+    p_max = -np.expm1(-rate)
+    out = np.full(n, -1, np.int64)
+    for i in range(n):
+        t = kn.next_time(key_c, i, -1, rate)
+        while t < p_t.shape[0]:
+            if uniform(key_u, i, t) * p_max < p_t[t]:
+                out[i] = t
+                break
+            t = kn.next_time(key_c, i, t, rate)
+    return out
+
+
+def test_thinning_fires_with_the_probability_of_each_step():
+    # a hazard that changes from step to step, below the bound 0.5 per step
+    p_t = np.array([0.05, 0.30, 0.0, 0.10, 0.39, 0.02, 0.2, 0.2])
+    fired = _first_firing(stream_key(4, "c"), stream_key(4, "u"), p_t, 0.5, DRAWS)
+    survive = np.concatenate([[1.0], np.cumprod(1 - p_t)[:-1]])
+    for t, p in enumerate(p_t):
+        expected = survive[t] * p  # P(first firing in step t)
+        se = np.sqrt(expected * (1 - expected) / DRAWS)
+        assert abs(np.mean(fired == t) - expected) <= 4 * se + 1e-12, t
+
+
+def test_candidate_rates_bound_every_hazard_and_are_powers_of_two():
+    spec = compile_scenario(impactsim.load_scenario("scenarios/standard-benchmark.yaml"))
+    _, _, r_aw_hz, _ = _channel_regimes(spec)
+    none, aware = candidate_rates(spec, r_aw_hz)
+    per_month_none, per_month_aware = none / spec.dt, aware / spec.dt
+    wom = spec.cat_im_mult[:, None] * spec.q_imit[None, :]
+    follow = np.where(spec.follow_after >= 0, spec.follow_ref_hz, 0.0)
+    # the largest hazard of a parent who is not aware: channels + all neighbours + referral
+    top_none = r_aw_hz.max(axis=0) + wom[None] + follow[None, None]
+    top_none *= spec.elig_seg.T[:, None, :]
+    top_aware = spec.cat_ch_mult[:, None, None] * spec.chan_ref[None, :, None] + wom[:, None]
+    top_aware = top_aware + follow[None, None]
+    assert np.all(per_month_none >= top_none) and np.all(per_month_none < 2 * top_none + 1e-300)
+    assert np.all(per_month_aware >= top_aware)
+    assert np.all(per_month_aware < 2 * top_aware + 1e-300)
+    for rates in (per_month_none, per_month_aware):
+        on = rates[rates > 0]
+        np.testing.assert_array_equal(np.exp2(np.round(np.log2(on))), on)
+    # the segment not eligible for the group course gets no candidates
+    k = spec.intervention_names.index("group_course")
+    s = int(np.flatnonzero(~spec.elig_seg[k])[0])
+    assert np.all(none[s, :, k] == 0)
