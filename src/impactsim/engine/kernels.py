@@ -6,11 +6,12 @@ A step ``t`` covers the time ``[t*dt, (t+1)*dt)`` months and runs these phases:
    up to date at every event (:func:`count_parent`, :func:`move_status`), plus the
    gain-dependent counts taken by :func:`measure`.
 1. :func:`step_providers` (sequential, tiny): organisations adopt or drop programmes.
-2. :func:`step_parents` (parallel over fixed chunks of parents): turnover, then one
-   intervention at a time: completion and dropout of enrolled parents, awareness
-   through channels, and the decision to enrol (channel referral, word of mouth,
-   follow-up referral) which puts a parent on the programme's waiting list. Leavers,
-   completers and joiners are listed per chunk.
+2. :func:`step_parents` (parallel over fixed chunks of parents): the events scheduled
+   for this step (next-event sampling, :func:`next_time`): turnover, completion and
+   dropout of enrolled parents, and candidate steps (thinning) for awareness through
+   channels and the decision to enrol (channel referral, word of mouth, follow-up
+   referral), which puts a parent on the programme's waiting list. Leavers, completers
+   and joiners are listed per chunk.
 3. :func:`step_sequential` (sequential, visits only listed events): new waiting-list
    entries are appended in random order, places are allocated first come first served,
    and parents who waited too long give up; then :func:`push_to_neighbours` (parallel
