@@ -387,6 +387,32 @@ def schedule_uptake(
     t_next[i, k] = next_time(key, i, t0, rate)
 
 
+@nb.njit(cache=True, inline="always")
+def set_clocks(
+    i: int,
+    t0: int,
+    s: int,
+    a: int,
+    t_exit: np.ndarray,
+    t_next: np.ndarray,
+    turn_rate: float,
+    turn_key: np.uint64,
+    follow_after: np.ndarray,
+    cand_none: np.ndarray,
+    cand_aware: np.ndarray,
+    iv_keys: np.ndarray,
+) -> None:
+    """The exit step and first candidate steps, after ``t0``, of a family entering slot i.
+
+    A follow-up intervention gets no candidates: it opens when its programme is completed.
+    """
+    t_exit[i] = next_time(turn_key, i, t0, turn_rate)
+    for k in range(t_next.shape[1]):
+        t_next[i, k] = NEVER
+        if follow_after[k] == -1:
+            schedule_uptake(i, k, t0, s, a, NONE, -1, iv_keys[k, 5], cand_none, cand_aware, t_next)
+
+
 @nb.njit(cache=True, parallel=True)
 def start_clocks(
     segment: np.ndarray,
@@ -401,25 +427,21 @@ def start_clocks(
     iv_keys: np.ndarray,
 ) -> None:
     """The first exit step and the first candidate steps of every parent (from step -1)."""
-    n_iv = t_next.shape[1]
     for i in nb.prange(segment.shape[0]):
-        t_exit[i] = next_time(turn_key, i, -1, turn_rate)
-        for k in range(n_iv):
-            t_next[i, k] = NEVER
-            if follow_after[k] == -1:  # a follow-up opens when its programme is completed
-                schedule_uptake(
-                    i,
-                    k,
-                    -1,
-                    segment[i],
-                    category[i],
-                    NONE,
-                    -1,
-                    iv_keys[k, 5],
-                    cand_none,
-                    cand_aware,
-                    t_next,
-                )
+        set_clocks(
+            i,
+            -1,
+            segment[i],
+            category[i],
+            t_exit,
+            t_next,
+            turn_rate,
+            turn_key,
+            follow_after,
+            cand_none,
+            cand_aware,
+            iv_keys,
+        )
 
 
 @nb.njit(cache=True, parallel=True)
@@ -590,28 +612,26 @@ def step_parents(
                 c_seg_delta[c, old] -= 1
                 c_seg_delta[c, s_new] += 1
                 c_flags[c, EV_ANY_EXIT] += 1
-                t_exit[i] = next_time(pop_keys[4], i, t, turn_rate)
                 for k in range(n_iv):
                     status[i, k] = NONE
                     t_event[i, k] = 0
                     ref_channel[i, k] = -1
                     effect[i, k] = 0.0
                     spill[i, k] = 0.0
-                    t_next[i, k] = NEVER
-                    if follow_after[k] == -1:
-                        schedule_uptake(
-                            i,
-                            k,
-                            t,
-                            s_new,
-                            a_new,
-                            NONE,
-                            -1,
-                            iv_keys[k, 5],
-                            cand_none,
-                            cand_aware,
-                            t_next,
-                        )
+                set_clocks(
+                    i,
+                    t,
+                    s_new,
+                    a_new,
+                    t_exit,
+                    t_next,
+                    turn_rate,
+                    pop_keys[4],
+                    follow_after,
+                    cand_none,
+                    cand_aware,
+                    iv_keys,
+                )
                 has_gain[i] = 0
                 count_parent(
                     i,

@@ -168,8 +168,7 @@ def candidate_rates(spec: ModelSpec, r_aw_hz: np.ndarray) -> tuple[np.ndarray, n
     """
     wom = spec.cat_im_mult[:, None] * np.where(spec.q_imit > 0, spec.q_imit, 0.0)[None, :]
     follow = np.where(spec.follow_after >= 0, spec.follow_ref_hz, 0.0)
-    aw_max = r_aw_hz.max(axis=0) if r_aw_hz.shape[0] else np.zeros_like(r_aw_hz[0])
-    none = aw_max + wom[None, :, :] + follow[None, None, :]
+    none = r_aw_hz.max(axis=0) + wom[None, :, :] + follow[None, None, :]  # over the regimes
     none = none * spec.elig_seg.T[:, None, :]
     aware = (
         spec.cat_ch_mult[:, None, None] * spec.chan_ref[None, :, None]
