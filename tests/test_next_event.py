@@ -97,3 +97,90 @@ def test_candidate_rates_bound_every_hazard_and_are_powers_of_two():
     k = spec.intervention_names.index("group_course")
     s = int(np.flatnonzero(~spec.elig_seg[k])[0])
     assert np.all(none[s, :, k] == 0)
+
+
+def _benchmark_spec(size: int, months: int, **iv_changes):
+    d = impactsim.load_scenario("scenarios/standard-benchmark.yaml").model_dump()
+    d["population"]["size"] = size
+    d["simulation"]["months"] = months
+    for name, changes in iv_changes.items():
+        iv = next(iv for iv in d["interventions"] if iv["name"] == name)
+        iv.update(changes)
+    return compile_scenario(impactsim.Scenario.model_validate(d))
+
+
+def test_score_gate_leaves_out_only_parents_who_can_never_enter(monkeypatch):
+    """Parents whose score can never pass an indicated programme get no candidates for it.
+
+    Expected: exactly the same Recording and final state as without the gate (every
+    left-out candidate would have been rejected), while the gate is active.
+    """
+    from impactsim.engine import simulate as sim
+    from impactsim.rng import replicate_key
+
+    spec = _benchmark_spec(4000, 36)
+    draws = sim.draw_replicate(spec, replicate_key(5, 0))
+    gate = sim.score_gate(spec, draws.effect_d)
+    k = int(np.argmax(spec.elig_min_score > -np.inf))
+    assert gate[k] == spec.elig_min_score[k] > -np.inf  # effects >= 0: the gate is on
+    st_gated: dict = {}
+    gated = sim.simulate_replicate(spec, replicate_key(5, 0), st_gated)
+    assert np.mean(st_gated["score"] <= gate[k]) > 0.8  # most parents are left out
+    assert gated.enrol_new[:, k].sum() > 20  # the indicated programme does enrol
+    monkeypatch.setattr(sim, "score_gate", lambda s, d: np.full(s.n_interventions, -np.inf))
+    st_open: dict = {}
+    ungated = sim.simulate_replicate(spec, replicate_key(5, 0), st_open)
+    for field in gated.__dataclass_fields__:
+        np.testing.assert_array_equal(getattr(gated, field), getattr(ungated, field), field)
+    for name in ("status", "t_event", "effect", "spill", "wom_count", "score"):
+        np.testing.assert_array_equal(st_gated[name], st_open[name], name)
+
+
+def test_score_gate_is_off_when_a_gain_could_be_negative():
+    """The gate needs every gain >= 0: effect sizes >= 0 and interactions not too negative."""
+    from impactsim.engine.simulate import score_gate
+
+    spec = _benchmark_spec(1000, 12)
+    k = int(np.argmax(spec.elig_min_score > -np.inf))
+    d = np.full(spec.n_interventions, 0.3)
+    assert score_gate(spec, d)[k] == spec.elig_min_score[k]
+    assert np.all(np.isneginf(np.delete(score_gate(spec, d), k)))  # universal: no threshold
+    d_neg = d.copy()
+    d_neg[0] = -0.01  # a harmful effect draw: z - gain can exceed z
+    assert np.all(np.isneginf(score_gate(spec, d_neg)))
+    # gamma: the bracket 1 + sum_{m != k} min(gamma_km, 0) / 2 must stay positive
+    spec.gamma[:] = 0.0
+    spec.gamma[0, 1] = spec.gamma[1, 0] = -1.0
+    spec.gamma[0, 2] = spec.gamma[2, 0] = -0.9  # bracket of k = 0: 1 - 0.95 = 0.05 > 0
+    assert score_gate(spec, d)[k] == spec.elig_min_score[k]
+    spec.gamma[0, 2] = spec.gamma[2, 0] = -1.0  # bracket 0: no margin left
+    assert np.isneginf(score_gate(spec, d)[k])
+
+
+def test_gain_is_never_negative_where_the_score_gate_holds():
+    """The bound behind the gate: gain >= 0 for effects >= 0 and admissible gammas.
+
+    Random gammas in [-1, 0.5] that pass the gate's condition, and random effects >= 0
+    (zeros included), through ``kernels.parent_gain``: the smallest gain is >= 0.
+    """
+    rng = np.random.default_rng(8)
+    n_iv, n_par, checked = 4, 400, 0
+    status = np.full((n_par, n_iv), kn.COMPLETED, np.int8)
+    t_event = np.zeros((n_par, n_iv), np.int16)
+    decay = np.ones((n_iv, 4), np.float32)
+    sleeper = np.zeros(n_iv, np.int64)
+    for _ in range(300):
+        gamma = np.triu(rng.uniform(-1.0, 0.5, (n_iv, n_iv)), 1)
+        gamma = gamma + gamma.T
+        if not np.all(1.0 + 0.5 * np.minimum(gamma, 0.0).sum(axis=1) > 1e-3):
+            continue
+        effect = rng.uniform(0, 1, (n_par, n_iv)) * (rng.uniform(size=(n_par, n_iv)) > 0.3)
+        effect = effect.astype(np.float32)
+        spill = np.zeros((n_par, n_iv), np.float32)
+        gains = [
+            kn.parent_gain(i, 1, n_iv, status, t_event, effect, spill, decay, sleeper, gamma, True)
+            for i in range(n_par)
+        ]
+        assert min(gains) >= 0.0
+        checked += 1
+    assert checked > 50

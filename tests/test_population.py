@@ -233,3 +233,39 @@ def test_stock_counts_kept_at_events_match_a_recount_of_the_final_state(dt):
     assert rec.prev[-1].sum() < rec.prev_cf[-1].sum()
     sums = np.array([gain[seg == s].sum() for s in range(n_seg)])
     np.testing.assert_allclose(rec.gain_sum[-1], sums, rtol=1e-9)  # order of summation differs
+
+
+@pytest.mark.parametrize("dt", [1.0, 0.5])
+def test_spillover_that_decays_to_zero_leaves_the_indirect_count(dt):
+    """A spillover gain that underflows to zero (float32) is no longer counted as reached.
+
+    With a half-life of a quarter month a spillover of about 0.01 SD halves 4 times a
+    month and reaches float32 zero (below 2**-149) after about 36 months, so in 60 months
+    many spillovers vanish, at month ends (dt 1) and within months (dt 0.5). Expected
+    values: a numpy recount of the final state (non-participants with a non-zero
+    spillover).
+    """
+    from impactsim.engine import kernels as kn
+    from impactsim.engine.simulate import simulate_replicate
+    from impactsim.engine.spec import compile_scenario
+    from impactsim.rng import replicate_key
+
+    d = impactsim.load_scenario("scenarios/standard-benchmark.yaml").model_dump()
+    d["population"]["size"] = 3000
+    d["population"]["turnover_rate_per_month"] = 0.005
+    d["simulation"]["months"] = 60
+    d["simulation"]["dt_months"] = dt
+    for iv in d["interventions"]:
+        iv["effect_half_life_months"] = 0.25
+    spec = compile_scenario(impactsim.Scenario.model_validate(d))
+    st: dict = {}
+    rec = simulate_replicate(spec, replicate_key(12, 0), st)
+    seg, status = st["segment"], st["status"]
+    took_part = np.isin(status, (kn.ENROLLED, kn.COMPLETED, kn.DROPPED)).any(axis=1)
+    spilled = (st["spill"] != 0).any(axis=1)
+    vanished = (st["has_gain"] == 1) & ~took_part & ~spilled
+    assert vanished.sum() > 10  # the path under test is taken
+    assert (~took_part & spilled).sum() > 10  # and recent spillovers are still counted
+    np.testing.assert_array_equal(
+        rec.indirect[-1], np.bincount(seg[~took_part & spilled], minlength=3)
+    )

@@ -283,6 +283,42 @@ def decay_spill(
         s_cnt[c, ROW_INDIRECT, segment[i]] -= 1  # decayed to zero (underflow)
 
 
+@nb.njit(cache=True, inline="always")
+def decay_spill_range(
+    lo: int,
+    hi: int,
+    c: int,
+    segment: np.ndarray,
+    status: np.ndarray,
+    spill: np.ndarray,
+    spill_decay_step: np.ndarray,
+    has_gain: np.ndarray,
+    s_cnt: np.ndarray,
+) -> None:
+    """One step's decay of the spillover gains of parents ``lo .. hi - 1``.
+
+    The same values as :func:`decay_spill` for each parent with ``has_gain`` (the others
+    have no spillover, and ``0 * f = 0``), without branches: a first loop finds whether
+    any spillover would decay to zero (float32 underflow, after hundreds of half-lives);
+    if none does, every value is multiplied by its decay factor (a loop LLVM vectorizes),
+    else the parents are taken one by one, counting those whose last spillover vanishes.
+    """
+    n_iv = spill.shape[1]
+    vanishes = False
+    for i in range(lo, hi):
+        for k in range(n_iv):
+            x = spill[i, k]
+            vanishes |= (x != 0.0) & (np.float32(x * spill_decay_step[k]) == 0.0)
+    if vanishes:
+        for i in range(lo, hi):
+            if has_gain[i]:
+                decay_spill(i, c, segment, status, spill, spill_decay_step, s_cnt)
+        return
+    for i in range(lo, hi):
+        for k in range(n_iv):
+            spill[i, k] *= spill_decay_step[k]
+
+
 @nb.njit(cache=True)
 def count_parent(
     i: int,
@@ -393,11 +429,13 @@ def set_clocks(
     t0: int,
     s: int,
     a: int,
+    z: float,
     t_exit: np.ndarray,
     t_next: np.ndarray,
     turn_rate: float,
     turn_key: np.uint64,
     follow_after: np.ndarray,
+    score_gate: np.ndarray,
     cand_none: np.ndarray,
     cand_aware: np.ndarray,
     iv_keys: np.ndarray,
@@ -405,11 +443,14 @@ def set_clocks(
     """The exit step and first candidate steps, after ``t0``, of a family entering slot i.
 
     A follow-up intervention gets no candidates: it opens when its programme is completed.
+    Nor does an indicated programme whose score threshold the family's problem score
+    ``z`` can never pass (``z <= score_gate[k]``, see ``simulate.score_gate``): every one
+    of its candidates would be rejected, so leaving them out changes nothing.
     """
     t_exit[i] = next_time(turn_key, i, t0, turn_rate)
     for k in range(t_next.shape[1]):
         t_next[i, k] = NEVER
-        if follow_after[k] == -1:
+        if follow_after[k] == -1 and z > score_gate[k]:
             schedule_uptake(i, k, t0, s, a, NONE, -1, iv_keys[k, 5], cand_none, cand_aware, t_next)
 
 
@@ -417,11 +458,13 @@ def set_clocks(
 def start_clocks(
     segment: np.ndarray,
     category: np.ndarray,
+    score: np.ndarray,
     t_exit: np.ndarray,
     t_next: np.ndarray,
     turn_rate: float,
     turn_key: np.uint64,
     follow_after: np.ndarray,
+    score_gate: np.ndarray,
     cand_none: np.ndarray,
     cand_aware: np.ndarray,
     iv_keys: np.ndarray,
@@ -433,11 +476,13 @@ def start_clocks(
             -1,
             segment[i],
             category[i],
+            score[i],
             t_exit,
             t_next,
             turn_rate,
             turn_key,
             follow_after,
+            score_gate,
             cand_none,
             cand_aware,
             iv_keys,
@@ -491,6 +536,7 @@ def step_parents(
     drop_rate: np.ndarray,
     elig_seg: np.ndarray,
     elig_min_score: np.ndarray,
+    score_gate: np.ndarray,
     follow_after: np.ndarray,
     follow_delay_steps: np.ndarray,
     follow_ref_hz: np.ndarray,
@@ -552,17 +598,21 @@ def step_parents(
         # pass 1: spillover decay, and the list of this step's scheduled events of the chunk
         # in parent order (code i * (K + 1) + k, k = K for the family's exit), collected
         # without branches; a leaving family's other events lapse
+        if decay_now:
+            decay_spill_range(lo, hi, c, segment, status, spill, spill_decay_step, has_gain, s_cnt)
         hits = np.empty((hi - lo) * max(n_iv, 1) + 1, np.int64)
         n_hit = 0
         for i in range(lo, hi):
-            if decay_now and has_gain[i]:
-                decay_spill(i, c, segment, status, spill, spill_decay_step, s_cnt)
             leaves = t_exit[i] == t
-            hits[n_hit] = i * stride + n_iv
-            n_hit += leaves
+            due = leaves
             for k in range(n_iv):
-                hits[n_hit] = i * stride + k
-                n_hit += (t_next[i, k] == t) & (not leaves)
+                due |= t_next[i, k] == t
+            if due:
+                hits[n_hit] = i * stride + n_iv
+                n_hit += leaves
+                for k in range(n_iv):
+                    hits[n_hit] = i * stride + k
+                    n_hit += (t_next[i, k] == t) & (not leaves)
         # pass 2: the events, in order
         for h in range(n_hit):
             i = hits[h] // stride
@@ -623,11 +673,13 @@ def step_parents(
                     t,
                     s_new,
                     a_new,
+                    z_new,
                     t_exit,
                     t_next,
                     turn_rate,
                     pop_keys[4],
                     follow_after,
+                    score_gate,
                     cand_none,
                     cand_aware,
                     iv_keys,
@@ -677,7 +729,11 @@ def step_parents(
                     # follow-ups of k open for this parent: their candidates start
                     # after the delay (completed before the step, at least the delay ago)
                     for kb in range(n_iv):
-                        if follow_after[kb] == k and status[i, kb] <= AWARE:
+                        if (
+                            follow_after[kb] == k
+                            and status[i, kb] <= AWARE
+                            and score[i] > score_gate[kb]
+                        ):
                             t0 = t + max(1, follow_delay_steps[kb]) - 1
                             schedule_uptake(
                                 i,
@@ -1198,9 +1254,17 @@ def measure(
                 g[k, j] = effect_now(
                     lo + j, k, now, status, t_event, effect, decay_tab, sleeper_steps
                 )
+        # with decay_now each spillover decays by one step after it is read (a factor 1
+        # leaves it exactly as it is); vanished[j] marks a spillover that decays to zero
+        vanished = np.zeros(n_c, np.bool_)
         for k in range(n_iv):
+            f_k = spill_decay_step[k] if decay_now else 1.0
             for j in range(n_c):
-                gain[j] += g[k, j] + spill[lo + j, k]
+                x = spill[lo + j, k]
+                gain[j] += g[k, j] + x
+                y = np.float32(x * f_k)
+                spill[lo + j, k] = y
+                vanished[j] |= (x != 0.0) & (y == 0.0)
             if has_gamma:
                 for m in range(k + 1, n_iv):
                     g_km = gamma[k, m]
@@ -1217,10 +1281,15 @@ def measure(
             m_cnt[c, ROW_PREV, s] += np.int64(z - gj > cutoff) - np.int64(z > cutoff)
             m_cnt[c, ROW_REALIZED, s] += np.int64(gj >= mic) - np.int64(0.0 >= mic)
             m_gain[c, s] += gj
-        if decay_now:
-            for i in range(lo, lo + n_c):
-                if has_gain[i]:
-                    decay_spill(i, c, segment, status, spill, spill_decay_step, s_cnt)
+        # float32 underflow after hundreds of half-lives: rare, so branches are cheap
+        any_vanished = False
+        for j in range(n_c):
+            any_vanished |= vanished[j]
+        if any_vanished:
+            for j in range(n_c):
+                i = lo + j
+                if vanished[j] and not has_spill(i, spill) and not took_part(i, status):
+                    s_cnt[c, ROW_INDIRECT, segment[i]] -= 1  # decayed to zero
 
 
 @nb.njit(cache=True)
@@ -1381,6 +1450,7 @@ def run_steps(
     drop_rate: np.ndarray,
     elig_seg: np.ndarray,
     elig_min_score: np.ndarray,
+    score_gate: np.ndarray,
     follow_after: np.ndarray,
     follow_delay_steps: np.ndarray,
     follow_ref_hz: np.ndarray,
@@ -1554,6 +1624,7 @@ def run_steps(
             drop_rate,
             elig_seg,
             elig_min_score,
+            score_gate,
             follow_after,
             follow_delay_steps,
             follow_ref_hz,

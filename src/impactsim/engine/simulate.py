@@ -183,6 +183,30 @@ def candidate_rates(spec: ModelSpec, r_aw_hz: np.ndarray) -> tuple[np.ndarray, n
     return rung(none), rung(aware)
 
 
+def score_gate(spec: ModelSpec, effect_d: np.ndarray) -> np.ndarray:
+    """Problem score at or below which a parent can never enter an indicated programme.
+
+    An indicated programme k admits a parent only while ``z - gain > min_score_k``. When
+    no parent's gain can be negative in this replicate, a parent with ``z <= min_score_k``
+    never passes, and the engine gives it no candidate steps for k (they would all be
+    rejected: the result is the same, only faster). The gain is
+    ``sum_k (g_k + spill_k) + sum_{k<m} gamma_km min(g_k, g_m)`` (both positive). Each
+    ``g_k`` and ``spill_k`` has the sign of the effect size ``d_k`` drawn for the replicate
+    (multipliers, fidelity, dose and decay are >= 0), and ``min(g_k, g_m) <= (g_k + g_m)/2``,
+    so ``gain >= sum_k g_k (1 + sum_{m != k} min(gamma_km, 0) / 2)``: the gain is >= 0
+    when every ``d_k >= 0`` and every bracket is positive (with a margin, so that rounding
+    cannot make a sum of zero negative).
+
+    Returns:
+        ``[K]``: ``min_score_k`` where that holds, else ``-inf`` (no parent is left out).
+    """
+    neg = np.minimum(spec.gamma, 0.0)
+    nonneg = bool(np.all(effect_d >= 0.0)) and bool(np.all(1.0 + 0.5 * neg.sum(axis=1) > 1e-3))
+    if not nonneg:
+        return np.full(spec.n_interventions, -np.inf)
+    return spec.elig_min_score.astype(np.float64).copy()
+
+
 def _simulate_replicate(
     spec: ModelSpec, rep_key: int, final_state: dict | None = None
 ) -> Recording:
@@ -268,14 +292,17 @@ def _simulate_replicate(
     pmax_aware = kn.step_probabilities(cand_aware, 1.0)
     turn_rate = float(-np.log1p(-spec.p_turnover))
     drop_rate = -np.log1p(-spec.p_drop)
+    gate = score_gate(spec, draws.effect_d)
     kn.start_clocks(
         segment,
         category,
+        score,
         t_exit,
         t_next,
         turn_rate,
         pop_keys[4],
         spec.follow_after,
+        gate,
         cand_none,
         cand_aware,
         draws.iv_keys,
@@ -358,6 +385,7 @@ def _simulate_replicate(
             drop_rate,
             spec.elig_seg,
             spec.elig_min_score,
+            gate,
             spec.follow_after,
             spec.follow_delay_steps,
             spec.follow_ref_hz,
