@@ -159,43 +159,70 @@ def build_network(
     partner_any = rng.integers(0, n, size=m)
     dst = np.where(within, partner_within, partner_any)
     del within, s_of, pos, partner_within, partner_any
-    keep = dst != src
-    a = np.minimum(src[keep], dst[keep])
-    b = np.maximum(src[keep], dst[keep])
-    del src, dst, keep
-    # sort, then drop repeats: the same as np.unique, which takes 17x longer here (numpy 2.4)
-    pair = a * n + b
-    del a, b
-    pair.sort()
-    if pair.shape[0] > 1:
-        pair = pair[np.concatenate(([True], pair[1:] != pair[:-1]))]
-    return _csr_from_sorted_pairs(pair, n)
+    return _csr_from_ties(src, dst, n)
 
 
 @nb.njit(cache=True)
-def _csr_from_sorted_pairs(pair: np.ndarray, n: np.int64) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric CSR adjacency from unique undirected ties ``a * n + b`` (a < b), sorted.
+def _csr_from_ties(src: np.ndarray, dst: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric CSR adjacency from drawn ties ``(src[e], dst[e])``, without self-ties or repeats.
 
-    Row i lists its neighbours in ascending order: first those below i (from ties
-    ``(j, i)``, visited in ascending j), then those above (from ties ``(i, j)``). A
-    counting fill in O(n + ties); it replaced a lexsort of all directed ties, which
-    took 8.8 s of the 9 s network build at 1,000,000 parents.
+    Row i lists its neighbours in ascending order: first those below i, then those
+    above. Each tie is bucketed by its smaller end a (a counting sort, O(n + ties)); each
+    bucket's larger ends b (a few per parent) are sorted by insertion and repeats dropped,
+    which lists the unique ties (a, b) in ascending order of a, then b; the rows are then
+    filled by counting, first with the ties (j, i) (j ascending), then (i, j). Integer
+    work only, no division: it replaced a numpy sort of ``a * n + b`` codes, a repeat
+    filter and a fill that divided each code by n (0.5 s of the 0.8 s build at 1,000,000
+    parents), and gives the same arrays.
     """
+    m = src.shape[0]
+    start = np.zeros(n + 1, np.int64)
+    for e in range(m):
+        if src[e] != dst[e]:
+            start[min(src[e], dst[e]) + 1] += 1
+    for a in range(n):
+        start[a + 1] += start[a]
+    fill = start[:-1].copy()
+    larger = np.empty(start[n], np.int64)
+    for e in range(m):
+        if src[e] != dst[e]:
+            a = min(src[e], dst[e])
+            larger[fill[a]] = max(src[e], dst[e])
+            fill[a] += 1
+    # sort each bucket, drop repeats (compacting in place) and count degrees
     deg = np.zeros(n, np.int64)
-    for e in range(pair.shape[0]):
-        deg[pair[e] // n] += 1
-        deg[pair[e] % n] += 1
+    first = np.empty(n + 1, np.int64)
+    w = 0
+    for a in range(n):
+        lo = start[a]
+        hi = start[a + 1]
+        for e in range(lo + 1, hi):
+            x = larger[e]
+            f = e - 1
+            while f >= lo and larger[f] > x:
+                larger[f + 1] = larger[f]
+                f -= 1
+            larger[f + 1] = x
+        first[a] = w
+        for e in range(lo, hi):
+            if e == lo or larger[e] != larger[e - 1]:
+                larger[w] = larger[e]
+                w += 1
+                deg[a] += 1
+                deg[larger[e]] += 1
+    first[n] = w
     offsets = np.zeros(n + 1, np.int64)
     for i in range(n):
         offsets[i + 1] = offsets[i] + deg[i]
-    fill = offsets[:-1].copy()
+    pos = offsets[:-1].copy()
     nbrs = np.empty(offsets[n], np.int32)
-    for e in range(pair.shape[0]):  # ties (a, b) into row b: a ascending
-        b = pair[e] % n
-        nbrs[fill[b]] = pair[e] // n
-        fill[b] += 1
-    for e in range(pair.shape[0]):  # ties (a, b) into row a: b ascending
-        a = pair[e] // n
-        nbrs[fill[a]] = pair[e] % n
-        fill[a] += 1
+    for a in range(n):  # ties (a, b) into row b: a ascending
+        for e in range(first[a], first[a + 1]):
+            b = larger[e]
+            nbrs[pos[b]] = a
+            pos[b] += 1
+    for a in range(n):  # ties (a, b) into row a: b ascending
+        for e in range(first[a], first[a + 1]):
+            nbrs[pos[a]] = larger[e]
+            pos[a] += 1
     return offsets, nbrs

@@ -990,11 +990,14 @@ def step_sequential(
     Changes of counted state are applied to the last slot of the stock counts ``s_cnt``.
     Leavers, completers and joiners of this step are taken from the chunks' event lists
     (``c_events``), or found by their state (exit mask; status and ``t_event == t``) in a
-    chunk whose list overflowed. Waiting lists are first come,
-    first served; parents who joined in the same step are ordered by a keyed random
-    number. Each offering organisation adds ``capacity * dt`` places per step; whole
-    places are used in turn (starting at a random organisation) and unused places
-    lapse. A parent who has waited ``max_wait`` without a place gives up. The queues
+    chunk whose list overflowed. Waiting lists are first come, first served; parents who
+    joined in the same step are ordered by a keyed random number (not drawn when a single
+    organisation with unlimited places is open: all get a place from it, in any order
+    with the same result). Each offering organisation adds ``capacity * dt`` places per
+    step; whole places are used in turn (starting at a random organisation) and unused
+    places lapse. A parent who has waited ``max_wait`` without a place gives up; once no
+    place is left, the rest of a list (in order of joining) is kept without visiting
+    it, as nobody further back can give up in this step. The queues
     ``q_id`` / ``q_t`` must have room for every joiner of this step. The network pushes of
     the step's leavers, completers and enrolments come last (:func:`push_to_neighbours`,
     over ``n_ranges`` ranges of receivers; the result does not depend on ``n_ranges``).
@@ -1044,7 +1047,7 @@ def step_sequential(
                     if spill_on[k] and status[i, k] == COMPLETED and t_event[i, k] == t:
                         spill_ev[n_spill] = i * n_iv + k
                         n_spill += 1
-    # 3. new waiting-list entries, in keyed random order within the step
+    # 3. the room needed for this step's joiners
     n_join = 0
     for c in range(n_chunks):
         n_join += c_flags[c, EV_JOIN]
@@ -1058,7 +1061,28 @@ def step_sequential(
     enrol_ev = np.empty(0 if fully_mixed else n_room, np.int64)  # enrolments, for the pushes
     n_enrol = 0
     for k in range(n_iv):
+        # places this step (created even when nobody waits: the whole places then lapse,
+        # the fraction of a place carries over)
+        n_open = 0
+        n_unlimited = 0
+        for p in range(n_prov):
+            avail[p] = 0
+            if prov_state[p, k] == P_OFFERING:
+                if math.isinf(prov_cap_step[p]):
+                    avail[p] = 1 << 62
+                    n_unlimited += 1
+                else:
+                    prov_acc[p, k] += prov_cap_step[p]
+                    avail[p] = np.int64(math.floor(prov_acc[p, k] + 1e-9))
+                    prov_acc[p, k] -= avail[p]  # unused whole places lapse
+                if avail[p] > 0:
+                    open_prov[n_open] = p
+                    n_open += 1
+        # 4. new waiting-list entries, in keyed random order within the step; when a single
+        # organisation with unlimited places is open everyone on the list gets a place from
+        # it, in any order with the same result, so the order is not drawn
         if n_join > 0:
+            unordered = n_open == 1 and n_unlimited == 1
             n_new = 0
             for c in range(n_chunks):
                 n_ev = c_flags[c, EV_JOIN]
@@ -1076,30 +1100,21 @@ def step_sequential(
                         if not (status[i, k] == WAITING and t_event[i, k] == t):
                             continue
                     scratch_id[n_new] = i
-                    scratch_key[n_new] = uniform(iv_keys[k, 3], i, t)
+                    if not unordered:
+                        scratch_key[n_new] = uniform(iv_keys[k, 3], i, t)
                     n_new += 1
             if n_new > 0:
-                order = np.argsort(scratch_key[:n_new], kind="mergesort")
                 base = q_len[k]
-                for j in range(n_new):
-                    q_id[k, base + j] = scratch_id[order[j]]
-                    q_t[k, base + j] = t
-                q_len[k] = base + n_new
-        # 4. places this step (created even when nobody waits: the whole places then
-        # lapse, the fraction of a place carries over)
-        n_open = 0
-        for p in range(n_prov):
-            avail[p] = 0
-            if prov_state[p, k] == P_OFFERING:
-                if math.isinf(prov_cap_step[p]):
-                    avail[p] = 1 << 62
+                if unordered:
+                    for j in range(n_new):
+                        q_id[k, base + j] = scratch_id[j]
+                        q_t[k, base + j] = t
                 else:
-                    prov_acc[p, k] += prov_cap_step[p]
-                    avail[p] = np.int64(math.floor(prov_acc[p, k] + 1e-9))
-                    prov_acc[p, k] -= avail[p]  # unused whole places lapse
-                if avail[p] > 0:
-                    open_prov[n_open] = p
-                    n_open += 1
+                    order = np.argsort(scratch_key[:n_new], kind="mergesort")
+                    for j in range(n_new):
+                        q_id[k, base + j] = scratch_id[order[j]]
+                        q_t[k, base + j] = t
+                q_len[k] = base + n_new
         if q_len[k] == 0:
             continue
         r = 0
@@ -1109,6 +1124,15 @@ def step_sequential(
         for e in range(q_len[k]):
             i = q_id[k, e]
             joined = q_t[k, e]
+            if n_open == 0 and t - joined < max_wait_steps[k]:
+                # no place left, and the list is in order of joining: nobody from here on
+                # gives up in this step, so the rest is kept as it is, unvisited (entries
+                # of parents who left are dropped when they reach this point later)
+                for e2 in range(e, q_len[k]):
+                    q_id[k, kept] = q_id[k, e2]
+                    q_t[k, kept] = q_t[k, e2]
+                    kept += 1
+                break
             if status[i, k] != WAITING or t_event[i, k] != joined:
                 continue  # left the population (slot reused) or already handled
             s = segment[i]
@@ -1249,11 +1273,16 @@ def measure(
         # effect times float32 decay table), so that each term is rounded as in parent_gain
         g = np.empty((n_iv, n_c), decay_tab.dtype)
         gain = np.zeros(n_c)
+        n_lag = decay_tab.shape[1]
         for k in range(n_iv):
+            # effect_now, with the parts that are the same for every parent taken out of
+            # the loop (the same value; the lag is clamped into the table, as it always is)
+            base = now - 1 - sleeper_steps[k]
             for j in range(n_c):
-                g[k, j] = effect_now(
-                    lo + j, k, now, status, t_event, effect, decay_tab, sleeper_steps
-                )
+                st = status[lo + j, k]
+                lag = base - np.int64(t_event[lo + j, k])
+                on = ((st == COMPLETED) | (st == DROPPED)) & (lag >= 0)
+                g[k, j] = effect[lo + j, k] * decay_tab[k, min(max(lag, 0), n_lag - 1)] * on
         # with decay_now each spillover decays by one step after it is read (a factor 1
         # leaves it exactly as it is); vanished[j] marks a spillover that decays to zero
         vanished = np.zeros(n_c, np.bool_)
