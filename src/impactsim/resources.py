@@ -188,7 +188,7 @@ def estimate_memory(scenario: Scenario, replicates: int | None = None) -> Memory
         # per-step counters, stock counts (one more slot), month-end counts, event lists
         "chunk_counters": i64
         * (chunks + 1)
-        * (17 * k * s + 34 * s + 5 + 2 * (c + 2) * s + 3 * EVENT_LIST_CAPACITY),
+        * (18 * k * s + 34 * s + 5 + 2 * (c + 2) * s + 3 * EVENT_LIST_CAPACITY),
         "providers": np_ * (18 * k + 80) + t * k * 4,
         "recording": i64 * (m + 1) * (10 * k * s + 17 * s + (c + 2) * s + 3 * k + np_ * k + 1)
         + i64 * (np_ * k + np_ + k + 25),

@@ -384,6 +384,52 @@ def count_first_enrolment(
 
 
 @nb.njit(cache=True, inline="always")
+def enrol(
+    i: int,
+    k: int,
+    t: int,
+    c: int,
+    s: int,
+    old: int,
+    p: int,
+    category: np.ndarray,
+    first_channel: np.ndarray,
+    adopt_step: np.ndarray,
+    status: np.ndarray,
+    t_event: np.ndarray,
+    effect: np.ndarray,
+    spill: np.ndarray,
+    t_next: np.ndarray,
+    fidelity: np.ndarray,
+    effect_d: np.ndarray,
+    eff_mult: np.ndarray,
+    drop_rate: np.ndarray,
+    dur_steps: np.ndarray,
+    iv_keys: np.ndarray,
+    s_cnt: np.ndarray,
+) -> None:
+    """Parent i (segment s, status ``old``) takes a place in programme k at organisation p.
+
+    Counted in slot c of the stock counts (the first enrolment in any programme also
+    among those who took part); the effect is ``d_k * multiplier_ks * fidelity_p``; the
+    next step is the dropout step (geometric) or else the step of completion.
+    """
+    n_iv = status.shape[1]
+    if not took_part(i, status):
+        n_pseudo = s_cnt.shape[1] - count_rows(n_iv, 5, 0)[-1]
+        count_first_enrolment(i, c, 1, s, category[i], first_channel, n_iv, n_pseudo, s_cnt)
+        if has_spill(i, spill):
+            s_cnt[c, ROW_INDIRECT, s] -= 1
+    move_status(s_cnt, c, k, n_iv, s, old, ENROLLED)
+    status[i, k] = ENROLLED
+    t_event[i, k] = t
+    effect[i, k] = effect_d[k] * eff_mult[k, s] * fidelity[p]
+    t_next[i, k] = min(next_time(iv_keys[k, 2], i, t, drop_rate[k, s]), t + dur_steps[k])
+    if adopt_step[i] < 0:
+        adopt_step[i] = t
+
+
+@nb.njit(cache=True, inline="always")
 def next_time(key: np.uint64, who: int, t0: int, rate_step: float) -> int:
     """The first step after ``t0`` at which a per-step Bernoulli process fires.
 
@@ -566,6 +612,12 @@ def step_parents(
     c_seg_delta: np.ndarray,
     c_flags: np.ndarray,
     c_events: np.ndarray,
+    # direct enrolment (a single organisation with unlimited places is open)
+    direct_prov: np.ndarray,
+    fidelity: np.ndarray,
+    effect_d: np.ndarray,
+    eff_mult: np.ndarray,
+    c_direct: np.ndarray,
 ) -> None:
     """Advance every parent by one step (see the module docstring, phase 2).
 
@@ -584,7 +636,11 @@ def step_parents(
     ``s_cnt[c]``; ``has_gain`` flags parents who may have a gain (completed, dropped or
     received spillover; only their spillover needs decaying, here if ``decay_now``: at
     month ends :func:`measure` does it). Leavers, completers with
-    spillover and joiners are listed in ``c_events`` for the sequential phase. ``p_aw``
+    spillover and joiners are listed in ``c_events`` for the sequential phase. A joiner of
+    programme k with ``direct_prov[k] = p >= 0`` (nobody waiting, and a single organisation
+    p, with unlimited places, open: the waiting list would enrol every joiner with p) is
+    enrolled here at once, exactly as :func:`step_sequential` would (counted per chunk in
+    ``c_direct`` [chunk, K, S], and listed as a joiner for the network pushes). ``p_aw``
     and ``p_ch`` are the per-step probabilities of the awareness and channel-referral
     hazards alone (``1 - exp(-h dt)``), used when no other hazard competes.
     """
@@ -850,14 +906,43 @@ def step_parents(
                                 via = n_ch + 1  # follow-up referral
                             if first_channel[i] < 0:
                                 first_channel[i] = via
-                            move_status(s_cnt, c, k, n_iv, s, st, WAITING)
-                            new_st = WAITING
-                            status[i, k] = WAITING
-                            t_event[i, k] = t
                             note_event(c_events, c_flags, c, EV_JOIN, i * n_iv + k)
+                            t_event[i, k] = t
+                            p = direct_prov[k]
+                            if p >= 0:
+                                enrol(
+                                    i,
+                                    k,
+                                    t,
+                                    c,
+                                    s,
+                                    st,
+                                    p,
+                                    category,
+                                    first_channel,
+                                    adopt_step,
+                                    status,
+                                    t_event,
+                                    effect,
+                                    spill,
+                                    t_next,
+                                    fidelity,
+                                    effect_d,
+                                    eff_mult,
+                                    drop_rate,
+                                    dur_steps,
+                                    iv_keys,
+                                    s_cnt,
+                                )
+                                c_direct[c, k, s] += 1
+                                new_st = ENROLLED
+                            else:
+                                move_status(s_cnt, c, k, n_iv, s, st, WAITING)
+                                new_st = WAITING
+                                status[i, k] = WAITING
             if new_st == WAITING:
                 t_next[i, k] = NEVER  # the waiting list decides what happens next
-            else:
+            elif new_st != ENROLLED:  # an enrolment has set its next step
                 schedule_uptake(
                     i,
                     k,
@@ -1006,7 +1091,6 @@ def step_sequential(
     n_iv = status.shape[1]
     n_prov = prov_state.shape[0]
     cs = s_cnt.shape[0] - 1  # the slot of the stock counts for this phase
-    n_pseudo = s_cnt.shape[1] - count_rows(n_iv, 5, 0)[-1]
     cap = c_events.shape[2]
     # 1. leavers, whose neighbours no longer see them as (former) participants, and
     # 2. completers of this step, who pass a fraction of their effect to their neighbours:
@@ -1097,8 +1181,14 @@ def step_sequential(
                         i = code // n_iv
                     else:
                         i = bounds[c] + e
-                        if not (status[i, k] == WAITING and t_event[i, k] == t):
+                        st = status[i, k]
+                        if not ((st == WAITING) | (st == ENROLLED) and t_event[i, k] == t):
                             continue
+                    if status[i, k] == ENROLLED:  # enrolled directly (step_parents)
+                        if not fully_mixed:
+                            enrol_ev[n_enrol] = i * n_iv + k
+                            n_enrol += 1
+                        continue
                     scratch_id[n_new] = i
                     if not unordered:
                         scratch_key[n_new] = uniform(iv_keys[k, 3], i, t)
@@ -1149,22 +1239,30 @@ def step_sequential(
                         r = r % n_open
                 else:
                     r = (r + 1) % n_open
-                if not took_part(i, status):
-                    count_first_enrolment(
-                        i, cs, 1, s, category[i], first_channel, n_iv, n_pseudo, s_cnt
-                    )
-                    if has_spill(i, spill):
-                        s_cnt[cs, ROW_INDIRECT, s] -= 1
-                move_status(s_cnt, cs, k, n_iv, s, WAITING, ENROLLED)
-                status[i, k] = ENROLLED
-                t_event[i, k] = t
-                effect[i, k] = effect_d[k] * eff_mult[k, s] * fidelity[p]
-                # the step of dropout (geometric) or else of completion
-                t_next[i, k] = min(
-                    next_time(iv_keys[k, 2], i, t, drop_rate[k, s]), t + dur_steps[k]
+                enrol(
+                    i,
+                    k,
+                    t,
+                    cs,
+                    s,
+                    WAITING,
+                    p,
+                    category,
+                    first_channel,
+                    adopt_step,
+                    status,
+                    t_event,
+                    effect,
+                    spill,
+                    t_next,
+                    fidelity,
+                    effect_d,
+                    eff_mult,
+                    drop_rate,
+                    dur_steps,
+                    iv_keys,
+                    s_cnt,
                 )
-                if adopt_step[i] < 0:
-                    adopt_step[i] = t
                 enrol_new[k, s] += 1
                 prov_enrol[p, k] += 1
                 if fully_mixed:
@@ -1539,6 +1637,8 @@ def run_steps(
     c_seg_delta = np.zeros((n_chunks, n_seg), np.int64)
     c_flags = np.zeros((n_chunks, N_FLAGS), np.int64)  # events per kind (EV_*)
     c_events = np.zeros((n_chunks, 3, EVENT_CAP), np.int64)
+    c_direct = np.zeros((n_chunks, n_iv, n_seg), np.int64)  # direct enrolments
+    direct_prov = np.full(n_iv, -1, np.int64)
     mf_share = np.zeros((n_seg, n_iv), np.float64)
     adopt_new = np.zeros(n_iv, np.int64)
     enrol_new = np.zeros((n_iv, n_seg), np.int64)
@@ -1607,6 +1707,20 @@ def run_steps(
                     dt if prov_state[p, k] == P_OFFERING else 0.0
                 )
         decay_now = any_spill and not do_measure  # at month ends, record_month decays spillover
+        # programmes whose joiners are enrolled at once: nobody waiting, and a single
+        # organisation open, with unlimited places (step_sequential would enrol them all
+        # with it)
+        for k in range(n_iv):
+            direct_prov[k] = -1
+            n_open = 0
+            for p in range(n_prov):
+                if prov_state[p, k] == P_OFFERING:
+                    n_open += 1
+                    if math.isinf(prov_cap_step[p]):
+                        direct_prov[k] = p
+            if n_open != 1 or q_len[k] != 0:
+                direct_prov[k] = -1
+        c_direct[...] = 0
         c_complete[...] = 0
         c_drop[...] = 0
         c_exit_sk[...] = 0
@@ -1680,6 +1794,11 @@ def run_steps(
             c_seg_delta,
             c_flags,
             c_events,
+            direct_prov,
+            fidelity,
+            effect_d,
+            eff_mult,
+            c_direct,
         )
         n_join = 0
         for c in range(n_chunks):
@@ -1700,10 +1819,13 @@ def run_steps(
             for s in range(n_seg):
                 done = 0
                 drop = 0
+                direct = 0
                 for c in range(n_chunks):
                     done += c_complete[c, k, s]
                     drop += c_drop[c, k, s]
-                enrolled += done + drop
+                    direct += c_direct[c, k, s]
+                # those enrolled directly in this step take part from the next one
+                enrolled += done + drop - direct
                 rec_complete_new[month, k, s] += done
                 rec_dropout_new[month, k, s] += drop
                 if fully_mixed:
@@ -1771,6 +1893,13 @@ def run_steps(
         )
         for k in range(n_iv):
             for s in range(n_seg):
-                rec_enrol_new[month, k, s] += enrol_new[k, s]
+                direct = 0
+                for c in range(n_chunks):
+                    direct += c_direct[c, k, s]
+                if direct > 0:
+                    prov_enrol[direct_prov[k], k] += direct
+                    if fully_mixed:
+                        mf_count[s, k] += direct
+                rec_enrol_new[month, k, s] += enrol_new[k, s] + direct
                 rec_gaveup_new[month, k, s] += gaveup_new[k, s]
     return q_id, q_t
