@@ -989,24 +989,48 @@ def push_to_neighbours(
     n = segment.shape[0]
     n_iv = status.shape[1]
     n_part = d_indirect.shape[0]
+    # the neighbours of all events, gathered once into one contiguous list (in parallel
+    # over events), so that the ranges below read them in order instead of each range
+    # reading every event's neighbour list from the network
+    n_l = leave_id.shape[0]
+    n_s = spill_ev.shape[0]
+    n_ev = n_l + n_s + enrol_ev.shape[0]
+    src = np.empty(n_ev, np.int64)
+    for e in range(n_ev):
+        if e < n_l:
+            src[e] = leave_id[e]
+        elif e < n_l + n_s:
+            src[e] = spill_ev[e - n_l] // n_iv
+        else:
+            src[e] = enrol_ev[e - n_l - n_s] // n_iv
+    first = np.empty(n_ev + 1, np.int64)
+    first[0] = 0
+    for e in range(n_ev):
+        first[e + 1] = first[e] + nbr_off[src[e] + 1] - nbr_off[src[e]]
+    reached = np.empty(first[n_ev], np.int32)
+    n_blocks = min(n_ev, 64 * n_part)
+    for b in nb.prange(n_blocks):
+        for e in range(n_ev * b // n_blocks, n_ev * (b + 1) // n_blocks):
+            o = nbr_off[src[e]]
+            for e2 in range(first[e + 1] - first[e]):
+                reached[first[e] + e2] = nbrs[o + e2]
     for p in nb.prange(n_part):
         lo = n * p // n_part
         hi = n * (p + 1) // n_part
-        for e in range(leave_id.shape[0]):
-            i = leave_id[e]
+        for e in range(n_l):
             m = leave_mask[e]
-            for e2 in range(nbr_off[i], nbr_off[i + 1]):
-                j = nbrs[e2]
+            for e2 in range(first[e], first[e + 1]):
+                j = reached[e2]
                 if j >= lo and j < hi:
                     for k in range(n_iv):
                         if m & (1 << k):
                             wom_count[j, k] -= 1
-        for e in range(spill_ev.shape[0]):
+        for e in range(n_s):
             i = spill_ev[e] // n_iv
             k = spill_ev[e] % n_iv
             val = spill_frac[k] * effect[i, k]
-            for e2 in range(nbr_off[i], nbr_off[i + 1]):
-                j = nbrs[e2]
+            for e2 in range(first[n_l + e], first[n_l + e + 1]):
+                j = reached[e2]
                 if j < lo or j >= hi:
                     continue
                 old = spill[j, k]
@@ -1019,10 +1043,9 @@ def push_to_neighbours(
                     if not others and not took_part(j, status):
                         d_indirect[p, segment[j]] += 1 if old == 0.0 else -1
         for e in range(enrol_ev.shape[0]):
-            i = enrol_ev[e] // n_iv
             k = enrol_ev[e] % n_iv
-            for e2 in range(nbr_off[i], nbr_off[i + 1]):
-                j = nbrs[e2]
+            for e2 in range(first[n_l + n_s + e], first[n_l + n_s + e + 1]):
+                j = reached[e2]
                 if j >= lo and j < hi:
                     wom_count[j, k] += 1
 
