@@ -264,6 +264,19 @@ def has_spill(i: int, spill: np.ndarray) -> bool:
 
 
 @nb.njit(cache=True, inline="always")
+def count_vanished_spill(
+    i: int, c: int, segment: np.ndarray, status: np.ndarray, spill: np.ndarray, s_cnt: np.ndarray
+) -> None:
+    """Count parent i out of the spillover-only parents if its last spillover vanished.
+
+    Called when a spillover of i decayed to zero; i leaves the count (slot c of the stock
+    counts) if it has no other spillover and never took part.
+    """
+    if not has_spill(i, spill) and not took_part(i, status):
+        s_cnt[c, ROW_INDIRECT, segment[i]] -= 1
+
+
+@nb.njit(cache=True, inline="always")
 def decay_spill(
     i: int,
     c: int,
@@ -279,8 +292,8 @@ def decay_spill(
         if spill[i, k] != 0.0:
             spill[i, k] *= spill_decay_step[k]
             vanished |= spill[i, k] == 0.0
-    if vanished and not has_spill(i, spill) and not took_part(i, status):
-        s_cnt[c, ROW_INDIRECT, segment[i]] -= 1  # decayed to zero (underflow)
+    if vanished:  # decayed to zero (underflow)
+        count_vanished_spill(i, c, segment, status, spill, s_cnt)
 
 
 @nb.njit(cache=True, inline="always")
@@ -1099,9 +1112,9 @@ def step_sequential(
     Leavers, completers and joiners of this step are taken from the chunks' event lists
     (``c_events``), or found by their state (exit mask; status and ``t_event == t``) in a
     chunk whose list overflowed. Waiting lists are first come, first served; parents who
-    joined in the same step are ordered by a keyed random number (not drawn when a single
-    organisation with unlimited places is open: all get a place from it, in any order
-    with the same result). Each offering organisation adds ``capacity * dt`` places per
+    joined in the same step are ordered by a keyed random number (joiners of a programme
+    whose only open organisation has unlimited places and nobody waiting were enrolled by
+    :func:`step_parents`; here they are only listed for the pushes). Each offering organisation adds ``capacity * dt`` places per
     step; whole places are used in turn (starting at a random organisation) and unused
     places lapse. A parent who has waited ``max_wait`` without a place gives up; once no
     place is left, the rest of a list (in order of joining) is kept without visiting
@@ -1171,13 +1184,11 @@ def step_sequential(
         # places this step (created even when nobody waits: the whole places then lapse,
         # the fraction of a place carries over)
         n_open = 0
-        n_unlimited = 0
         for p in range(n_prov):
             avail[p] = 0
             if prov_state[p, k] == P_OFFERING:
                 if math.isinf(prov_cap_step[p]):
                     avail[p] = 1 << 62
-                    n_unlimited += 1
                 else:
                     prov_acc[p, k] += prov_cap_step[p]
                     avail[p] = np.int64(math.floor(prov_acc[p, k] + 1e-9))
@@ -1185,11 +1196,8 @@ def step_sequential(
                 if avail[p] > 0:
                     open_prov[n_open] = p
                     n_open += 1
-        # 4. new waiting-list entries, in keyed random order within the step; when a single
-        # organisation with unlimited places is open everyone on the list gets a place from
-        # it, in any order with the same result, so the order is not drawn
+        # 4. new waiting-list entries, in keyed random order within the step
         if n_join > 0:
-            unordered = n_open == 1 and n_unlimited == 1
             n_new = 0
             for c in range(n_chunks):
                 n_ev = c_flags[c, EV_JOIN]
@@ -1213,20 +1221,14 @@ def step_sequential(
                             n_enrol += 1
                         continue
                     scratch_id[n_new] = i
-                    if not unordered:
-                        scratch_key[n_new] = uniform(iv_keys[k, 3], i, t)
+                    scratch_key[n_new] = uniform(iv_keys[k, 3], i, t)
                     n_new += 1
             if n_new > 0:
+                order = np.argsort(scratch_key[:n_new], kind="mergesort")
                 base = q_len[k]
-                if unordered:
-                    for j in range(n_new):
-                        q_id[k, base + j] = scratch_id[j]
-                        q_t[k, base + j] = t
-                else:
-                    order = np.argsort(scratch_key[:n_new], kind="mergesort")
-                    for j in range(n_new):
-                        q_id[k, base + j] = scratch_id[order[j]]
-                        q_t[k, base + j] = t
+                for j in range(n_new):
+                    q_id[k, base + j] = scratch_id[order[j]]
+                    q_t[k, base + j] = t
                 q_len[k] = base + n_new
         if q_len[k] == 0:
             continue
@@ -1437,9 +1439,8 @@ def measure(
             any_vanished |= vanished[j]
         if any_vanished:
             for j in range(n_c):
-                i = lo + j
-                if vanished[j] and not has_spill(i, spill) and not took_part(i, status):
-                    s_cnt[c, ROW_INDIRECT, segment[i]] -= 1  # decayed to zero
+                if vanished[j]:
+                    count_vanished_spill(lo + j, c, segment, status, spill, s_cnt)
 
 
 @nb.njit(cache=True)

@@ -204,7 +204,7 @@ def score_gate(spec: ModelSpec, effect_d: np.ndarray) -> np.ndarray:
     nonneg = bool(np.all(effect_d >= 0.0)) and bool(np.all(1.0 + 0.5 * neg.sum(axis=1) > 1e-3))
     if not nonneg:
         return np.full(spec.n_interventions, -np.inf)
-    return spec.elig_min_score.astype(np.float64).copy()
+    return spec.elig_min_score.astype(np.float64)  # a copy
 
 
 def _simulate_replicate(
