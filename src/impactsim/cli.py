@@ -6,7 +6,7 @@ import math
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Literal, NoReturn
 
 import typer
 
@@ -241,6 +241,15 @@ def run(
             "(of the available memory) or off; default $IMPACTSIM_MEMORY_LIMIT, else 50%",
         ),
     ] = None,
+    parallel: Annotated[
+        Literal["auto", "replicates", "parents"],
+        typer.Option(
+            "--parallel",
+            help="replicates: one replicate per numba thread, side by side; parents: one "
+            "replicate at a time on all threads; auto: side by side up to 100,000 families "
+            "(the results are the same)",
+        ),
+    ] = "auto",
 ) -> None:
     """Run a scenario; write summary.csv/.parquet, timeseries, scenario, run.json, ceac/wsipp.csv.
 
@@ -271,6 +280,7 @@ def run(
             seed=seed,
             progress=False if quiet else None,
             memory_limit=memory_limit,
+            parallel=parallel,
         )
         result.to_dir(out_dir)
     except MemoryLimitError as err:

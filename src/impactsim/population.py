@@ -83,7 +83,7 @@ def draw_family(
     return seg, cat, seg_mu[seg] + z
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True, parallel=True, nogil=True)
 def draw_families(
     key_seg: np.uint64,
     key_cat: np.uint64,
@@ -162,7 +162,7 @@ def build_network(
     return _csr_from_ties(src, dst, n)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def _csr_from_ties(src: np.ndarray, dst: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Symmetric CSR adjacency from drawn ties ``(src[e], dst[e])``, without self-ties or repeats.
 

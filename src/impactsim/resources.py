@@ -72,6 +72,7 @@ class MemoryEstimate:
         tables_peak: the extra memory while the tidy tables are built and written.
         replicates: number of replicates.
         sizes: the scenario sizes the estimate used (for messages).
+        concurrent: replicates simulated side by side, each holding ``engine_peak``.
     """
 
     parts: dict[str, int]
@@ -80,16 +81,19 @@ class MemoryEstimate:
     tables_peak: int
     replicates: int
     sizes: dict[str, float] = field(default_factory=dict)
+    concurrent: int = 1
 
     @property
     def total(self) -> int:
         """Estimated peak of the whole run (bytes), as resident memory.
 
         ``kept`` for every replicate, plus the larger of the engine's peak (with
-        :data:`ALLOCATOR_SLACK`) and the building of the tables, plus a fixed 8 MiB.
+        :data:`ALLOCATOR_SLACK`, times the replicates running side by side) and the
+        building of the tables, plus a fixed 8 MiB.
         """
         kept = self.replicates * self.kept_per_replicate
-        return _FIXED + kept + max(int(ALLOCATOR_SLACK * self.engine_peak), self.tables_peak)
+        engine = int(ALLOCATOR_SLACK * self.engine_peak) * self.concurrent
+        return _FIXED + kept + max(engine, self.tables_peak)
 
 
 def format_bytes(n: float) -> str:
@@ -137,7 +141,9 @@ def _sizes(scenario: Scenario, replicates: int | None) -> dict[str, float]:
     }
 
 
-def estimate_memory(scenario: Scenario, replicates: int | None = None) -> MemoryEstimate:
+def estimate_memory(
+    scenario: Scenario, replicates: int | None = None, concurrent: int = 1
+) -> MemoryEstimate:
     """Estimate the memory a run of ``scenario`` needs, without allocating anything.
 
     Parts (bytes; N parents, K offered interventions, S segments, C channels, NP provider
@@ -167,6 +173,7 @@ def estimate_memory(scenario: Scenario, replicates: int | None = None) -> Memory
     Args:
         scenario: the validated scenario.
         replicates: replicates to run (default ``scenario.simulation.replicates``).
+        concurrent: replicates simulated side by side (see :func:`impactsim.runner.run`).
 
     Returns:
         The :class:`MemoryEstimate`.
@@ -226,6 +233,7 @@ def estimate_memory(scenario: Scenario, replicates: int | None = None) -> Memory
         tables_peak=int(tables_peak),
         replicates=reps,
         sizes=z,
+        concurrent=max(1, int(concurrent)),
     )
 
 
@@ -370,7 +378,10 @@ def resolve_memory_limit(limit: int | str | None = None) -> MemoryLimit:
 
 
 def check_memory(
-    scenario: Scenario, replicates: int | None = None, limit: int | str | None = None
+    scenario: Scenario,
+    replicates: int | None = None,
+    limit: int | str | None = None,
+    concurrent: int = 1,
 ) -> MemoryEstimate:
     """Refuse a run whose estimated memory exceeds the limit.
 
@@ -379,6 +390,7 @@ def check_memory(
         replicates: replicates to run (default ``scenario.simulation.replicates``).
         limit: memory limit (see :func:`parse_memory_limit`); None: ``$IMPACTSIM_MEMORY_LIMIT``
             or :data:`DEFAULT_FRACTION` of the available memory.
+        concurrent: replicates simulated side by side.
 
     Returns:
         The estimate (when it fits).
@@ -388,7 +400,7 @@ def check_memory(
             the limit, the largest parts and how to reduce them.
         ValueError: the limit cannot be parsed.
     """
-    est = estimate_memory(scenario, replicates)
+    est = estimate_memory(scenario, replicates, concurrent)
     lim = resolve_memory_limit(limit)
     if lim.bytes is None or est.total <= lim.bytes:
         return est
@@ -403,7 +415,10 @@ def _refusal(scenario: Scenario, est: MemoryEstimate, lim: MemoryLimit) -> str:
         f"scenario '{scenario.name}' needs an estimated {format_bytes(est.total)} of memory, "
         f"above the limit of {format_bytes(lim.bytes or 0)} ({lim.source}); nothing was run.",
         f"  one replicate: {format_bytes(est.engine_peak)} at its peak ({n:,} families x "
-        f"{k} intervention(s)" + (f", network of mean degree {d:g}" if d else "") + ")",
+        f"{k} intervention(s)"
+        + (f", network of mean degree {d:g}" if d else "")
+        + ")"
+        + (f", {est.concurrent} side by side" if est.concurrent > 1 else ""),
         f"  kept for {r:,} replicate(s) x {m:,} months: {format_bytes(kept)} "
         f"({format_bytes(est.kept_per_replicate)} each)",
         "To reduce it:",

@@ -106,7 +106,7 @@ def _split(h: int) -> tuple[int, int]:
     return h & 0xFFFFFFFF, h >> 32
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def uniforms(key: np.uint64, who: np.ndarray, when: np.int64) -> np.ndarray:
     """Vectorised :func:`uniform` over an index array (for set-up and tests)."""
     out = np.empty(who.shape[0], np.float64)

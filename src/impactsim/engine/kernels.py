@@ -81,7 +81,7 @@ def effect_now(
     return effect[i, k] * decay_tab[k, lag_c] * on
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def parent_gain(
     i: int,
     now: int,
@@ -115,7 +115,7 @@ def parent_gain(
     return total
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def step_providers(
     t: int,
     prov_state: np.ndarray,
@@ -332,7 +332,7 @@ def decay_spill_range(
             spill[i, k] *= spill_decay_step[k]
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def count_parent(
     i: int,
     c: int,
@@ -513,7 +513,7 @@ def set_clocks(
             schedule_uptake(i, k, t0, s, a, NONE, -1, iv_keys[k, 5], cand_none, cand_aware, t_next)
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True, parallel=True, nogil=True)
 def start_clocks(
     segment: np.ndarray,
     category: np.ndarray,
@@ -548,7 +548,7 @@ def start_clocks(
         )
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True, parallel=True, nogil=True)
 def step_parents(
     t: int,
     bounds: np.ndarray,
@@ -971,7 +971,7 @@ def step_parents(
                 )
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True, parallel=True, nogil=True)
 def push_to_neighbours(
     leave_id: np.ndarray,
     leave_mask: np.ndarray,
@@ -1063,7 +1063,7 @@ def push_to_neighbours(
                     wom_count[j, k] += 1
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def step_sequential(
     t: int,
     bounds: np.ndarray,
@@ -1329,7 +1329,7 @@ def step_sequential(
                 s_cnt[cs, ROW_INDIRECT, s] += d_indirect[p, s]
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True, parallel=True, nogil=True)
 def count_all(
     bounds: np.ndarray,
     segment: np.ndarray,
@@ -1351,7 +1351,7 @@ def count_all(
             )
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True, parallel=True, nogil=True)
 def measure(
     now: int,
     bounds: np.ndarray,
@@ -1373,6 +1373,7 @@ def measure(
     has_gain: np.ndarray,
     spill_decay_step: np.ndarray,
     s_cnt: np.ndarray,
+    spill_on: np.ndarray,
 ) -> None:
     """Gain-dependent counts at time ``now`` (steps) into per-chunk arrays.
 
@@ -1386,6 +1387,8 @@ def measure(
     be zeroed by the caller. With ``decay_now``, the spillover gains then decay by the
     step ``now`` (as :func:`step_parents` does in the other steps), while the chunk is in
     cache; a spillover that decays to zero is counted in the stock counts ``s_cnt``.
+    The spillover of an intervention without ``spill_on`` is always 0 (no step sets it)
+    and is not read: adding 0 to the float32 term leaves it as it is.
     """
     n_chunks = bounds.shape[0] - 1
     n_iv = status.shape[1]
@@ -1410,13 +1413,17 @@ def measure(
         # leaves it exactly as it is); vanished[j] marks a spillover that decays to zero
         vanished = np.zeros(n_c, np.bool_)
         for k in range(n_iv):
-            f_k = spill_decay_step[k] if decay_now else 1.0
-            for j in range(n_c):
-                x = spill[lo + j, k]
-                gain[j] += g[k, j] + x
-                y = np.float32(x * f_k)
-                spill[lo + j, k] = y
-                vanished[j] |= (x != 0.0) & (y == 0.0)
+            if spill_on[k]:
+                f_k = spill_decay_step[k] if decay_now else 1.0
+                for j in range(n_c):
+                    x = spill[lo + j, k]
+                    gain[j] += g[k, j] + x
+                    y = np.float32(x * f_k)
+                    spill[lo + j, k] = y
+                    vanished[j] |= (x != 0.0) & (y == 0.0)
+            else:
+                for j in range(n_c):
+                    gain[j] += g[k, j]
             if has_gamma:
                 for m in range(k + 1, n_iv):
                     g_km = gamma[k, m]
@@ -1443,7 +1450,7 @@ def measure(
                     count_vanished_spill(lo + j, c, segment, status, spill, s_cnt)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def step_probabilities(hz: np.ndarray, dt: float) -> np.ndarray:
     """Elementwise ``1 - exp(-hz * dt)``, computed exactly as in :func:`step_parents`."""
     flat = hz.ravel()
@@ -1453,7 +1460,7 @@ def step_probabilities(hz: np.ndarray, dt: float) -> np.ndarray:
     return out.reshape(hz.shape)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def record_month(
     now: int,
     bounds: np.ndarray,
@@ -1477,6 +1484,7 @@ def record_month(
     decay_now: bool,
     has_gain: np.ndarray,
     spill_decay_step: np.ndarray,
+    spill_on: np.ndarray,
 ) -> None:
     """Record the state at time ``now`` (steps) into one month's rows.
 
@@ -1515,6 +1523,7 @@ def record_month(
         has_gain,
         spill_decay_step,
         s_cnt,
+        spill_on,
     )
     for c in range(n_chunks):
         for r in range(n_rows):
@@ -1528,7 +1537,7 @@ def record_month(
             offering[k] += prov_state[p, k] == P_OFFERING
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def run_steps(
     t_begin: int,
     t_end: int,
@@ -1696,6 +1705,7 @@ def run_steps(
                 any_spill,
                 has_gain,
                 spill_decay_step,
+                spill_on,
             )
         if fully_mixed and n_iv > 0:
             # mean-field share of (former) participants seen by a parent of segment s

@@ -10,6 +10,7 @@ among the very same families.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -130,7 +131,16 @@ def _channel_regimes(
     )
 
 
-def simulate_replicate(spec: ModelSpec, rep_key: int, final_state: dict | None = None) -> Recording:
+class Cancelled(Exception):
+    """A replicate stopped between two blocks of steps because its ``cancel`` was set."""
+
+
+def simulate_replicate(
+    spec: ModelSpec,
+    rep_key: int,
+    final_state: dict | None = None,
+    cancel: threading.Event | None = None,
+) -> Recording:
     """Simulate one replicate of a compiled scenario.
 
     Small populations run on one numba thread (see :data:`PARALLEL_MIN_PARENTS`); the
@@ -141,14 +151,19 @@ def simulate_replicate(spec: ModelSpec, rep_key: int, final_state: dict | None =
         rep_key: replicate key from :func:`impactsim.rng.replicate_key`.
         final_state: if a dict is given, the final per-parent state arrays and the network are
             stored in it (for invariant checks and debugging).
+        cancel: when it is set, the replicate stops at its next block of steps (a replicate
+            running in another thread cannot be interrupted by Ctrl-C).
 
     Returns:
         The replicate's :class:`Recording`.
+
+    Raises:
+        Cancelled: ``cancel`` was set.
     """
     if spec.n_parents < PARALLEL_MIN_PARENTS:
         with numba_threads(1):
-            return _simulate_replicate(spec, rep_key, final_state)
-    return _simulate_replicate(spec, rep_key, final_state)
+            return _simulate_replicate(spec, rep_key, final_state, cancel)
+    return _simulate_replicate(spec, rep_key, final_state, cancel)
 
 
 def candidate_rates(spec: ModelSpec, r_aw_hz: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -208,7 +223,10 @@ def score_gate(spec: ModelSpec, effect_d: np.ndarray) -> np.ndarray:
 
 
 def _simulate_replicate(
-    spec: ModelSpec, rep_key: int, final_state: dict | None = None
+    spec: ModelSpec,
+    rep_key: int,
+    final_state: dict | None = None,
+    cancel: threading.Event | None = None,
 ) -> Recording:
     """The body of :func:`simulate_replicate`, on the current numba thread count."""
     draws: ReplicateDraws = draw_replicate(spec, rep_key)
@@ -316,9 +334,12 @@ def _simulate_replicate(
     )
 
     # blocks of steps of about BLOCK_PARENT_STEPS parent-steps each: the interpreter
-    # returns between blocks (Ctrl-C is handled there) but does no work per step
+    # returns between blocks (Ctrl-C and ``cancel`` are handled there) but does no work
+    # per step
     block = max(1, BLOCK_PARENT_STEPS // max(n, 1))
     for t_begin in range(0, spec.n_steps, block):
+        if cancel is not None and cancel.is_set():
+            raise Cancelled(f"replicate cancelled at step {t_begin} of {spec.n_steps}")
         q_id, q_t = kn.run_steps(
             t_begin,
             min(spec.n_steps, t_begin + block),
@@ -446,6 +467,7 @@ def _simulate_replicate(
         False,  # no step follows: the spillover gains stay as they are
         has_gain,
         spec.spill_decay_step,
+        spill_on,
     )
 
     def rows(first: int, stop: int | None = None) -> np.ndarray:
