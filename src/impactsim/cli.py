@@ -246,8 +246,8 @@ def run(
         typer.Option(
             "--parallel",
             help="replicates: one replicate per numba thread, side by side; parents: one "
-            "replicate at a time on all threads; auto: side by side up to 100,000 families "
-            "(the results are the same)",
+            "replicate at a time on all threads; auto: side by side if the memory limit "
+            "allows it (the results are the same)",
         ),
     ] = "auto",
 ) -> None:

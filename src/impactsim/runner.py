@@ -47,8 +47,9 @@ def replicate_workers(
 
     Side by side, each replicate runs on one numba thread and never waits for another
     thread; one at a time, the threads share each step and wait for each other and for
-    the step's serial phase. On the 2-core benchmark machine side by side gave 1.1-1.3x
-    more agent-months per second at 10,000 to 1,000,000 parents (benchmarks/README.md).
+    the step's serial phase. On the 2-core benchmark machine side by side gave 1.15x the
+    agent-months per second at 10,000 and 1,000,000 parents and about the same at 100,000
+    (benchmarks/README.md).
 
     Args:
         replicates: replicates in the run.
