@@ -126,8 +126,12 @@ def test_auto_falls_back_to_one_at_a_time_when_two_do_not_fit_the_memory_limit()
     limit = (one + two) // 2
     result = impactsim.run(sc, replicates=2, progress=False, memory_limit=limit)
     assert result.replicate_workers == 1
-    with pytest.raises(MemoryLimitError, match="2 side by side"):
+    with pytest.raises(MemoryLimitError) as err:
         impactsim.run(sc, replicates=2, progress=False, memory_limit=limit, parallel="replicates")
+    assert "network of mean degree 10), 2 side by side" in str(err.value)
+    assert "  - one replicate at a time (--parallel parents or auto), not 2 side by side" in str(
+        err.value
+    )
 
 
 def test_a_set_cancel_stops_a_replicate():

@@ -444,6 +444,14 @@ def _refusal(scenario: Scenario, est: MemoryEstimate, lim: MemoryLimit) -> str:
         )
     if k > 1:
         tips.append((est.parts["intervention_state"], f"fewer offered interventions (now {k})"))
+    if est.concurrent > 1:
+        tips.append(
+            (
+                (est.concurrent - 1) * est.engine_peak,
+                f"one replicate at a time (--parallel parents or auto), not {est.concurrent} "
+                "side by side",
+            )
+        )
     for _, tip in sorted(tips, key=lambda x: -x[0]):
         lines.append(f"  - {tip}")
     lines.append(

@@ -66,11 +66,9 @@ def replicate_workers(
     if parallel not in ("auto", "replicates", "parents"):
         raise ValueError(f"parallel must be 'auto', 'replicates' or 'parents' (got {parallel!r})")
     available = numba.get_num_threads()  # also starts numba's threading layer
-    n_threads = available if threads is None else int(threads)
-    workers = max(1, min(n_threads, int(replicates)))
     if parallel == "parents" or numba.threading_layer() == "workqueue":  # not thread-safe
         return 1
-    return workers
+    return max(1, min(available if threads is None else int(threads), int(replicates)))
 
 
 def _simulate_all(
@@ -100,7 +98,7 @@ def _simulate_all(
         with ThreadPoolExecutor(workers, thread_name_prefix="impactsim-replicate") as pool:
             futures: list[Future[Recording]] = [pool.submit(one, r) for r in numbers[:n_side]]
             try:
-                for r, fut in zip(numbers, futures, strict=False):
+                for r, fut in zip(numbers[:n_side], futures, strict=True):
                     done(r, fut.result())
             except BaseException:
                 cancel.set()
