@@ -1370,7 +1370,6 @@ def measure(
     m_cnt: np.ndarray,
     m_gain: np.ndarray,
     decay_now: bool,
-    has_gain: np.ndarray,
     spill_decay_step: np.ndarray,
     s_cnt: np.ndarray,
     spill_on: np.ndarray,
@@ -1482,7 +1481,6 @@ def record_month(
     gain: np.ndarray,
     offering: np.ndarray,
     decay_now: bool,
-    has_gain: np.ndarray,
     spill_decay_step: np.ndarray,
     spill_on: np.ndarray,
 ) -> None:
@@ -1520,7 +1518,6 @@ def record_month(
         m_cnt,
         m_gain,
         decay_now,
-        has_gain,
         spill_decay_step,
         s_cnt,
         spill_on,
@@ -1676,6 +1673,7 @@ def run_steps(
     adopt_new = np.zeros(n_iv, np.int64)
     enrol_new = np.zeros((n_iv, n_seg), np.int64)
     gaveup_new = np.zeros((n_iv, n_seg), np.int64)
+    direct_new = np.zeros((n_iv, n_seg), np.int64)  # enrolled by step_parents, all chunks
     n = segment.shape[0]
     for t in range(t_begin, t_end):
         month = t // per_month + 1
@@ -1703,7 +1701,6 @@ def run_steps(
                 rec_gain[month - 1],
                 rec_providers_offering[month - 1],
                 any_spill,
-                has_gain,
                 spill_decay_step,
                 spill_on,
             )
@@ -1858,6 +1855,7 @@ def run_steps(
                     done += c_complete[c, k, s]
                     drop += c_drop[c, k, s]
                     direct += c_direct[c, k, s]
+                direct_new[k, s] = direct
                 # those enrolled directly in this step take part from the next one
                 enrolled += done + drop - direct
                 rec_complete_new[month, k, s] += done
@@ -1927,9 +1925,7 @@ def run_steps(
         )
         for k in range(n_iv):
             for s in range(n_seg):
-                direct = 0
-                for c in range(n_chunks):
-                    direct += c_direct[c, k, s]
+                direct = direct_new[k, s]
                 if direct > 0:
                     prov_enrol[direct_prov[k], k] += direct
                     if fully_mixed:

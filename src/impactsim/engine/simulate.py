@@ -465,7 +465,6 @@ def _simulate_replicate(
         rec_gain[n_months],
         providers_offering[n_months],
         False,  # no step follows: the spillover gains stay as they are
-        has_gain,
         spec.spill_decay_step,
         spill_on,
     )
