@@ -96,8 +96,9 @@ def _simulate_all(
                 return simulate_replicate(spec, replicate_key(base_seed, r), cancel=cancel)
 
         with ThreadPoolExecutor(workers, thread_name_prefix="impactsim-replicate") as pool:
-            futures: list[Future[Recording]] = [pool.submit(one, r) for r in numbers[:n_side]]
+            futures: list[Future[Recording]] = []
             try:
+                futures += [pool.submit(one, r) for r in numbers[:n_side]]
                 for r, fut in zip(numbers[:n_side], futures, strict=True):
                     done(r, fut.result())
             except BaseException:

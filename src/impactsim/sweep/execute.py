@@ -69,8 +69,14 @@ class SerialExecutor(cf.Executor):
 
 
 def _init_pool_worker() -> None:
-    """Process-pool initializer: Ctrl-C is the driver's to handle; one numba thread."""
+    """Process-pool initializer: Ctrl-C is the driver's to handle; one numba thread.
+
+    The process starts with SIGINT blocked (:meth:`ProcessPoolBackend.submit`), so a
+    Ctrl-C sent to the process group while it starts up stays pending; it is ignored
+    from here on, and one already pending is discarded when SIGINT is unblocked.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     from impactsim.sweep.worker import _limit_threads
 
     _limit_threads(1)
@@ -84,6 +90,10 @@ class Backend:
     def __init__(self, executor: cf.Executor, max_in_flight: int):
         self.executor = executor
         self.max_in_flight = max(1, int(max_in_flight))
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any) -> cf.Future:
+        """Hand one task to the executor."""
+        return self.executor.submit(fn, *args)
 
     def recover(self, exc: BaseException) -> bool:
         """Called when futures failed with ``exc``; True if the executor was replaced."""
@@ -134,6 +144,20 @@ class ProcessPoolBackend(Backend):
             mp_context=multiprocessing.get_context(self.start_method),
             initializer=_init_pool_worker,
         )
+
+    def submit(self, fn: Callable[..., Any], /, *args: Any) -> cf.Future:
+        """Hand one task to the pool, with SIGINT blocked while it may start a worker.
+
+        The pool starts worker processes as tasks are submitted, and a new process
+        inherits the signal mask: blocked, a Ctrl-C to the process group cannot interrupt
+        the worker's start-up (a traceback) before :func:`_init_pool_worker` ignores it.
+        In the driver a Ctrl-C in this moment is delivered when it ends.
+        """
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+        try:
+            return self.executor.submit(fn, *args)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
     def recover(self, exc: BaseException) -> bool:
         """Replace a broken pool (a worker process died)."""
@@ -494,9 +518,7 @@ def _drive(
             while queue and len(inflight) < backend.max_in_flight and broken is None:
                 rec = queue.popleft()
                 try:
-                    fut = backend.executor.submit(
-                        run_task, _payload(sweep, rec, rows, numba_threads)
-                    )
+                    fut = backend.submit(run_task, _payload(sweep, rec, rows, numba_threads))
                 except BrokenProcessPool as exc:
                     queue.appendleft(rec)
                     broken = exc
