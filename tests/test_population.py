@@ -85,6 +85,42 @@ def test_network_degree_and_homophily():
     assert all((b, a) in pairs for a, b in list(pairs)[:2000])
 
 
+@pytest.mark.parametrize("homophily", [0.0, 0.6, 1.0])
+def test_partners_kernel_is_the_elementwise_formula(homophily):
+    """``_partners`` (a parallel numba loop) gives the partners of the numpy formula.
+
+    Expected values: the elementwise numpy expression of the network's definition
+    (docs/model.md): a tie stays in its initiator's segment s when ``u_within < h``, with
+    member ``min(floor(u_pos * n_s), n_s - 1)`` of the segment, else goes to a uniformly
+    drawn parent. One segment is empty; the loop runs with 1 and 2 numba threads.
+    """
+    from impactsim.engine.simulate import numba_threads
+    from impactsim.population import _partners
+
+    rng = np.random.default_rng(4)
+    n = 5000
+    seg = rng.choice(4, size=n, p=[0.5, 0.0, 0.3, 0.2]).astype(np.int8)
+    src = np.sort(rng.integers(0, n, 40_000))
+    u_within, u_pos = rng.random(src.size), rng.random(src.size)
+    u_pos[:5] = np.nextafter(1.0, 0.0)  # the largest draw stays inside the segment
+    partner_any = rng.integers(0, n, src.size)
+    counts = np.bincount(seg, minlength=4)
+    order = np.argsort(seg, kind="stable")
+    starts = np.concatenate(([0], np.cumsum(counts)))
+    s_of = seg[src].astype(np.int64)
+    pos = (u_pos * counts[s_of]).astype(np.int64)
+    within = order[starts[s_of] + np.minimum(pos, np.maximum(counts[s_of] - 1, 0))]
+    expected = np.where(u_within < homophily, within, partner_any)
+    for threads in (1, 2):
+        with numba_threads(threads):
+            got = _partners(
+                src, seg, u_within, homophily, u_pos, order, starts, counts, partner_any
+            )
+        np.testing.assert_array_equal(got, expected)
+    stayed = u_within < homophily
+    assert (seg[got[stayed]] == seg[src[stayed]]).all()
+
+
 def spill_scenario(fraction: float) -> dict:
     d = base_dict(size=60_000, months=6)
     d["population"]["network"] = {"kind": "random", "mean_degree": 2, "homophily": 0.0}

@@ -149,17 +149,47 @@ def build_network(
     initiated = rng.poisson(mean_degree * rel[seg] / 2.0)
     src = np.repeat(np.arange(n, dtype=np.int64), initiated)
     m = src.shape[0]
-    within = rng.random(m) < homophily
+    u_within = rng.random(m)
     # members of each segment, to draw a within-segment partner
     order = np.argsort(seg, kind="stable")
     starts = np.concatenate(([0], np.cumsum(counts)))
-    s_of = seg[src]
-    pos = (rng.random(m) * counts[s_of]).astype(np.int64)
-    partner_within = order[starts[s_of] + np.minimum(pos, np.maximum(counts[s_of] - 1, 0))]
+    u_pos = rng.random(m)
     partner_any = rng.integers(0, n, size=m)
-    dst = np.where(within, partner_within, partner_any)
-    del within, s_of, pos, partner_within, partner_any
+    dst = _partners(src, segment, u_within, homophily, u_pos, order, starts, counts, partner_any)
+    del u_within, u_pos, partner_any
     return _csr_from_ties(src, dst, n)
+
+
+@nb.njit(cache=True, parallel=True, nogil=True)
+def _partners(
+    src: np.ndarray,
+    segment: np.ndarray,
+    u_within: np.ndarray,
+    homophily: float,
+    u_pos: np.ndarray,
+    order: np.ndarray,
+    starts: np.ndarray,
+    counts: np.ndarray,
+    partner_any: np.ndarray,
+) -> np.ndarray:
+    """The other end of each drawn tie (in parallel over ties; the draws are given).
+
+    Tie e stays within its initiator's segment s when ``u_within[e] < homophily``; its
+    partner is then member ``min(floor(u_pos[e] * counts[s]), counts[s] - 1)`` of the
+    segment (members in the stable ``order`` by segment, from ``starts[s]``), otherwise
+    ``partner_any[e]``. The same arithmetic as numpy's elementwise expression it
+    replaced, so the same partners.
+    """
+    m = src.shape[0]
+    dst = np.empty(m, np.int64)
+    for e in nb.prange(m):
+        s = np.int64(segment[src[e]])
+        if u_within[e] < homophily:
+            pos = np.int64(u_pos[e] * counts[s])
+            dst[e] = order[starts[s] + min(pos, max(counts[s] - 1, 0))]
+        else:
+            dst[e] = partner_any[e]
+    return dst
 
 
 @nb.njit(cache=True, nogil=True)

@@ -1401,13 +1401,20 @@ def measure(
         n_lag = decay_tab.shape[1]
         for k in range(n_iv):
             # effect_now, with the parts that are the same for every parent taken out of
-            # the loop (the same value; the lag is clamped into the table, as it always is)
+            # the loop (the same value; the lag is clamped into the table, as it always is).
+            # Only completers and dropouts have an effect: a branch on the status skips the
+            # loads of the others. The zero written for them may differ from effect_now's
+            # in sign (-0.0 for a negative effect), which no sum below can tell apart: the
+            # gain starts at +0.0 and x + (-0.0) == x + 0.0 for every x but -0.0.
             base = now - 1 - sleeper_steps[k]
             for j in range(n_c):
                 st = status[lo + j, k]
-                lag = base - np.int64(t_event[lo + j, k])
-                on = ((st == COMPLETED) | (st == DROPPED)) & (lag >= 0)
-                g[k, j] = effect[lo + j, k] * decay_tab[k, min(max(lag, 0), n_lag - 1)] * on
+                if (st == COMPLETED) | (st == DROPPED):
+                    lag = base - np.int64(t_event[lo + j, k])
+                    dec = decay_tab[k, min(max(lag, 0), n_lag - 1)]
+                    g[k, j] = effect[lo + j, k] * dec * (lag >= 0)
+                else:
+                    g[k, j] = 0.0
         # with decay_now each spillover decays by one step after it is read (a factor 1
         # leaves it exactly as it is); vanished[j] marks a spillover that decays to zero
         vanished = np.zeros(n_c, np.bool_)
