@@ -374,7 +374,7 @@ def main() -> None:
         print(
             f"Mesa   N={n:>9,}: {r['seconds']:8.2f} s {r['agent_months_per_s']:10.3g} agent-months/s; "
             f"engine/Mesa = {r['speedup_vs_mesa']:.0f}x (single replicate "
-            f"{r['speedup_vs_mesa_single_replicate']:.0f}x, Monte Carlo "
+            f"{r['speedup_vs_mesa_single_replicate'] or 0:.0f}x, Monte Carlo "
             f"{r['speedup_vs_mesa_monte_carlo'] or 0:.0f}x)",
             flush=True,
         )

@@ -242,6 +242,8 @@ def run(
         ),
     ] = None,
     parallel: Annotated[
+        # the modes of impactsim.runner.Parallel, spelled out: the runner (and numba) is
+        # imported only when a run starts, so that --help and errors stay fast
         Literal["auto", "replicates", "parents"],
         typer.Option(
             "--parallel",

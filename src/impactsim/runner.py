@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numba
 import pandas as pd
@@ -63,8 +63,10 @@ def replicate_workers(
     Raises:
         ValueError: unknown ``parallel``.
     """
-    if parallel not in ("auto", "replicates", "parents"):
-        raise ValueError(f"parallel must be 'auto', 'replicates' or 'parents' (got {parallel!r})")
+    if parallel not in get_args(Parallel):
+        *first, last = (repr(mode) for mode in get_args(Parallel))
+        allowed = f"{', '.join(first)} or {last}"
+        raise ValueError(f"parallel must be {allowed} (got {parallel!r})")
     available = numba.get_num_threads()  # also starts numba's threading layer
     if parallel == "parents" or numba.threading_layer() == "workqueue":  # not thread-safe
         return 1
