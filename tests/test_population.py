@@ -9,6 +9,7 @@ from scipy.stats import norm
 import impactsim
 from helpers import base_dict, build, metric
 from impactsim.population import build_network, segment_means
+from impactsim.rng import stream_key
 
 
 def three_segments(size: int = 60_000, months: int = 12) -> dict:
@@ -71,7 +72,7 @@ def test_differential_impact_gap_and_ratio_from_segment_impacts():
 def test_network_degree_and_homophily():
     rng = np.random.default_rng(1)
     seg = rng.choice(3, size=60_000, p=[0.5, 0.3, 0.2]).astype(np.int8)
-    off, nbrs = build_network(seg, 10.0, 0.7, np.ones(3), rng)
+    off, nbrs = build_network(seg, 10.0, 0.7, np.ones(3), stream_key(1, "population", "network"))
     deg = np.diff(off)
     assert deg.mean() == pytest.approx(10.0, rel=0.01)
     src = np.repeat(np.arange(seg.size), deg)
@@ -85,40 +86,116 @@ def test_network_degree_and_homophily():
     assert all((b, a) in pairs for a, b in list(pairs)[:2000])
 
 
-@pytest.mark.parametrize("homophily", [0.0, 0.6, 1.0])
-def test_partners_kernel_is_the_elementwise_formula(homophily):
-    """``_partners`` (a parallel numba loop) gives the partners of the numpy formula.
+def numpy_csr(src: np.ndarray, dst: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The CSR arrays of the network's definition, by numpy: unique undirected pairs, rows sorted."""
+    keep = src != dst
+    a = np.minimum(src[keep], dst[keep]).astype(np.int64)
+    b = np.maximum(src[keep], dst[keep]).astype(np.int64)
+    codes = np.unique(a * n + b)
+    a, b = codes // n, codes % n
+    rows, cols = np.concatenate([a, b]), np.concatenate([b, a])
+    order = np.lexsort((cols, rows))
+    offsets = np.concatenate(([0], np.cumsum(np.bincount(rows, minlength=n))))
+    return offsets, cols[order].astype(np.int32)
 
-    Expected values: the elementwise numpy expression of the network's definition
-    (docs/model.md): a tie stays in its initiator's segment s when ``u_within < h``, with
-    member ``min(floor(u_pos * n_s), n_s - 1)`` of the segment, else goes to a uniformly
-    drawn parent. One segment is empty; the loop runs with 1 and 2 numba threads.
+
+@pytest.mark.parametrize("homophily", [0.0, 0.6, 1.0])
+def test_network_ties_are_the_keyed_draws_of_the_definition(homophily):
+    """Each parent's ties are the keyed draws of docs/model.md, for 1 and 2 threads.
+
+    Expected values, computed independently with numpy and scipy: parent i of segment s
+    initiates ``scipy.stats.poisson.ppf(uniform(key, i, 0), lambda_s)`` ties (inversion),
+    ``lambda_s = mean_degree * r_s / 2`` with r normalised to mean 1 (one segment is
+    empty, one has no ties, one has lambda above 100); tie t takes ``u = uniform(key, i, t +
+    1)`` and goes to member ``floor(u / h * n_s)`` of its segment (ascending order) when
+    ``u < h``, else to parent ``floor((u - h) / (1 - h) * n)``. The CSR arrays are numpy's
+    unique undirected pairs of those ties.
     """
+    from scipy.stats import poisson
+
     from impactsim.engine.simulate import numba_threads
-    from impactsim.population import _partners
+    from impactsim.population import _random_ties, degree_tables
+    from impactsim.rng import uniforms
 
     rng = np.random.default_rng(4)
-    n = 5000
-    seg = rng.choice(4, size=n, p=[0.5, 0.0, 0.3, 0.2]).astype(np.int8)
-    src = np.sort(rng.integers(0, n, 40_000))
-    u_within, u_pos = rng.random(src.size), rng.random(src.size)
-    u_pos[:5] = np.nextafter(1.0, 0.0)  # the largest draw stays inside the segment
-    partner_any = rng.integers(0, n, src.size)
+    n = 3000
+    seg = rng.choice(4, size=n, p=[0.68, 0.0, 0.3, 0.02]).astype(np.int8)
+    rel = np.array([1.0, 1.0, 0.0, 30.0])
+    key = stream_key(9, "population", "network")
     counts = np.bincount(seg, minlength=4)
-    order = np.argsort(seg, kind="stable")
-    starts = np.concatenate(([0], np.cumsum(counts)))
-    s_of = seg[src].astype(np.int64)
-    pos = (u_pos * counts[s_of]).astype(np.int64)
-    within = order[starts[s_of] + np.minimum(pos, np.maximum(counts[s_of] - 1, 0))]
-    expected = np.where(u_within < homophily, within, partner_any)
+    lam = 10.0 * rel / ((counts * rel).sum() / n) / 2.0
+    assert lam.max() > 100  # the long table of a high-degree segment is exercised
+    who = np.arange(n)
+    n_init = poisson.ppf(uniforms(key, who, 0), lam[seg]).astype(np.int64)
+    src = np.repeat(who, n_init)
+    t = np.concatenate([np.arange(c) for c in n_init])
+    u = np.array([uniforms(key, np.array([i]), k + 1)[0] for i, k in zip(src, t, strict=True)])
+    members = np.argsort(seg, kind="stable")
+    first = np.concatenate(([0], np.cumsum(counts)))[seg[src]]
+    n_s = counts[seg[src]]
+    # (both branches computed for every tie; the clip keeps the unused one in range)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pick = np.nan_to_num(u / homophily * n_s).astype(np.int64)
+        within = members[first + np.clip(pick, 0, n_s - 1)]
+        pick = np.nan_to_num((u - homophily) / (1 - homophily) * n).astype(np.int64)
+        anyone = np.clip(pick, 0, n - 1)
+    expected_dst = np.where(u < homophily, within, anyone)
+    expected = numpy_csr(src, expected_dst, n)
     for threads in (1, 2):
         with numba_threads(threads):
-            got = _partners(
-                src, seg, u_within, homophily, u_pos, order, starts, counts, partner_any
-            )
-        np.testing.assert_array_equal(got, expected)
-    stayed = u_within < homophily
-    assert (seg[got[stayed]] == seg[src[stayed]]).all()
+            cdf, length = degree_tables(counts, 10.0, rel)
+            tie_off, dst = _random_ties(key, seg, cdf, length, homophily, counts)
+            off, nbrs = build_network(seg, 10.0, homophily, rel, key)
+        np.testing.assert_array_equal(np.diff(tie_off), n_init)
+        np.testing.assert_array_equal(dst, expected_dst)
+        np.testing.assert_array_equal(off, expected[0])
+        np.testing.assert_array_equal(nbrs, expected[1])
+
+
+@pytest.mark.parametrize("n", [2, 3, 50, 4099])
+def test_csr_from_ties_is_the_sorted_unique_pairs(n):
+    """``_csr_from_ties`` gives numpy's unique undirected pairs for any block size or thread count.
+
+    The ties include self-ties, repeats and the same pair drawn from both ends; a few
+    parents have long rows (more than the 32 the insertion sort handles best).
+    """
+    from impactsim.engine.simulate import numba_threads
+    from impactsim.population import _csr_from_ties
+
+    rng = np.random.default_rng(n)
+    n_init = rng.poisson(3.0, n)
+    n_init[: min(n, 3)] = 60
+    tie_off = np.concatenate(([0], np.cumsum(n_init)))
+    src = np.repeat(np.arange(n), n_init)
+    dst = rng.integers(0, n, tie_off[-1]).astype(np.int32)
+    dst[::7] = src[::7]  # self-ties
+    dst[1::11] = dst[::11][: dst[1::11].size]  # repeats of the previous tie
+    expected = numpy_csr(src, dst, n)
+    for threads in (1, 2):
+        for shift in (-1, 0, 4):
+            with numba_threads(threads):
+                off, nbrs = _csr_from_ties(tie_off, dst, n, shift)
+            np.testing.assert_array_equal(off, expected[0])
+            np.testing.assert_array_equal(nbrs, expected[1])
+
+
+def test_a_sparser_network_keeps_the_ties_it_shares_with_a_denser_one():
+    """Common random numbers: mean degree 4 gives a subgraph of mean degree 10 (same key).
+
+    Each parent's tie count is the Poisson inverse of the same uniform, which grows with
+    the mean, and its t-th tie uses the same draw, so every tie of the sparser network
+    is in the denser one; the mean degrees are about 4 and 10.
+    """
+    seg = np.random.default_rng(2).choice(3, size=20_000, p=[0.5, 0.3, 0.2]).astype(np.int8)
+    key = stream_key(3, "population", "network")
+    edges = {}
+    for k in (4.0, 10.0):
+        off, nbrs = build_network(seg, k, 0.5, np.array([1.0, 1.5, 0.5]), key)
+        assert np.diff(off).mean() == pytest.approx(k, rel=0.03)
+        rows = np.repeat(np.arange(seg.size, dtype=np.int64), np.diff(off))
+        edges[k] = set((rows * seg.size + nbrs).tolist())
+    assert edges[4.0] <= edges[10.0]
+    assert len(edges[4.0]) < 0.5 * len(edges[10.0])
 
 
 def spill_scenario(fraction: float) -> dict:

@@ -6,15 +6,16 @@ Tolerances (stated, measured on this project's machine):
   arrays whose size is fixed by N and K, within 3 % for the network (its realized degree
   is random); exact for the recording;
 * the peak of one replicate (tracemalloc peak of ``simulate_replicate`` plus the
-  population arrays numba allocates, which tracemalloc cannot see): within 10 %
-  (measured 0.99);
+  population arrays): within 10 % (measured 0.91: the first step, in which nearly every
+  parent joins both programmes; the estimate assumes all do); the peak of building the
+  network alone: within 10 % (measured 1.06);
 * the peak of a whole run (tracemalloc, including the tidy tables): the estimate is
-  conservative (it adds 8 MiB and 20 % allocator slack on the engine's peak), measured /
-  estimated between 0.4 and 1.0 (measured 0.57 here until the network construction's
-  temporaries shrank from 146 to 48 bytes per tie; 0.44 since, the tables now dominate;
-  0.67 with two replicates side by side, estimated with ``concurrent=2``). Resident memory of real runs of the
-  default municipality (``ps``/``/proc``, not a test: too slow) was 0.85 of the estimate at
-  1 million families, 0.88 at 3 million (4 replicates), 0.95 at 5 million (6 replicates).
+  conservative (it adds 8 MiB and 20 % allocator slack on the engine's peak, and assumes a
+  step in which every parent joins every programme), measured / estimated between 0.3
+  and 1.0 (measured 0.63 one replicate at a time, 0.42 with two side by side, estimated
+  with ``concurrent=2``). Resident memory of a real run of the default municipality
+  (``/proc``, not a test: too slow), which has no such step, was 0.22 of the estimate at
+  1 million families (docs/robustness.md).
 """
 
 from __future__ import annotations
@@ -157,9 +158,34 @@ def test_estimated_peak_of_one_replicate_matches_tracemalloc(replicate_state):
     est = estimate_memory(sc, 1)
     numba_allocated = state["segment"].nbytes + state["category"].nbytes + state["score"].nbytes
     measured = traced_peak + numba_allocated
-    # the network's construction is the peak here (146 bytes per initiated tie)
-    assert est.engine_peak == est.parts["population"] + est.parts["network_construction"]
+    # the peak is the first step, in which nearly every parent joins both programmes (the
+    # estimate's scratch assumes all do), not the network's construction
+    assert est.engine_peak > est.parts["population"] + est.parts["network_construction"]
     assert measured == pytest.approx(est.engine_peak, rel=0.10), (measured, est.engine_peak)
+
+
+def test_estimated_network_construction_matches_tracemalloc():
+    """The arrays alive at the peak of building the network: 20 bytes per tie and 24 per parent.
+
+    Expected value: :func:`estimate_memory`'s ``network_construction`` (see
+    ``population._csr_from_ties``); measured with tracemalloc, which sees numpy's and
+    numba's allocations. Within 10 % (the realized number of ties is random; measured 1.06).
+    """
+    import numpy as np
+
+    from impactsim.population import build_network
+    from impactsim.rng import stream_key
+
+    sc = build(networked())
+    est = estimate_memory(sc, 1)
+    seg = np.zeros(sc.population.size, np.int8)
+    args = (seg, 10.0, 0.5, np.ones(1), stream_key(1, "population", "network"))
+    build_network(*args)  # compiled or loaded from the cache first
+    tracemalloc.start()
+    build_network(*args)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    assert peak == pytest.approx(est.parts["network_construction"], rel=0.10)
 
 
 def test_estimated_total_of_a_run_is_conservative():
@@ -173,7 +199,9 @@ def test_estimated_total_of_a_run_is_conservative():
     # with 2 or more numba threads the replicates ran side by side, each at its peak
     est = estimate_memory(sc, 12, concurrent=result.replicate_workers)
     ratio = peak / est.total
-    assert 0.4 <= ratio <= 1.0, (peak, est.total, ratio)
+    # measured 0.63 one at a time, 0.42 with two side by side: the estimate assumes a step
+    # in which every parent joins every programme, which this run comes near but not to
+    assert 0.3 <= ratio <= 1.0, (peak, est.total, ratio)
 
 
 def test_estimate_scales_with_the_population_and_the_replicates():
@@ -207,7 +235,7 @@ def test_a_huge_population_is_refused_at_a_realistic_limit():
     d = networked(size=50_000_000)
     sc = build(d)
     est = estimate_memory(sc, 2)
-    assert est.total > 12 * GiB  # building the network alone: 48 bytes x 250 million ties
+    assert est.total > 12 * GiB  # a step in which all join: 92 bytes x 100 million
     with pytest.raises(MemoryLimitError) as err:
         check_memory(sc, 2, "8G")
     tips = [line for line in str(err.value).splitlines() if line.startswith("  - ")]

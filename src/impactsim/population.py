@@ -110,12 +110,57 @@ def draw_families(
     return segment, category, score
 
 
+def degree_tables(
+    segment_counts: np.ndarray, mean_degree: float, relative_degree: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Cumulative Poisson tables of the number of ties each parent initiates, per segment.
+
+    A parent of segment ``s`` initiates ``Poisson(lambda_s)`` ties with
+    ``lambda_s = mean_degree * r_s / 2`` and ``r_s`` the relative degree normalised to a
+    population mean of 1. Row ``s`` holds ``P(X <= x)`` for ``x = 0, 1, ...`` up to the
+    first ``x`` with ``P(X > x) < 1e-15``; shorter rows are padded with 1.0.
+
+    Args:
+        segment_counts: parents per segment.
+        mean_degree: target mean number of neighbours.
+        relative_degree: per-segment degree multiplier.
+
+    Returns:
+        ``(cdf [S, L] float64, length [S] int64)``: the tables and each row's length.
+    """
+    # pdtr is the Poisson distribution function scipy.stats.poisson.cdf calls (the same
+    # values); scipy.special imports in 0.2 s, scipy.stats in 0.6 s
+    from scipy.special import pdtr
+
+    counts = np.asarray(segment_counts, dtype=np.float64)
+    rel = np.asarray(relative_degree, dtype=np.float64)
+    n = counts.sum()
+    mean_rel = float((counts * rel).sum() / n) if n > 0 else 0.0
+    rel = rel / mean_rel if mean_rel > 0 else rel
+    lam = mean_degree * rel / 2.0
+    rows = []
+    for lam_s in lam:
+        if lam_s <= 0.0:
+            rows.append(np.ones(1))
+            continue
+        # the mean plus 12 standard deviations and a margin bounds the tail below 1e-15
+        top = int(lam_s + 12.0 * math.sqrt(lam_s) + 40.0)
+        cdf = pdtr(np.arange(top + 1, dtype=np.float64), lam_s)
+        last = int(np.argmax(cdf >= 1.0 - 1e-15)) if (cdf >= 1.0 - 1e-15).any() else top
+        rows.append(cdf[: last + 1])
+    length = np.array([r.shape[0] for r in rows], dtype=np.int64)
+    table = np.ones((len(rows), int(length.max()) if rows else 1))
+    for s, r in enumerate(rows):
+        table[s, : r.shape[0]] = r
+    return table, length
+
+
 def build_network(
     segment: np.ndarray,
     mean_degree: float,
     homophily: float,
     relative_degree: np.ndarray,
-    rng: np.random.Generator,
+    key: np.uint64,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Random undirected network with homophily by segment, as CSR arrays.
 
@@ -126,133 +171,311 @@ def build_network(
     removed, so the realised mean degree is slightly below ``mean_degree`` in very
     small populations.
 
+    Every draw is keyed by (network stream, parent, counter) (:func:`impactsim.rng.uniform`):
+    parent ``i``'s number of ties by inversion of the Poisson distribution function at
+    ``uniform(key, i, 0)``, its ``t``-th tie (segment and partner) at ``uniform(key, i,
+    t + 1)`` (:func:`_random_ties`). The network is therefore the same for any number of
+    threads, and two scenarios that differ only in ``mean_degree`` share their ties: each
+    parent's ties in the sparser network are the first of its ties in the denser one
+    (common random numbers).
+
     Args:
         segment: segment index per parent.
         mean_degree: target mean number of neighbours.
         homophily: probability a tie stays within the segment.
         relative_degree: per-segment degree multiplier.
-        rng: generator of the network stream.
+        key: key of the network stream (:func:`impactsim.rng.stream_key`).
 
     Returns:
         ``(offsets, neighbours)``: neighbours of parent i are
-        ``neighbours[offsets[i]:offsets[i+1]]`` (int64 offsets, int32 neighbours).
+        ``neighbours[offsets[i]:offsets[i+1]]`` in ascending order (int64 offsets,
+        int32 neighbours).
     """
     n = segment.shape[0]
-    seg = segment.astype(np.int64)
     n_seg = relative_degree.shape[0]
     if n < 2 or mean_degree <= 0:
         return np.zeros(n + 1, np.int64), np.zeros(0, np.int32)
-    counts = np.bincount(seg, minlength=n_seg)
-    rel = np.asarray(relative_degree, dtype=np.float64)
-    mean_rel = float((counts * rel).sum() / n)
-    rel = rel / mean_rel if mean_rel > 0 else rel
-    initiated = rng.poisson(mean_degree * rel[seg] / 2.0)
-    src = np.repeat(np.arange(n, dtype=np.int64), initiated)
-    m = src.shape[0]
-    u_within = rng.random(m)
-    # members of each segment, to draw a within-segment partner
-    order = np.argsort(seg, kind="stable")
-    starts = np.concatenate(([0], np.cumsum(counts)))
-    u_pos = rng.random(m)
-    partner_any = rng.integers(0, n, size=m)
-    dst = _partners(src, segment, u_within, homophily, u_pos, order, starts, counts, partner_any)
-    del u_within, u_pos, partner_any
-    return _csr_from_ties(src, dst, n)
+    counts = np.bincount(segment.astype(np.int64), minlength=n_seg)
+    cdf, cdf_len = degree_tables(counts, mean_degree, relative_degree)
+    tie_off, dst = _random_ties(np.uint64(key), segment, cdf, cdf_len, float(homophily), counts)
+    return _csr_from_ties(tie_off, dst, n)
+
+
+# The large arrays of the construction are allocated by numpy, between the kernels: numpy
+# asks the kernel for transparent huge pages (numba's allocations fault in 4 KiB pages,
+# 35 ms of a 0.2 s build at 1,000,000 parents), and tracemalloc sees them, so the memory
+# estimate (impactsim.resources) can be checked against a real build.
+
+
+def _random_ties(
+    key: np.uint64,
+    segment: np.ndarray,
+    cdf: np.ndarray,
+    cdf_len: np.ndarray,
+    homophily: float,
+    counts: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Draw every parent's initiated ties (keyed draws, in parallel over parents).
+
+    Parent ``i`` of segment ``s`` initiates the smallest ``x`` with ``cdf[s, x] >=
+    uniform(key, i, 0)`` ties (inversion; the table's last entry if none). Its tie ``t``
+    uses one draw ``u = uniform(key, i, t + 1)``: the tie stays within ``s`` when ``u <
+    h`` (``h`` the homophily), with partner member ``min(floor(u / h * counts[s]),
+    counts[s] - 1)`` of the segment (members in ascending order); otherwise the partner
+    is parent ``min(floor((u - h) / (1 - h) * n), n - 1)``. Given the choice, ``u / h``
+    and ``(u - h) / (1 - h)`` are uniform on [0, 1), so one draw decides both.
+
+    Returns:
+        ``(tie_off, dst)``: parent i's ties are ``dst[tie_off[i]:tie_off[i + 1]]``
+        (int64 offsets, int32 partners; self-ties included).
+    """
+    n = segment.shape[0]
+    tie_off = np.empty(n + 1, np.int64)
+    _tie_counts(key, segment, cdf, cdf_len, tie_off)
+    members = np.empty(n, np.int32)
+    starts = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
+    _segment_members(segment, starts, members)
+    dst = np.empty(int(tie_off[n]), np.int32)
+    _tie_partners(key, segment, homophily, counts, starts, members, tie_off, dst)
+    return tie_off, dst
 
 
 @nb.njit(cache=True, parallel=True, nogil=True)
-def _partners(
-    src: np.ndarray,
-    segment: np.ndarray,
-    u_within: np.ndarray,
-    homophily: float,
-    u_pos: np.ndarray,
-    order: np.ndarray,
-    starts: np.ndarray,
-    counts: np.ndarray,
-    partner_any: np.ndarray,
-) -> np.ndarray:
-    """The other end of each drawn tie (in parallel over ties; the draws are given).
-
-    Tie e stays within its initiator's segment s when ``u_within[e] < homophily``; its
-    partner is then member ``min(floor(u_pos[e] * counts[s]), counts[s] - 1)`` of the
-    segment (members in the stable ``order`` by segment, from ``starts[s]``), otherwise
-    ``partner_any[e]``. The same arithmetic as numpy's elementwise expression it
-    replaced, so the same partners.
-    """
-    m = src.shape[0]
-    dst = np.empty(m, np.int64)
-    for e in nb.prange(m):
-        s = np.int64(segment[src[e]])
-        if u_within[e] < homophily:
-            pos = np.int64(u_pos[e] * counts[s])
-            dst[e] = order[starts[s] + min(pos, max(counts[s] - 1, 0))]
-        else:
-            dst[e] = partner_any[e]
-    return dst
+def _tie_counts(
+    key: np.uint64, segment: np.ndarray, cdf: np.ndarray, cdf_len: np.ndarray, tie_off: np.ndarray
+) -> None:
+    """Each parent's number of initiated ties (Poisson inversion), as offsets into ``tie_off``."""
+    n = segment.shape[0]
+    tie_off[0] = 0
+    for i in nb.prange(n):
+        s = segment[i]
+        u = uniform(key, i, 0)
+        tie_off[i + 1] = min(np.searchsorted(cdf[s, : cdf_len[s]], u), cdf_len[s] - 1)
+    # running sums: block sums in parallel, then each block's running sum
+    n_blocks = max(1, min(n, 256))
+    block_sum = np.zeros(n_blocks + 1, np.int64)
+    for b in nb.prange(n_blocks):
+        tot = 0
+        for i in range(n * b // n_blocks, n * (b + 1) // n_blocks):
+            tot += tie_off[i + 1]
+        block_sum[b + 1] = tot
+    for b in range(n_blocks):
+        block_sum[b + 1] += block_sum[b]
+    for b in nb.prange(n_blocks):
+        run = block_sum[b]
+        for i in range(n * b // n_blocks, n * (b + 1) // n_blocks):
+            run += tie_off[i + 1]
+            tie_off[i + 1] = run
 
 
 @nb.njit(cache=True, nogil=True)
-def _csr_from_ties(src: np.ndarray, dst: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
-    """Symmetric CSR adjacency from drawn ties ``(src[e], dst[e])``, without self-ties or repeats.
+def _segment_members(segment: np.ndarray, starts: np.ndarray, members: np.ndarray) -> None:
+    """The parents of each segment in ascending order, segment ``s`` from ``starts[s]``."""
+    fill = starts[:-1].copy()
+    for i in range(segment.shape[0]):
+        s = segment[i]
+        members[fill[s]] = i
+        fill[s] += 1
 
-    Row i lists its neighbours in ascending order: first those below i, then those
-    above. Each tie is bucketed by its smaller end a (a counting sort, O(n + ties)); each
-    bucket's larger ends b (a few per parent) are sorted by insertion and repeats dropped,
-    which lists the unique ties (a, b) in ascending order of a, then b; the rows are then
-    filled by counting, first with the ties (j, i) (j ascending), then (i, j). Integer
-    work only, no division: it replaced a numpy sort of ``a * n + b`` codes, a repeat
-    filter and a fill that divided each code by n (0.5 s of the 0.8 s build at 1,000,000
-    parents), and gives the same arrays.
+
+@nb.njit(cache=True, parallel=True, nogil=True)
+def _tie_partners(
+    key: np.uint64,
+    segment: np.ndarray,
+    homophily: float,
+    counts: np.ndarray,
+    starts: np.ndarray,
+    members: np.ndarray,
+    tie_off: np.ndarray,
+    dst: np.ndarray,
+) -> None:
+    """The partner of each initiated tie (see :func:`_random_ties`)."""
+    n = segment.shape[0]
+    for i in nb.prange(n):
+        s = segment[i]
+        n_s = counts[s]
+        for t in range(tie_off[i + 1] - tie_off[i]):
+            u = uniform(key, i, t + 1)
+            if u < homophily:  # then u / homophily is uniform on [0, 1)
+                pick = min(np.int64(u / homophily * n_s), n_s - 1)
+                dst[tie_off[i] + t] = members[starts[s] + pick]
+            else:  # and (u - homophily) / (1 - homophily) here
+                dst[tie_off[i] + t] = min(np.int64((u - homophily) / (1.0 - homophily) * n), n - 1)
+
+
+def _csr_from_ties(
+    tie_off: np.ndarray, dst: np.ndarray, n: int, shift: int = -1
+) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric CSR adjacency of the ties ``(i, dst[e])``, ``e`` in ``tie_off[i]:tie_off[i+1]``.
+
+    Self-ties and repeats are dropped; row i lists its neighbours in ascending order. In
+    parallel over blocks of ``2**shift`` parents (by default the smallest power of two, at
+    least 16, that gives at most 128 blocks): (1) each block of initiators counts the ties
+    it sends to each block of receivers and (2) writes them, as (receiver, initiator)
+    entries, into its own slots of a buffer ordered by receiver block, then initiator
+    block, so each receiver block's entries come in ascending order of the initiator;
+    (3) each receiver block sorts its entries by receiver (a stable counting sort, which
+    keeps each row's initiators ascending) and merges every row with the row's own
+    initiated ties (sorted by insertion), dropping repeats; (4) the rows are copied into
+    the neighbour array. The arrays depend only on the ties, not on the blocks or threads.
+    Peak memory: 20 bytes per initiated tie and 16 per parent, besides ``tie_off``.
     """
-    m = src.shape[0]
-    start = np.zeros(n + 1, np.int64)
-    for e in range(m):
-        if src[e] != dst[e]:
-            start[min(src[e], dst[e]) + 1] += 1
-    for a in range(n):
-        start[a + 1] += start[a]
-    fill = start[:-1].copy()
-    larger = np.empty(start[n], np.int64)
-    for e in range(m):
-        if src[e] != dst[e]:
-            a = min(src[e], dst[e])
-            larger[fill[a]] = max(src[e], dst[e])
-            fill[a] += 1
-    # sort each bucket, drop repeats (compacting in place) and count degrees
-    deg = np.zeros(n, np.int64)
-    first = np.empty(n + 1, np.int64)
-    w = 0
-    for a in range(n):
-        lo = start[a]
-        hi = start[a + 1]
-        for e in range(lo + 1, hi):
-            x = larger[e]
-            f = e - 1
-            while f >= lo and larger[f] > x:
-                larger[f + 1] = larger[f]
-                f -= 1
-            larger[f + 1] = x
-        first[a] = w
-        for e in range(lo, hi):
-            if e == lo or larger[e] != larger[e - 1]:
-                larger[w] = larger[e]
-                w += 1
-                deg[a] += 1
-                deg[larger[e]] += 1
-    first[n] = w
-    offsets = np.zeros(n + 1, np.int64)
-    for i in range(n):
-        offsets[i + 1] = offsets[i] + deg[i]
-    pos = offsets[:-1].copy()
-    nbrs = np.empty(offsets[n], np.int32)
-    for a in range(n):  # ties (a, b) into row b: a ascending
-        for e in range(first[a], first[a + 1]):
-            b = larger[e]
-            nbrs[pos[b]] = a
-            pos[b] += 1
-    for a in range(n):  # ties (a, b) into row a: b ascending
-        for e in range(first[a], first[a + 1]):
-            nbrs[pos[a]] = larger[e]
-            pos[a] += 1
+    if shift < 0:
+        shift = 4
+        while (n >> shift) > 128:
+            shift += 1
+    n_blocks = (n + (1 << shift) - 1) >> shift
+    cnt = _count_by_block(tie_off, dst, n, shift, n_blocks)
+    # slots: receiving block major, then initiating block
+    flat = np.cumsum(cnt.T.ravel())
+    pos = (np.concatenate(([0], flat[:-1])).reshape(n_blocks, n_blocks).T).copy()
+    recv_start = np.concatenate((pos[0], [flat[-1]])).astype(np.int64)
+    ent_row = np.empty(int(flat[-1]), np.int32)
+    ent_col = np.empty(int(flat[-1]), np.int32)
+    _scatter_by_block(tie_off, dst, n, shift, pos, ent_row, ent_col)
+    # block r's merged rows go to out_col from out_base[r]: room for all its ties
+    out_base = recv_start + tie_off[np.minimum(np.arange(n_blocks + 1) << shift, n)]
+    out_col = np.empty(int(out_base[-1]), np.int32)
+    deg = np.empty(n, np.int64)
+    kept = _merge_rows(tie_off, dst, n, shift, recv_start, ent_row, ent_col, out_base, out_col, deg)
+    del ent_row, ent_col
+    first = np.concatenate(([0], np.cumsum(kept))).astype(np.int64)
+    offsets = np.empty(n + 1, np.int64)
+    nbrs = np.empty(int(first[-1]), np.int32)
+    _fill_rows(shift, deg, first, out_base, out_col, offsets, nbrs)
     return offsets, nbrs
+
+
+@nb.njit(cache=True, parallel=True, nogil=True)
+def _count_by_block(
+    tie_off: np.ndarray, dst: np.ndarray, n: int, shift: int, n_blocks: int
+) -> np.ndarray:
+    """Ties per (initiating block, receiving block), self-ties left out."""
+    size = 1 << shift
+    cnt = np.zeros((n_blocks, n_blocks), np.int64)
+    for b in nb.prange(n_blocks):
+        for i in range(b * size, min(n, (b + 1) * size)):
+            for e in range(tie_off[i], tie_off[i + 1]):
+                j = dst[e]
+                if j != i:
+                    cnt[b, j >> shift] += 1
+    return cnt
+
+
+@nb.njit(cache=True, parallel=True, nogil=True)
+def _scatter_by_block(
+    tie_off: np.ndarray,
+    dst: np.ndarray,
+    n: int,
+    shift: int,
+    pos: np.ndarray,
+    ent_row: np.ndarray,
+    ent_col: np.ndarray,
+) -> None:
+    """Write each tie as a (receiver, initiator) entry into its initiating block's slots."""
+    size = 1 << shift
+    for b in nb.prange(pos.shape[0]):
+        p = pos[b]
+        for i in range(b * size, min(n, (b + 1) * size)):
+            for e in range(tie_off[i], tie_off[i + 1]):
+                j = dst[e]
+                if j != i:
+                    r = j >> shift
+                    ent_row[p[r]] = j
+                    ent_col[p[r]] = i
+                    p[r] += 1
+
+
+@nb.njit(cache=True, parallel=True, nogil=True)
+def _merge_rows(
+    tie_off: np.ndarray,
+    dst: np.ndarray,
+    n: int,
+    shift: int,
+    recv_start: np.ndarray,
+    ent_row: np.ndarray,
+    ent_col: np.ndarray,
+    out_base: np.ndarray,
+    out_col: np.ndarray,
+    deg: np.ndarray,
+) -> np.ndarray:
+    """Per receiving block: rows of received ties merged with own ties; returns each block's size."""
+    size = 1 << shift
+    n_blocks = recv_start.shape[0] - 1
+    kept = np.zeros(n_blocks, np.int64)
+    for r in nb.prange(n_blocks):
+        lo_row = r * size
+        hi_row = min(n, (r + 1) * size)
+        lo = recv_start[r]
+        hi = recv_start[r + 1]
+        # received ties by row (a stable counting sort: initiators stay ascending)
+        start = np.zeros(hi_row - lo_row + 1, np.int64)
+        for e in range(lo, hi):
+            start[ent_row[e] - lo_row + 1] += 1
+        for a in range(hi_row - lo_row):
+            start[a + 1] += start[a]
+        fill = start[:-1].copy()
+        recv = np.empty(hi - lo, np.int32)
+        for e in range(lo, hi):
+            a = ent_row[e] - lo_row
+            recv[fill[a]] = ent_col[e]
+            fill[a] += 1
+        longest = 0
+        for i in range(lo_row, hi_row):
+            longest = max(longest, tie_off[i + 1] - tie_off[i])
+        own = np.empty(longest, np.int32)
+        w = out_base[r]
+        for i in range(lo_row, hi_row):
+            # the row's own ties, without self-ties, sorted by insertion
+            n_own = 0
+            for e in range(tie_off[i], tie_off[i + 1]):
+                x = dst[e]
+                if x != i:
+                    f = n_own - 1
+                    while f >= 0 and own[f] > x:
+                        own[f + 1] = own[f]
+                        f -= 1
+                    own[f + 1] = x
+                    n_own += 1
+            # merged with the received ties (ascending), repeats dropped
+            e1 = start[i - lo_row]
+            e1_end = start[i - lo_row + 1]
+            e2 = 0
+            row_lo = w
+            while e1 < e1_end or e2 < n_own:
+                if e2 >= n_own or (e1 < e1_end and recv[e1] <= own[e2]):
+                    x = recv[e1]
+                    e1 += 1
+                else:
+                    x = own[e2]
+                    e2 += 1
+                if w == row_lo or out_col[w - 1] != x:
+                    out_col[w] = x
+                    w += 1
+            deg[i] = w - row_lo
+        kept[r] = w - out_base[r]
+    return kept
+
+
+@nb.njit(cache=True, parallel=True, nogil=True)
+def _fill_rows(
+    shift: int,
+    deg: np.ndarray,
+    first: np.ndarray,
+    out_base: np.ndarray,
+    out_col: np.ndarray,
+    offsets: np.ndarray,
+    nbrs: np.ndarray,
+) -> None:
+    """CSR offsets and neighbours from each block's merged rows (block r from ``first[r]``)."""
+    size = 1 << shift
+    n = deg.shape[0]
+    offsets[0] = 0
+    for r in nb.prange(first.shape[0] - 1):
+        run = first[r]
+        for i in range(r * size, min(n, (r + 1) * size)):
+            run += deg[i]
+            offsets[i + 1] = run
+        w0 = out_base[r]
+        for e in range(first[r + 1] - first[r]):
+            nbrs[first[r] + e] = out_col[w0 + e]

@@ -158,12 +158,15 @@ def estimate_memory(
     * ``waiting_lists``: queue ids (int32) and join times (int16), 6 K Q with the initial
       capacity Q = max(1024, N / 64); a list doubles when it fills (at most 6 N K when
       everyone waits for everything, which the 20 % slack of the limit mostly covers);
-    * ``scratch``: the joiners of one step, 12 Q, plus the enrolments of a step for the
-      network pushes (8 K Q) and each running chunk's list of scheduled events (8 K per
-      parent of a chunk, two chunks at a time);
+    * ``scratch``: a step's joiners when every parent joins every programme in it (as
+      in a first step after a campaign that reaches everyone): per parent and
+      intervention their ids, order keys and sort order (28 bytes) and, with a network,
+      their enrolments and the neighbours they push to (24 + 4 D bytes); plus each running
+      chunk's list of scheduled events (8 K per parent of a chunk, two chunks at a time);
     * ``network``: CSR offsets (int64) and about D neighbours (int32) per parent;
-    * ``network_construction``: temporaries of building the network, about 48 bytes per
-      initiated tie (N D / 2 ties) and 28 N, freed before the state is allocated;
+    * ``network_construction``: the arrays alive at the peak of building the network,
+      about 20 bytes per initiated tie (N D / 2 ties) and 24 N, freed (but for the
+      network itself) before the state is allocated;
     * ``chunk_counters``: per-chunk counters of the threaded kernels;
     * ``providers``: per-organisation state and parameters;
     * ``recording``: the monthly counts a replicate keeps, 8 (M+1) (10 K S + 17 S +
@@ -189,8 +192,10 @@ def estimate_memory(
         "parent_state": 8 * n,
         "intervention_state": 16 * n * k,
         "waiting_lists": 6 * k * queue,
-        # joiners' keys; enrolments for the pushes; two chunks' lists of scheduled events
-        "scratch": 12 * queue + 8 * k * queue + 2 * 8 * max(k, 1) * math.ceil(n / chunks),
+        # a step in which everyone joins everything: ids, keys, sort order; the enrolments
+        # and their neighbours for the pushes; two chunks' lists of scheduled events
+        "scratch": n * k * (28 + (24 + 4 * d if d > 0 else 0))
+        + 2 * 8 * max(k, 1) * math.ceil(n / chunks),
         "network": i64 * (n + 1) + 4 * 2 * ties,
         # per-step counters, stock counts (one more slot), month-end counts, event lists
         "chunk_counters": i64
@@ -202,7 +207,7 @@ def estimate_memory(
     }
     build = 0.0
     if d > 0:
-        build = 48 * ties + 28 * n
+        build = 20 * ties + 24 * n
     parts["network_construction"] = build
     ts_rows = (m + 1) * (k * (s + 1) + 4 * k + 4 * (s + 1) + 5 + (c + 2) + 2)
     sm_rows = 6 * (k + 1) * (s + 1) + 2 * (c + 2) + 50

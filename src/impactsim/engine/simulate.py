@@ -22,7 +22,6 @@ from impactsim.engine import kernels as kn
 from impactsim.engine.spec import ModelSpec, ReplicateDraws, draw_replicate
 from impactsim.population import build_network, draw_families
 from impactsim.resources import chunk_count, initial_queue_capacity
-from impactsim.rng import stream_generator
 
 #: Below this many parents a step is too short for a parallel region to pay: waking worker
 #: threads costs more than the work, and on a busy machine far more (measured: 200 parents,
@@ -256,7 +255,7 @@ def _simulate_replicate(
             spec.mean_degree,
             spec.homophily,
             spec.relative_degree,
-            stream_generator(rep_key, "population", "network"),
+            draws.keys["network"],
         )
 
     # structure-of-arrays state (per parent: 2 + 4 + 1 + 2 + 2 + 1 bytes + 14 per intervention)

@@ -350,6 +350,7 @@ def draw_replicate(spec: ModelSpec, rep_key: int) -> ReplicateDraws:
         "za": stream_key(rep_key, "population", "problem_score", "a"),
         "zb": stream_key(rep_key, "population", "problem_score", "b"),
         "turnover": stream_key(rep_key, "population", "turnover"),
+        "network": stream_key(rep_key, "population", "network"),
     }
     parts = ("uptake", "channel_pick", "dropout", "queue_order", "allocation", "unused")
     iv_keys = np.array(
