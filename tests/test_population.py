@@ -129,7 +129,9 @@ def test_network_ties_are_the_keyed_draws_of_the_definition(homophily):
     n_init = poisson.ppf(uniforms(key, who, 0), lam[seg]).astype(np.int64)
     src = np.repeat(who, n_init)
     t = np.concatenate([np.arange(c) for c in n_init])
-    u = np.array([uniforms(key, np.array([i]), k + 1)[0] for i, k in zip(src, t, strict=True)])
+    u = np.empty(src.size)
+    for k in range(int(t.max()) + 1):  # the draws of every parent's tie k at once
+        u[t == k] = uniforms(key, src[t == k], k + 1)
     members = np.argsort(seg, kind="stable")
     first = np.concatenate(([0], np.cumsum(counts)))[seg[src]]
     n_s = counts[seg[src]]

@@ -230,11 +230,11 @@ def _random_ties(
         (int64 offsets, int32 partners; self-ties included).
     """
     n = segment.shape[0]
-    tie_off = np.empty(n + 1, np.int64)
-    _tie_counts(key, segment, cdf, cdf_len, tie_off)
-    members = np.empty(n, np.int32)
+    tie_off = np.zeros(n + 1, np.int64)
+    _tie_counts(key, segment, cdf, cdf_len, tie_off[1:])
+    np.cumsum(tie_off[1:], out=tie_off[1:])
+    members = np.argsort(segment, kind="stable")  # each segment's parents, ascending
     starts = np.concatenate(([0], np.cumsum(counts))).astype(np.int64)
-    _segment_members(segment, starts, members)
     dst = np.empty(int(tie_off[n]), np.int32)
     _tie_partners(key, segment, homophily, counts, starts, members, tie_off, dst)
     return tie_off, dst
@@ -242,40 +242,13 @@ def _random_ties(
 
 @nb.njit(cache=True, parallel=True, nogil=True)
 def _tie_counts(
-    key: np.uint64, segment: np.ndarray, cdf: np.ndarray, cdf_len: np.ndarray, tie_off: np.ndarray
+    key: np.uint64, segment: np.ndarray, cdf: np.ndarray, cdf_len: np.ndarray, n_init: np.ndarray
 ) -> None:
-    """Each parent's number of initiated ties (Poisson inversion), as offsets into ``tie_off``."""
-    n = segment.shape[0]
-    tie_off[0] = 0
-    for i in nb.prange(n):
+    """Each parent's number of initiated ties (Poisson inversion), into ``n_init``."""
+    for i in nb.prange(segment.shape[0]):
         s = segment[i]
         u = uniform(key, i, 0)
-        tie_off[i + 1] = min(np.searchsorted(cdf[s, : cdf_len[s]], u), cdf_len[s] - 1)
-    # running sums: block sums in parallel, then each block's running sum
-    n_blocks = max(1, min(n, 256))
-    block_sum = np.zeros(n_blocks + 1, np.int64)
-    for b in nb.prange(n_blocks):
-        tot = 0
-        for i in range(n * b // n_blocks, n * (b + 1) // n_blocks):
-            tot += tie_off[i + 1]
-        block_sum[b + 1] = tot
-    for b in range(n_blocks):
-        block_sum[b + 1] += block_sum[b]
-    for b in nb.prange(n_blocks):
-        run = block_sum[b]
-        for i in range(n * b // n_blocks, n * (b + 1) // n_blocks):
-            run += tie_off[i + 1]
-            tie_off[i + 1] = run
-
-
-@nb.njit(cache=True, nogil=True)
-def _segment_members(segment: np.ndarray, starts: np.ndarray, members: np.ndarray) -> None:
-    """The parents of each segment in ascending order, segment ``s`` from ``starts[s]``."""
-    fill = starts[:-1].copy()
-    for i in range(segment.shape[0]):
-        s = segment[i]
-        members[fill[s]] = i
-        fill[s] += 1
+        n_init[i] = min(np.searchsorted(cdf[s, : cdf_len[s]], u), cdf_len[s] - 1)
 
 
 @nb.njit(cache=True, parallel=True, nogil=True)
@@ -399,7 +372,7 @@ def _merge_rows(
     out_col: np.ndarray,
     deg: np.ndarray,
 ) -> np.ndarray:
-    """Per receiving block: rows of received ties merged with own ties; returns each block's size."""
+    """Per receiving block: its rows (received ties merged with own ties); returns their sizes."""
     size = 1 << shift
     n_blocks = recv_start.shape[0] - 1
     kept = np.zeros(n_blocks, np.int64)

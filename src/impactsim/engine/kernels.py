@@ -1116,10 +1116,11 @@ def step_sequential(
     whose only open organisation has unlimited places and nobody waiting were enrolled by
     :func:`step_parents`; here they are only listed for the pushes). Each offering
     organisation adds ``capacity * dt`` places per step; whole places are used in turn
-    (starting at a random organisation) and unused places lapse. A parent who has waited ``max_wait`` without a place gives up; once no
-    place is left, the rest of a list (in order of joining) is kept without visiting
-    it, as nobody further back can give up in this step. The queues
-    ``q_id`` / ``q_t`` must have room for every joiner of this step. The network pushes of
+    (starting at a random organisation) and unused places lapse. A parent who has waited
+    ``max_wait`` without a place gives up; once no place is left, the rest of a list (in
+    order of joining) is kept without visiting it, as nobody further back can give up in
+    this step. The queues ``q_id`` / ``q_t`` must have room for every joiner of this
+    step. The network pushes of
     the step's leavers, completers and enrolments come last (:func:`push_to_neighbours`,
     over ``n_ranges`` ranges of receivers; the result does not depend on ``n_ranges``).
     """

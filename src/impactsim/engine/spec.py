@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from impactsim import population as pop
 from impactsim.population import segment_means
 from impactsim.rng import stream_generator, stream_key
 from impactsim.scenario import ADOPTER_CATEGORIES, Scenario
@@ -345,12 +346,12 @@ def draw_replicate(spec: ModelSpec, rep_key: int) -> ReplicateDraws:
         else:
             fid[sel] = mean
     keys = {
-        "segment": stream_key(rep_key, "population", "segment"),
-        "category": stream_key(rep_key, "population", "adopter_category"),
-        "za": stream_key(rep_key, "population", "problem_score", "a"),
-        "zb": stream_key(rep_key, "population", "problem_score", "b"),
-        "turnover": stream_key(rep_key, "population", "turnover"),
-        "network": stream_key(rep_key, "population", "network"),
+        "segment": stream_key(rep_key, *pop.STREAM_SEGMENT),
+        "category": stream_key(rep_key, *pop.STREAM_CATEGORY),
+        "za": stream_key(rep_key, *pop.STREAM_SCORE_A),
+        "zb": stream_key(rep_key, *pop.STREAM_SCORE_B),
+        "turnover": stream_key(rep_key, *pop.STREAM_TURNOVER),
+        "network": stream_key(rep_key, *pop.STREAM_NETWORK),
     }
     parts = ("uptake", "channel_pick", "dropout", "queue_order", "allocation", "unused")
     iv_keys = np.array(
