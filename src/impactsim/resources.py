@@ -197,10 +197,11 @@ def estimate_memory(
         "scratch": n * k * (28 + (24 + 4 * d if d > 0 else 0))
         + 2 * 8 * max(k, 1) * math.ceil(n / chunks),
         "network": i64 * (n + 1) + 4 * 2 * ties,
-        # per-step counters, stock counts (one more slot), month-end counts, event lists
+        # per-step counters (and the joiners' slots), stock counts (one more slot),
+        # month-end counts, event lists
         "chunk_counters": i64
         * (chunks + 1)
-        * (18 * k * s + 34 * s + 5 + 2 * (c + 2) * s + 3 * EVENT_LIST_CAPACITY),
+        * (18 * k * s + 34 * s + 5 + 2 * k + 2 * (c + 2) * s + 3 * EVENT_LIST_CAPACITY),
         "providers": np_ * (18 * k + 80) + t * k * 4,
         "recording": i64 * (m + 1) * (10 * k * s + 17 * s + (c + 2) * s + 3 * k + np_ * k + 1)
         + i64 * (np_ * k + np_ + k + 25),

@@ -12,11 +12,13 @@ A step ``t`` covers the time ``[t*dt, (t+1)*dt)`` months and runs these phases:
    channels and the decision to enrol (channel referral, word of mouth, follow-up
    referral), which puts a parent on the programme's waiting list. Leavers, completers
    and joiners are listed per chunk.
-3. :func:`step_sequential` (sequential, visits only listed events): new waiting-list
-   entries are appended in random order, places are allocated first come first served,
-   and parents who waited too long give up; then :func:`push_to_neighbours` (parallel
-   over ranges of receivers) updates the word-of-mouth counters of the neighbours of
-   leavers and enrolled parents and passes the spillover of completers.
+3. :func:`step_sequential` (visits only listed events): the joiners are listed per
+   chunk (:func:`list_joiners`, parallel over chunks when many), new waiting-list
+   entries are appended in random order, places are allocated first come first served
+   (sequential), and parents who waited too long give up (:func:`give_up`, parallel in
+   blocks when many); then :func:`push_to_neighbours` (parallel over ranges of
+   receivers) updates the word-of-mouth counters of the neighbours of leavers and
+   enrolled parents and passes the spillover of completers.
 
 :func:`run_steps` runs a block of steps with all three phases inside numba (no
 interpreter work per step); :func:`record_month` records a month (also the state after
@@ -215,6 +217,12 @@ def note_event(c_events: np.ndarray, c_flags: np.ndarray, c: int, kind: int, cod
     if n_ev < c_events.shape[2]:
         c_events[c, kind, n_ev] = code
     c_flags[c, kind] = n_ev + 1
+
+
+@nb.njit(cache=True, inline="always")
+def join_code(i: int, k: int, n_iv: int, direct: bool) -> int:
+    """Event code of parent i joining programme k: ``2 (i K + k)``, plus 1 if enrolled at once."""
+    return 2 * (i * n_iv + k) + (1 if direct else 0)
 
 
 @nb.njit(cache=True, inline="always")
@@ -631,6 +639,7 @@ def step_parents(
     effect_d: np.ndarray,
     eff_mult: np.ndarray,
     c_direct: np.ndarray,
+    c_wait: np.ndarray,
 ) -> None:
     """Advance every parent by one step (see the module docstring, phase 2).
 
@@ -653,7 +662,8 @@ def step_parents(
     programme k with ``direct_prov[k] = p >= 0`` (nobody waiting, and a single organisation
     p, with unlimited places, open: the waiting list would enrol every joiner with p) is
     enrolled here at once, exactly as :func:`step_sequential` would (counted per chunk in
-    ``c_direct`` [chunk, K, S], and listed as a joiner for the network pushes). ``p_aw``
+    ``c_direct`` [chunk, K, S], and listed as a joiner for the network pushes); the other
+    joiners are counted per chunk and programme in ``c_wait`` [chunk, K]. ``p_aw``
     and ``p_ch`` are the per-step probabilities of the awareness and channel-referral
     hazards alone (``1 - exp(-h dt)``), used when no other hazard competes.
     """
@@ -919,9 +929,9 @@ def step_parents(
                                 via = n_ch + 1  # follow-up referral
                             if first_channel[i] < 0:
                                 first_channel[i] = via
-                            note_event(c_events, c_flags, c, EV_JOIN, i * n_iv + k)
                             t_event[i, k] = t
                             p = direct_prov[k]
+                            note_event(c_events, c_flags, c, EV_JOIN, join_code(i, k, n_iv, p >= 0))
                             if p >= 0:
                                 enrol(
                                     i,
@@ -953,6 +963,7 @@ def step_parents(
                                 move_status(s_cnt, c, k, n_iv, s, st, WAITING)
                                 new_st = WAITING
                                 status[i, k] = WAITING
+                                c_wait[c, k] += 1
             if new_st == WAITING:
                 t_next[i, k] = NEVER  # the waiting list decides what happens next
             elif new_st != ENROLLED:  # an enrolment has set its next step
@@ -1064,6 +1075,226 @@ def push_to_neighbours(
 
 
 @nb.njit(cache=True, nogil=True)
+def list_chunk_joiners(
+    c: int,
+    t: int,
+    bounds: np.ndarray,
+    c_flags: np.ndarray,
+    c_events: np.ndarray,
+    status: np.ndarray,
+    t_event: np.ndarray,
+    iv_keys: np.ndarray,
+    direct_at: np.ndarray,
+    wait_at: np.ndarray,
+    wait_id: np.ndarray,
+    wait_key: np.ndarray,
+    enrol_ev: np.ndarray,
+) -> None:
+    """The joiners of step t in chunk c, in parent order (see :func:`list_joiners`)."""
+    n_ev = c_flags[c, EV_JOIN]
+    if n_ev == 0:
+        return
+    n_iv = status.shape[1]
+    list_direct = enrol_ev.shape[0] > 0
+    d = direct_at[c]
+    if n_ev <= c_events.shape[2]:
+        for e in range(n_ev):
+            code = c_events[c, EV_JOIN, e]
+            ik = code >> 1
+            if code & 1:
+                if list_direct:
+                    enrol_ev[d] = ik
+                    d += 1
+            else:
+                i = ik // n_iv
+                k = ik % n_iv
+                w = wait_at[c, k]
+                wait_id[w] = i
+                wait_key[w] = uniform(iv_keys[k, 3], i, t)
+                wait_at[c, k] = w + 1
+    else:
+        for i in range(bounds[c], bounds[c + 1]):
+            for k in range(n_iv):
+                if t_event[i, k] != t:
+                    continue
+                st = status[i, k]
+                if st == ENROLLED:
+                    if list_direct:
+                        enrol_ev[d] = i * n_iv + k
+                        d += 1
+                elif st == WAITING:
+                    w = wait_at[c, k]
+                    wait_id[w] = i
+                    wait_key[w] = uniform(iv_keys[k, 3], i, t)
+                    wait_at[c, k] = w + 1
+
+
+@nb.njit(cache=True, parallel=True, nogil=True)
+def list_joiners_parallel(
+    t: int,
+    bounds: np.ndarray,
+    c_flags: np.ndarray,
+    c_events: np.ndarray,
+    status: np.ndarray,
+    t_event: np.ndarray,
+    iv_keys: np.ndarray,
+    direct_at: np.ndarray,
+    wait_at: np.ndarray,
+    wait_id: np.ndarray,
+    wait_key: np.ndarray,
+    enrol_ev: np.ndarray,
+) -> None:
+    """:func:`list_chunk_joiners` for every chunk, in parallel."""
+    for c in nb.prange(bounds.shape[0] - 1):
+        list_chunk_joiners(
+            c,
+            t,
+            bounds,
+            c_flags,
+            c_events,
+            status,
+            t_event,
+            iv_keys,
+            direct_at,
+            wait_at,
+            wait_id,
+            wait_key,
+            enrol_ev,
+        )
+
+
+#: Joiners in a step below which they are listed on one thread.
+LIST_JOINERS_PARALLEL_MIN = 2048
+
+
+@nb.njit(cache=True, nogil=True)
+def list_joiners(
+    t: int,
+    bounds: np.ndarray,
+    c_flags: np.ndarray,
+    c_events: np.ndarray,
+    status: np.ndarray,
+    t_event: np.ndarray,
+    iv_keys: np.ndarray,
+    direct_at: np.ndarray,
+    wait_at: np.ndarray,
+    wait_id: np.ndarray,
+    wait_key: np.ndarray,
+    enrol_ev: np.ndarray,
+    n_join: int,
+    n_threads: int,
+) -> None:
+    """The ``n_join`` joiners of step t, listed per chunk, in parallel when many.
+
+    A joiner enrolled at once by :func:`step_parents` is written to ``enrol_ev`` as
+    ``i * K + k`` from slot ``direct_at[c]`` on (not when ``enrol_ev`` is empty: no
+    pushes); a joiner of programme k who waits is written to ``wait_id`` from slot
+    ``wait_at[c, k]`` on (advanced as it is used), with its waiting-list key
+    ``uniform(iv_keys[k, 3], i, t)`` in ``wait_key``. Each chunk writes its own slots,
+    so the lists are the same on any number of threads. A chunk whose list of joiners
+    overflowed is scanned instead: its joiners are the parents whose status is enrolled
+    or waiting and whose event step is t.
+    """
+    args = (c_flags, c_events, status, t_event, iv_keys, direct_at, wait_at)
+    if n_threads > 1 and n_join >= LIST_JOINERS_PARALLEL_MIN:
+        list_joiners_parallel(t, bounds, *args, wait_id, wait_key, enrol_ev)
+    else:
+        for c in range(bounds.shape[0] - 1):
+            list_chunk_joiners(c, t, bounds, *args, wait_id, wait_key, enrol_ev)
+
+
+@nb.njit(cache=True, nogil=True)
+def give_up_span(
+    k: int,
+    t: int,
+    lo: int,
+    hi: int,
+    q_id: np.ndarray,
+    q_t: np.ndarray,
+    segment: np.ndarray,
+    status: np.ndarray,
+    t_event: np.ndarray,
+    gave_up: np.ndarray,
+) -> None:
+    """Waiting-list entries ``lo .. hi - 1`` of programme k, each past its maximum wait.
+
+    An entry still current (the parent waits since the entry's step) gives up in step t;
+    ``gave_up[s]`` counts them by segment. Other entries (the slot's family left, or the
+    parent was handled since) are left alone.
+    """
+    for e in range(lo, hi):
+        i = q_id[k, e]
+        if status[i, k] == WAITING and t_event[i, k] == q_t[k, e]:
+            status[i, k] = GAVE_UP
+            t_event[i, k] = t
+            gave_up[segment[i]] += 1
+
+
+#: Waiting-list entries below which those giving up are handled on one thread.
+GIVE_UP_PARALLEL_MIN = 4096
+
+
+@nb.njit(cache=True, parallel=True, nogil=True)
+def give_up_blocks(
+    k: int,
+    t: int,
+    lo: int,
+    hi: int,
+    q_id: np.ndarray,
+    q_t: np.ndarray,
+    segment: np.ndarray,
+    status: np.ndarray,
+    t_event: np.ndarray,
+    gave_up: np.ndarray,
+    n_blocks: int,
+) -> None:
+    """:func:`give_up_span` over ``n_blocks`` blocks of the entries, in parallel.
+
+    A parent has at most one current entry on a list (entries of earlier waits have
+    older steps than the parent's event step, whatever is written to it in step t), so
+    the blocks touch different parents; their counts are added up at the end.
+    """
+    counts = np.zeros((n_blocks, gave_up.shape[0]), np.int64)
+    for b in nb.prange(n_blocks):
+        give_up_span(
+            k,
+            t,
+            lo + (hi - lo) * b // n_blocks,
+            lo + (hi - lo) * (b + 1) // n_blocks,
+            q_id,
+            q_t,
+            segment,
+            status,
+            t_event,
+            counts[b],
+        )
+    for b in range(n_blocks):
+        for s in range(gave_up.shape[0]):
+            gave_up[s] += counts[b, s]
+
+
+@nb.njit(cache=True, nogil=True)
+def give_up(
+    k: int,
+    t: int,
+    lo: int,
+    hi: int,
+    q_id: np.ndarray,
+    q_t: np.ndarray,
+    segment: np.ndarray,
+    status: np.ndarray,
+    t_event: np.ndarray,
+    gave_up: np.ndarray,
+    n_threads: int,
+) -> None:
+    """:func:`give_up_span`, in parallel when the entries are many and threads are given."""
+    if n_threads > 1 and hi - lo >= GIVE_UP_PARALLEL_MIN:
+        give_up_blocks(k, t, lo, hi, q_id, q_t, segment, status, t_event, gave_up, 4 * n_threads)
+    else:
+        give_up_span(k, t, lo, hi, q_id, q_t, segment, status, t_event, gave_up)
+
+
+@nb.njit(cache=True, nogil=True)
 def step_sequential(
     t: int,
     bounds: np.ndarray,
@@ -1104,25 +1335,30 @@ def step_sequential(
     enrol_new: np.ndarray,
     gaveup_new: np.ndarray,
     prov_enrol: np.ndarray,
+    c_direct: np.ndarray,
+    c_wait: np.ndarray,
     n_ranges: int,
 ) -> None:
     """Phase 3 of a step: network pushes, waiting lists and place allocation.
 
     Changes of counted state are applied to the last slot of the stock counts ``s_cnt``.
-    Leavers, completers and joiners of this step are taken from the chunks' event lists
+    Leavers and completers of this step are taken from the chunks' event lists
     (``c_events``), or found by their state (exit mask; status and ``t_event == t``) in a
-    chunk whose list overflowed. Waiting lists are first come, first served; parents who
-    joined in the same step are ordered by a keyed random number (joiners of a programme
-    whose only open organisation has unlimited places and nobody waiting were enrolled by
-    :func:`step_parents`; here they are only listed for the pushes). Each offering
-    organisation adds ``capacity * dt`` places per step; whole places are used in turn
-    (starting at a random organisation) and unused places lapse. A parent who has waited
-    ``max_wait`` without a place gives up; once no place is left, the rest of a list (in
-    order of joining) is kept without visiting it, as nobody further back can give up in
-    this step. The queues ``q_id`` / ``q_t`` must have room for every joiner of this
-    step. The network pushes of
-    the step's leavers, completers and enrolments come last (:func:`push_to_neighbours`,
-    over ``n_ranges`` ranges of receivers; the result does not depend on ``n_ranges``).
+    chunk whose list overflowed; joiners likewise, by :func:`list_joiners` (in parallel
+    over chunks; ``c_direct`` and ``c_wait`` are their counts per chunk). Waiting lists
+    are first come, first served; parents who joined in the same step are ordered by a
+    keyed random number (joiners of a programme whose only open organisation has
+    unlimited places and nobody waiting were enrolled by :func:`step_parents`; here they
+    are only listed for the pushes). Each offering organisation adds ``capacity * dt``
+    places per step; whole places are used in turn (starting at a random organisation)
+    and unused places lapse. Once no place is left, those who have waited ``max_wait``
+    give up: as a list is in order of joining, they are a leading stretch of it, found by
+    binary search and handled by :func:`give_up` (in parallel when long); the rest is
+    kept without visiting it. The queues ``q_id`` / ``q_t`` must have room for every
+    joiner of this step. The network pushes of the step's leavers, completers and
+    enrolments come last (:func:`push_to_neighbours`, over ``n_ranges`` ranges of
+    receivers; the result does not depend on ``n_ranges``, which is also the number of
+    threads for :func:`give_up`).
     """
     n_chunks = bounds.shape[0] - 1
     n_iv = status.shape[1]
@@ -1168,19 +1404,55 @@ def step_sequential(
                     if spill_on[k] and status[i, k] == COMPLETED and t_event[i, k] == t:
                         spill_ev[n_spill] = i * n_iv + k
                         n_spill += 1
-    # 3. the room needed for this step's joiners
+    # 3. this step's joiners (in parallel over chunks): those enrolled directly by
+    # step_parents are listed for the pushes, the others per programme with the keyed
+    # random number that orders them on the waiting list
     n_join = 0
+    n_direct = 0
     for c in range(n_chunks):
         n_join += c_flags[c, EV_JOIN]
-    scratch_id = np.empty(n_join, np.int32)
-    scratch_key = np.empty(n_join, np.float64)
-    avail = np.zeros(n_prov, np.int64)
-    open_prov = np.empty(n_prov, np.int64)
+    direct_at = np.empty(n_chunks, np.int64)  # chunk c's first slot in enrol_ev
+    wait_at = np.empty((n_chunks, n_iv), np.int64)  # chunk c's first slot for k, advanced
+    wait_start = np.zeros(n_iv + 1, np.int64)  # programme k's joiners: wait_start[k:k+2]
+    for c in range(n_chunks):
+        direct_at[c] = n_direct
+        for k in range(n_iv):
+            for s in range(c_direct.shape[2]):
+                n_direct += c_direct[c, k, s]
+    for k in range(n_iv):
+        wait_start[k + 1] = wait_start[k]
+        for c in range(n_chunks):
+            wait_at[c, k] = wait_start[k + 1]
+            wait_start[k + 1] += c_wait[c, k]
+    if n_direct + wait_start[n_iv] != n_join:
+        raise RuntimeError("internal error: joiners counted and listed differ")
+    wait_id = np.empty(wait_start[n_iv], np.int32)
+    wait_key = np.empty(wait_start[n_iv], np.float64)
     n_room = n_join
     for k in range(n_iv):
         n_room += q_len[k]
     enrol_ev = np.empty(0 if fully_mixed else n_room, np.int64)  # enrolments, for the pushes
-    n_enrol = 0
+    if n_join > 0:
+        list_joiners(
+            t,
+            bounds,
+            c_flags,
+            c_events,
+            status,
+            t_event,
+            iv_keys,
+            direct_at,
+            wait_at,
+            wait_id,
+            wait_key,
+            enrol_ev,
+            n_join,
+            n_ranges,
+        )
+    n_enrol = 0 if fully_mixed else n_direct
+    avail = np.zeros(n_prov, np.int64)
+    open_prov = np.empty(n_prov, np.int64)
+    gave_up = np.zeros(c_direct.shape[2], np.int64)
     for k in range(n_iv):
         # places this step (created even when nobody waits: the whole places then lapse,
         # the fraction of a place carries over)
@@ -1198,61 +1470,27 @@ def step_sequential(
                     open_prov[n_open] = p
                     n_open += 1
         # 4. new waiting-list entries, in keyed random order within the step
-        if n_join > 0:
-            n_new = 0
-            for c in range(n_chunks):
-                n_ev = c_flags[c, EV_JOIN]
-                if n_ev == 0:
-                    continue
-                listed = n_ev <= cap
-                for e in range(n_ev if listed else bounds[c + 1] - bounds[c]):
-                    if listed:
-                        code = c_events[c, EV_JOIN, e]
-                        if code % n_iv != k:
-                            continue
-                        i = code // n_iv
-                    else:
-                        i = bounds[c] + e
-                        st = status[i, k]
-                        if not ((st == WAITING) | (st == ENROLLED) and t_event[i, k] == t):
-                            continue
-                    if status[i, k] == ENROLLED:  # enrolled directly (step_parents)
-                        if not fully_mixed:
-                            enrol_ev[n_enrol] = i * n_iv + k
-                            n_enrol += 1
-                        continue
-                    scratch_id[n_new] = i
-                    scratch_key[n_new] = uniform(iv_keys[k, 3], i, t)
-                    n_new += 1
-            if n_new > 0:
-                order = np.argsort(scratch_key[:n_new], kind="mergesort")
-                base = q_len[k]
-                for j in range(n_new):
-                    q_id[k, base + j] = scratch_id[order[j]]
-                    q_t[k, base + j] = t
-                q_len[k] = base + n_new
+        n_new = wait_start[k + 1] - wait_start[k]
+        if n_new > 0:
+            order = np.argsort(wait_key[wait_start[k] : wait_start[k + 1]], kind="mergesort")
+            base = q_len[k]
+            for j in range(n_new):
+                q_id[k, base + j] = wait_id[wait_start[k] + order[j]]
+                q_t[k, base + j] = t
+            q_len[k] = base + n_new
         if q_len[k] == 0:
             continue
-        r = 0
+        # 5. places, first come first served, while any are left
+        e = 0
         if n_open > 0:
             r = np.int64(uniform(iv_keys[k, 4], k, t) * n_open) % n_open
-        kept = 0
-        for e in range(q_len[k]):
-            i = q_id[k, e]
-            joined = q_t[k, e]
-            if n_open == 0 and t - joined < max_wait_steps[k]:
-                # no place left, and the list is in order of joining: nobody from here on
-                # gives up in this step, so the rest is kept as it is, unvisited (entries
-                # of parents who left are dropped when they reach this point later)
-                for e2 in range(e, q_len[k]):
-                    q_id[k, kept] = q_id[k, e2]
-                    q_t[k, kept] = q_t[k, e2]
-                    kept += 1
-                break
-            if status[i, k] != WAITING or t_event[i, k] != joined:
-                continue  # left the population (slot reused) or already handled
-            s = segment[i]
-            if n_open > 0:
+            while e < q_len[k] and n_open > 0:
+                i = q_id[k, e]
+                joined = q_t[k, e]
+                e += 1
+                if status[i, k] != WAITING or t_event[i, k] != joined:
+                    continue  # left the population (slot reused) or already handled
+                s = segment[i]
                 while avail[open_prov[r]] == 0:
                     r = (r + 1) % n_open
                 p = open_prov[r]
@@ -1296,17 +1534,24 @@ def step_sequential(
                 else:
                     enrol_ev[n_enrol] = i * n_iv + k
                     n_enrol += 1
-            elif t - joined >= max_wait_steps[k]:
-                move_status(s_cnt, cs, k, n_iv, s, WAITING, GAVE_UP)
-                status[i, k] = GAVE_UP
-                t_event[i, k] = t
-                gaveup_new[k, s] += 1
-            else:
-                q_id[k, kept] = i
-                q_t[k, kept] = joined
-                kept += 1
-        q_len[k] = kept
-    # 5. the network pushes of this step's leavers, completers and enrolments
+        # 6. no place left: those who have waited max_wait give up. The list is in order
+        # of joining, so they are the entries up to the first one who joined after
+        # t - max_wait; the rest is kept (entries of parents who left are dropped when
+        # they reach the front)
+        e_end = e + np.searchsorted(q_t[k, e : q_len[k]], t - max_wait_steps[k], side="right")
+        if e_end > e:
+            gave_up[:] = 0
+            give_up(k, t, e, e_end, q_id, q_t, segment, status, t_event, gave_up, n_ranges)
+            for s in range(gave_up.shape[0]):
+                if gave_up[s] > 0:
+                    s_cnt[cs, status_row(WAITING, k, n_iv), s] -= gave_up[s]
+                    s_cnt[cs, status_row(GAVE_UP, k, n_iv), s] += gave_up[s]
+                    gaveup_new[k, s] += gave_up[s]
+        for e2 in range(e_end, q_len[k]):
+            q_id[k, e2 - e_end] = q_id[k, e2]
+            q_t[k, e2 - e_end] = q_t[k, e2]
+        q_len[k] -= e_end
+    # 7. the network pushes of this step's leavers, completers and enrolments
     if n_leave + n_spill + n_enrol > 0:
         d_indirect = np.zeros((n_ranges, s_cnt.shape[2]), np.int64)
         push_to_neighbours(
@@ -1676,6 +1921,7 @@ def run_steps(
     c_flags = np.zeros((n_chunks, N_FLAGS), np.int64)  # events per kind (EV_*)
     c_events = np.zeros((n_chunks, 3, EVENT_CAP), np.int64)
     c_direct = np.zeros((n_chunks, n_iv, n_seg), np.int64)  # direct enrolments
+    c_wait = np.zeros((n_chunks, n_iv), np.int64)  # joiners put on a waiting list
     direct_prov = np.full(n_iv, -1, np.int64)
     mf_share = np.zeros((n_seg, n_iv), np.float64)
     adopt_new = np.zeros(n_iv, np.int64)
@@ -1760,6 +2006,7 @@ def run_steps(
             if n_open != 1 or q_len[k] != 0:
                 direct_prov[k] = -1
         c_direct[...] = 0
+        c_wait[...] = 0
         c_complete[...] = 0
         c_drop[...] = 0
         c_exit_sk[...] = 0
@@ -1838,6 +2085,7 @@ def run_steps(
             effect_d,
             eff_mult,
             c_direct,
+            c_wait,
         )
         n_join = 0
         for c in range(n_chunks):
@@ -1929,6 +2177,8 @@ def run_steps(
             enrol_new,
             gaveup_new,
             prov_enrol,
+            c_direct,
+            c_wait,
             n_ranges,
         )
         for k in range(n_iv):
