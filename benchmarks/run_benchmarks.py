@@ -236,6 +236,28 @@ def _spawn(kind: str, *args: int, threads: int | None = None, env: dict | None =
 
 
 # ----------------------------------------------------------------------------- driver
+def _alternating(kind: str, args: tuple[int, ...], rounds: int) -> list[dict]:
+    """A worker on 1 and 2 threads in ``rounds`` processes each, the thread counts alternating.
+
+    Both thread counts then see the same spells of a shared machine's load, so their
+    ratio is not one quiet and one busy spell. Per thread count, the result of the
+    process with the fastest run, with every run's seconds and the largest peak memory.
+    """
+    runs: dict[int, list[dict]] = {1: [], 2: []}
+    for _ in range(rounds):
+        for threads in (1, 2):
+            runs[threads].append(_spawn(kind, *args, threads=threads))
+    return [
+        min(rs, key=lambda r: r["seconds"])
+        | {
+            "seconds_all_repeats": [x for r in rs for x in r["seconds_all_repeats"]],
+            "peak_rss_mb": max(r["peak_rss_mb"] for r in rs),
+            "rounds": rounds,
+        }
+        for rs in runs.values()
+    ]
+
+
 def _git_commit() -> str | None:
     try:
         out = subprocess.run(
@@ -337,23 +359,10 @@ def main() -> None:
 
     engine = []
     for n in sizes:
-        # 1 and 2 threads in alternating processes, so that both see the same spells of a
-        # shared machine's load; the best run of each counts
-        runs: dict[int, list[dict]] = {1: [], 2: []}
-        for _ in range(args.rounds):
-            for threads in (1, 2):
-                runs[threads].append(
-                    _spawn("engine", n, args.months, args.repeats, threads=threads)
-                )
-        for threads in (1, 2):
-            r = min(runs[threads], key=lambda x: x["seconds"]) | {
-                "seconds_all_repeats": [s for x in runs[threads] for s in x["seconds_all_repeats"]],
-                "peak_rss_mb": max(x["peak_rss_mb"] for x in runs[threads]),
-                "rounds": args.rounds,
-            }
+        for r in _alternating("engine", (n, args.months, args.repeats), args.rounds):
             engine.append(r)
             print(
-                f"engine N={n:>9,} threads={threads}: {r['seconds']:8.2f} s "
+                f"engine N={n:>9,} threads={r['threads']}: {r['seconds']:8.2f} s "
                 f"{r['agent_months_per_s']:10.3g} agent-months/s, peak {r['peak_rss_mb']:.0f} MB "
                 f"(best of {len(r['seconds_all_repeats'])} runs in {args.rounds} processes)",
                 flush=True,
@@ -365,13 +374,13 @@ def main() -> None:
         reps, repeats = THROUGHPUT_REPLICATES[n]
         if args.quick:
             repeats = 1
-        for threads in (1, 2):
-            r = _spawn("throughput", n, args.months, reps, repeats, threads=threads)
+        for r in _alternating("throughput", (n, args.months, reps, repeats), args.rounds):
             throughput.append(r)
             print(
-                f"Monte Carlo N={n:>9,} x {reps:>2} replicates, threads={threads} "
+                f"Monte Carlo N={n:>9,} x {reps:>2} replicates, threads={r['threads']} "
                 f"({r['replicate_workers']} side by side): {r['seconds']:8.2f} s "
-                f"{r['agent_months_per_s']:10.3g} agent-months/s, peak {r['peak_rss_mb']:.0f} MB",
+                f"{r['agent_months_per_s']:10.3g} agent-months/s, peak {r['peak_rss_mb']:.0f} MB "
+                f"(best of {len(r['seconds_all_repeats'])} runs in {args.rounds} processes)",
                 flush=True,
             )
     result["throughput"] = throughput
