@@ -1074,6 +1074,24 @@ def push_to_neighbours(
                     wom_count[j, k] += 1
 
 
+@nb.njit(cache=True, inline="always")
+def add_waiting(
+    c: int,
+    i: int,
+    k: int,
+    t: int,
+    iv_keys: np.ndarray,
+    wait_at: np.ndarray,
+    wait_id: np.ndarray,
+    wait_key: np.ndarray,
+) -> None:
+    """List parent i of chunk c, who joined programme k's waiting list, with its order key."""
+    w = wait_at[c, k]
+    wait_id[w] = i
+    wait_key[w] = uniform(iv_keys[k, 3], i, t)
+    wait_at[c, k] = w + 1
+
+
 @nb.njit(cache=True, nogil=True)
 def list_chunk_joiners(
     c: int,
@@ -1106,12 +1124,7 @@ def list_chunk_joiners(
                     enrol_ev[d] = ik
                     d += 1
             else:
-                i = ik // n_iv
-                k = ik % n_iv
-                w = wait_at[c, k]
-                wait_id[w] = i
-                wait_key[w] = uniform(iv_keys[k, 3], i, t)
-                wait_at[c, k] = w + 1
+                add_waiting(c, ik // n_iv, ik % n_iv, t, iv_keys, wait_at, wait_id, wait_key)
     else:
         for i in range(bounds[c], bounds[c + 1]):
             for k in range(n_iv):
@@ -1123,10 +1136,7 @@ def list_chunk_joiners(
                         enrol_ev[d] = i * n_iv + k
                         d += 1
                 elif st == WAITING:
-                    w = wait_at[c, k]
-                    wait_id[w] = i
-                    wait_key[w] = uniform(iv_keys[k, 3], i, t)
-                    wait_at[c, k] = w + 1
+                    add_waiting(c, i, k, t, iv_keys, wait_at, wait_id, wait_key)
 
 
 @nb.njit(cache=True, parallel=True, nogil=True)
