@@ -57,6 +57,7 @@ STATE_ARRAYS = (
     "spill",
     "wom_count",
     "exit_mask",
+    "eff_on",
     "has_gain",
     "t_exit",
     "t_next",

@@ -314,6 +314,11 @@ def test_stock_counts_kept_at_events_match_a_recount_of_the_final_state(dt):
         np.testing.assert_array_equal(getattr(rec, name)[-1], recount, err_msg=name)
     took_part = np.isin(status, (kn.ENROLLED, kn.COMPLETED, kn.DROPPED)).any(axis=1)
     spilled = (st["spill"] != 0).any(axis=1)
+    # the effect flags the month-end pass reads: bit k while completed or dropped out of k
+    # (set at the event, cleared when the family leaves)
+    has_effect = np.isin(status, (kn.COMPLETED, kn.DROPPED))
+    assert 0 < has_effect.mean() < 0.5
+    np.testing.assert_array_equal(st["eff_on"], has_effect @ (1 << np.arange(status.shape[1])))
     np.testing.assert_array_equal(rec.any_ever[-1], by_seg(took_part))
     np.testing.assert_array_equal(rec.indirect[-1], by_seg(~took_part & spilled))
     for a in range(n_cat):

@@ -574,6 +574,7 @@ def step_parents(
     wom_count: np.ndarray,
     exit_mask: np.ndarray,
     has_gain: np.ndarray,
+    eff_on: np.ndarray,
     t_exit: np.ndarray,
     t_next: np.ndarray,
     nbr_off: np.ndarray,
@@ -655,10 +656,11 @@ def step_parents(
     the waiting times are geometric, drawn by :func:`next_time`.
 
     Every change of a parent's counted state is applied to its chunk's stock counts
-    ``s_cnt[c]``; ``has_gain`` flags parents who may have a gain (completed, dropped or
-    received spillover; only their spillover needs decaying, here if ``decay_now``: at
-    month ends :func:`measure` does it). Leavers, completers with
-    spillover and joiners are listed in ``c_events`` for the sequential phase. A joiner of
+    ``s_cnt[c]``; ``eff_on[i]`` has bit k set while parent i has completed or dropped out
+    of intervention k (so has an effect of k); ``has_gain`` flags parents who may have a
+    gain (completed, dropped or received spillover; only their spillover needs decaying,
+    here if ``decay_now``: at month ends :func:`measure` does it). Leavers, completers
+    with spillover and joiners are listed in ``c_events`` for the sequential phase. A joiner of
     programme k with ``direct_prov[k] = p >= 0`` (nobody waiting, and a single organisation
     p, with unlimited places, open: the waiting list would enrol every joiner with p) is
     enrolled here at once, exactly as :func:`step_sequential` would (counted per chunk in
@@ -764,6 +766,7 @@ def step_parents(
                     iv_keys,
                 )
                 has_gain[i] = 0
+                eff_on[i] = 0
                 count_parent(
                     i,
                     c,
@@ -794,12 +797,14 @@ def step_parents(
                     effect[i, k] *= (t - 1 - e) / dur_steps[k]
                     move_status(s_cnt, c, k, n_iv, s, ENROLLED, DROPPED)
                     has_gain[i] = 1
+                    eff_on[i] |= 1 << k
                     status[i, k] = DROPPED
                     t_event[i, k] = t
                     c_drop[c, k, s] += 1
                 else:
                     move_status(s_cnt, c, k, n_iv, s, ENROLLED, COMPLETED)
                     has_gain[i] = 1
+                    eff_on[i] |= 1 << k
                     status[i, k] = COMPLETED
                     t_event[i, k] = t
                     c_complete[c, k, s] += 1
@@ -1629,16 +1634,18 @@ def measure(
     spill_decay_step: np.ndarray,
     s_cnt: np.ndarray,
     spill_on: np.ndarray,
+    eff_on: np.ndarray,
 ) -> None:
     """Gain-dependent counts at time ``now`` (steps) into per-chunk arrays.
 
     The stock counts hold every parent at zero gain; this adds, per parent, the
     difference its gain makes: a case when ``z - gain > cutoff`` (the counterfactual case
     uses the same ``z`` with no gain: common random numbers), a realized change when
-    ``gain >= mic``, and the gain itself. A parent's gain is :func:`parent_gain`, taken
-    here one intervention at a time over a chunk (loops without branches) and added up
-    for each parent in the same order, so the values are identical. Parents without a
-    gain add 0 to every count. ``m_cnt`` [chunk, row, S] and ``m_gain`` [chunk, S] must
+    ``gain >= mic``, and the gain itself. A parent's gain is :func:`parent_gain`: the
+    effects of the interventions flagged in ``eff_on`` (bit k: completed or dropped out
+    of k), then the spillover and interaction terms one intervention at a time over a
+    chunk (loops without branches), added up for each parent in the same order, so the
+    values are identical. Parents without a gain add 0 to every count. ``m_cnt`` [chunk, row, S] and ``m_gain`` [chunk, S] must
     be zeroed by the caller. With ``decay_now``, the spillover gains then decay by the
     step ``now`` (as :func:`step_parents` does in the other steps), while the chunk is in
     cache; a spillover that decays to zero is counted in the stock counts ``s_cnt``.
@@ -1651,26 +1658,23 @@ def measure(
         lo = bounds[c]
         n_c = bounds[c + 1] - lo
         # effect of each intervention (SD units), in the type effect_now returns (float32
-        # effect times float32 decay table), so that each term is rounded as in parent_gain
-        g = np.empty((n_iv, n_c), decay_tab.dtype)
+        # effect times float32 decay table), so that each term is rounded as in parent_gain.
+        # Only completers and dropouts have an effect: eff_on (one bit per intervention)
+        # says which, so the status and effect of the others (most parents) are not read,
+        # and one predictable test per parent replaces a test per parent and intervention.
+        # Their zero is +0.0, as in the other terms of the sum.
+        g = np.zeros((n_iv, n_c), decay_tab.dtype)
         gain = np.zeros(n_c)
         n_lag = decay_tab.shape[1]
-        for k in range(n_iv):
-            # effect_now, with the parts that are the same for every parent taken out of
-            # the loop (the same value; the lag is clamped into the table, as it always is).
-            # Only completers and dropouts have an effect: a branch on the status skips the
-            # loads of the others. The zero written for them may differ from effect_now's
-            # in sign (-0.0 for a negative effect), which no sum below can tell apart: the
-            # gain starts at +0.0 and x + (-0.0) == x + 0.0 for every x but -0.0.
-            base = now - 1 - sleeper_steps[k]
-            for j in range(n_c):
-                st = status[lo + j, k]
-                if (st == COMPLETED) | (st == DROPPED):
-                    lag = base - np.int64(t_event[lo + j, k])
-                    dec = decay_tab[k, min(max(lag, 0), n_lag - 1)]
-                    g[k, j] = effect[lo + j, k] * dec * (lag >= 0)
-                else:
-                    g[k, j] = 0.0
+        for j in range(n_c):
+            m = np.int64(eff_on[lo + j])
+            if m != 0:
+                # effect_now, with the lag clamped into the table (the same value)
+                for k in range(n_iv):
+                    if (m >> k) & 1:
+                        lag = now - 1 - sleeper_steps[k] - np.int64(t_event[lo + j, k])
+                        dec = decay_tab[k, min(max(lag, 0), n_lag - 1)]
+                        g[k, j] = effect[lo + j, k] * dec * (lag >= 0)
         # with decay_now each spillover decays by one step after it is read (a factor 1
         # leaves it exactly as it is); vanished[j] marks a spillover that decays to zero
         vanished = np.zeros(n_c, np.bool_)
@@ -1746,6 +1750,7 @@ def record_month(
     decay_now: bool,
     spill_decay_step: np.ndarray,
     spill_on: np.ndarray,
+    eff_on: np.ndarray,
 ) -> None:
     """Record the state at time ``now`` (steps) into one month's rows.
 
@@ -1784,6 +1789,7 @@ def record_month(
         spill_decay_step,
         s_cnt,
         spill_on,
+        eff_on,
     )
     for c in range(n_chunks):
         for r in range(n_rows):
@@ -1818,6 +1824,7 @@ def run_steps(
     wom_count: np.ndarray,
     exit_mask: np.ndarray,
     has_gain: np.ndarray,
+    eff_on: np.ndarray,
     t_exit: np.ndarray,
     t_next: np.ndarray,
     nbr_off: np.ndarray,
@@ -1967,6 +1974,7 @@ def run_steps(
                 any_spill,
                 spill_decay_step,
                 spill_on,
+                eff_on,
             )
         if fully_mixed and n_iv > 0:
             # mean-field share of (former) participants seen by a parent of segment s
@@ -2038,6 +2046,7 @@ def run_steps(
             wom_count,
             exit_mask,
             has_gain,
+            eff_on,
             t_exit,
             t_next,
             nbr_off,

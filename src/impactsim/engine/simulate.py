@@ -268,6 +268,7 @@ def _simulate_replicate(
     spill = np.zeros((n, n_iv), np.float32)
     wom_count = np.zeros((n, n_iv), np.int16)
     exit_mask = np.zeros(n, np.uint16)
+    eff_on = np.zeros(n, np.uint16)  # bit k: completed or dropped out of k (has its effect)
     has_gain = np.zeros(n, np.uint8)  # 1 once a parent may have a gain (completed, dropped, spill)
     t_exit = np.zeros(n, np.int16)  # step at which the family leaves (turnover)
     t_next = np.zeros((n, n_iv), np.int16)  # next scheduled step per intervention
@@ -358,6 +359,7 @@ def _simulate_replicate(
             wom_count,
             exit_mask,
             has_gain,
+            eff_on,
             t_exit,
             t_next,
             nbr_off,
@@ -466,6 +468,7 @@ def _simulate_replicate(
         False,  # no step follows: the spillover gains stay as they are
         spec.spill_decay_step,
         spill_on,
+        eff_on,
     )
 
     def rows(first: int, stop: int | None = None) -> np.ndarray:
@@ -527,6 +530,7 @@ def _simulate_replicate(
             ref_channel=ref_channel,
             exit_mask=exit_mask,
             has_gain=has_gain,
+            eff_on=eff_on,
             t_exit=t_exit,
             t_next=t_next,
         )
