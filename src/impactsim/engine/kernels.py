@@ -660,14 +660,15 @@ def step_parents(
     of intervention k (so has an effect of k); ``has_gain`` flags parents who may have a
     gain (completed, dropped or received spillover; only their spillover needs decaying,
     here if ``decay_now``: at month ends :func:`measure` does it). Leavers, completers
-    with spillover and joiners are listed in ``c_events`` for the sequential phase. A joiner of
-    programme k with ``direct_prov[k] = p >= 0`` (nobody waiting, and a single organisation
-    p, with unlimited places, open: the waiting list would enrol every joiner with p) is
-    enrolled here at once, exactly as :func:`step_sequential` would (counted per chunk in
-    ``c_direct`` [chunk, K, S], and listed as a joiner for the network pushes); the other
-    joiners are counted per chunk and programme in ``c_wait`` [chunk, K]. ``p_aw``
-    and ``p_ch`` are the per-step probabilities of the awareness and channel-referral
-    hazards alone (``1 - exp(-h dt)``), used when no other hazard competes.
+    with spillover and joiners are listed in ``c_events`` for the sequential phase. A
+    joiner of programme k with ``direct_prov[k] = p >= 0`` (nobody waiting, and a single
+    organisation p, with unlimited places, open: the waiting list would enrol every joiner
+    with p) is enrolled here at once, exactly as :func:`step_sequential` would (counted
+    per chunk in ``c_direct`` [chunk, K, S], and listed as a joiner for the network
+    pushes); the other joiners are counted per chunk and programme in ``c_wait`` [chunk,
+    K]. ``p_aw`` and ``p_ch`` are the per-step probabilities of the awareness and
+    channel-referral hazards alone (``1 - exp(-h dt)``), used when no other hazard
+    competes.
     """
     n_chunks = bounds.shape[0] - 1
     n_iv = status.shape[1]
@@ -1645,8 +1646,8 @@ def measure(
     effects of the interventions flagged in ``eff_on`` (bit k: completed or dropped out
     of k), then the spillover and interaction terms one intervention at a time over a
     chunk (loops without branches), added up for each parent in the same order, so the
-    values are identical. Parents without a gain add 0 to every count. ``m_cnt`` [chunk, row, S] and ``m_gain`` [chunk, S] must
-    be zeroed by the caller. With ``decay_now``, the spillover gains then decay by the
+    values are identical. Parents without a gain add 0 to every count. ``m_cnt`` [chunk,
+    row, S] and ``m_gain`` [chunk, S] must be zeroed by the caller. With ``decay_now``, the spillover gains then decay by the
     step ``now`` (as :func:`step_parents` does in the other steps), while the chunk is in
     cache; a spillover that decays to zero is counted in the stock counts ``s_cnt``.
     The spillover of an intervention without ``spill_on`` is always 0 (no step sets it)
@@ -1661,8 +1662,8 @@ def measure(
         # effect times float32 decay table), so that each term is rounded as in parent_gain.
         # Only completers and dropouts have an effect: eff_on (one bit per intervention)
         # says which, so the status and effect of the others (most parents) are not read,
-        # and one predictable test per parent replaces a test per parent and intervention.
-        # Their zero is +0.0, as in the other terms of the sum.
+        # and one test per parent replaces a mispredicted test per parent and intervention.
+        # The others' term stays +0.0, the value the branch on their status wrote before.
         g = np.zeros((n_iv, n_c), decay_tab.dtype)
         gain = np.zeros(n_c)
         n_lag = decay_tab.shape[1]
