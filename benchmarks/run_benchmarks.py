@@ -61,6 +61,7 @@ STATE_ARRAYS = (
     "has_gain",
     "t_exit",
     "t_next",
+    "t_due",
 )
 
 

@@ -319,6 +319,10 @@ def test_stock_counts_kept_at_events_match_a_recount_of_the_final_state(dt):
     has_effect = np.isin(status, (kn.COMPLETED, kn.DROPPED))
     assert 0 < has_effect.mean() < 0.5
     np.testing.assert_array_equal(st["eff_on"], has_effect @ (1 << np.arange(status.shape[1])))
+    # the step the parents' scan reads: the earliest of the family's exit and its next steps
+    # (a later value would skip the parent's events; the run would then differ)
+    np.testing.assert_array_equal(st["t_due"], np.minimum(st["t_exit"], st["t_next"].min(axis=1)))
+    assert (st["t_due"] < kn.NEVER).all()
     np.testing.assert_array_equal(rec.any_ever[-1], by_seg(took_part))
     np.testing.assert_array_equal(rec.indirect[-1], by_seg(~took_part & spilled))
     for a in range(n_cat):

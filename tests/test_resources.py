@@ -137,16 +137,25 @@ def test_estimate_matches_the_arrays_of_a_real_replicate(replicate_state):
     nb = {name: arr.nbytes for name, arr in state.items() if hasattr(arr, "nbytes")}
     # population: segment, category (int8), score (float32)
     assert est.parts["population"] == nb["segment"] + nb["category"] + nb["score"] == 6 * n
-    # the 16 bytes per parent and intervention and the 10 per parent of the engine's state
+    # the 16 bytes per parent and intervention and the 12 per parent of the engine's state
     per_iv = sum(
         nb[x]
         for x in ("status", "ref_channel", "t_event", "t_next", "wom_count", "effect", "spill")
     )
     assert per_iv == est.parts["intervention_state"] == 16 * n * k
     per_parent = sum(
-        nb[x] for x in ("first_channel", "has_gain", "adopt_step", "exit_mask", "eff_on", "t_exit")
+        nb[x]
+        for x in (
+            "first_channel",
+            "has_gain",
+            "adopt_step",
+            "exit_mask",
+            "eff_on",
+            "t_exit",
+            "t_due",
+        )
     )
-    assert per_parent == est.parts["parent_state"] == 10 * n
+    assert per_parent == est.parts["parent_state"] == 12 * n
     network = nb["nbr_off"] + nb["nbrs"]
     assert network == pytest.approx(est.parts["network"], rel=0.03)
     recorded = sum(v.nbytes for v in vars(rec).values() if hasattr(v, "nbytes"))

@@ -151,7 +151,7 @@ def estimate_memory(
 
     * ``population``: segment, category (int8) and score (float32): 6 N;
     * ``parent_state``: first channel, gain flag (int8), adoption step, exit mask, effect
-      flags and exit step (int16): 10 N;
+      flags, exit step and first scheduled step (int16): 12 N;
     * ``intervention_state``: status, referral channel (int8), event time, next
       scheduled step, word-of-mouth count (int16), effect and spillover (float32) per
       parent and intervention: 16 N K;
@@ -189,7 +189,7 @@ def estimate_memory(
     ties = n * d / 2.0  # initiated ties; the network keeps about 2 x ties neighbour entries
     parts: dict[str, float] = {
         "population": 6 * n,
-        "parent_state": 10 * n,
+        "parent_state": 12 * n,
         "intervention_state": 16 * n * k,
         "waiting_lists": 6 * k * queue,
         # a step in which everyone joins everything: ids, keys, sort order; the enrolments

@@ -421,6 +421,7 @@ def enrol(
     effect: np.ndarray,
     spill: np.ndarray,
     t_next: np.ndarray,
+    t_due: np.ndarray,
     fidelity: np.ndarray,
     effect_d: np.ndarray,
     eff_mult: np.ndarray,
@@ -446,6 +447,7 @@ def enrol(
     t_event[i, k] = t
     effect[i, k] = effect_d[k] * eff_mult[k, s] * fidelity[p]
     t_next[i, k] = min(next_time(iv_keys[k, 2], i, t, drop_rate[k, s]), t + dur_steps[k])
+    t_due[i] = min(t_due[i], t_next[i, k])
     if adopt_step[i] < 0:
         adopt_step[i] = t
 
@@ -499,6 +501,7 @@ def set_clocks(
     z: float,
     t_exit: np.ndarray,
     t_next: np.ndarray,
+    t_due: np.ndarray,
     turn_rate: float,
     turn_key: np.uint64,
     follow_after: np.ndarray,
@@ -519,6 +522,16 @@ def set_clocks(
         t_next[i, k] = NEVER
         if follow_after[k] == -1 and z > score_gate[k]:
             schedule_uptake(i, k, t0, s, a, NONE, -1, iv_keys[k, 5], cand_none, cand_aware, t_next)
+    t_due[i] = first_due(i, t_exit, t_next)
+
+
+@nb.njit(cache=True, inline="always")
+def first_due(i: int, t_exit: np.ndarray, t_next: np.ndarray) -> int:
+    """The earliest scheduled step of parent i: its exit or any intervention's next step."""
+    first = t_exit[i]
+    for k in range(t_next.shape[1]):
+        first = min(first, t_next[i, k])
+    return first
 
 
 @nb.njit(cache=True, parallel=True, nogil=True)
@@ -528,6 +541,7 @@ def start_clocks(
     score: np.ndarray,
     t_exit: np.ndarray,
     t_next: np.ndarray,
+    t_due: np.ndarray,
     turn_rate: float,
     turn_key: np.uint64,
     follow_after: np.ndarray,
@@ -546,6 +560,7 @@ def start_clocks(
             score[i],
             t_exit,
             t_next,
+            t_due,
             turn_rate,
             turn_key,
             follow_after,
@@ -577,6 +592,7 @@ def step_parents(
     eff_on: np.ndarray,
     t_exit: np.ndarray,
     t_next: np.ndarray,
+    t_due: np.ndarray,
     nbr_off: np.ndarray,
     fully_mixed: bool,
     mf_share: np.ndarray,
@@ -648,7 +664,9 @@ def step_parents(
     is the step at which the family leaves (turnover), ``t_next[i, k]`` the next step
     at which something may happen to parent i for intervention k: the end of the step
     in which an enrolled parent drops out or completes, or a *candidate* step for
-    awareness or enrolment. Candidates come at a bounding rate ``B`` (the largest
+    awareness or enrolment. ``t_due[i]``, the earliest of the parent's steps, is all the
+    scan for due parents reads; it is set again after the parent's events
+    (:func:`first_due`) and lowered by :func:`enrol`. Candidates come at a bounding rate ``B`` (the largest
     hazard the parent's state can have, rounded up to a power of two), and a candidate
     in step t is accepted with probability ``p_t / p_max``, where ``p_t`` is the step
     probability of the hazard in step t and ``p_max = 1 - exp(-B dt)`` (thinning). This
@@ -673,7 +691,6 @@ def step_parents(
     n_chunks = bounds.shape[0] - 1
     n_iv = status.shape[1]
     n_ch = contact_hz.shape[1]
-    stride = n_iv + 1
     for c in nb.prange(n_chunks):
         lo = bounds[c]
         hi = bounds[c + 1]
@@ -682,25 +699,16 @@ def step_parents(
         # without branches; a leaving family's other events lapse
         if decay_now:
             decay_spill_range(lo, hi, c, segment, status, spill, spill_decay_step, has_gain, s_cnt)
-        hits = np.empty((hi - lo) * max(n_iv, 1) + 1, np.int64)
+        hits = np.empty(hi - lo + 1, np.int64)
         n_hit = 0
         for i in range(lo, hi):
-            leaves = t_exit[i] == t
-            due = leaves
-            for k in range(n_iv):
-                due |= t_next[i, k] == t
-            if due:
-                hits[n_hit] = i * stride + n_iv
-                n_hit += leaves
-                for k in range(n_iv):
-                    hits[n_hit] = i * stride + k
-                    n_hit += (t_next[i, k] == t) & (not leaves)
+            hits[n_hit] = i
+            n_hit += t_due[i] == t
         # pass 2: the events, in order
         for h in range(n_hit):
-            i = hits[h] // stride
-            k = hits[h] % stride
+            i = hits[h]
             # --- turnover: the family leaves, an entrant takes the slot (and its ties)
-            if k == n_iv:
+            if t_exit[i] == t:
                 old = segment[i]
                 count_parent(
                     i,
@@ -758,6 +766,7 @@ def step_parents(
                     z_new,
                     t_exit,
                     t_next,
+                    t_due,
                     turn_rate,
                     pop_keys[4],
                     follow_after,
@@ -783,209 +792,224 @@ def step_parents(
                     s_cnt,
                 )
                 continue  # an entrant's first step is the next one
-            # --- a scheduled event of the parent for intervention k
-            s = segment[i]
-            a = category[i]
-            st = status[i, k]
-            if st == ENROLLED:
-                # enrolled in step e: steps e+1 .. e+D are the D steps of attendance;
-                # each can end in dropout (dose = steps attended / D), the last in
-                # completion. The dropout step was drawn at enrolment (geometric) and
-                # is drawn again, from the same key, to tell the two apart.
-                e = np.int64(t_event[i, k])
-                t_next[i, k] = NEVER
-                if next_time(iv_keys[k, 2], i, e, drop_rate[k, s]) == t:
-                    effect[i, k] *= (t - 1 - e) / dur_steps[k]
-                    move_status(s_cnt, c, k, n_iv, s, ENROLLED, DROPPED)
-                    has_gain[i] = 1
-                    eff_on[i] |= 1 << k
-                    status[i, k] = DROPPED
-                    t_event[i, k] = t
-                    c_drop[c, k, s] += 1
-                else:
-                    move_status(s_cnt, c, k, n_iv, s, ENROLLED, COMPLETED)
-                    has_gain[i] = 1
-                    eff_on[i] |= 1 << k
-                    status[i, k] = COMPLETED
-                    t_event[i, k] = t
-                    c_complete[c, k, s] += 1
-                    if spill_on[k] and not fully_mixed:
-                        note_event(c_events, c_flags, c, EV_SPILL, i * n_iv + k)
-                    # follow-ups of k open for this parent: their candidates start
-                    # after the delay (completed before the step, at least the delay ago)
-                    for kb in range(n_iv):
-                        if (
-                            follow_after[kb] == k
-                            and status[i, kb] <= AWARE
-                            and score[i] > score_gate[kb]
-                        ):
-                            t0 = t + max(1, follow_delay_steps[kb]) - 1
-                            schedule_uptake(
-                                i,
-                                kb,
-                                t0,
-                                s,
-                                a,
-                                status[i, kb],
-                                ref_channel[i, kb],
-                                iv_keys[kb, 5],
-                                cand_none,
-                                cand_aware,
-                                t_next,
-                            )
-                continue
-            # --- a candidate step for awareness or enrolment (st is NONE or AWARE)
-            new_st = st
-            if offered_now[k]:  # the same for every parent: predictable branches
-                fa = follow_after[k]
-                open_ = (st <= AWARE) & elig_seg[k, s]
-                if fa != -1:
-                    if fa < 0 or status[i, fa] != COMPLETED:
-                        open_ = False
+            # --- the parent's scheduled events for each intervention k, in order of k
+            # (which are due is read before any is handled: handling one changes only
+            # steps after t)
+            due = 0
+            for k in range(n_iv):
+                due |= np.int64(t_next[i, k] == t) << k
+            for k in range(n_iv):
+                if (due >> k) & 1 == 0:
+                    continue
+                # --- a scheduled event of the parent for intervention k
+                s = segment[i]
+                a = category[i]
+                st = status[i, k]
+                if st == ENROLLED:
+                    # enrolled in step e: steps e+1 .. e+D are the D steps of attendance;
+                    # each can end in dropout (dose = steps attended / D), the last in
+                    # completion. The dropout step was drawn at enrolment (geometric) and
+                    # is drawn again, from the same key, to tell the two apart.
+                    e = np.int64(t_event[i, k])
+                    t_next[i, k] = NEVER
+                    if next_time(iv_keys[k, 2], i, e, drop_rate[k, s]) == t:
+                        effect[i, k] *= (t - 1 - e) / dur_steps[k]
+                        move_status(s_cnt, c, k, n_iv, s, ENROLLED, DROPPED)
+                        has_gain[i] = 1
+                        eff_on[i] |= 1 << k
+                        status[i, k] = DROPPED
+                        t_event[i, k] = t
+                        c_drop[c, k, s] += 1
                     else:
-                        # completed before this step (synchronous update: a completion
-                        # in this step does not count yet) and at least the delay ago
-                        t_fa = t_event[i, fa]
-                        open_ &= (t_fa < t) & (t >= t_fa + follow_delay_steps[k])
-                # terms that do not apply are multiplied by 0 (exact: the same sum as
-                # leaving them out)
-                h_aw = aw_hz[s, a, k] * (st == NONE)
-                h_ch = cat_ch_mult[a] * chan_ref[ref_channel[i, k]] * (st == AWARE)
-                h_fu = follow_ref_hz[k] if fa >= 0 else 0.0
-                h_wom = 0.0
-                if q_imit[k] > 0.0:
-                    if fully_mixed:
-                        f = mf_share[s, k]
-                    else:
-                        deg = nbr_off[i + 1] - nbr_off[i]
-                        f = wom_count[i, k] / deg if deg > 0 else 0.0
-                    h_wom = cat_im_mult[a] * q_imit[k] * f * ((f > 0.0) & (f >= cat_threshold[a]))
-                hz = h_aw + h_ch + h_wom + h_fu
-                if st == NONE:
-                    rate = cand_none[s, a, k]
-                    p_max = pmax_none[s, a, k]
-                else:
-                    rate = cand_aware[a, ref_channel[i, k], k]
-                    p_max = pmax_aware[a, ref_channel[i, k], k]
-                if hz * open_ * dt > rate * BOUND_SLACK:
-                    c_flags[c, EV_BOUND] += 1  # the bound is wrong: a bug (raised later)
-                # thinning: u is uniform on [0, p_max); the step fires when u < p_t
-                u = uniform(iv_keys[k, 0], i, t) * p_max
-                # 1 - exp(-x) <= x: most draws are rejected without computing p
-                if u < hz * open_ * dt * REJECT_MARGIN:
-                    if h_wom == 0.0 and h_fu == 0.0:
-                        # one hazard alone: its step probability is tabulated (same value)
-                        p = p_aw[s, a, k] if st == NONE else p_ch[a, ref_channel[i, k]]
-                    else:
-                        p = -math.expm1(-hz * dt)
-                    fire = u < p
-                    # only now the score threshold of an indicated programme (the
-                    # outcome of a draw that does not fire is the same whether or not
-                    # the parent is eligible)
-                    if fire and elig_min_score[k] > -np.inf:
-                        # the gain at the end of the previous step: changes made in
-                        # this step (a completion or dropout stamped t) do not count yet;
-                        # a parent without has_gain has gain exactly 0
-                        gain = 0.0
-                        if has_gain[i]:
-                            gain = parent_gain(
-                                i,
-                                t,
-                                n_iv,
-                                status,
-                                t_event,
-                                effect,
-                                spill,
-                                decay_tab,
-                                sleeper_steps,
-                                gamma,
-                                has_gamma,
-                            )
-                        fire = score[i] - gain > elig_min_score[k]
-                    if fire:
-                        # competing risks: which hazard fired, in proportion to its size
-                        x = u / p * hz
-                        if x < h_aw:
-                            v = uniform(iv_keys[k, 1], i, t) * h_aw
-                            acc = 0.0
-                            ch = -1
-                            for cc in range(n_ch):
-                                if (
-                                    promote_now[cc, k]
-                                    and chan_cat[cc, a]
-                                    and contact_hz[s, cc] > 0.0
-                                ):
-                                    acc += contact_hz[s, cc]
-                                    ch = cc
-                                    if v < acc:
-                                        break
-                            move_status(s_cnt, c, k, n_iv, s, st, AWARE)
-                            new_st = AWARE
-                            status[i, k] = AWARE
-                            t_event[i, k] = t
-                            ref_channel[i, k] = ch
-                            if first_channel[i] < 0:
-                                first_channel[i] = ch
-                        else:
-                            if x < h_aw + h_ch:
-                                via = ref_channel[i, k]
-                            elif x < h_aw + h_ch + h_wom:
-                                via = n_ch  # word of mouth
-                            else:
-                                via = n_ch + 1  # follow-up referral
-                            if first_channel[i] < 0:
-                                first_channel[i] = via
-                            t_event[i, k] = t
-                            p = direct_prov[k]
-                            note_event(c_events, c_flags, c, EV_JOIN, join_code(i, k, n_iv, p >= 0))
-                            if p >= 0:
-                                enrol(
+                        move_status(s_cnt, c, k, n_iv, s, ENROLLED, COMPLETED)
+                        has_gain[i] = 1
+                        eff_on[i] |= 1 << k
+                        status[i, k] = COMPLETED
+                        t_event[i, k] = t
+                        c_complete[c, k, s] += 1
+                        if spill_on[k] and not fully_mixed:
+                            note_event(c_events, c_flags, c, EV_SPILL, i * n_iv + k)
+                        # follow-ups of k open for this parent: their candidates start
+                        # after the delay (completed before the step, at least the delay ago)
+                        for kb in range(n_iv):
+                            if (
+                                follow_after[kb] == k
+                                and status[i, kb] <= AWARE
+                                and score[i] > score_gate[kb]
+                            ):
+                                t0 = t + max(1, follow_delay_steps[kb]) - 1
+                                schedule_uptake(
                                     i,
-                                    k,
-                                    t,
-                                    c,
+                                    kb,
+                                    t0,
                                     s,
-                                    st,
-                                    p,
-                                    category,
-                                    first_channel,
-                                    adopt_step,
+                                    a,
+                                    status[i, kb],
+                                    ref_channel[i, kb],
+                                    iv_keys[kb, 5],
+                                    cand_none,
+                                    cand_aware,
+                                    t_next,
+                                )
+                    continue
+                # --- a candidate step for awareness or enrolment (st is NONE or AWARE)
+                new_st = st
+                if offered_now[k]:  # the same for every parent: predictable branches
+                    fa = follow_after[k]
+                    open_ = (st <= AWARE) & elig_seg[k, s]
+                    if fa != -1:
+                        if fa < 0 or status[i, fa] != COMPLETED:
+                            open_ = False
+                        else:
+                            # completed before this step (synchronous update: a completion
+                            # in this step does not count yet) and at least the delay ago
+                            t_fa = t_event[i, fa]
+                            open_ &= (t_fa < t) & (t >= t_fa + follow_delay_steps[k])
+                    # terms that do not apply are multiplied by 0 (exact: the same sum as
+                    # leaving them out)
+                    h_aw = aw_hz[s, a, k] * (st == NONE)
+                    h_ch = cat_ch_mult[a] * chan_ref[ref_channel[i, k]] * (st == AWARE)
+                    h_fu = follow_ref_hz[k] if fa >= 0 else 0.0
+                    h_wom = 0.0
+                    if q_imit[k] > 0.0:
+                        if fully_mixed:
+                            f = mf_share[s, k]
+                        else:
+                            deg = nbr_off[i + 1] - nbr_off[i]
+                            f = wom_count[i, k] / deg if deg > 0 else 0.0
+                        h_wom = (
+                            cat_im_mult[a] * q_imit[k] * f * ((f > 0.0) & (f >= cat_threshold[a]))
+                        )
+                    hz = h_aw + h_ch + h_wom + h_fu
+                    if st == NONE:
+                        rate = cand_none[s, a, k]
+                        p_max = pmax_none[s, a, k]
+                    else:
+                        rate = cand_aware[a, ref_channel[i, k], k]
+                        p_max = pmax_aware[a, ref_channel[i, k], k]
+                    if hz * open_ * dt > rate * BOUND_SLACK:
+                        c_flags[c, EV_BOUND] += 1  # the bound is wrong: a bug (raised later)
+                    # thinning: u is uniform on [0, p_max); the step fires when u < p_t
+                    u = uniform(iv_keys[k, 0], i, t) * p_max
+                    # 1 - exp(-x) <= x: most draws are rejected without computing p
+                    if u < hz * open_ * dt * REJECT_MARGIN:
+                        if h_wom == 0.0 and h_fu == 0.0:
+                            # one hazard alone: its step probability is tabulated (same value)
+                            p = p_aw[s, a, k] if st == NONE else p_ch[a, ref_channel[i, k]]
+                        else:
+                            p = -math.expm1(-hz * dt)
+                        fire = u < p
+                        # only now the score threshold of an indicated programme (the
+                        # outcome of a draw that does not fire is the same whether or not
+                        # the parent is eligible)
+                        if fire and elig_min_score[k] > -np.inf:
+                            # the gain at the end of the previous step: changes made in
+                            # this step (a completion or dropout stamped t) do not count yet;
+                            # a parent without has_gain has gain exactly 0
+                            gain = 0.0
+                            if has_gain[i]:
+                                gain = parent_gain(
+                                    i,
+                                    t,
+                                    n_iv,
                                     status,
                                     t_event,
                                     effect,
                                     spill,
-                                    t_next,
-                                    fidelity,
-                                    effect_d,
-                                    eff_mult,
-                                    drop_rate,
-                                    dur_steps,
-                                    iv_keys,
-                                    s_cnt,
+                                    decay_tab,
+                                    sleeper_steps,
+                                    gamma,
+                                    has_gamma,
                                 )
-                                c_direct[c, k, s] += 1
-                                new_st = ENROLLED
+                            fire = score[i] - gain > elig_min_score[k]
+                        if fire:
+                            # competing risks: which hazard fired, in proportion to its size
+                            x = u / p * hz
+                            if x < h_aw:
+                                v = uniform(iv_keys[k, 1], i, t) * h_aw
+                                acc = 0.0
+                                ch = -1
+                                for cc in range(n_ch):
+                                    if (
+                                        promote_now[cc, k]
+                                        and chan_cat[cc, a]
+                                        and contact_hz[s, cc] > 0.0
+                                    ):
+                                        acc += contact_hz[s, cc]
+                                        ch = cc
+                                        if v < acc:
+                                            break
+                                move_status(s_cnt, c, k, n_iv, s, st, AWARE)
+                                new_st = AWARE
+                                status[i, k] = AWARE
+                                t_event[i, k] = t
+                                ref_channel[i, k] = ch
+                                if first_channel[i] < 0:
+                                    first_channel[i] = ch
                             else:
-                                move_status(s_cnt, c, k, n_iv, s, st, WAITING)
-                                new_st = WAITING
-                                status[i, k] = WAITING
-                                c_wait[c, k] += 1
-            if new_st == WAITING:
-                t_next[i, k] = NEVER  # the waiting list decides what happens next
-            elif new_st != ENROLLED:  # an enrolment has set its next step
-                schedule_uptake(
-                    i,
-                    k,
-                    t,
-                    s,
-                    a,
-                    new_st,
-                    ref_channel[i, k],
-                    iv_keys[k, 5],
-                    cand_none,
-                    cand_aware,
-                    t_next,
-                )
+                                if x < h_aw + h_ch:
+                                    via = ref_channel[i, k]
+                                elif x < h_aw + h_ch + h_wom:
+                                    via = n_ch  # word of mouth
+                                else:
+                                    via = n_ch + 1  # follow-up referral
+                                if first_channel[i] < 0:
+                                    first_channel[i] = via
+                                t_event[i, k] = t
+                                p = direct_prov[k]
+                                note_event(
+                                    c_events, c_flags, c, EV_JOIN, join_code(i, k, n_iv, p >= 0)
+                                )
+                                if p >= 0:
+                                    enrol(
+                                        i,
+                                        k,
+                                        t,
+                                        c,
+                                        s,
+                                        st,
+                                        p,
+                                        category,
+                                        first_channel,
+                                        adopt_step,
+                                        status,
+                                        t_event,
+                                        effect,
+                                        spill,
+                                        t_next,
+                                        t_due,
+                                        fidelity,
+                                        effect_d,
+                                        eff_mult,
+                                        drop_rate,
+                                        dur_steps,
+                                        iv_keys,
+                                        s_cnt,
+                                    )
+                                    c_direct[c, k, s] += 1
+                                    new_st = ENROLLED
+                                else:
+                                    move_status(s_cnt, c, k, n_iv, s, st, WAITING)
+                                    new_st = WAITING
+                                    status[i, k] = WAITING
+                                    c_wait[c, k] += 1
+                if new_st == WAITING:
+                    t_next[i, k] = NEVER  # the waiting list decides what happens next
+                elif new_st != ENROLLED:  # an enrolment has set its next step
+                    schedule_uptake(
+                        i,
+                        k,
+                        t,
+                        s,
+                        a,
+                        new_st,
+                        ref_channel[i, k],
+                        iv_keys[k, 5],
+                        cand_none,
+                        cand_aware,
+                        t_next,
+                    )
+            t_due[i] = first_due(i, t_exit, t_next)
 
 
 @nb.njit(cache=True, parallel=True, nogil=True)
@@ -1346,6 +1370,7 @@ def step_sequential(
     dur_steps: np.ndarray,
     drop_rate: np.ndarray,
     t_next: np.ndarray,
+    t_due: np.ndarray,
     iv_keys: np.ndarray,
     s_cnt: np.ndarray,
     enrol_new: np.ndarray,
@@ -1535,6 +1560,7 @@ def step_sequential(
                     effect,
                     spill,
                     t_next,
+                    t_due,
                     fidelity,
                     effect_d,
                     eff_mult,
@@ -1828,6 +1854,7 @@ def run_steps(
     eff_on: np.ndarray,
     t_exit: np.ndarray,
     t_next: np.ndarray,
+    t_due: np.ndarray,
     nbr_off: np.ndarray,
     nbrs: np.ndarray,
     fully_mixed: bool,
@@ -2050,6 +2077,7 @@ def run_steps(
             eff_on,
             t_exit,
             t_next,
+            t_due,
             nbr_off,
             fully_mixed,
             mf_share,
@@ -2192,6 +2220,7 @@ def run_steps(
             dur_steps,
             drop_rate,
             t_next,
+            t_due,
             iv_keys,
             s_cnt,
             enrol_new,

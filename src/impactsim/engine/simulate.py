@@ -272,6 +272,7 @@ def _simulate_replicate(
     has_gain = np.zeros(n, np.uint8)  # 1 once a parent may have a gain (completed, dropped, spill)
     t_exit = np.zeros(n, np.int16)  # step at which the family leaves (turnover)
     t_next = np.zeros((n, n_iv), np.int16)  # next scheduled step per intervention
+    t_due = np.zeros(n, np.int16)  # earliest of t_exit and t_next (the steps' scan reads it)
     # waiting lists start small and grow (doubling) inside the kernel when needed
     q_cap = initial_queue_capacity(n)
     q_id = np.zeros((n_iv, q_cap), np.int32)
@@ -317,6 +318,7 @@ def _simulate_replicate(
         score,
         t_exit,
         t_next,
+        t_due,
         turn_rate,
         pop_keys[4],
         spec.follow_after,
@@ -362,6 +364,7 @@ def _simulate_replicate(
             eff_on,
             t_exit,
             t_next,
+            t_due,
             nbr_off,
             nbrs,
             fully_mixed,
@@ -533,6 +536,7 @@ def _simulate_replicate(
             eff_on=eff_on,
             t_exit=t_exit,
             t_next=t_next,
+            t_due=t_due,
         )
     return rec
 
