@@ -666,12 +666,12 @@ def step_parents(
     in which an enrolled parent drops out or completes, or a *candidate* step for
     awareness or enrolment. ``t_due[i]``, the earliest of the parent's steps, is all the
     scan for due parents reads; it is set again after the parent's events
-    (:func:`first_due`) and lowered by :func:`enrol`. Candidates come at a bounding rate ``B`` (the largest
-    hazard the parent's state can have, rounded up to a power of two), and a candidate
-    in step t is accepted with probability ``p_t / p_max``, where ``p_t`` is the step
-    probability of the hazard in step t and ``p_max = 1 - exp(-B dt)`` (thinning). This
-    gives every step the probability ``p_t``, exactly as a draw in every step would;
-    the waiting times are geometric, drawn by :func:`next_time`.
+    (:func:`first_due`) and lowered by :func:`enrol`. Candidates come at a bounding rate
+    ``B`` (the largest hazard the parent's state can have, rounded up to a power of two),
+    and a candidate in step t is accepted with probability ``p_t / p_max``, where ``p_t``
+    is the step probability of the hazard in step t and ``p_max = 1 - exp(-B dt)``
+    (thinning). This gives every step the probability ``p_t``, exactly as a draw in every
+    step would; the waiting times are geometric, drawn by :func:`next_time`.
 
     Every change of a parent's counted state is applied to its chunk's stock counts
     ``s_cnt[c]``; ``eff_on[i]`` has bit k set while parent i has completed or dropped out
@@ -694,17 +694,16 @@ def step_parents(
     for c in nb.prange(n_chunks):
         lo = bounds[c]
         hi = bounds[c + 1]
-        # pass 1: spillover decay, and the list of this step's scheduled events of the chunk
-        # in parent order (code i * (K + 1) + k, k = K for the family's exit), collected
-        # without branches; a leaving family's other events lapse
+        # pass 1: spillover decay, and the list of the chunk's parents with an event due in
+        # this step (t_due = t), in parent order, collected without branches
         if decay_now:
             decay_spill_range(lo, hi, c, segment, status, spill, spill_decay_step, has_gain, s_cnt)
-        hits = np.empty(hi - lo + 1, np.int64)
+        hits = np.empty(hi - lo, np.int64)
         n_hit = 0
         for i in range(lo, hi):
             hits[n_hit] = i
             n_hit += t_due[i] == t
-        # pass 2: the events, in order
+        # pass 2: each listed parent's events, in order; a leaving family's other events lapse
         for h in range(n_hit):
             i = hits[h]
             # --- turnover: the family leaves, an entrant takes the slot (and its ties)
@@ -792,18 +791,13 @@ def step_parents(
                     s_cnt,
                 )
                 continue  # an entrant's first step is the next one
-            # --- the parent's scheduled events for each intervention k, in order of k
-            # (which are due is read before any is handled: handling one changes only
-            # steps after t)
-            due = 0
+            # --- the parent's scheduled events, in order of k (handling one sets only steps
+            # after t, so the events due are those that were due when the step began)
+            s = segment[i]
+            a = category[i]
             for k in range(n_iv):
-                due |= np.int64(t_next[i, k] == t) << k
-            for k in range(n_iv):
-                if (due >> k) & 1 == 0:
+                if t_next[i, k] != t:
                     continue
-                # --- a scheduled event of the parent for intervention k
-                s = segment[i]
-                a = category[i]
                 st = status[i, k]
                 if st == ENROLLED:
                     # enrolled in step e: steps e+1 .. e+D are the D steps of attendance;
@@ -1673,11 +1667,12 @@ def measure(
     of k), then the spillover and interaction terms one intervention at a time over a
     chunk (loops without branches), added up for each parent in the same order, so the
     values are identical. Parents without a gain add 0 to every count. ``m_cnt`` [chunk,
-    row, S] and ``m_gain`` [chunk, S] must be zeroed by the caller. With ``decay_now``, the spillover gains then decay by the
-    step ``now`` (as :func:`step_parents` does in the other steps), while the chunk is in
-    cache; a spillover that decays to zero is counted in the stock counts ``s_cnt``.
-    The spillover of an intervention without ``spill_on`` is always 0 (no step sets it)
-    and is not read: adding 0 to the float32 term leaves it as it is.
+    row, S] and ``m_gain`` [chunk, S] must be zeroed by the caller. With ``decay_now``,
+    the spillover gains then decay by the step ``now`` (as :func:`step_parents` does in
+    the other steps), while the chunk is in cache; a spillover that decays to zero is
+    counted in the stock counts ``s_cnt``. The spillover of an intervention without
+    ``spill_on`` is always 0 (no step sets it) and is not read: adding 0 to the float32
+    term leaves it as it is.
     """
     n_chunks = bounds.shape[0] - 1
     n_iv = status.shape[1]
