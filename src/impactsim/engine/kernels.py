@@ -37,6 +37,7 @@ import math
 import numba as nb
 import numpy as np
 
+from impactsim.engine.intrinsics import prefetch_row
 from impactsim.population import draw_family
 from impactsim.resources import EVENT_LIST_CAPACITY
 from impactsim.rng import uniform
@@ -208,6 +209,8 @@ BOUND_SLACK = 1.0 + 1e-9
 #: Events listed per chunk, kind and step; a chunk with more is scanned instead (the same
 #: result: lists and scans visit a chunk's events of one intervention in parent order).
 EVENT_CAP = EVENT_LIST_CAPACITY
+# the parents' pass prefetches the state of the parent this many places down its list
+PREFETCH_AHEAD = 8
 
 
 @nb.njit(cache=True, inline="always")
@@ -706,6 +709,22 @@ def step_parents(
         # pass 2: each listed parent's events, in order; a leaving family's other events lapse
         for h in range(n_hit):
             i = hits[h]
+            if h + PREFETCH_AHEAD < n_hit:
+                # a parent's events read its rows of about a dozen arrays, scattered in
+                # memory (each a cache miss in large populations): the parent this many
+                # places down the list has them loaded while this one is handled
+                i_ahead = hits[h + PREFETCH_AHEAD]
+                prefetch_row(t_exit, i_ahead)
+                prefetch_row(t_next, i_ahead)
+                prefetch_row(t_due, i_ahead)
+                prefetch_row(status, i_ahead)
+                prefetch_row(t_event, i_ahead)
+                prefetch_row(wom_count, i_ahead)
+                prefetch_row(segment, i_ahead)
+                prefetch_row(category, i_ahead)
+                prefetch_row(score, i_ahead)
+                prefetch_row(has_gain, i_ahead)
+                prefetch_row(eff_on, i_ahead)
             # --- turnover: the family leaves, an entrant takes the slot (and its ties)
             if t_exit[i] == t:
                 old = segment[i]
@@ -1682,21 +1701,27 @@ def measure(
         # effect of each intervention (SD units), in the type effect_now returns (float32
         # effect times float32 decay table), so that each term is rounded as in parent_gain.
         # Only completers and dropouts have an effect: eff_on (one bit per intervention)
-        # says which, so the status and effect of the others (most parents) are not read,
-        # and one test per parent replaces a mispredicted test per parent and intervention.
-        # The others' term stays +0.0, the value the branch on their status wrote before.
+        # says which, so only parents with a bit set are visited (listed without branches,
+        # as their statuses vary from parent to parent: a branch on them mispredicts), and
+        # their terms are computed without branches, times 1 when the bit is set and the
+        # lag reached, else times 0 (+0.0 or -0.0: the sums start at +0.0, and adding
+        # -0.0 instead of +0.0 to them gives the same sums).
         g = np.zeros((n_iv, n_c), decay_tab.dtype)
         gain = np.zeros(n_c)
         n_lag = decay_tab.shape[1]
+        with_effect = np.empty(n_c, np.int64)
+        n_with = 0
         for j in range(n_c):
+            with_effect[n_with] = j
+            n_with += eff_on[lo + j] != 0
+        for h in range(n_with):
+            j = with_effect[h]
             m = np.int64(eff_on[lo + j])
-            if m != 0:
-                # effect_now, with the lag clamped into the table (the same value)
-                for k in range(n_iv):
-                    if (m >> k) & 1:
-                        lag = now - 1 - sleeper_steps[k] - np.int64(t_event[lo + j, k])
-                        dec = decay_tab[k, min(max(lag, 0), n_lag - 1)]
-                        g[k, j] = effect[lo + j, k] * dec * (lag >= 0)
+            # effect_now, with the lag clamped into the table (the same value)
+            for k in range(n_iv):
+                lag = now - 1 - sleeper_steps[k] - np.int64(t_event[lo + j, k])
+                dec = decay_tab[k, min(max(lag, 0), n_lag - 1)]
+                g[k, j] = effect[lo + j, k] * dec * ((lag >= 0) & (((m >> k) & 1) != 0))
         # with decay_now each spillover decays by one step after it is read (a factor 1
         # leaves it exactly as it is); vanished[j] marks a spillover that decays to zero
         vanished = np.zeros(n_c, np.bool_)

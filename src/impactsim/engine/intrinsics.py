@@ -1,0 +1,53 @@
+"""Low-level helpers for the numba kernels that numba does not provide.
+
+:func:`prefetch_row` asks the processor to start loading a row of an array into the
+cache (LLVM's ``llvm.prefetch`` intrinsic, which compiles to ``prefetcht0`` on x86-64
+and ``prfm`` on ARM). Numba has no prefetch of its own and no library offers one for
+numba code, hence this small intrinsic. A prefetch is only a hint: it never faults
+(even for an address outside the array) and never changes a value, so results do not
+depend on it.
+"""
+
+from __future__ import annotations
+
+from llvmlite import ir
+from numba.core import cgutils, types
+from numba.extending import intrinsic
+
+
+@intrinsic
+def prefetch_row(typingctx: object, arr: types.Type, i: types.Type) -> tuple | None:
+    """Prefetch (for writing) the cache line holding the start of row ``i`` of ``arr``.
+
+    Usable in numba-compiled code only: ``prefetch_row(status, i)`` with an array of any
+    dtype and number of dimensions and an integer row index. The address is the array's
+    data pointer plus ``i`` times its first stride; nothing is read or checked.
+
+    Args:
+        typingctx: numba's typing context (passed by numba).
+        arr: the numba type of the array.
+        i: the numba type of the row index.
+
+    Returns:
+        The signature and code generator numba compiles the call with, or None (no
+        match) for other argument types.
+    """
+    if not isinstance(arr, types.Array) or not isinstance(i, types.Integer):
+        return None
+
+    def codegen(context: object, builder: ir.IRBuilder, sig: object, args: tuple) -> object:
+        aryty = sig.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        idx = context.cast(builder, args[1], sig.args[1], types.intp)
+        stride = cgutils.unpack_tuple(builder, ary.strides, aryty.ndim)[0]
+        base = builder.ptrtoint(ary.data, ir.IntType(64))
+        i8p = ir.IntType(8).as_pointer()
+        ptr = builder.inttoptr(builder.add(base, builder.mul(idx, stride)), i8p)
+        i32 = ir.IntType(32)
+        fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+        fn = cgutils.get_or_insert_function(builder.module, fnty, "llvm.prefetch.p0")
+        # arguments: address, 1 = for writing, 3 = keep in all cache levels, 1 = data
+        builder.call(fn, [ptr, i32(1), i32(3), i32(1)])
+        return context.get_dummy_value()
+
+    return types.void(arr, i), codegen
