@@ -211,6 +211,9 @@ BOUND_SLACK = 1.0 + 1e-9
 EVENT_CAP = EVENT_LIST_CAPACITY
 # the parents' pass prefetches the state of the parent this many places down its list
 PREFETCH_AHEAD = 8
+# the network pushes prefetch the row of the receiver this many pairs ahead (and when
+# gathering the neighbour lists, an event's offsets 16 and its neighbours 4 events ahead)
+PUSH_PREFETCH_AHEAD = 16
 
 
 @nb.njit(cache=True, inline="always")
@@ -1025,6 +1028,17 @@ def step_parents(
             t_due[i] = first_due(i, t_exit, t_next)
 
 
+@nb.njit(cache=True, inline="always")
+def prefetch_receiver(arr: np.ndarray, reached: np.ndarray, x: int, lo: int, hi: int) -> None:
+    """Prefetch the row of ``arr`` of the receiver ``PUSH_PREFETCH_AHEAD`` pairs after x.
+
+    Without branches: the pair index is clamped to the list, the receiver to the range
+    ``lo .. hi - 1`` of the calling thread (so it never fetches another thread's rows).
+    """
+    j = reached[min(x + PUSH_PREFETCH_AHEAD, reached.shape[0] - 1)]
+    prefetch_row(arr, min(max(j, lo), hi - 1))
+
+
 @nb.njit(cache=True, parallel=True, nogil=True)
 def push_to_neighbours(
     leave_id: np.ndarray,
@@ -1077,7 +1091,14 @@ def push_to_neighbours(
     reached = np.empty(first[n_ev], np.int32)
     n_blocks = min(n_ev, 64 * n_part)
     for b in nb.prange(n_blocks):
-        for e in range(n_ev * b // n_blocks, n_ev * (b + 1) // n_blocks):
+        e_end = n_ev * (b + 1) // n_blocks
+        for e in range(n_ev * b // n_blocks, e_end):
+            # random reads: the offsets of a later event's neighbours, then the
+            # neighbours of an event whose offsets were fetched before
+            if e + 16 < e_end:
+                prefetch_row(nbr_off, src[e + 16])
+            if e + 4 < e_end:
+                prefetch_row(nbrs, nbr_off[src[e + 4]])
             o = nbr_off[src[e]]
             for e2 in range(first[e + 1] - first[e]):
                 reached[first[e] + e2] = nbrs[o + e2]
@@ -1088,6 +1109,7 @@ def push_to_neighbours(
             m = leave_mask[e]
             for e2 in range(first[e], first[e + 1]):
                 j = reached[e2]
+                prefetch_receiver(wom_count, reached, e2, lo, hi)
                 if j >= lo and j < hi:
                     for k in range(n_iv):
                         if m & (1 << k):
@@ -1098,6 +1120,7 @@ def push_to_neighbours(
             val = spill_frac[k] * effect[i, k]
             for e2 in range(first[n_l + e], first[n_l + e + 1]):
                 j = reached[e2]
+                prefetch_receiver(spill, reached, e2, lo, hi)
                 if j < lo or j >= hi:
                     continue
                 old = spill[j, k]
@@ -1113,6 +1136,7 @@ def push_to_neighbours(
             k = enrol_ev[e] % n_iv
             for e2 in range(first[n_l + n_s + e], first[n_l + n_s + e + 1]):
                 j = reached[e2]
+                prefetch_receiver(wom_count, reached, e2, lo, hi)
                 if j >= lo and j < hi:
                     wom_count[j, k] += 1
 
