@@ -664,6 +664,11 @@ def step_parents(
     eff_mult: np.ndarray,
     c_direct: np.ndarray,
     c_wait: np.ndarray,
+    # month end: the gain-dependent counts of each chunk, taken before its events
+    measure_now: bool,
+    measure_decay: bool,
+    m_cnt: np.ndarray,
+    m_gain: np.ndarray,
 ) -> None:
     """Advance every parent by one step (see the module docstring, phase 2).
 
@@ -694,6 +699,12 @@ def step_parents(
     K]. ``p_aw`` and ``p_ch`` are the per-step probabilities of the awareness and
     channel-referral hazards alone (``1 - exp(-h dt)``), used when no other hazard
     competes.
+
+    With ``measure_now`` (a month end) each chunk is first measured
+    (:func:`measure_chunk` into ``m_cnt`` and ``m_gain``, with the spillover decay of
+    this step if ``measure_decay``): a chunk's events change only its own parents, so
+    this equals measuring every chunk before the step, in one parallel pass over the
+    chunks instead of two, and the chunk's rows are still in cache for its events.
     """
     n_chunks = bounds.shape[0] - 1
     n_iv = status.shape[1]
@@ -701,6 +712,32 @@ def step_parents(
     for c in nb.prange(n_chunks):
         lo = bounds[c]
         hi = bounds[c + 1]
+        if measure_now:
+            measure_chunk(
+                c,
+                lo,
+                hi,
+                t,
+                segment,
+                score,
+                status,
+                t_event,
+                effect,
+                spill,
+                decay_tab,
+                sleeper_steps,
+                gamma,
+                has_gamma,
+                cutoff,
+                mic,
+                m_cnt,
+                m_gain,
+                measure_decay,
+                spill_decay_step,
+                s_cnt,
+                spill_on,
+                eff_on,
+            )
         # pass 1: spillover decay, and the list of the chunk's parents with an event due in
         # this step (t_due = t), in parent order, collected without branches
         if decay_now:
@@ -1775,10 +1812,20 @@ def count_all(
             )
 
 
-@nb.njit(cache=True, parallel=True, nogil=True)
-def measure(
+#: Rows of the gain-dependent counts per chunk (``m_cnt`` [chunk, row, S]): the change in
+#: cases (scenario) and the parents with a gain of at least the minimal important change,
+#: added to the month's ``ROW_PREV`` and ``ROW_REALIZED`` by :func:`add_measured`.
+M_PREV = 0
+M_REALIZED = 1
+N_M_ROWS = 2
+
+
+@nb.njit(cache=True, nogil=True)
+def measure_chunk(
+    c: int,
+    lo: int,
+    hi: int,
     now: int,
-    bounds: np.ndarray,
     segment: np.ndarray,
     score: np.ndarray,
     status: np.ndarray,
@@ -1799,91 +1846,149 @@ def measure(
     spill_on: np.ndarray,
     eff_on: np.ndarray,
 ) -> None:
-    """Gain-dependent counts at time ``now`` (steps) into per-chunk arrays.
+    """Gain-dependent counts of chunk ``c`` (parents ``lo .. hi - 1``) at time ``now``.
 
-    The stock counts hold every parent at zero gain; this adds, per parent, the
-    difference its gain makes: a case when ``z - gain > cutoff`` (the counterfactual case
-    uses the same ``z`` with no gain: common random numbers), a realized change when
-    ``gain >= mic``, and the gain itself. A parent's gain is :func:`parent_gain`: the
-    effects of the interventions flagged in ``eff_on`` (bit k: completed or dropped out
-    of k), then the spillover and interaction terms one intervention at a time over a
-    chunk (loops without branches), added up for each parent in the same order, so the
-    values are identical. Parents without a gain add 0 to every count. ``m_cnt`` [chunk,
-    row, S] and ``m_gain`` [chunk, S] must be zeroed by the caller. With ``decay_now``,
-    the spillover gains then decay by the step ``now`` (as :func:`step_parents` does in
-    the other steps), while the chunk is in cache; a spillover that decays to zero is
-    counted in the stock counts ``s_cnt``. The spillover of an intervention without
-    ``spill_on`` is always 0 (no step sets it) and is not read: adding 0 to the float32
-    term leaves it as it is.
+    The stock counts hold every parent at zero gain; this sets ``m_cnt[c]`` and
+    ``m_gain[c]`` to the difference the chunk's gains make: per segment, the change in
+    cases (``z - gain > cutoff`` against the counterfactual ``z > cutoff``, the same
+    ``z``: common random numbers; row ``M_PREV``), the parents with ``gain >= mic`` (row
+    ``M_REALIZED``, less those counted at zero gain) and the summed gain. A parent's gain
+    is :func:`parent_gain`: the effects of the interventions flagged in ``eff_on`` (bit
+    k: completed or dropped out of k), then the spillover and interaction terms one
+    intervention at a time over the chunk (loops without branches), added up for each
+    parent in the same order, so the values are identical. Parents without a gain add 0
+    to every count. With ``decay_now``, the spillover gains then decay by the step
+    ``now`` (as :func:`step_parents` does in the other steps), while the chunk is in
+    cache; a spillover that decays to zero is counted in the stock counts ``s_cnt``. The
+    spillover of an intervention without ``spill_on`` is always 0 (no step sets it) and
+    is not read: adding 0 to the float32 term leaves it as it is.
     """
-    n_chunks = bounds.shape[0] - 1
+    n_c = hi - lo
     n_iv = status.shape[1]
-    for c in nb.prange(n_chunks):
-        lo = bounds[c]
-        n_c = bounds[c + 1] - lo
-        # effect of each intervention (SD units), in the type effect_now returns (float32
-        # effect times float32 decay table), so that each term is rounded as in parent_gain.
-        # Only completers and dropouts have an effect: eff_on (one bit per intervention)
-        # says which, so only parents with a bit set are visited (listed without branches,
-        # as their statuses vary from parent to parent: a branch on them mispredicts), and
-        # their terms are computed without branches, times 1 when the bit is set and the
-        # lag reached, else times 0 (+0.0 or -0.0: the sums start at +0.0, and adding
-        # -0.0 instead of +0.0 to them gives the same sums).
-        g = np.zeros((n_iv, n_c), decay_tab.dtype)
-        gain = np.zeros(n_c)
-        n_lag = decay_tab.shape[1]
-        with_effect = np.empty(n_c, np.int64)
-        n_with = 0
-        for j in range(n_c):
-            with_effect[n_with] = j
-            n_with += eff_on[lo + j] != 0
-        for h in range(n_with):
-            j = with_effect[h]
-            m = np.int64(eff_on[lo + j])
-            # effect_now, with the lag clamped into the table (the same value)
-            for k in range(n_iv):
-                lag = now - 1 - sleeper_steps[k] - np.int64(t_event[lo + j, k])
-                dec = decay_tab[k, min(max(lag, 0), n_lag - 1)]
-                g[k, j] = effect[lo + j, k] * dec * ((lag >= 0) & (((m >> k) & 1) != 0))
-        # with decay_now each spillover decays by one step after it is read (a factor 1
-        # leaves it exactly as it is); vanished[j] marks a spillover that decays to zero
-        vanished = np.zeros(n_c, np.bool_)
+    for s in range(m_cnt.shape[2]):
+        m_cnt[c, M_PREV, s] = 0
+        m_cnt[c, M_REALIZED, s] = 0
+        m_gain[c, s] = 0.0
+    # effect of each intervention (SD units), in the type effect_now returns (float32
+    # effect times float32 decay table), so that each term is rounded as in parent_gain.
+    # Only completers and dropouts have an effect: eff_on (one bit per intervention)
+    # says which, so only parents with a bit set are visited (listed without branches,
+    # as their statuses vary from parent to parent: a branch on them mispredicts), and
+    # their terms are computed without branches, times 1 when the bit is set and the
+    # lag reached, else times 0 (+0.0 or -0.0: the sums start at +0.0, and adding
+    # -0.0 instead of +0.0 to them gives the same sums).
+    g = np.zeros((n_iv, n_c), decay_tab.dtype)
+    gain = np.zeros(n_c)
+    n_lag = decay_tab.shape[1]
+    with_effect = np.empty(n_c, np.int64)
+    n_with = 0
+    for j in range(n_c):
+        with_effect[n_with] = j
+        n_with += eff_on[lo + j] != 0
+    for h in range(n_with):
+        j = with_effect[h]
+        m = np.int64(eff_on[lo + j])
+        # effect_now, with the lag clamped into the table (the same value)
         for k in range(n_iv):
-            if spill_on[k]:
-                f_k = spill_decay_step[k] if decay_now else 1.0
-                for j in range(n_c):
-                    x = spill[lo + j, k]
-                    gain[j] += g[k, j] + x
-                    y = np.float32(x * f_k)
-                    spill[lo + j, k] = y
-                    vanished[j] |= (x != 0.0) & (y == 0.0)
-            else:
-                for j in range(n_c):
-                    gain[j] += g[k, j]
-            if has_gamma:
-                for m in range(k + 1, n_iv):
-                    g_km = gamma[k, m]
-                    if g_km != 0.0:
-                        for j in range(n_c):
-                            gk = g[k, j]
-                            gm = g[m, j]
-                            gain[j] += g_km * min(gk, gm) * ((gk > 0.0) & (gm > 0.0))
-        for j in range(n_c):
-            s = segment[lo + j]
-            z = score[lo + j]
-            gj = gain[j]
-            # comparisons add 0 or 1: no data-dependent branches (they mispredict)
-            m_cnt[c, ROW_PREV, s] += np.int64(z - gj > cutoff) - np.int64(z > cutoff)
-            m_cnt[c, ROW_REALIZED, s] += np.int64(gj >= mic) - np.int64(0.0 >= mic)
-            m_gain[c, s] += gj
-        # float32 underflow after hundreds of half-lives: rare, so branches are cheap
-        any_vanished = False
-        for j in range(n_c):
-            any_vanished |= vanished[j]
-        if any_vanished:
+            lag = now - 1 - sleeper_steps[k] - np.int64(t_event[lo + j, k])
+            dec = decay_tab[k, min(max(lag, 0), n_lag - 1)]
+            g[k, j] = effect[lo + j, k] * dec * ((lag >= 0) & (((m >> k) & 1) != 0))
+    # with decay_now each spillover decays by one step after it is read (a factor 1
+    # leaves it exactly as it is); vanished[j] marks a spillover that decays to zero
+    vanished = np.zeros(n_c, np.bool_)
+    for k in range(n_iv):
+        if spill_on[k]:
+            f_k = spill_decay_step[k] if decay_now else 1.0
             for j in range(n_c):
-                if vanished[j]:
-                    count_vanished_spill(lo + j, c, segment, status, spill, s_cnt)
+                x = spill[lo + j, k]
+                gain[j] += g[k, j] + x
+                y = np.float32(x * f_k)
+                spill[lo + j, k] = y
+                vanished[j] |= (x != 0.0) & (y == 0.0)
+        else:
+            for j in range(n_c):
+                gain[j] += g[k, j]
+        if has_gamma:
+            for m in range(k + 1, n_iv):
+                g_km = gamma[k, m]
+                if g_km != 0.0:
+                    for j in range(n_c):
+                        gk = g[k, j]
+                        gm = g[m, j]
+                        gain[j] += g_km * min(gk, gm) * ((gk > 0.0) & (gm > 0.0))
+    for j in range(n_c):
+        s = segment[lo + j]
+        z = score[lo + j]
+        gj = gain[j]
+        # comparisons add 0 or 1: no data-dependent branches (they mispredict)
+        m_cnt[c, M_PREV, s] += np.int64(z - gj > cutoff) - np.int64(z > cutoff)
+        m_cnt[c, M_REALIZED, s] += np.int64(gj >= mic) - np.int64(0.0 >= mic)
+        m_gain[c, s] += gj
+    # float32 underflow after hundreds of half-lives: rare, so branches are cheap
+    any_vanished = False
+    for j in range(n_c):
+        any_vanished |= vanished[j]
+    if any_vanished:
+        for j in range(n_c):
+            if vanished[j]:
+                count_vanished_spill(lo + j, c, segment, status, spill, s_cnt)
+
+
+@nb.njit(cache=True, parallel=True, nogil=True)
+def measure(
+    bounds: np.ndarray,
+    now: int,
+    segment: np.ndarray,
+    score: np.ndarray,
+    status: np.ndarray,
+    t_event: np.ndarray,
+    effect: np.ndarray,
+    spill: np.ndarray,
+    decay_tab: np.ndarray,
+    sleeper_steps: np.ndarray,
+    gamma: np.ndarray,
+    has_gamma: bool,
+    cutoff: float,
+    mic: float,
+    m_cnt: np.ndarray,
+    m_gain: np.ndarray,
+    decay_now: bool,
+    spill_decay_step: np.ndarray,
+    s_cnt: np.ndarray,
+    spill_on: np.ndarray,
+    eff_on: np.ndarray,
+) -> None:
+    """:func:`measure_chunk` of every chunk, in parallel (``m_cnt`` [chunk, N_M_ROWS, S]).
+
+    In the steps, :func:`step_parents` measures each chunk just before handling its
+    parents' events; this is for the state after the last step.
+    """
+    for c in nb.prange(bounds.shape[0] - 1):
+        measure_chunk(
+            c,
+            bounds[c],
+            bounds[c + 1],
+            now,
+            segment,
+            score,
+            status,
+            t_event,
+            effect,
+            spill,
+            decay_tab,
+            sleeper_steps,
+            gamma,
+            has_gamma,
+            cutoff,
+            mic,
+            m_cnt,
+            m_gain,
+            decay_now,
+            spill_decay_step,
+            s_cnt,
+            spill_on,
+            eff_on,
+        )
 
 
 @nb.njit(cache=True, nogil=True)
@@ -1894,6 +1999,41 @@ def step_probabilities(hz: np.ndarray, dt: float) -> np.ndarray:
     for j in range(flat.shape[0]):
         out[j] = -math.expm1(-flat[j] * dt)
     return out.reshape(hz.shape)
+
+
+@nb.njit(cache=True, nogil=True)
+def record_stocks(
+    s_cnt: np.ndarray, prov_state: np.ndarray, cnt: np.ndarray, offering: np.ndarray
+) -> None:
+    """The first part of a month's record: the stock counts and the offering organisations.
+
+    Adds ``s_cnt`` summed over chunks to ``cnt`` [row, S] and the organisations offering
+    each programme to ``offering`` [K]; :func:`add_measured` adds the gain-dependent counts.
+    """
+    for c in range(s_cnt.shape[0]):
+        for r in range(s_cnt.shape[1]):
+            for s in range(s_cnt.shape[2]):
+                cnt[r, s] += s_cnt[c, r, s]
+    for p in range(prov_state.shape[0]):
+        for k in range(prov_state.shape[1]):
+            offering[k] += prov_state[p, k] == P_OFFERING
+
+
+@nb.njit(cache=True, nogil=True)
+def add_measured(m_cnt: np.ndarray, m_gain: np.ndarray, cnt: np.ndarray, gain: np.ndarray) -> None:
+    """The second part of a month's record: the chunks' gain-dependent counts.
+
+    Adds the counts of every chunk (:func:`measure_chunk`) to the month's rows ``cnt``
+    [row, S] and its summed gain to ``gain`` [S] (chunks added in order, so the sum is
+    reproducible).
+    """
+    for c in range(m_cnt.shape[0]):
+        for s in range(m_cnt.shape[2]):
+            cnt[ROW_PREV, s] += m_cnt[c, M_PREV, s]
+            cnt[ROW_REALIZED, s] += m_cnt[c, M_REALIZED, s]
+    for c in range(m_gain.shape[0]):
+        for s in range(m_gain.shape[1]):
+            gain[s] += m_gain[c, s]
 
 
 @nb.njit(cache=True, nogil=True)
@@ -1922,25 +2062,22 @@ def record_month(
     spill_on: np.ndarray,
     eff_on: np.ndarray,
 ) -> None:
-    """Record the state at time ``now`` (steps) into one month's rows.
+    """Record the state at time ``now`` (steps) into one month's rows (after the last step).
 
     ``cnt`` [row, S] gets the stock counts ``s_cnt`` summed over chunks plus the
     gain-dependent counts of :func:`measure`; ``gain`` [S] the summed gain (chunks added
     in order, so the sum is reproducible); ``offering`` [K] the organisations offering
-    each programme. With ``decay_now`` the spillover gains decay by the step ``now``
-    after they are recorded (see :func:`measure`).
+    each programme. With ``decay_now`` the spillover gains then decay by the step ``now``
+    (see :func:`measure_chunk`). Within the steps, :func:`run_steps` records the same
+    values with the measuring done chunk by chunk in :func:`step_parents`.
     """
     n_chunks = bounds.shape[0] - 1
-    n_rows, n_seg = s_cnt.shape[1], s_cnt.shape[2]
-    m_cnt = np.zeros((n_chunks, n_rows, n_seg), np.int64)
-    m_gain = np.zeros((n_chunks, n_seg))
-    for c in range(s_cnt.shape[0]):  # before measure changes them (decay of step now)
-        for r in range(n_rows):
-            for s in range(n_seg):
-                cnt[r, s] += s_cnt[c, r, s]
+    m_cnt = np.empty((n_chunks, N_M_ROWS, s_cnt.shape[2]), np.int64)
+    m_gain = np.empty((n_chunks, s_cnt.shape[2]))
+    record_stocks(s_cnt, prov_state, cnt, offering)  # before measure changes s_cnt
     measure(
-        now,
         bounds,
+        now,
         segment,
         score,
         status,
@@ -1961,16 +2098,7 @@ def record_month(
         spill_on,
         eff_on,
     )
-    for c in range(n_chunks):
-        for r in range(n_rows):
-            for s in range(n_seg):
-                cnt[r, s] += m_cnt[c, r, s]
-    for c in range(n_chunks):
-        for s in range(n_seg):
-            gain[s] += m_gain[c, s]
-    for p in range(prov_state.shape[0]):
-        for k in range(prov_state.shape[1]):
-            offering[k] += prov_state[p, k] == P_OFFERING
+    add_measured(m_cnt, m_gain, cnt, gain)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -2116,37 +2244,17 @@ def run_steps(
     enrol_new = np.zeros((n_iv, n_seg), np.int64)
     gaveup_new = np.zeros((n_iv, n_seg), np.int64)
     direct_new = np.zeros((n_iv, n_seg), np.int64)  # enrolled by step_parents, all chunks
+    m_cnt = np.empty((n_chunks, N_M_ROWS, n_seg), np.int64)  # set by measure_chunk
+    m_gain = np.empty((n_chunks, n_seg))
     n = segment.shape[0]
     for t in range(t_begin, t_end):
         month = t // per_month + 1
         reg = regime_of_step[t]
         do_measure = t % per_month == 0
         if do_measure:
-            record_month(
-                t,
-                bounds,
-                segment,
-                score,
-                status,
-                t_event,
-                effect,
-                spill,
-                decay_tab,
-                sleeper_steps,
-                gamma,
-                has_gamma,
-                cutoff,
-                mic,
-                s_cnt,
-                prov_state,
-                rec_cnt[month - 1],
-                rec_gain[month - 1],
-                rec_providers_offering[month - 1],
-                any_spill,
-                spill_decay_step,
-                spill_on,
-                eff_on,
-            )
+            # the month's stock counts (and the offering organisations, before this step's
+            # provider changes); step_parents adds the gain-dependent counts chunk by chunk
+            record_stocks(s_cnt, prov_state, rec_cnt[month - 1], rec_providers_offering[month - 1])
         if fully_mixed and n_iv > 0:
             # mean-field share of (former) participants seen by a parent of segment s
             for k in range(n_iv):
@@ -2180,7 +2288,7 @@ def run_steps(
                 rec_provider_offer_months[month, p, k] += (
                     dt if prov_state[p, k] == P_OFFERING else 0.0
                 )
-        decay_now = any_spill and not do_measure  # at month ends, record_month decays spillover
+        decay_now = any_spill and not do_measure  # at month ends, measure_chunk decays it
         # programmes whose joiners are enrolled at once: nobody waiting, and a single
         # organisation open, with unlimited places (step_sequential would enrol them all
         # with it)
@@ -2277,7 +2385,13 @@ def run_steps(
             eff_mult,
             c_direct,
             c_wait,
+            do_measure,
+            any_spill,
+            m_cnt,
+            m_gain,
         )
+        if do_measure:
+            add_measured(m_cnt, m_gain, rec_cnt[month - 1], rec_gain[month - 1])
         n_join = 0
         for c in range(n_chunks):
             if c_flags[c, EV_BOUND] > 0:
