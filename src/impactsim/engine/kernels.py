@@ -1377,7 +1377,7 @@ def list_joiners_parallel(
 
 
 #: Joiners in a step below which they are listed on one thread.
-LIST_JOINERS_PARALLEL_MIN = 2048
+LIST_JOINERS_PARALLEL_MIN = 256
 
 
 @nb.njit(cache=True, nogil=True)
@@ -1436,6 +1436,11 @@ def give_up_span(
     parent was handled since) are left alone.
     """
     for e in range(lo, hi):
+        # the entries are random parents: prefetch the rows of the one PREFETCH_AHEAD on
+        i_ahead = q_id[k, min(e + PREFETCH_AHEAD, hi - 1)]
+        prefetch_row(status, i_ahead)
+        prefetch_row(t_event, i_ahead)
+        prefetch_row(segment, i_ahead)
         i = q_id[k, e]
         if status[i, k] == WAITING and t_event[i, k] == q_t[k, e]:
             status[i, k] = GAVE_UP
@@ -1699,6 +1704,19 @@ def step_sequential(
         if n_open > 0:
             r = np.int64(uniform(iv_keys[k, 4], k, t) * n_open) % n_open
             while e < q_len[k] and n_open > 0:
+                # the entries are random parents, each a dozen rows scattered in memory:
+                # prefetch those of the entry PREFETCH_AHEAD places on
+                i_ahead = q_id[k, min(e + PREFETCH_AHEAD, q_len[k] - 1)]
+                prefetch_row(status, i_ahead)
+                prefetch_row(t_event, i_ahead)
+                prefetch_row(segment, i_ahead)
+                prefetch_row(category, i_ahead)
+                prefetch_row(first_channel, i_ahead)
+                prefetch_row(adopt_step, i_ahead)
+                prefetch_row(effect, i_ahead)
+                prefetch_row(spill, i_ahead)
+                prefetch_row(t_next, i_ahead)
+                prefetch_row(t_due, i_ahead)
                 i = q_id[k, e]
                 joined = q_t[k, e]
                 e += 1
