@@ -525,6 +525,17 @@ def main() -> None:
     print(markdown(result))
 
 
+def _ceiling_text(r: dict) -> str | None:
+    """The machine's own 2-thread speed-ups of this run (``worker_ceiling``), as text."""
+    ceil = r.get("ceiling_2_threads")
+    if not ceil:
+        return None
+    return (
+        f"compute {ceil['compute']['speedup_2_threads']:.2f}x, "
+        f"random reads {ceil['random_reads']['speedup_2_threads']:.2f}x"
+    )
+
+
 def targets(r: dict, sizes: list[int], months: int) -> list[dict]:
     """The issue's performance targets, each with the measured figure and whether it is met.
 
@@ -556,13 +567,8 @@ def targets(r: dict, sizes: list[int], months: int) -> list[dict]:
                     f"{v:.3g}",
                     v >= 1e8,
                 )
-    ceil = r.get("ceiling_2_threads")
-    ceiling = (
-        f" (this machine in this run: compute {ceil['compute']['speedup_2_threads']:.2f}x, "
-        f"random reads {ceil['random_reads']['speedup_2_threads']:.2f}x)"
-        if ceil
-        else ""
-    )
+    machine = _ceiling_text(r)
+    ceiling = f" (this machine in this run: {machine})" if machine else ""
     worst = max(e["state_bytes_per_parent"] for e in r["engine"])
     add("<= 100 bytes of per-parent state", f"{worst:.0f} bytes (largest measured)", worst <= 100)
     for n in sizes:
@@ -648,13 +654,12 @@ def markdown(r: dict) -> str:
         )
         + ".",
     ]
-    ceil = r.get("ceiling_2_threads")
-    if ceil:
+    machine = _ceiling_text(r)
+    if machine:
         lines.append(
             "This machine's own 2-thread speed-up in this run, for work that shares nothing "
-            f"(best of {ceil['rounds']} alternating runs): compute "
-            f"{ceil['compute']['speedup_2_threads']:.2f}x, random reads from 64 MB "
-            f"{ceil['random_reads']['speedup_2_threads']:.2f}x."
+            f"(best of {r['ceiling_2_threads']['rounds']} alternating runs; random reads "
+            f"from 64 MB): {machine}."
         )
     lines += [
         f"National configuration ({r['national']['families']:,} families, 120 months): estimated "

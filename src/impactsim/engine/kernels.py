@@ -638,7 +638,7 @@ def step_parents(
     sleeper_steps: np.ndarray,
     gamma: np.ndarray,
     has_gamma: bool,
-    decay_now: bool,
+    spill_decays: bool,
     iv_keys: np.ndarray,
     dt: float,
     # candidate processes: rates per step and their step probabilities
@@ -666,7 +666,6 @@ def step_parents(
     c_wait: np.ndarray,
     # month end: the gain-dependent counts of each chunk, taken before its events
     measure_now: bool,
-    measure_decay: bool,
     m_cnt: np.ndarray,
     m_gain: np.ndarray,
 ) -> None:
@@ -689,7 +688,8 @@ def step_parents(
     ``s_cnt[c]``; ``eff_on[i]`` has bit k set while parent i has completed or dropped out
     of intervention k (so has an effect of k); ``has_gain`` flags parents who may have a
     gain (completed, dropped or received spillover; only their spillover needs decaying,
-    here if ``decay_now``: at month ends :func:`measure` does it). Leavers, completers
+    once per step if ``spill_decays``: by :func:`measure_chunk` at month ends, else here).
+    Leavers, completers
     with spillover and joiners are listed in ``c_events`` for the sequential phase. A
     joiner of programme k with ``direct_prov[k] = p >= 0`` (nobody waiting, and a single
     organisation p, with unlimited places, open: the waiting list would enrol every joiner
@@ -702,7 +702,7 @@ def step_parents(
 
     With ``measure_now`` (a month end) each chunk is first measured
     (:func:`measure_chunk` into ``m_cnt`` and ``m_gain``, with the spillover decay of
-    this step if ``measure_decay``): a chunk's events change only its own parents, so
+    this step): a chunk's events change only its own parents, so
     this equals measuring every chunk before the step, in one parallel pass over the
     chunks instead of two, and the chunk's rows are still in cache for its events.
     """
@@ -712,6 +712,10 @@ def step_parents(
     for c in nb.prange(n_chunks):
         lo = bounds[c]
         hi = bounds[c + 1]
+        # pass 1: at month ends the chunk's gain-dependent counts, which also decay its
+        # spillover by this step, else the spillover decay alone; then the list of the
+        # chunk's parents with an event due in this step (t_due = t), in parent order,
+        # collected without branches
         if measure_now:
             measure_chunk(
                 c,
@@ -732,15 +736,13 @@ def step_parents(
                 mic,
                 m_cnt,
                 m_gain,
-                measure_decay,
+                spill_decays,
                 spill_decay_step,
                 s_cnt,
                 spill_on,
                 eff_on,
             )
-        # pass 1: spillover decay, and the list of the chunk's parents with an event due in
-        # this step (t_due = t), in parent order, collected without branches
-        if decay_now:
+        elif spill_decays:
             decay_spill_range(lo, hi, c, segment, status, spill, spill_decay_step, has_gain, s_cnt)
         hits = np.empty(hi - lo, np.int64)
         n_hit = 0
@@ -2306,7 +2308,6 @@ def run_steps(
                 rec_provider_offer_months[month, p, k] += (
                     dt if prov_state[p, k] == P_OFFERING else 0.0
                 )
-        decay_now = any_spill and not do_measure  # at month ends, measure_chunk decays it
         # programmes whose joiners are enrolled at once: nobody waiting, and a single
         # organisation open, with unlimited places (step_sequential would enrol them all
         # with it)
@@ -2381,7 +2382,7 @@ def run_steps(
             sleeper_steps,
             gamma,
             has_gamma,
-            decay_now,
+            any_spill,
             iv_keys,
             dt,
             cand_none,
@@ -2404,7 +2405,6 @@ def run_steps(
             c_direct,
             c_wait,
             do_measure,
-            any_spill,
             m_cnt,
             m_gain,
         )
