@@ -169,7 +169,13 @@ def test_estimated_peak_of_one_replicate_matches_tracemalloc(replicate_state):
     # the peak is the first step, in which nearly every parent joins both programmes (the
     # estimate's scratch assumes all do), not the network's construction
     assert est.engine_peak > est.parts["population"] + est.parts["network_construction"]
-    assert measured == pytest.approx(est.engine_peak, rel=0.10), (measured, est.engine_peak)
+    # the scenario's one organisation has unlimited places and nobody waits, so the
+    # parents' pass enrols the joiners at once: the waiting-list ids and keys of the
+    # scratch (12 bytes per parent and programme, which the estimate must allow for when
+    # joiners wait) are never allocated. Measured 3.13 MB against 3.60 - 0.48 MB.
+    n, k = sc.population.size, len(sc.strategy.offers)
+    expected = est.engine_peak - 12 * n * k
+    assert measured == pytest.approx(expected, rel=0.10), (measured, expected)
 
 
 def test_estimated_network_construction_matches_tracemalloc():
@@ -249,7 +255,9 @@ def test_a_huge_population_is_refused_at_a_realistic_limit():
     d = networked(size=50_000_000)
     sc = build(d)
     est = estimate_memory(sc, 2)
-    assert est.total > 12 * GiB  # a step in which all join: 92 bytes x 100 million
+    # state 50 bytes and network 48 bytes per parent, and a step in which all join (20
+    # bytes per parent and programme, 32 per parent): 8.5 GB, 1.2 x for the allocator
+    assert est.total > 9.5 * GiB
     with pytest.raises(MemoryLimitError) as err:
         check_memory(sc, 2, "8G")
     tips = [line for line in str(err.value).splitlines() if line.startswith("  - ")]

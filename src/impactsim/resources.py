@@ -25,8 +25,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numba
-
 from impactsim.scenario import Scenario
 
 #: Environment variable holding the memory limit (same syntax as ``--memory-limit``).
@@ -164,9 +162,9 @@ def estimate_memory(
       in a first step after a campaign that reaches everyone): per parent and
       intervention their ids and order keys (12 bytes), per parent the ordering of one
       programme's joiners (32 bytes) and, with a network, per parent and intervention
-      their enrolments and the neighbours they push to (24 + 8 P + 4 D bytes, with P
-      ranges of receivers, one per numba thread); plus each running chunk's list of
-      scheduled events (8 K per parent of a chunk, two chunks at a time);
+      their enrolments for the pushes (8 bytes; the pushes read the neighbours from the
+      network itself); plus each running chunk's list of scheduled events (8 K per
+      parent of a chunk, two chunks at a time);
     * ``network``: CSR offsets (int64) and about D neighbours (int32) per parent;
     * ``network_construction``: the arrays alive at the peak of building the network,
       about 20 bytes per initiated tie (N D / 2 ties) and 24 N, freed (but for the
@@ -188,7 +186,6 @@ def estimate_memory(
     z = _sizes(scenario, replicates)
     n, k, s, c, np_, m, t, d = (z[x] for x in ("N", "K", "S", "C", "NP", "M", "T", "D"))
     i64 = 8
-    ranges = numba.config.NUMBA_NUM_THREADS  # at most; a replicate may run on fewer
     chunks = chunk_count(int(n))
     queue = initial_queue_capacity(int(n))
     ties = n * d / 2.0  # initiated ties; the network keeps about 2 x ties neighbour entries
@@ -199,18 +196,17 @@ def estimate_memory(
         "waiting_lists": 6 * k * queue,
         # a step in which everyone joins everything: ids, keys, the ordering of one
         # programme's joiners (kernels.order_by_uniform_key); the enrolments and their
-        # neighbours for the pushes (kernels.push_to_neighbours: each event's neighbour
-        # list and its start in each range, 4 bytes per neighbour); two chunks' lists of
-        # scheduled events
-        "scratch": n * k * (12 + (24 + 8 * ranges + 4 * d if d > 0 else 0))
+        # ids for the pushes (kernels.push_to_neighbours reads the neighbours from the
+        # network); two chunks' lists of scheduled events
+        "scratch": n * k * (12 + (8 if d > 0 else 0))
         + 32 * n
         + 2 * 8 * max(k, 1) * math.ceil(n / chunks),
         "network": i64 * (n + 1) + 4 * 2 * ties,
         # per-step counters (and the joiners' slots), stock counts (one more slot),
-        # month-end counts, event lists
+        # month-end counts (3 rows and the gain), event lists
         "chunk_counters": i64
         * (chunks + 1)
-        * (18 * k * s + 34 * s + 5 + 2 * k + 2 * (c + 2) * s + 3 * EVENT_LIST_CAPACITY),
+        * (18 * k * s + 35 * s + 5 + 2 * k + 2 * (c + 2) * s + 3 * EVENT_LIST_CAPACITY),
         "providers": np_ * (18 * k + 80) + t * k * 4,
         "recording": i64 * (m + 1) * (10 * k * s + 17 * s + (c + 2) * s + 3 * k + np_ * k + 1)
         + i64 * (np_ * k + np_ + k + 25),

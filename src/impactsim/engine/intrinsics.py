@@ -6,6 +6,12 @@ and ``prfm`` on ARM). Numba has no prefetch of its own and no library offers one
 numba code, hence this small intrinsic. A prefetch is only a hint: it never faults
 (even for an address outside the array) and never changes a value, so results do not
 depend on it.
+
+:func:`atomic_add` adds to an element of a 2-d integer array as one indivisible
+read-modify-write (LLVM's ``atomicrmw add``, ``lock add`` on x86-64), so threads may add
+to the same counters at once without losing an addition. Numba's CPU target has no
+atomics on arrays (``numba.cuda.atomic`` is for GPUs only). Integer additions commute,
+so the counters end the same whatever the order in which threads add.
 """
 
 from __future__ import annotations
@@ -51,3 +57,47 @@ def prefetch_row(typingctx: object, arr: types.Type, i: types.Type) -> tuple | N
         return context.get_dummy_value()
 
     return types.void(arr, i), codegen
+
+
+@intrinsic
+def atomic_add(
+    typingctx: object, arr: types.Type, i: types.Type, k: types.Type, v: types.Type
+) -> tuple | None:
+    """Add ``v`` to ``arr[i, k]`` atomically (relaxed ordering); ``arr`` a 2-d integer array.
+
+    Usable in numba-compiled code only. No bounds are checked (as numba's own indexing):
+    the caller passes valid indices. ``v`` is converted to the array's dtype (wrapping).
+
+    Args:
+        typingctx: numba's typing context (passed by numba).
+        arr: the numba type of the array.
+        i: the numba type of the row index.
+        k: the numba type of the column index.
+        v: the numba type of the value added.
+
+    Returns:
+        The signature and code generator numba compiles the call with, or None (no
+        match) for other argument types.
+    """
+    if (
+        not isinstance(arr, types.Array)
+        or arr.ndim != 2
+        or not isinstance(arr.dtype, types.Integer)
+        or not all(isinstance(x, types.Integer) for x in (i, k, v))
+    ):
+        return None
+
+    def codegen(context: object, builder: ir.IRBuilder, sig: object, args: tuple) -> object:
+        aryty = sig.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        row = context.cast(builder, args[1], sig.args[1], types.intp)
+        col = context.cast(builder, args[2], sig.args[2], types.intp)
+        val = context.cast(builder, args[3], sig.args[3], aryty.dtype)
+        strides = cgutils.unpack_tuple(builder, ary.strides, 2)
+        base = builder.ptrtoint(ary.data, ir.IntType(64))
+        offset = builder.add(builder.mul(row, strides[0]), builder.mul(col, strides[1]))
+        ptr = builder.inttoptr(builder.add(base, offset), ary.data.type)
+        builder.atomic_rmw("add", ptr, val, "monotonic")
+        return context.get_dummy_value()
+
+    return types.void(arr, i, k, v), codegen

@@ -4,7 +4,7 @@ A step ``t`` covers the time ``[t*dt, (t+1)*dt)`` months and runs these phases:
 
 0. At month ends (before the step): the record of the month is the stock counts, kept
    up to date at every event (:func:`count_parent`, :func:`move_status`), plus the
-   gain-dependent counts taken by :func:`measure`.
+   gain-dependent and spillover-only counts taken by :func:`measure_chunk`.
 1. :func:`step_providers` (sequential, tiny): organisations adopt or drop programmes.
 2. :func:`step_parents` (parallel over fixed chunks of parents): the events scheduled
    for this step (next-event sampling, :func:`next_time`): turnover, completion and
@@ -16,10 +16,9 @@ A step ``t`` covers the time ``[t*dt, (t+1)*dt)`` months and runs these phases:
    chunk (:func:`list_joiners`, parallel over chunks when many), new waiting-list
    entries are appended in random order, places are allocated first come first served
    (sequential), and parents who waited too long give up (:func:`give_up`, parallel in
-   blocks when many); then :func:`push_to_neighbours` (neighbour lists partitioned by
-   the receiver's range, then parallel over ranges of receivers) updates the
-   word-of-mouth counters of the neighbours of leavers and enrolled parents and passes
-   the spillover of completers.
+   blocks when many); then :func:`push_to_neighbours` updates the word-of-mouth counters
+   of the neighbours of leavers and enrolled parents and, at the same time on another
+   thread, passes the spillover of completers to their neighbours.
 
 :func:`run_steps` runs a block of steps with all three phases inside numba (no
 interpreter work per step); :func:`record_month` records a month (also the state after
@@ -38,7 +37,7 @@ import math
 import numba as nb
 import numpy as np
 
-from impactsim.engine.intrinsics import prefetch_row
+from impactsim.engine.intrinsics import atomic_add, prefetch_row
 from impactsim.population import draw_family
 from impactsim.resources import EVENT_LIST_CAPACITY
 from impactsim.rng import uniform
@@ -212,9 +211,9 @@ BOUND_SLACK = 1.0 + 1e-9
 EVENT_CAP = EVENT_LIST_CAPACITY
 # the parents' pass prefetches the state of the parent this many places down its list
 PREFETCH_AHEAD = 8
-# the network pushes prefetch the row of the receiver this many pairs ahead (and when
-# gathering the neighbour lists, an event's offsets 16 and its neighbours 4 events ahead)
-PUSH_PREFETCH_AHEAD = 16
+# the network pushes prefetch an event's neighbour list this many events ahead (its
+# offsets twice as many, its receivers' rows 2 events ahead)
+PUSH_PREFETCH_AHEAD = 8
 
 
 @nb.njit(cache=True, inline="always")
@@ -270,78 +269,14 @@ def took_part(i: int, status: np.ndarray) -> bool:
 
 
 @nb.njit(cache=True, inline="always")
-def has_spill(i: int, spill: np.ndarray) -> bool:
-    """Whether parent i carries a (non-zero) spillover gain from any intervention."""
-    spilled = False
-    for k in range(spill.shape[1]):
-        spilled |= spill[i, k] != 0.0
-    return spilled
+def decay_spill_range(lo: int, hi: int, spill: np.ndarray, spill_decay_step: np.ndarray) -> None:
+    """One step's decay of the spillover gains of parents ``lo .. hi - 1`` (in place).
 
-
-@nb.njit(cache=True, inline="always")
-def count_vanished_spill(
-    i: int, c: int, segment: np.ndarray, status: np.ndarray, spill: np.ndarray, s_cnt: np.ndarray
-) -> None:
-    """Count parent i out of the spillover-only parents if its last spillover vanished.
-
-    Called when a spillover of i decayed to zero; i leaves the count (slot c of the stock
-    counts) if it has no other spillover and never took part.
-    """
-    if not has_spill(i, spill) and not took_part(i, status):
-        s_cnt[c, ROW_INDIRECT, segment[i]] -= 1
-
-
-@nb.njit(cache=True, inline="always")
-def decay_spill(
-    i: int,
-    c: int,
-    segment: np.ndarray,
-    status: np.ndarray,
-    spill: np.ndarray,
-    spill_decay_step: np.ndarray,
-    s_cnt: np.ndarray,
-) -> None:
-    """One step's decay of parent i's spillover gains (counted if one decays to zero)."""
-    vanished = False
-    for k in range(spill.shape[1]):
-        if spill[i, k] != 0.0:
-            spill[i, k] *= spill_decay_step[k]
-            vanished |= spill[i, k] == 0.0
-    if vanished:  # decayed to zero (underflow)
-        count_vanished_spill(i, c, segment, status, spill, s_cnt)
-
-
-@nb.njit(cache=True, inline="always")
-def decay_spill_range(
-    lo: int,
-    hi: int,
-    c: int,
-    segment: np.ndarray,
-    status: np.ndarray,
-    spill: np.ndarray,
-    spill_decay_step: np.ndarray,
-    has_gain: np.ndarray,
-    s_cnt: np.ndarray,
-) -> None:
-    """One step's decay of the spillover gains of parents ``lo .. hi - 1``.
-
-    The same values as :func:`decay_spill` for each parent with ``has_gain`` (the others
-    have no spillover, and ``0 * f = 0``), without branches: a first loop finds whether
-    any spillover would decay to zero (float32 underflow, after hundreds of half-lives);
-    if none does, every value is multiplied by its decay factor (a loop LLVM vectorizes),
-    else the parents are taken one by one, counting those whose last spillover vanishes.
+    Every value is multiplied by its programme's factor per step (a loop LLVM
+    vectorizes); a parent without spillover keeps 0 (``0 * f = 0``). Nothing is counted
+    here: the spillover-only parents are counted at month ends (:func:`measure_chunk`).
     """
     n_iv = spill.shape[1]
-    vanishes = False
-    for i in range(lo, hi):
-        for k in range(n_iv):
-            x = spill[i, k]
-            vanishes |= (x != 0.0) & (np.float32(x * spill_decay_step[k]) == 0.0)
-    if vanishes:
-        for i in range(lo, hi):
-            if has_gain[i]:
-                decay_spill(i, c, segment, status, spill, spill_decay_step, s_cnt)
-        return
     for i in range(lo, hi):
         for k in range(n_iv):
             spill[i, k] *= spill_decay_step[k]
@@ -357,7 +292,6 @@ def count_parent(
     score: np.ndarray,
     first_channel: np.ndarray,
     status: np.ndarray,
-    spill: np.ndarray,
     cutoff: float,
     mic: float,
     cnt: np.ndarray,
@@ -365,10 +299,11 @@ def count_parent(
     """Add (``sign`` = 1) or remove (-1) parent i's contribution to the stock counts ``cnt[c]``.
 
     The stock counts are kept up to date at every event (entry, exit, change of status,
-    first enrolment, spillover received or decayed to zero) instead of being counted from
-    all parents each month. The rows that depend on the parent's gain, cases and realized
-    change, hold the value at zero gain (``z > cutoff``, ``0 >= mic``); the month-end pass
-    adds the difference for parents with a gain (:func:`measure`).
+    first enrolment) instead of being counted from all parents each month. The rows that
+    depend on the parent's gain, cases and realized change, hold the value at zero gain
+    (``z > cutoff``, ``0 >= mic``), and the spillover-only row ``ROW_INDIRECT`` holds 0;
+    the month-end pass adds the difference for parents with a gain and counts the
+    spillover-only parents (:func:`measure_chunk`).
     """
     n_iv = status.shape[1]
     _, _, o_ncat, _, n_rows = count_rows(n_iv, 5, 0)
@@ -386,8 +321,6 @@ def count_parent(
         cnt[c, status_row(status[i, k], k, n_iv), s] += sign
     if took_part(i, status):
         count_first_enrolment(i, c, sign, s, a, first_channel, n_iv, n_pseudo, cnt)
-    elif has_spill(i, spill):
-        cnt[c, ROW_INDIRECT, s] += sign
 
 
 @nb.njit(cache=True, inline="always")
@@ -426,7 +359,6 @@ def enrol(
     status: np.ndarray,
     t_event: np.ndarray,
     effect: np.ndarray,
-    spill: np.ndarray,
     t_next: np.ndarray,
     t_due: np.ndarray,
     fidelity: np.ndarray,
@@ -447,8 +379,6 @@ def enrol(
     if not took_part(i, status):
         n_pseudo = s_cnt.shape[1] - count_rows(n_iv, 5, 0)[-1]
         count_first_enrolment(i, c, 1, s, category[i], first_channel, n_iv, n_pseudo, s_cnt)
-        if has_spill(i, spill):
-            s_cnt[c, ROW_INDIRECT, s] -= 1
     move_status(s_cnt, c, k, n_iv, s, old, ENROLLED)
     status[i, k] = ENROLLED
     t_event[i, k] = t
@@ -725,6 +655,7 @@ def step_parents(
                 segment,
                 score,
                 status,
+                adopt_step,
                 t_event,
                 effect,
                 spill,
@@ -738,12 +669,11 @@ def step_parents(
                 m_gain,
                 spill_decays,
                 spill_decay_step,
-                s_cnt,
                 spill_on,
                 eff_on,
             )
         elif spill_decays:
-            decay_spill_range(lo, hi, c, segment, status, spill, spill_decay_step, has_gain, s_cnt)
+            decay_spill_range(lo, hi, spill, spill_decay_step)
         hits = np.empty(hi - lo, np.int64)
         n_hit = 0
         for i in range(lo, hi):
@@ -780,7 +710,6 @@ def step_parents(
                     score,
                     first_channel,
                     status,
-                    spill,
                     cutoff,
                     mic,
                     s_cnt,
@@ -847,7 +776,6 @@ def step_parents(
                     score,
                     first_channel,
                     status,
-                    spill,
                     cutoff,
                     mic,
                     s_cnt,
@@ -1031,7 +959,6 @@ def step_parents(
                                         status,
                                         t_event,
                                         effect,
-                                        spill,
                                         t_next,
                                         t_due,
                                         fidelity,
@@ -1069,35 +996,106 @@ def step_parents(
 
 
 @nb.njit(cache=True, inline="always")
-def prefetch_receiver(arr: np.ndarray, by_range: np.ndarray, x: int, x_end: int) -> None:
-    """Prefetch the row of ``arr`` of the receiver ``PUSH_PREFETCH_AHEAD`` pairs after x.
-
-    Without branches: the pair index is clamped to ``x_end - 1``, the last pair of the
-    calling thread's stretch in this block of events (so it never fetches another
-    thread's rows).
-    """
-    prefetch_row(arr, by_range[min(x + PUSH_PREFETCH_AHEAD, x_end - 1)])
-
-
-@nb.njit(cache=True, inline="always")
-def receiver_range(j: int, range_lo: np.ndarray) -> int:
-    """The range p of receiver j: ``range_lo[p] <= j < range_lo[p + 1]``, without branches."""
-    p = 0
-    for q in range(1, range_lo.shape[0] - 1):
-        p += j >= range_lo[q]
-    return p
-
-
-@nb.njit(cache=True, inline="always")
-def event_parent(
-    e: int, leave_id: np.ndarray, spill_ev: np.ndarray, enrol_ev: np.ndarray, n_iv: int
-) -> int:
-    """The parent of push event e: leavers first, then completers, then enrolments."""
+def wom_parent(e: int, leave_id: np.ndarray, enrol_ev: np.ndarray, n_iv: int) -> int:
+    """The parent of word-of-mouth event e: leavers first, then enrolments."""
     if e < leave_id.shape[0]:
         return leave_id[e]
-    if e < leave_id.shape[0] + spill_ev.shape[0]:
-        return spill_ev[e - leave_id.shape[0]] // n_iv
-    return enrol_ev[e - leave_id.shape[0] - spill_ev.shape[0]] // n_iv
+    return enrol_ev[e - leave_id.shape[0]] // n_iv
+
+
+@nb.njit(cache=True, nogil=True)
+def push_word_of_mouth(
+    e_lo: int,
+    e_hi: int,
+    leave_id: np.ndarray,
+    leave_mask: np.ndarray,
+    enrol_ev: np.ndarray,
+    nbr_off: np.ndarray,
+    nbrs: np.ndarray,
+    wom_count: np.ndarray,
+    atomic: bool,
+) -> None:
+    """Word-of-mouth pushes of events ``e_lo .. e_hi - 1`` (leavers first, then enrolments).
+
+    A leaver (``leave_id``, with the mask of programmes it took part in) takes 1 off its
+    neighbours' counters ``wom_count[j, k]`` of those programmes, an enrolment
+    (``i * K + k``) adds 1 to ``wom_count[j, k]``. Integer additions commute, so the
+    counters end the same whatever the order; with ``atomic`` (other threads push other
+    events at the same time) each addition is
+    :func:`~impactsim.engine.intrinsics.atomic_add`. The receivers are random parents:
+    each event prefetches the neighbour list of the event ``PUSH_PREFETCH_AHEAD`` places
+    on and the counters of the neighbours of the event 2 places on.
+    """
+    n_iv = wom_count.shape[1]
+    n_l = leave_id.shape[0]
+    for e in range(e_lo, e_hi):
+        prefetch_row(
+            nbr_off,
+            wom_parent(min(e + 2 * PUSH_PREFETCH_AHEAD, e_hi - 1), leave_id, enrol_ev, n_iv),
+        )
+        prefetch_row(
+            nbrs,
+            nbr_off[wom_parent(min(e + PUSH_PREFETCH_AHEAD, e_hi - 1), leave_id, enrol_ev, n_iv)],
+        )
+        i_next = wom_parent(min(e + 2, e_hi - 1), leave_id, enrol_ev, n_iv)
+        for x in range(nbr_off[i_next], nbr_off[i_next + 1]):
+            prefetch_row(wom_count, nbrs[x])
+        i = wom_parent(e, leave_id, enrol_ev, n_iv)
+        if e < n_l:
+            m = leave_mask[e]
+            for x in range(nbr_off[i], nbr_off[i + 1]):
+                j = nbrs[x]
+                for k in range(n_iv):
+                    if m & (1 << k):
+                        if atomic:
+                            atomic_add(wom_count, j, k, -1)
+                        else:
+                            wom_count[j, k] -= 1
+        else:
+            k = enrol_ev[e - n_l] % n_iv
+            for x in range(nbr_off[i], nbr_off[i + 1]):
+                j = nbrs[x]
+                if atomic:
+                    atomic_add(wom_count, j, k, 1)
+                else:
+                    wom_count[j, k] += 1
+
+
+@nb.njit(cache=True, nogil=True)
+def push_spillover(
+    spill_ev: np.ndarray,
+    nbr_off: np.ndarray,
+    nbrs: np.ndarray,
+    effect: np.ndarray,
+    spill_frac: np.ndarray,
+    spill: np.ndarray,
+    has_gain: np.ndarray,
+) -> None:
+    """Spillover pushes of one step, on one thread, in event order.
+
+    Each completer (``i * K + k``) adds ``spill_frac_k * effect_ik`` to its neighbours'
+    spillover ``spill[j, k]`` and flags them in ``has_gain``. Float sums depend on their
+    order: one thread adds them in event order, so each neighbour's spillover is the same
+    for any number of threads. Prefetching as in :func:`push_word_of_mouth`.
+    """
+    n_iv = spill.shape[1]
+    n_ev = spill_ev.shape[0]
+    for e in range(n_ev):
+        i_far = spill_ev[min(e + 2 * PUSH_PREFETCH_AHEAD, n_ev - 1)] // n_iv
+        prefetch_row(nbr_off, i_far)
+        prefetch_row(effect, i_far)
+        prefetch_row(nbrs, nbr_off[spill_ev[min(e + PUSH_PREFETCH_AHEAD, n_ev - 1)] // n_iv])
+        i_next = spill_ev[min(e + 2, n_ev - 1)] // n_iv
+        for x in range(nbr_off[i_next], nbr_off[i_next + 1]):
+            prefetch_row(spill, nbrs[x])
+            prefetch_row(has_gain, nbrs[x])
+        i = spill_ev[e] // n_iv
+        k = spill_ev[e] % n_iv
+        val = spill_frac[k] * effect[i, k]
+        for x in range(nbr_off[i], nbr_off[i + 1]):
+            j = nbrs[x]
+            spill[j, k] += val
+            has_gain[j] = 1
 
 
 @nb.njit(cache=True, parallel=True, nogil=True)
@@ -1108,141 +1106,40 @@ def push_to_neighbours(
     enrol_ev: np.ndarray,
     nbr_off: np.ndarray,
     nbrs: np.ndarray,
-    segment: np.ndarray,
-    status: np.ndarray,
     effect: np.ndarray,
     spill_frac: np.ndarray,
     spill: np.ndarray,
     has_gain: np.ndarray,
     wom_count: np.ndarray,
-    d_indirect: np.ndarray,
+    n_threads: int,
 ) -> None:
-    """Network pushes of one step, in parallel over ranges of the receiving parents.
+    """Network pushes of one step: spillover and word of mouth, side by side.
 
-    Leavers (``leave_id``, with the mask of programmes they took part in) take 1 off their
-    neighbours' word-of-mouth counters, enrolments (``i * K + k``) add 1; completers
-    (``i * K + k``) add ``spill_frac_k * effect_ik`` to their neighbours' spillover. The
-    (event, neighbour) pairs are first partitioned by the receiver's range (the number of
-    ranges is ``d_indirect.shape[0]``), keeping the order of events; each range is then
-    handled by one thread, which applies its own pairs in order, so every neighbour's
-    spillover is summed in event order and the result does not depend on the number of
-    ranges (threads). A non-participant whose spillover appears (or cancels to exactly zero) changes the
-    spillover-only count, added to ``d_indirect[range, segment]``.
+    The spillover of completers (:func:`push_spillover`, one thread, event order) and the
+    word-of-mouth counters of leavers and enrolments (:func:`push_word_of_mouth`) change
+    different arrays, so they run at the same time as tasks of one parallel loop: the
+    spillover is task 0; the word-of-mouth events are split into ``max(1, n_threads - 1)``
+    stretches, with atomic additions when there is more than one. Nothing else reads
+    or writes these arrays meanwhile, and the result does not depend on ``n_threads``.
     """
-    n = segment.shape[0]
-    n_iv = status.shape[1]
-    n_part = d_indirect.shape[0]
-    n_l = leave_id.shape[0]
-    n_s = spill_ev.shape[0]
-    n_ev = n_l + n_s + enrol_ev.shape[0]
-    # the first receiver of each range (the last entry is n)
-    range_lo = np.empty(n_part + 1, np.int64)
-    for p in range(n_part + 1):
-        range_lo[p] = n * p // n_part
-    # 1. in parallel over blocks of events: where each event's neighbour list starts in
-    # the network and how long it is, and the number of (event, neighbour) pairs per block
-    n_blocks = min(n_ev, 64 * n_part)
-    ev_nbr0 = np.empty(n_ev, np.int64)
-    ev_degree = np.empty(n_ev, np.int64)
-    block_first = np.zeros(n_blocks + 1, np.int64)
-    for b in nb.prange(n_blocks):
-        e_end = n_ev * (b + 1) // n_blocks
-        n_pairs_b = 0
-        for e in range(n_ev * b // n_blocks, e_end):
-            # random reads: prefetch the offsets of the event 16 places on
-            i_ahead = event_parent(min(e + 16, e_end - 1), leave_id, spill_ev, enrol_ev, n_iv)
-            prefetch_row(nbr_off, i_ahead)
-            i = event_parent(e, leave_id, spill_ev, enrol_ev, n_iv)
-            ev_nbr0[e] = nbr_off[i]
-            ev_degree[e] = nbr_off[i + 1] - nbr_off[i]
-            n_pairs_b += ev_degree[e]
-        block_first[b + 1] = n_pairs_b
-    for b in range(n_blocks):
-        block_first[b + 1] += block_first[b]
-    n_pairs = block_first[n_blocks]
-    # 2. in parallel over the same blocks: the neighbours of each event, copied from the
-    # network and partitioned by the receiver's range, keeping the order of events. Block
-    # b's pairs take block_first[b] .. block_first[b + 1] - 1, range by range, and range
-    # p's stretch of them ends before block_last[p, b]; event e's pairs in range p start
-    # at ev_first[p, e] (and end where the next event's start, or the stretch ends)
-    by_range = np.empty(n_pairs, np.int32)
-    ev_first = np.empty((n_part, n_ev), np.int64)
-    block_last = np.empty((n_part, n_blocks), np.int64)
-    for b in nb.prange(n_blocks):
-        e_start = n_ev * b // n_blocks
-        e_end = n_ev * (b + 1) // n_blocks
-        # at[p]: the pairs of the block whose receiver is in range p or later (this reads
-        # the neighbour lists once, and again for each further range from the cache;
-        # the copy below finds them in the cache too)
-        at = np.empty(n_part, np.int64)
-        at[0] = block_first[b + 1] - block_first[b]
-        for q in range(1, n_part):
-            n_later = 0
-            for e in range(e_start, e_end):
-                prefetch_row(nbrs, ev_nbr0[min(e + 4, e_end - 1)])
-                o = ev_nbr0[e]
-                for x in range(o, o + ev_degree[e]):
-                    n_later += nbrs[x] >= range_lo[q]
-            at[q] = n_later
-        # now where range p's stretch starts and ends
-        for p in range(n_part):
-            at[p] = block_first[b + 1] - at[p]
-        for p in range(n_part - 1):
-            block_last[p, b] = at[p + 1]
-        block_last[n_part - 1, b] = block_first[b + 1]
-        for e in range(e_start, e_end):
-            # random reads: prefetch the neighbours of the event 4 places on
-            prefetch_row(nbrs, ev_nbr0[min(e + 4, e_end - 1)])
-            o = ev_nbr0[e]
-            for p in range(n_part):
-                ev_first[p, e] = at[p]
-            if n_part == 1:
-                by_range[at[0] : at[0] + ev_degree[e]] = nbrs[o : o + ev_degree[e]]
-                at[0] += ev_degree[e]
-            else:
-                for x in range(o, o + ev_degree[e]):
-                    j = nbrs[x]
-                    p = receiver_range(j, range_lo)
-                    by_range[at[p]] = j
-                    at[p] += 1
-    # 3. in parallel over the ranges: each applies its own pairs, in event order (leavers,
-    # completers, enrolments)
-    for p in nb.prange(n_part):
-        for b in range(n_blocks):
-            e_end = n_ev * (b + 1) // n_blocks
-            x_lim = block_last[p, b]
-            for e in range(n_ev * b // n_blocks, e_end):
-                x_end = ev_first[p, e + 1] if e + 1 < e_end else x_lim
-                if e < n_l:
-                    m = leave_mask[e]
-                    for x in range(ev_first[p, e], x_end):
-                        j = by_range[x]
-                        prefetch_receiver(wom_count, by_range, x, x_lim)
-                        for k in range(n_iv):
-                            if m & (1 << k):
-                                wom_count[j, k] -= 1
-                elif e < n_l + n_s:
-                    i = spill_ev[e - n_l] // n_iv
-                    k = spill_ev[e - n_l] % n_iv
-                    val = spill_frac[k] * effect[i, k]
-                    for x in range(ev_first[p, e], x_end):
-                        j = by_range[x]
-                        prefetch_receiver(spill, by_range, x, x_lim)
-                        old = spill[j, k]
-                        spill[j, k] += val
-                        has_gain[j] = 1
-                        if (old == 0.0) != (spill[j, k] == 0.0):
-                            others = False
-                            for m2 in range(n_iv):
-                                others |= (m2 != k) & (spill[j, m2] != 0.0)
-                            if not others and not took_part(j, status):
-                                d_indirect[p, segment[j]] += 1 if old == 0.0 else -1
-                else:
-                    k = enrol_ev[e - n_l - n_s] % n_iv
-                    for x in range(ev_first[p, e], x_end):
-                        j = by_range[x]
-                        prefetch_receiver(wom_count, by_range, x, x_lim)
-                        wom_count[j, k] += 1
+    n_wom = leave_id.shape[0] + enrol_ev.shape[0]
+    n_parts = max(1, min(n_threads - 1, n_wom))
+    for task in nb.prange(n_parts + 1):
+        if task == 0:
+            push_spillover(spill_ev, nbr_off, nbrs, effect, spill_frac, spill, has_gain)
+        else:
+            b = task - 1
+            push_word_of_mouth(
+                n_wom * b // n_parts,
+                n_wom * (b + 1) // n_parts,
+                leave_id,
+                leave_mask,
+                enrol_ev,
+                nbr_off,
+                nbrs,
+                wom_count,
+                n_parts > 1,
+            )
 
 
 @nb.njit(cache=True)
@@ -1558,7 +1455,7 @@ def step_sequential(
     prov_enrol: np.ndarray,
     c_direct: np.ndarray,
     c_wait: np.ndarray,
-    n_ranges: int,
+    n_threads: int,
 ) -> None:
     """Phase 3 of a step: network pushes, waiting lists and place allocation.
 
@@ -1577,9 +1474,9 @@ def step_sequential(
     binary search and handled by :func:`give_up` (in parallel when long); the rest is
     kept without visiting it. The queues ``q_id`` / ``q_t`` must have room for every
     joiner of this step. The network pushes of the step's leavers, completers and
-    enrolments come last (:func:`push_to_neighbours`, over ``n_ranges`` ranges of
-    receivers; the result does not depend on ``n_ranges``, which is also the number of
-    threads for :func:`give_up`).
+    enrolments come last (:func:`push_to_neighbours`: the spillover on one thread, the
+    word of mouth on the others). The result does not depend on ``n_threads``, the number
+    of threads the pushes and :func:`give_up` are spread over.
     """
     n_chunks = bounds.shape[0] - 1
     n_iv = status.shape[1]
@@ -1668,7 +1565,7 @@ def step_sequential(
             wait_key,
             enrol_ev,
             n_join,
-            n_ranges,
+            n_threads,
         )
     n_enrol = 0 if fully_mixed else n_direct
     avail = np.zeros(n_prov, np.int64)
@@ -1751,7 +1648,6 @@ def step_sequential(
                     status,
                     t_event,
                     effect,
-                    spill,
                     t_next,
                     t_due,
                     fidelity,
@@ -1776,7 +1672,7 @@ def step_sequential(
         e_end = e + np.searchsorted(q_t[k, e : q_len[k]], t - max_wait_steps[k], side="right")
         if e_end > e:
             gave_up[:] = 0
-            give_up(k, t, e, e_end, q_id, q_t, segment, status, t_event, gave_up, n_ranges)
+            give_up(k, t, e, e_end, q_id, q_t, segment, status, t_event, gave_up, n_threads)
             for s in range(gave_up.shape[0]):
                 if gave_up[s] > 0:
                     s_cnt[cs, status_row(WAITING, k, n_iv), s] -= gave_up[s]
@@ -1788,7 +1684,6 @@ def step_sequential(
         q_len[k] -= e_end
     # 7. the network pushes of this step's leavers, completers and enrolments
     if n_leave + n_spill + n_enrol > 0:
-        d_indirect = np.zeros((n_ranges, s_cnt.shape[2]), np.int64)
         push_to_neighbours(
             leave_id[:n_leave],
             leave_mask[:n_leave],
@@ -1796,18 +1691,13 @@ def step_sequential(
             enrol_ev[:n_enrol],
             nbr_off,
             nbrs,
-            segment,
-            status,
             effect,
             spill_frac,
             spill,
             has_gain,
             wom_count,
-            d_indirect,
+            n_threads,
         )
-        for p in range(d_indirect.shape[0]):
-            for s in range(d_indirect.shape[1]):
-                s_cnt[cs, ROW_INDIRECT, s] += d_indirect[p, s]
 
 
 @nb.njit(cache=True, parallel=True, nogil=True)
@@ -1818,7 +1708,6 @@ def count_all(
     score: np.ndarray,
     first_channel: np.ndarray,
     status: np.ndarray,
-    spill: np.ndarray,
     cutoff: float,
     mic: float,
     s_cnt: np.ndarray,
@@ -1828,16 +1717,18 @@ def count_all(
     for c in nb.prange(n_chunks):
         for i in range(bounds[c], bounds[c + 1]):
             count_parent(
-                i, c, 1, segment, category, score, first_channel, status, spill, cutoff, mic, s_cnt
+                i, c, 1, segment, category, score, first_channel, status, cutoff, mic, s_cnt
             )
 
 
-#: Rows of the gain-dependent counts per chunk (``m_cnt`` [chunk, row, S]): the change in
-#: cases (scenario) and the parents with a gain of at least the minimal important change,
-#: added to the month's ``ROW_PREV`` and ``ROW_REALIZED`` by :func:`add_measured`.
+#: Rows of the month-end counts per chunk (``m_cnt`` [chunk, row, S]): the change in
+#: cases (scenario), the parents with a gain of at least the minimal important change,
+#: and the parents who never took part but carry a spillover gain, added to the month's
+#: ``ROW_PREV``, ``ROW_REALIZED`` and ``ROW_INDIRECT`` by :func:`add_measured`.
 M_PREV = 0
 M_REALIZED = 1
-N_M_ROWS = 2
+M_INDIRECT = 2
+N_M_ROWS = 3
 
 
 @nb.njit(cache=True, nogil=True)
@@ -1849,6 +1740,7 @@ def measure_chunk(
     segment: np.ndarray,
     score: np.ndarray,
     status: np.ndarray,
+    adopt_step: np.ndarray,
     t_event: np.ndarray,
     effect: np.ndarray,
     spill: np.ndarray,
@@ -1862,7 +1754,6 @@ def measure_chunk(
     m_gain: np.ndarray,
     decay_now: bool,
     spill_decay_step: np.ndarray,
-    s_cnt: np.ndarray,
     spill_on: np.ndarray,
     eff_on: np.ndarray,
 ) -> None:
@@ -1872,22 +1763,23 @@ def measure_chunk(
     ``m_gain[c]`` to the difference the chunk's gains make: per segment, the change in
     cases (``z - gain > cutoff`` against the counterfactual ``z > cutoff``, the same
     ``z``: common random numbers; row ``M_PREV``), the parents with ``gain >= mic`` (row
-    ``M_REALIZED``, less those counted at zero gain) and the summed gain. A parent's gain
+    ``M_REALIZED``, less those counted at zero gain), the parents who never took part
+    but carry a spillover gain (row ``M_INDIRECT``; the stock counts hold none) and the
+    summed gain. A parent's gain
     is :func:`parent_gain`: the effects of the interventions flagged in ``eff_on`` (bit
     k: completed or dropped out of k), then the spillover and interaction terms one
     intervention at a time over the chunk (loops without branches), added up for each
     parent in the same order, so the values are identical. Parents without a gain add 0
     to every count. With ``decay_now``, the spillover gains then decay by the step
     ``now`` (as :func:`step_parents` does in the other steps), while the chunk is in
-    cache; a spillover that decays to zero is counted in the stock counts ``s_cnt``. The
-    spillover of an intervention without ``spill_on`` is always 0 (no step sets it) and
-    is not read: adding 0 to the float32 term leaves it as it is.
+    cache. The spillover of an intervention without ``spill_on`` is always 0 (no step
+    sets it) and is not read: adding 0 to the float32 term leaves it as it is.
     """
     n_c = hi - lo
     n_iv = status.shape[1]
     for s in range(m_cnt.shape[2]):
-        m_cnt[c, M_PREV, s] = 0
-        m_cnt[c, M_REALIZED, s] = 0
+        for r in range(N_M_ROWS):
+            m_cnt[c, r, s] = 0
         m_gain[c, s] = 0.0
     # effect of each intervention (SD units), in the type effect_now returns (float32
     # effect times float32 decay table), so that each term is rounded as in parent_gain.
@@ -1914,17 +1806,17 @@ def measure_chunk(
             dec = decay_tab[k, min(max(lag, 0), n_lag - 1)]
             g[k, j] = effect[lo + j, k] * dec * ((lag >= 0) & (((m >> k) & 1) != 0))
     # with decay_now each spillover decays by one step after it is read (a factor 1
-    # leaves it exactly as it is); vanished[j] marks a spillover that decays to zero
-    vanished = np.zeros(n_c, np.bool_)
+    # leaves it exactly as it is); spilled[j]: parent j carries a spillover (before the
+    # decay: the state the month records)
+    spilled = np.zeros(n_c, np.bool_)
     for k in range(n_iv):
         if spill_on[k]:
             f_k = spill_decay_step[k] if decay_now else 1.0
             for j in range(n_c):
                 x = spill[lo + j, k]
                 gain[j] += g[k, j] + x
-                y = np.float32(x * f_k)
-                spill[lo + j, k] = y
-                vanished[j] |= (x != 0.0) & (y == 0.0)
+                spill[lo + j, k] = np.float32(x * f_k)
+                spilled[j] |= x != 0.0
         else:
             for j in range(n_c):
                 gain[j] += g[k, j]
@@ -1944,14 +1836,10 @@ def measure_chunk(
         m_cnt[c, M_PREV, s] += np.int64(z - gj > cutoff) - np.int64(z > cutoff)
         m_cnt[c, M_REALIZED, s] += np.int64(gj >= mic) - np.int64(0.0 >= mic)
         m_gain[c, s] += gj
-    # float32 underflow after hundreds of half-lives: rare, so branches are cheap
-    any_vanished = False
-    for j in range(n_c):
-        any_vanished |= vanished[j]
-    if any_vanished:
-        for j in range(n_c):
-            if vanished[j]:
-                count_vanished_spill(lo + j, c, segment, status, spill, s_cnt)
+        # spillover only: never took part (adopt_step, the step of the first enrolment
+        # since the family entered, is -1 exactly while no status is enrolled, completed
+        # or dropped)
+        m_cnt[c, M_INDIRECT, s] += np.int64(spilled[j] & (adopt_step[lo + j] < 0))
 
 
 @nb.njit(cache=True, parallel=True, nogil=True)
@@ -1961,6 +1849,7 @@ def measure(
     segment: np.ndarray,
     score: np.ndarray,
     status: np.ndarray,
+    adopt_step: np.ndarray,
     t_event: np.ndarray,
     effect: np.ndarray,
     spill: np.ndarray,
@@ -1974,7 +1863,6 @@ def measure(
     m_gain: np.ndarray,
     decay_now: bool,
     spill_decay_step: np.ndarray,
-    s_cnt: np.ndarray,
     spill_on: np.ndarray,
     eff_on: np.ndarray,
 ) -> None:
@@ -1992,6 +1880,7 @@ def measure(
             segment,
             score,
             status,
+            adopt_step,
             t_event,
             effect,
             spill,
@@ -2005,7 +1894,6 @@ def measure(
             m_gain,
             decay_now,
             spill_decay_step,
-            s_cnt,
             spill_on,
             eff_on,
         )
@@ -2051,6 +1939,7 @@ def add_measured(m_cnt: np.ndarray, m_gain: np.ndarray, cnt: np.ndarray, gain: n
         for s in range(m_cnt.shape[2]):
             cnt[ROW_PREV, s] += m_cnt[c, M_PREV, s]
             cnt[ROW_REALIZED, s] += m_cnt[c, M_REALIZED, s]
+            cnt[ROW_INDIRECT, s] += m_cnt[c, M_INDIRECT, s]
     for c in range(m_gain.shape[0]):
         for s in range(m_gain.shape[1]):
             gain[s] += m_gain[c, s]
@@ -2063,6 +1952,7 @@ def record_month(
     segment: np.ndarray,
     score: np.ndarray,
     status: np.ndarray,
+    adopt_step: np.ndarray,
     t_event: np.ndarray,
     effect: np.ndarray,
     spill: np.ndarray,
@@ -2094,13 +1984,14 @@ def record_month(
     n_chunks = bounds.shape[0] - 1
     m_cnt = np.empty((n_chunks, N_M_ROWS, s_cnt.shape[2]), np.int64)
     m_gain = np.empty((n_chunks, s_cnt.shape[2]))
-    record_stocks(s_cnt, prov_state, cnt, offering)  # before measure changes s_cnt
+    record_stocks(s_cnt, prov_state, cnt, offering)
     measure(
         bounds,
         now,
         segment,
         score,
         status,
+        adopt_step,
         t_event,
         effect,
         spill,
@@ -2114,7 +2005,6 @@ def record_month(
         m_gain,
         decay_now,
         spill_decay_step,
-        s_cnt,
         spill_on,
         eff_on,
     )
@@ -2232,7 +2122,7 @@ def run_steps(
     rec_provider_adopt_new: np.ndarray,
     rec_provider_offer_months: np.ndarray,
     rec_exits: np.ndarray,
-    n_ranges: int,
+    n_threads: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Run steps ``t_begin .. t_end - 1`` (phases 1-3, and the month-end counts).
 
@@ -2503,7 +2393,7 @@ def run_steps(
             prov_enrol,
             c_direct,
             c_wait,
-            n_ranges,
+            n_threads,
         )
         for k in range(n_iv):
             for s in range(n_seg):

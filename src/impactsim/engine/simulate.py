@@ -332,7 +332,7 @@ def _simulate_replicate(
     n_chunks = bounds.shape[0] - 1
     s_cnt = np.zeros((n_chunks + 1, n_rows, n_seg), np.int64)
     kn.count_all(
-        bounds, segment, category, score, first_channel, status, spill, spec.cutoff, spec.mic, s_cnt
+        bounds, segment, category, score, first_channel, status, spec.cutoff, spec.mic, s_cnt
     )
 
     # blocks of steps of about BLOCK_PARENT_STEPS parent-steps each: the interpreter
@@ -445,7 +445,7 @@ def _simulate_replicate(
             provider_adopt_new,
             provider_offer_months,
             exits,
-            numba.get_num_threads(),  # ranges of receivers of the network pushes
+            numba.get_num_threads(),  # threads for the network pushes and the give-ups
         )
     # the state after the last step
     kn.record_month(
@@ -454,6 +454,7 @@ def _simulate_replicate(
         segment,
         score,
         status,
+        adopt_step,
         t_event,
         effect,
         spill,
