@@ -20,17 +20,18 @@ import sys
 import types
 from typing import TYPE_CHECKING, Any
 
-from impactsim._version import __version__
-
 if TYPE_CHECKING:
+    from impactsim._version import __version__
     from impactsim.compare import CompareError, CompareResult, compare
     from impactsim.loading import ScenarioError, default_scenario, load_scenario
     from impactsim.runner import RunResult, run
     from impactsim.scenario import Scenario
 
 # The public names are imported on first use (PEP 562): `import impactsim` then costs
-# milliseconds, and a process that only simulates never imports pandas or scipy.stats.
+# milliseconds, and a process that only simulates never imports pandas or scipy.stats
+# (nor importlib.metadata, about 60 ms, for the version).
 _LAZY = {
+    "__version__": "impactsim._version",
     "CompareError": "impactsim.compare",
     "CompareResult": "impactsim.compare",
     "compare": "impactsim.compare",

@@ -1117,28 +1117,35 @@ def push_to_neighbours(
 
     The spillover of completers (:func:`push_spillover`, one thread, event order) and the
     word-of-mouth counters of leavers and enrolments (:func:`push_word_of_mouth`) change
-    different arrays, so they run at the same time as tasks of one parallel loop: the
-    spillover is task 0; the word-of-mouth events are split into ``max(1, n_threads - 1)``
-    stretches, with atomic additions when there is more than one. Nothing else reads
-    or writes these arrays meanwhile, and the result does not depend on ``n_threads``.
+    different arrays, so they run at the same time as ``n_threads`` tasks of one parallel
+    loop: task 0 does the spillover and, when that is fewer events than its share, the
+    first word-of-mouth events; the other tasks split the remaining word-of-mouth events
+    evenly, with atomic additions when more than one task adds to the counters. Nothing
+    else reads or writes these arrays meanwhile, and the result does not depend on
+    ``n_threads``.
     """
+    n_spill = spill_ev.shape[0]
     n_wom = leave_id.shape[0] + enrol_ev.shape[0]
-    n_parts = max(1, min(n_threads - 1, n_wom))
-    for task in nb.prange(n_parts + 1):
+    n_tasks = max(1, n_threads)
+    # balance by events (about the same number of neighbours each): task 0 takes the
+    # spillover and, if that is less than its share, the first word-of-mouth events;
+    # the other tasks split the rest evenly
+    share = (n_spill + n_wom + n_tasks - 1) // n_tasks
+    wom_0 = n_wom if n_tasks == 1 else min(n_wom, max(0, share - n_spill))
+    n_rest = n_tasks - 1
+    # tasks with word-of-mouth events: atomic additions when more than one
+    n_adding = np.int64(wom_0 > 0) + min(n_rest, n_wom - wom_0)
+    atomic = n_adding > 1
+    for task in nb.prange(n_tasks):
         if task == 0:
             push_spillover(spill_ev, nbr_off, nbrs, effect, spill_frac, spill, has_gain)
+            e_lo, e_hi = 0, wom_0
         else:
-            b = task - 1
+            e_lo = wom_0 + (n_wom - wom_0) * (task - 1) // n_rest
+            e_hi = wom_0 + (n_wom - wom_0) * task // n_rest
+        if e_hi > e_lo:
             push_word_of_mouth(
-                n_wom * b // n_parts,
-                n_wom * (b + 1) // n_parts,
-                leave_id,
-                leave_mask,
-                enrol_ev,
-                nbr_off,
-                nbrs,
-                wom_count,
-                n_parts > 1,
+                e_lo, e_hi, leave_id, leave_mask, enrol_ev, nbr_off, nbrs, wom_count, atomic
             )
 
 
