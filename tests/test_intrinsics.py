@@ -1,4 +1,4 @@
-"""The intrinsics of the kernels: a prefetch that changes nothing, and an atomic add.
+"""The intrinsics of the kernels: a prefetch that changes nothing, and atomic additions.
 
 Expected values: a prefetch is a hint with no effect on memory (the arrays must equal
 their copies bit for bit, and a sum computed with prefetches equals the one without);
@@ -6,7 +6,10 @@ the machine code must hold the processor's prefetch instruction (``prefetch*`` o
 x86-64, ``prfm`` on ARM), else the kernels would silently lose it. Atomic additions from
 all threads lose none: the counters equal ``np.bincount`` of the rows added to, exactly
 (plain additions from two threads lose some: about 3 % of 4 million were lost in a
-try); on x86-64 the machine code holds a ``lock``-prefixed instruction.
+try); on x86-64 the machine code holds a ``lock``-prefixed instruction. A fetch-and-add
+returns the value before its addition, so workers taking items from one shared counter
+each get different items: every item is taken exactly once (plain reads and writes of
+the counter hand some items to two workers).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ import numba as nb
 import numpy as np
 import pytest
 
-from impactsim.engine.intrinsics import atomic_add, prefetch_row
+from impactsim.engine.intrinsics import atomic_add, fetch_add, prefetch_row
 
 
 @nb.njit
@@ -115,3 +118,61 @@ def test_atomic_add_rejects_float_arrays() -> None:
 
     with pytest.raises(nb.core.errors.TypingError):
         bad(np.zeros((2, 2)))
+
+
+@nb.njit(parallel=True)
+def _take_all(counter: np.ndarray, n_items: int, n_workers: int, taken_by: np.ndarray) -> None:
+    for w in nb.prange(n_workers):
+        item = fetch_add(counter, 0, 1)
+        while item < n_items:
+            taken_by[item] += w + 1
+            item = fetch_add(counter, 0, 1)
+
+
+@pytest.mark.parametrize("n_workers", [1, 2, 7])
+def test_fetch_add_hands_out_every_item_exactly_once(n_workers: int) -> None:
+    # workers take items from one shared counter: each item is taken by one worker
+    # (taken_by[item] is that worker's number, never 0 and never the sum of two), and
+    # the counter ends at the items plus one failed take per worker
+    n_items = 200_000
+    counter = np.zeros(1, np.int64)
+    taken_by = np.zeros(n_items, np.int64)
+    _take_all(counter, n_items, n_workers, taken_by)
+    assert taken_by.min() >= 1
+    assert taken_by.max() <= n_workers
+    assert counter[0] == n_items + n_workers
+    if n_workers == 1:
+        assert (taken_by == 1).all()
+
+
+@nb.njit
+def _fetch_twice(a: np.ndarray) -> tuple[int, int]:
+    first = fetch_add(a, 1, 5)
+    second = fetch_add(a, 1, -2)
+    return first, second
+
+
+@pytest.mark.parametrize("dtype", [np.int16, np.int32, np.int64])
+def test_fetch_add_returns_the_value_before(dtype: type) -> None:
+    a = np.array([7, 10, 3], dtype)
+    assert _fetch_twice(a) == (10, 15)
+    np.testing.assert_array_equal(a, np.array([7, 13, 3], dtype))
+
+
+def test_fetch_add_is_in_the_machine_code() -> None:
+    _fetch_twice(np.zeros(2, np.int64))
+    asm = "\n".join(_fetch_twice.inspect_asm().values()).lower()
+    if platform.machine().lower() not in ("x86_64", "amd64"):
+        pytest.skip("the lock prefix is x86-64's")
+    assert "lock" in asm
+
+
+def test_fetch_add_rejects_float_and_2d_arrays() -> None:
+    @nb.njit
+    def bad(a: np.ndarray) -> int:
+        return fetch_add(a, 0, 1)
+
+    with pytest.raises(nb.core.errors.TypingError):
+        bad(np.zeros(2))
+    with pytest.raises(nb.core.errors.TypingError):
+        bad(np.zeros((2, 2), np.int64))

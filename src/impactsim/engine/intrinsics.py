@@ -12,6 +12,11 @@ read-modify-write (LLVM's ``atomicrmw add``, ``lock add`` on x86-64), so threads
 to the same counters at once without losing an addition. Numba's CPU target has no
 atomics on arrays (``numba.cuda.atomic`` is for GPUs only). Integer additions commute,
 so the counters end the same whatever the order in which threads add.
+
+:func:`fetch_add` is the same indivisible addition on one element of a 1-d integer array,
+returning the value before it: threads that take work items from a shared counter with
+it each get a different item (dynamic scheduling, see
+:func:`impactsim.engine.kernels.step_parents`).
 """
 
 from __future__ import annotations
@@ -101,3 +106,43 @@ def atomic_add(
         return context.get_dummy_value()
 
     return types.void(arr, i, k, v), codegen
+
+
+@intrinsic
+def fetch_add(typingctx: object, arr: types.Type, i: types.Type, v: types.Type) -> tuple | None:
+    """Add ``v`` to ``arr[i]`` atomically and return the value before (relaxed ordering).
+
+    Usable in numba-compiled code only; ``arr`` a 1-d integer array, no bounds checked.
+    ``v`` is converted to the array's dtype (wrapping). Relaxed ordering suffices for a
+    work counter: the items' data is published by the parallel loop's end, not by the
+    counter.
+
+    Args:
+        typingctx: numba's typing context (passed by numba).
+        arr: the numba type of the array.
+        i: the numba type of the index.
+        v: the numba type of the value added.
+
+    Returns:
+        The signature and code generator numba compiles the call with, or None (no
+        match) for other argument types.
+    """
+    if (
+        not isinstance(arr, types.Array)
+        or arr.ndim != 1
+        or not isinstance(arr.dtype, types.Integer)
+        or not all(isinstance(x, types.Integer) for x in (i, v))
+    ):
+        return None
+
+    def codegen(context: object, builder: ir.IRBuilder, sig: object, args: tuple) -> object:
+        aryty = sig.args[0]
+        ary = context.make_array(aryty)(context, builder, args[0])
+        idx = context.cast(builder, args[1], sig.args[1], types.intp)
+        val = context.cast(builder, args[2], sig.args[2], aryty.dtype)
+        stride = cgutils.unpack_tuple(builder, ary.strides, 1)[0]
+        base = builder.ptrtoint(ary.data, ir.IntType(64))
+        ptr = builder.inttoptr(builder.add(base, builder.mul(idx, stride)), ary.data.type)
+        return builder.atomic_rmw("add", ptr, val, "monotonic")
+
+    return arr.dtype(arr, i, v), codegen

@@ -37,7 +37,7 @@ import math
 import numba as nb
 import numpy as np
 
-from impactsim.engine.intrinsics import atomic_add, prefetch_row
+from impactsim.engine.intrinsics import atomic_add, fetch_add, prefetch_row
 from impactsim.population import draw_family
 from impactsim.resources import EVENT_LIST_CAPACITY
 from impactsim.rng import uniform
@@ -214,6 +214,8 @@ PREFETCH_AHEAD = 8
 # the network pushes prefetch an event's neighbour list this many events ahead (its
 # offsets twice as many, its receivers' rows 2 events ahead)
 PUSH_PREFETCH_AHEAD = 8
+#: int64 slots between the work counters of two workers (64 bytes: one cache line each)
+WORK_COUNTER_STRIDE = 8
 
 
 @nb.njit(cache=True, inline="always")
@@ -598,6 +600,7 @@ def step_parents(
     measure_now: bool,
     m_cnt: np.ndarray,
     m_gain: np.ndarray,
+    n_threads: int,
 ) -> None:
     """Advance every parent by one step (see the module docstring, phase 2).
 
@@ -635,364 +638,397 @@ def step_parents(
     this step): a chunk's events change only its own parents, so
     this equals measuring every chunk before the step, in one parallel pass over the
     chunks instead of two, and the chunk's rows are still in cache for its events.
+
+    ``n_threads`` workers run the chunks (dynamic scheduling): worker w first takes the
+    chunks of its own range ``[C w / W, C (w + 1) / W)`` in order, one at a time from a
+    shared counter of that range (:func:`~impactsim.engine.intrinsics.fetch_add`), then
+    takes what is left of the other workers' ranges the same way. A chunk is run exactly
+    once, by whichever worker takes it; static halves left the faster thread waiting at
+    the step's end (a thread of a shared machine slowed down, or a half with more events).
+    Chunks change only their own parents and per-chunk scratch, so the result does not
+    depend on ``n_threads`` nor on who runs a chunk.
     """
     n_chunks = bounds.shape[0] - 1
     n_iv = status.shape[1]
     n_ch = contact_hz.shape[1]
-    for c in nb.prange(n_chunks):
-        lo = bounds[c]
-        hi = bounds[c + 1]
-        # pass 1: at month ends the chunk's gain-dependent counts, which also decay its
-        # spillover by this step, else the spillover decay alone; then the list of the
-        # chunk's parents with an event due in this step (t_due = t), in parent order,
-        # collected without branches
-        if measure_now:
-            measure_chunk(
-                c,
-                lo,
-                hi,
-                t,
-                segment,
-                score,
-                status,
-                adopt_step,
-                t_event,
-                effect,
-                spill,
-                decay_tab,
-                sleeper_steps,
-                gamma,
-                has_gamma,
-                cutoff,
-                mic,
-                m_cnt,
-                m_gain,
-                spill_decays,
-                spill_decay_step,
-                spill_on,
-                eff_on,
-            )
-        elif spill_decays:
-            decay_spill_range(lo, hi, spill, spill_decay_step)
-        hits = np.empty(hi - lo, np.int64)
-        n_hit = 0
-        for i in range(lo, hi):
-            hits[n_hit] = i
-            n_hit += t_due[i] == t
-        # pass 2: each listed parent's events, in order; a leaving family's other events lapse
-        for h in range(n_hit):
-            i = hits[h]
-            if h + PREFETCH_AHEAD < n_hit:
-                # a parent's events read its rows of about a dozen arrays, scattered in
-                # memory (each a cache miss in large populations): the parent this many
-                # places down the list has them loaded while this one is handled
-                i_ahead = hits[h + PREFETCH_AHEAD]
-                prefetch_row(t_exit, i_ahead)
-                prefetch_row(t_next, i_ahead)
-                prefetch_row(t_due, i_ahead)
-                prefetch_row(status, i_ahead)
-                prefetch_row(t_event, i_ahead)
-                prefetch_row(wom_count, i_ahead)
-                prefetch_row(segment, i_ahead)
-                prefetch_row(category, i_ahead)
-                prefetch_row(score, i_ahead)
-                prefetch_row(has_gain, i_ahead)
-                prefetch_row(eff_on, i_ahead)
-            # --- turnover: the family leaves, an entrant takes the slot (and its ties)
-            if t_exit[i] == t:
-                old = segment[i]
-                count_parent(
-                    i,
-                    c,
-                    -1,
-                    segment,
-                    category,
-                    score,
-                    first_channel,
-                    status,
-                    cutoff,
-                    mic,
-                    s_cnt,
-                )
-                mask = 0
-                for k in range(n_iv):
-                    st = status[i, k]
-                    if st == ENROLLED or st == COMPLETED or st == DROPPED:
-                        mask |= 1 << k
-                        c_exit_sk[c, old, k] += 1
-                if mask != 0 and not fully_mixed:
-                    exit_mask[i] = mask
-                    note_event(c_events, c_flags, c, EV_EXIT, i)
-                s_new, a_new, z_new = draw_family(
-                    pop_keys[0],
-                    pop_keys[1],
-                    pop_keys[2],
-                    pop_keys[3],
-                    i,
-                    t + 1,
-                    seg_cum,
-                    cat_cum,
-                    seg_mu,
-                )
-                segment[i] = s_new
-                category[i] = a_new
-                score[i] = z_new
-                first_channel[i] = -1
-                adopt_step[i] = -1
-                c_seg_delta[c, old] -= 1
-                c_seg_delta[c, s_new] += 1
-                c_flags[c, EV_ANY_EXIT] += 1
-                for k in range(n_iv):
-                    status[i, k] = NONE
-                    t_event[i, k] = 0
-                    ref_channel[i, k] = -1
-                    effect[i, k] = 0.0
-                    spill[i, k] = 0.0
-                set_clocks(
-                    i,
-                    t,
-                    s_new,
-                    a_new,
-                    z_new,
-                    t_exit,
-                    t_next,
-                    t_due,
-                    turn_rate,
-                    pop_keys[4],
-                    follow_after,
-                    score_gate,
-                    cand_none,
-                    cand_aware,
-                    iv_keys,
-                )
-                has_gain[i] = 0
-                eff_on[i] = 0
-                count_parent(
-                    i,
-                    c,
-                    1,
-                    segment,
-                    category,
-                    score,
-                    first_channel,
-                    status,
-                    cutoff,
-                    mic,
-                    s_cnt,
-                )
-                continue  # an entrant's first step is the next one
-            # --- the parent's scheduled events, in order of k (handling one sets only steps
-            # after t, so the events due are those that were due when the step began)
-            s = segment[i]
-            a = category[i]
-            for k in range(n_iv):
-                if t_next[i, k] != t:
-                    continue
-                st = status[i, k]
-                if st == ENROLLED:
-                    # enrolled in step e: steps e+1 .. e+D are the D steps of attendance;
-                    # each can end in dropout (dose = steps attended / D), the last in
-                    # completion. The dropout step was drawn at enrolment (geometric) and
-                    # is drawn again, from the same key, to tell the two apart.
-                    e = np.int64(t_event[i, k])
-                    t_next[i, k] = NEVER
-                    if next_time(iv_keys[k, 2], i, e, drop_rate[k, s]) == t:
-                        effect[i, k] *= (t - 1 - e) / dur_steps[k]
-                        move_status(s_cnt, c, k, n_iv, s, ENROLLED, DROPPED)
-                        has_gain[i] = 1
-                        eff_on[i] |= 1 << k
-                        status[i, k] = DROPPED
-                        t_event[i, k] = t
-                        c_drop[c, k, s] += 1
-                    else:
-                        move_status(s_cnt, c, k, n_iv, s, ENROLLED, COMPLETED)
-                        has_gain[i] = 1
-                        eff_on[i] |= 1 << k
-                        status[i, k] = COMPLETED
-                        t_event[i, k] = t
-                        c_complete[c, k, s] += 1
-                        if spill_on[k] and not fully_mixed:
-                            note_event(c_events, c_flags, c, EV_SPILL, i * n_iv + k)
-                        # follow-ups of k open for this parent: their candidates start
-                        # after the delay (completed before the step, at least the delay ago)
-                        for kb in range(n_iv):
-                            if (
-                                follow_after[kb] == k
-                                and status[i, kb] <= AWARE
-                                and score[i] > score_gate[kb]
-                            ):
-                                t0 = t + max(1, follow_delay_steps[kb]) - 1
-                                schedule_uptake(
-                                    i,
-                                    kb,
-                                    t0,
-                                    s,
-                                    a,
-                                    status[i, kb],
-                                    ref_channel[i, kb],
-                                    iv_keys[kb, 5],
-                                    cand_none,
-                                    cand_aware,
-                                    t_next,
-                                )
-                    continue
-                # --- a candidate step for awareness or enrolment (st is NONE or AWARE)
-                new_st = st
-                if offered_now[k]:  # the same for every parent: predictable branches
-                    fa = follow_after[k]
-                    open_ = (st <= AWARE) & elig_seg[k, s]
-                    if fa != -1:
-                        if fa < 0 or status[i, fa] != COMPLETED:
-                            open_ = False
-                        else:
-                            # completed before this step (synchronous update: a completion
-                            # in this step does not count yet) and at least the delay ago
-                            t_fa = t_event[i, fa]
-                            open_ &= (t_fa < t) & (t >= t_fa + follow_delay_steps[k])
-                    # terms that do not apply are multiplied by 0 (exact: the same sum as
-                    # leaving them out)
-                    h_aw = aw_hz[s, a, k] * (st == NONE)
-                    h_ch = cat_ch_mult[a] * chan_ref[ref_channel[i, k]] * (st == AWARE)
-                    h_fu = follow_ref_hz[k] if fa >= 0 else 0.0
-                    h_wom = 0.0
-                    if q_imit[k] > 0.0:
-                        if fully_mixed:
-                            f = mf_share[s, k]
-                        else:
-                            deg = nbr_off[i + 1] - nbr_off[i]
-                            f = wom_count[i, k] / deg if deg > 0 else 0.0
-                        h_wom = (
-                            cat_im_mult[a] * q_imit[k] * f * ((f > 0.0) & (f >= cat_threshold[a]))
-                        )
-                    hz = h_aw + h_ch + h_wom + h_fu
-                    if st == NONE:
-                        rate = cand_none[s, a, k]
-                        p_max = pmax_none[s, a, k]
-                    else:
-                        rate = cand_aware[a, ref_channel[i, k], k]
-                        p_max = pmax_aware[a, ref_channel[i, k], k]
-                    if hz * open_ * dt > rate * BOUND_SLACK:
-                        c_flags[c, EV_BOUND] += 1  # the bound is wrong: a bug (raised later)
-                    # thinning: u is uniform on [0, p_max); the step fires when u < p_t
-                    u = uniform(iv_keys[k, 0], i, t) * p_max
-                    # 1 - exp(-x) <= x: most draws are rejected without computing p
-                    if u < hz * open_ * dt * REJECT_MARGIN:
-                        if h_wom == 0.0 and h_fu == 0.0:
-                            # one hazard alone: its step probability is tabulated (same value)
-                            p = p_aw[s, a, k] if st == NONE else p_ch[a, ref_channel[i, k]]
-                        else:
-                            p = -math.expm1(-hz * dt)
-                        fire = u < p
-                        # only now the score threshold of an indicated programme (the
-                        # outcome of a draw that does not fire is the same whether or not
-                        # the parent is eligible)
-                        if fire and elig_min_score[k] > -np.inf:
-                            # the gain at the end of the previous step: changes made in
-                            # this step (a completion or dropout stamped t) do not count yet;
-                            # a parent without has_gain has gain exactly 0
-                            gain = 0.0
-                            if has_gain[i]:
-                                gain = parent_gain(
-                                    i,
-                                    t,
-                                    n_iv,
-                                    status,
-                                    t_event,
-                                    effect,
-                                    spill,
-                                    decay_tab,
-                                    sleeper_steps,
-                                    gamma,
-                                    has_gamma,
-                                )
-                            fire = score[i] - gain > elig_min_score[k]
-                        if fire:
-                            # competing risks: which hazard fired, in proportion to its size
-                            x = u / p * hz
-                            if x < h_aw:
-                                v = uniform(iv_keys[k, 1], i, t) * h_aw
-                                acc = 0.0
-                                ch = -1
-                                for cc in range(n_ch):
-                                    if (
-                                        promote_now[cc, k]
-                                        and chan_cat[cc, a]
-                                        and contact_hz[s, cc] > 0.0
-                                    ):
-                                        acc += contact_hz[s, cc]
-                                        ch = cc
-                                        if v < acc:
-                                            break
-                                move_status(s_cnt, c, k, n_iv, s, st, AWARE)
-                                new_st = AWARE
-                                status[i, k] = AWARE
-                                t_event[i, k] = t
-                                ref_channel[i, k] = ch
-                                if first_channel[i] < 0:
-                                    first_channel[i] = ch
-                            else:
-                                if x < h_aw + h_ch:
-                                    via = ref_channel[i, k]
-                                elif x < h_aw + h_ch + h_wom:
-                                    via = n_ch  # word of mouth
-                                else:
-                                    via = n_ch + 1  # follow-up referral
-                                if first_channel[i] < 0:
-                                    first_channel[i] = via
-                                t_event[i, k] = t
-                                p = direct_prov[k]
-                                note_event(
-                                    c_events, c_flags, c, EV_JOIN, join_code(i, k, n_iv, p >= 0)
-                                )
-                                if p >= 0:
-                                    enrol(
-                                        i,
-                                        k,
-                                        t,
-                                        c,
-                                        s,
-                                        st,
-                                        p,
-                                        category,
-                                        first_channel,
-                                        adopt_step,
-                                        status,
-                                        t_event,
-                                        effect,
-                                        t_next,
-                                        t_due,
-                                        fidelity,
-                                        effect_d,
-                                        eff_mult,
-                                        drop_rate,
-                                        dur_steps,
-                                        iv_keys,
-                                        s_cnt,
-                                    )
-                                    c_direct[c, k, s] += 1
-                                    new_st = ENROLLED
-                                else:
-                                    move_status(s_cnt, c, k, n_iv, s, st, WAITING)
-                                    new_st = WAITING
-                                    status[i, k] = WAITING
-                                    c_wait[c, k] += 1
-                if new_st == WAITING:
-                    t_next[i, k] = NEVER  # the waiting list decides what happens next
-                elif new_st != ENROLLED:  # an enrolment has set its next step
-                    schedule_uptake(
-                        i,
-                        k,
+    # dynamic scheduling: each worker takes the chunks of its own range in order and
+    # then helps with the others' ranges, so a thread slowed down (a shared machine) or a
+    # range with more events does not keep the other waiting; chunks change only their
+    # own parents and per-chunk scratch, so results do not depend on who runs a chunk
+    n_workers = max(1, min(n_threads, n_chunks))
+    take = np.zeros(n_workers * WORK_COUNTER_STRIDE, np.int64)
+    for w in range(n_workers):
+        take[w * WORK_COUNTER_STRIDE] = n_chunks * w // n_workers
+    for w in nb.prange(n_workers):
+        owner = np.int64(w)
+        for _ in range(n_workers):
+            owner_end = n_chunks * (owner + 1) // n_workers
+            c = fetch_add(take, owner * WORK_COUNTER_STRIDE, 1)
+            while c < owner_end:
+                lo = bounds[c]
+                hi = bounds[c + 1]
+                # pass 1: at month ends the chunk's gain-dependent counts, which also decay its
+                # spillover by this step, else the spillover decay alone; then the list of the
+                # chunk's parents with an event due in this step (t_due = t), in parent order,
+                # collected without branches
+                if measure_now:
+                    measure_chunk(
+                        c,
+                        lo,
+                        hi,
                         t,
-                        s,
-                        a,
-                        new_st,
-                        ref_channel[i, k],
-                        iv_keys[k, 5],
-                        cand_none,
-                        cand_aware,
-                        t_next,
+                        segment,
+                        score,
+                        status,
+                        adopt_step,
+                        t_event,
+                        effect,
+                        spill,
+                        decay_tab,
+                        sleeper_steps,
+                        gamma,
+                        has_gamma,
+                        cutoff,
+                        mic,
+                        m_cnt,
+                        m_gain,
+                        spill_decays,
+                        spill_decay_step,
+                        spill_on,
+                        eff_on,
                     )
-            t_due[i] = first_due(i, t_exit, t_next)
+                elif spill_decays:
+                    decay_spill_range(lo, hi, spill, spill_decay_step)
+                hits = np.empty(hi - lo, np.int64)
+                n_hit = 0
+                for i in range(lo, hi):
+                    hits[n_hit] = i
+                    n_hit += t_due[i] == t
+                # pass 2: each listed parent's events, in order; a leaving family's other events lapse
+                for h in range(n_hit):
+                    i = hits[h]
+                    if h + PREFETCH_AHEAD < n_hit:
+                        # a parent's events read its rows of about a dozen arrays, scattered in
+                        # memory (each a cache miss in large populations): the parent this many
+                        # places down the list has them loaded while this one is handled
+                        i_ahead = hits[h + PREFETCH_AHEAD]
+                        prefetch_row(t_exit, i_ahead)
+                        prefetch_row(t_next, i_ahead)
+                        prefetch_row(t_due, i_ahead)
+                        prefetch_row(status, i_ahead)
+                        prefetch_row(t_event, i_ahead)
+                        prefetch_row(wom_count, i_ahead)
+                        prefetch_row(segment, i_ahead)
+                        prefetch_row(category, i_ahead)
+                        prefetch_row(score, i_ahead)
+                        prefetch_row(has_gain, i_ahead)
+                        prefetch_row(eff_on, i_ahead)
+                    # --- turnover: the family leaves, an entrant takes the slot (and its ties)
+                    if t_exit[i] == t:
+                        old = segment[i]
+                        count_parent(
+                            i,
+                            c,
+                            -1,
+                            segment,
+                            category,
+                            score,
+                            first_channel,
+                            status,
+                            cutoff,
+                            mic,
+                            s_cnt,
+                        )
+                        mask = 0
+                        for k in range(n_iv):
+                            st = status[i, k]
+                            if st == ENROLLED or st == COMPLETED or st == DROPPED:
+                                mask |= 1 << k
+                                c_exit_sk[c, old, k] += 1
+                        if mask != 0 and not fully_mixed:
+                            exit_mask[i] = mask
+                            note_event(c_events, c_flags, c, EV_EXIT, i)
+                        s_new, a_new, z_new = draw_family(
+                            pop_keys[0],
+                            pop_keys[1],
+                            pop_keys[2],
+                            pop_keys[3],
+                            i,
+                            t + 1,
+                            seg_cum,
+                            cat_cum,
+                            seg_mu,
+                        )
+                        segment[i] = s_new
+                        category[i] = a_new
+                        score[i] = z_new
+                        first_channel[i] = -1
+                        adopt_step[i] = -1
+                        c_seg_delta[c, old] -= 1
+                        c_seg_delta[c, s_new] += 1
+                        c_flags[c, EV_ANY_EXIT] += 1
+                        for k in range(n_iv):
+                            status[i, k] = NONE
+                            t_event[i, k] = 0
+                            ref_channel[i, k] = -1
+                            effect[i, k] = 0.0
+                            spill[i, k] = 0.0
+                        set_clocks(
+                            i,
+                            t,
+                            s_new,
+                            a_new,
+                            z_new,
+                            t_exit,
+                            t_next,
+                            t_due,
+                            turn_rate,
+                            pop_keys[4],
+                            follow_after,
+                            score_gate,
+                            cand_none,
+                            cand_aware,
+                            iv_keys,
+                        )
+                        has_gain[i] = 0
+                        eff_on[i] = 0
+                        count_parent(
+                            i,
+                            c,
+                            1,
+                            segment,
+                            category,
+                            score,
+                            first_channel,
+                            status,
+                            cutoff,
+                            mic,
+                            s_cnt,
+                        )
+                        continue  # an entrant's first step is the next one
+                    # --- the parent's scheduled events, in order of k (handling one sets only steps
+                    # after t, so the events due are those that were due when the step began)
+                    s = segment[i]
+                    a = category[i]
+                    for k in range(n_iv):
+                        if t_next[i, k] != t:
+                            continue
+                        st = status[i, k]
+                        if st == ENROLLED:
+                            # enrolled in step e: steps e+1 .. e+D are the D steps of attendance;
+                            # each can end in dropout (dose = steps attended / D), the last in
+                            # completion. The dropout step was drawn at enrolment (geometric) and
+                            # is drawn again, from the same key, to tell the two apart.
+                            e = np.int64(t_event[i, k])
+                            t_next[i, k] = NEVER
+                            if next_time(iv_keys[k, 2], i, e, drop_rate[k, s]) == t:
+                                effect[i, k] *= (t - 1 - e) / dur_steps[k]
+                                move_status(s_cnt, c, k, n_iv, s, ENROLLED, DROPPED)
+                                has_gain[i] = 1
+                                eff_on[i] |= 1 << k
+                                status[i, k] = DROPPED
+                                t_event[i, k] = t
+                                c_drop[c, k, s] += 1
+                            else:
+                                move_status(s_cnt, c, k, n_iv, s, ENROLLED, COMPLETED)
+                                has_gain[i] = 1
+                                eff_on[i] |= 1 << k
+                                status[i, k] = COMPLETED
+                                t_event[i, k] = t
+                                c_complete[c, k, s] += 1
+                                if spill_on[k] and not fully_mixed:
+                                    note_event(c_events, c_flags, c, EV_SPILL, i * n_iv + k)
+                                # follow-ups of k open for this parent: their candidates start
+                                # after the delay (completed before the step, at least the delay ago)
+                                for kb in range(n_iv):
+                                    if (
+                                        follow_after[kb] == k
+                                        and status[i, kb] <= AWARE
+                                        and score[i] > score_gate[kb]
+                                    ):
+                                        t0 = t + max(1, follow_delay_steps[kb]) - 1
+                                        schedule_uptake(
+                                            i,
+                                            kb,
+                                            t0,
+                                            s,
+                                            a,
+                                            status[i, kb],
+                                            ref_channel[i, kb],
+                                            iv_keys[kb, 5],
+                                            cand_none,
+                                            cand_aware,
+                                            t_next,
+                                        )
+                            continue
+                        # --- a candidate step for awareness or enrolment (st is NONE or AWARE)
+                        new_st = st
+                        if offered_now[k]:  # the same for every parent: predictable branches
+                            fa = follow_after[k]
+                            open_ = (st <= AWARE) & elig_seg[k, s]
+                            if fa != -1:
+                                if fa < 0 or status[i, fa] != COMPLETED:
+                                    open_ = False
+                                else:
+                                    # completed before this step (synchronous update: a completion
+                                    # in this step does not count yet) and at least the delay ago
+                                    t_fa = t_event[i, fa]
+                                    open_ &= (t_fa < t) & (t >= t_fa + follow_delay_steps[k])
+                            # terms that do not apply are multiplied by 0 (exact: the same sum as
+                            # leaving them out)
+                            h_aw = aw_hz[s, a, k] * (st == NONE)
+                            h_ch = cat_ch_mult[a] * chan_ref[ref_channel[i, k]] * (st == AWARE)
+                            h_fu = follow_ref_hz[k] if fa >= 0 else 0.0
+                            h_wom = 0.0
+                            if q_imit[k] > 0.0:
+                                if fully_mixed:
+                                    f = mf_share[s, k]
+                                else:
+                                    deg = nbr_off[i + 1] - nbr_off[i]
+                                    f = wom_count[i, k] / deg if deg > 0 else 0.0
+                                h_wom = (
+                                    cat_im_mult[a]
+                                    * q_imit[k]
+                                    * f
+                                    * ((f > 0.0) & (f >= cat_threshold[a]))
+                                )
+                            hz = h_aw + h_ch + h_wom + h_fu
+                            if st == NONE:
+                                rate = cand_none[s, a, k]
+                                p_max = pmax_none[s, a, k]
+                            else:
+                                rate = cand_aware[a, ref_channel[i, k], k]
+                                p_max = pmax_aware[a, ref_channel[i, k], k]
+                            if hz * open_ * dt > rate * BOUND_SLACK:
+                                c_flags[c, EV_BOUND] += (
+                                    1  # the bound is wrong: a bug (raised later)
+                                )
+                            # thinning: u is uniform on [0, p_max); the step fires when u < p_t
+                            u = uniform(iv_keys[k, 0], i, t) * p_max
+                            # 1 - exp(-x) <= x: most draws are rejected without computing p
+                            if u < hz * open_ * dt * REJECT_MARGIN:
+                                if h_wom == 0.0 and h_fu == 0.0:
+                                    # one hazard alone: its step probability is tabulated (same value)
+                                    p = p_aw[s, a, k] if st == NONE else p_ch[a, ref_channel[i, k]]
+                                else:
+                                    p = -math.expm1(-hz * dt)
+                                fire = u < p
+                                # only now the score threshold of an indicated programme (the
+                                # outcome of a draw that does not fire is the same whether or not
+                                # the parent is eligible)
+                                if fire and elig_min_score[k] > -np.inf:
+                                    # the gain at the end of the previous step: changes made in
+                                    # this step (a completion or dropout stamped t) do not count yet;
+                                    # a parent without has_gain has gain exactly 0
+                                    gain = 0.0
+                                    if has_gain[i]:
+                                        gain = parent_gain(
+                                            i,
+                                            t,
+                                            n_iv,
+                                            status,
+                                            t_event,
+                                            effect,
+                                            spill,
+                                            decay_tab,
+                                            sleeper_steps,
+                                            gamma,
+                                            has_gamma,
+                                        )
+                                    fire = score[i] - gain > elig_min_score[k]
+                                if fire:
+                                    # competing risks: which hazard fired, in proportion to its size
+                                    x = u / p * hz
+                                    if x < h_aw:
+                                        v = uniform(iv_keys[k, 1], i, t) * h_aw
+                                        acc = 0.0
+                                        ch = -1
+                                        for cc in range(n_ch):
+                                            if (
+                                                promote_now[cc, k]
+                                                and chan_cat[cc, a]
+                                                and contact_hz[s, cc] > 0.0
+                                            ):
+                                                acc += contact_hz[s, cc]
+                                                ch = cc
+                                                if v < acc:
+                                                    break
+                                        move_status(s_cnt, c, k, n_iv, s, st, AWARE)
+                                        new_st = AWARE
+                                        status[i, k] = AWARE
+                                        t_event[i, k] = t
+                                        ref_channel[i, k] = ch
+                                        if first_channel[i] < 0:
+                                            first_channel[i] = ch
+                                    else:
+                                        if x < h_aw + h_ch:
+                                            via = ref_channel[i, k]
+                                        elif x < h_aw + h_ch + h_wom:
+                                            via = n_ch  # word of mouth
+                                        else:
+                                            via = n_ch + 1  # follow-up referral
+                                        if first_channel[i] < 0:
+                                            first_channel[i] = via
+                                        t_event[i, k] = t
+                                        p = direct_prov[k]
+                                        note_event(
+                                            c_events,
+                                            c_flags,
+                                            c,
+                                            EV_JOIN,
+                                            join_code(i, k, n_iv, p >= 0),
+                                        )
+                                        if p >= 0:
+                                            enrol(
+                                                i,
+                                                k,
+                                                t,
+                                                c,
+                                                s,
+                                                st,
+                                                p,
+                                                category,
+                                                first_channel,
+                                                adopt_step,
+                                                status,
+                                                t_event,
+                                                effect,
+                                                t_next,
+                                                t_due,
+                                                fidelity,
+                                                effect_d,
+                                                eff_mult,
+                                                drop_rate,
+                                                dur_steps,
+                                                iv_keys,
+                                                s_cnt,
+                                            )
+                                            c_direct[c, k, s] += 1
+                                            new_st = ENROLLED
+                                        else:
+                                            move_status(s_cnt, c, k, n_iv, s, st, WAITING)
+                                            new_st = WAITING
+                                            status[i, k] = WAITING
+                                            c_wait[c, k] += 1
+                        if new_st == WAITING:
+                            t_next[i, k] = NEVER  # the waiting list decides what happens next
+                        elif new_st != ENROLLED:  # an enrolment has set its next step
+                            schedule_uptake(
+                                i,
+                                k,
+                                t,
+                                s,
+                                a,
+                                new_st,
+                                ref_channel[i, k],
+                                iv_keys[k, 5],
+                                cand_none,
+                                cand_aware,
+                                t_next,
+                            )
+                    t_due[i] = first_due(i, t_exit, t_next)
+                c = fetch_add(take, owner * WORK_COUNTER_STRIDE, 1)
+            owner = owner + 1 if owner + 1 < n_workers else 0
 
 
 @nb.njit(cache=True, inline="always")
@@ -2304,6 +2340,7 @@ def run_steps(
             do_measure,
             m_cnt,
             m_gain,
+            n_threads,
         )
         if do_measure:
             add_measured(m_cnt, m_gain, rec_cnt[month - 1], rec_gain[month - 1])

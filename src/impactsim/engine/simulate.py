@@ -226,8 +226,14 @@ def _simulate_replicate(
     rep_key: int,
     final_state: dict | None = None,
     cancel: threading.Event | None = None,
+    work_split: int | None = None,
 ) -> Recording:
-    """The body of :func:`simulate_replicate`, on the current numba thread count."""
+    """The body of :func:`simulate_replicate`, on the current numba thread count.
+
+    ``work_split`` is the number of parts the kernels split the parents' pass and the
+    network pushes into (default: the current numba thread count, one part a thread).
+    The results do not depend on it; the tests check that with more parts than threads.
+    """
     draws: ReplicateDraws = draw_replicate(spec, rep_key)
     n = spec.n_parents
     n_seg, n_iv, n_ch = spec.n_segments, spec.n_interventions, spec.n_channels
@@ -445,7 +451,7 @@ def _simulate_replicate(
             provider_adopt_new,
             provider_offer_months,
             exits,
-            numba.get_num_threads(),  # threads for the network pushes and the give-ups
+            numba.get_num_threads() if work_split is None else work_split,
         )
     # the state after the last step
     kn.record_month(
