@@ -64,6 +64,34 @@ def prefetch_row(typingctx: object, arr: types.Type, i: types.Type) -> tuple | N
     return types.void(arr, i), codegen
 
 
+def _integer_array_and_ints(arr: types.Type, ndim: int, ints: tuple) -> bool:
+    """Whether ``arr`` is an ``ndim``-d integer array and every one of ``ints`` an integer."""
+    return (
+        isinstance(arr, types.Array)
+        and arr.ndim == ndim
+        and isinstance(arr.dtype, types.Integer)
+        and all(isinstance(x, types.Integer) for x in ints)
+    )
+
+
+def _atomic_add_at(context: object, builder: ir.IRBuilder, sig: object, args: tuple) -> object:
+    """``atomicrmw add`` (relaxed) on ``arr[idx...]``; args are (arr, *indices, value).
+
+    Returns the element's value before the addition.
+    """
+    aryty = sig.args[0]
+    ary = context.make_array(aryty)(context, builder, args[0])
+    strides = cgutils.unpack_tuple(builder, ary.strides, aryty.ndim)
+    offset = ir.Constant(ir.IntType(64), 0)
+    for d in range(aryty.ndim):
+        idx = context.cast(builder, args[1 + d], sig.args[1 + d], types.intp)
+        offset = builder.add(offset, builder.mul(idx, strides[d]))
+    val = context.cast(builder, args[-1], sig.args[-1], aryty.dtype)
+    base = builder.ptrtoint(ary.data, ir.IntType(64))
+    ptr = builder.inttoptr(builder.add(base, offset), ary.data.type)
+    return builder.atomic_rmw("add", ptr, val, "monotonic")
+
+
 @intrinsic
 def atomic_add(
     typingctx: object, arr: types.Type, i: types.Type, k: types.Type, v: types.Type
@@ -84,25 +112,11 @@ def atomic_add(
         The signature and code generator numba compiles the call with, or None (no
         match) for other argument types.
     """
-    if (
-        not isinstance(arr, types.Array)
-        or arr.ndim != 2
-        or not isinstance(arr.dtype, types.Integer)
-        or not all(isinstance(x, types.Integer) for x in (i, k, v))
-    ):
+    if not _integer_array_and_ints(arr, 2, (i, k, v)):
         return None
 
     def codegen(context: object, builder: ir.IRBuilder, sig: object, args: tuple) -> object:
-        aryty = sig.args[0]
-        ary = context.make_array(aryty)(context, builder, args[0])
-        row = context.cast(builder, args[1], sig.args[1], types.intp)
-        col = context.cast(builder, args[2], sig.args[2], types.intp)
-        val = context.cast(builder, args[3], sig.args[3], aryty.dtype)
-        strides = cgutils.unpack_tuple(builder, ary.strides, 2)
-        base = builder.ptrtoint(ary.data, ir.IntType(64))
-        offset = builder.add(builder.mul(row, strides[0]), builder.mul(col, strides[1]))
-        ptr = builder.inttoptr(builder.add(base, offset), ary.data.type)
-        builder.atomic_rmw("add", ptr, val, "monotonic")
+        _atomic_add_at(context, builder, sig, args)
         return context.get_dummy_value()
 
     return types.void(arr, i, k, v), codegen
@@ -127,22 +141,6 @@ def fetch_add(typingctx: object, arr: types.Type, i: types.Type, v: types.Type) 
         The signature and code generator numba compiles the call with, or None (no
         match) for other argument types.
     """
-    if (
-        not isinstance(arr, types.Array)
-        or arr.ndim != 1
-        or not isinstance(arr.dtype, types.Integer)
-        or not all(isinstance(x, types.Integer) for x in (i, v))
-    ):
+    if not _integer_array_and_ints(arr, 1, (i, v)):
         return None
-
-    def codegen(context: object, builder: ir.IRBuilder, sig: object, args: tuple) -> object:
-        aryty = sig.args[0]
-        ary = context.make_array(aryty)(context, builder, args[0])
-        idx = context.cast(builder, args[1], sig.args[1], types.intp)
-        val = context.cast(builder, args[2], sig.args[2], aryty.dtype)
-        stride = cgutils.unpack_tuple(builder, ary.strides, 1)[0]
-        base = builder.ptrtoint(ary.data, ir.IntType(64))
-        ptr = builder.inttoptr(builder.add(base, builder.mul(idx, stride)), ary.data.type)
-        return builder.atomic_rmw("add", ptr, val, "monotonic")
-
-    return arr.dtype(arr, i, v), codegen
+    return arr.dtype(arr, i, v), _atomic_add_at
