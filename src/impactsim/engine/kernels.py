@@ -651,10 +651,7 @@ def step_parents(
     n_chunks = bounds.shape[0] - 1
     n_iv = status.shape[1]
     n_ch = contact_hz.shape[1]
-    # dynamic scheduling: each worker takes the chunks of its own range in order and
-    # then helps with the others' ranges, so a thread slowed down (a shared machine) or a
-    # range with more events does not keep the other waiting; chunks change only their
-    # own parents and per-chunk scratch, so results do not depend on who runs a chunk
+    # dynamic scheduling (see above): worker w's range starts at take[w * stride]
     n_workers = max(1, min(n_threads, n_chunks))
     take = np.zeros(n_workers * WORK_COUNTER_STRIDE, np.int64)
     for w in range(n_workers):
@@ -900,9 +897,8 @@ def step_parents(
                                 rate = cand_aware[a, ref_channel[i, k], k]
                                 p_max = pmax_aware[a, ref_channel[i, k], k]
                             if hz * open_ * dt > rate * BOUND_SLACK:
-                                c_flags[c, EV_BOUND] += (
-                                    1  # the bound is wrong: a bug (raised later)
-                                )
+                                # the bound is wrong: a bug (raised later)
+                                c_flags[c, EV_BOUND] += 1
                             # thinning: u is uniform on [0, p_max); the step fires when u < p_t
                             u = uniform(iv_keys[k, 0], i, t) * p_max
                             # 1 - exp(-x) <= x: most draws are rejected without computing p
