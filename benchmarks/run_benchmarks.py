@@ -395,7 +395,7 @@ def main() -> None:
     ap.add_argument(
         "--rounds",
         type=int,
-        default=2,
+        default=3,
         help="processes per engine configuration, 1 and 2 threads alternating (best)",
     )
     ap.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
