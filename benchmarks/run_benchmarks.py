@@ -150,9 +150,10 @@ def _cli_seconds(env: dict, workdir: Path) -> float:
     if not scenario.exists():
         scenario.write_text(yaml.safe_dump(_scenario(500, 2).model_dump(mode="json")))
     cmd = [sys.executable, "-m", "impactsim.cli", "run", str(scenario), "-r", "1", "-q"]
+    cmd += ["-o", str(workdir / "out")]
     t0 = time.monotonic()
     subprocess.run(
-        [*cmd, "-o", str(workdir / "out")],
+        cmd,
         check=True,
         capture_output=True,
         env=dict(os.environ, **env),
