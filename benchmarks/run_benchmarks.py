@@ -685,9 +685,9 @@ def markdown(r: dict) -> str:
         f"Start-up, a new process to the end of its first replicate: "
         f"{r['startup']['cold_compile_s']:.1f} s with a cold numba cache, "
         f"{r['startup']['warm_cache_s']:.2f} s warm (the process with its exit "
-        f"{r['startup'].get('warm_process_s', float('nan')):.2f} s; the command "
+        f"{r['startup']['warm_process_s']:.2f} s; the command "
         f"`impactsim run` on the same scenario, outputs written, "
-        f"{r['startup'].get('warm_cli_run_s', float('nan')):.2f} s).",
+        f"{r['startup']['warm_cli_run_s']:.2f} s).",
         f"Monte Carlo: {mc['replicates']} replicates of N = {mc['n_parents']:,} x {mc['months']} months in "
         f"{mc['seconds']:.1f} s ({mc['replicates_per_s']:.3g} replicates/s).",
         "2-thread speed-up, single replicate: "
