@@ -135,6 +135,32 @@ def test_rogers_classification_of_normal_adoption_times():
     np.testing.assert_allclose(shares, [0.0228, 0.1359, 0.3413, 0.3413, 0.1587], atol=0.004)
 
 
+def test_rogers_classification_at_the_cut_offs_and_without_spread():
+    # hand calculation: times 0 and 2 months (steps of half a month: steps 0 and 4) have
+    # mean 1 and SD 1, so the cut-offs are -1, 0, 1, 2; a time equal to a cut-off goes to
+    # the later category: 0 -> early majority (2), 2 -> laggards (4). Parents who never
+    # enrolled (step -1) are left out; the counts go to each parent's assigned category.
+    class Rec:
+        adoption_realized = np.zeros((5, 5), np.int64)
+
+    steps = np.array([0, 4, -1, 0, 4, -1], np.int16)
+    assigned = np.array([1, 3, 0, 1, 4, 2], np.int8)
+    _classify_adoption(Rec, steps, assigned, 0.5)
+    want = np.zeros((5, 5), np.int64)
+    want[1, 2] = 2
+    want[3, 4] = 1
+    want[4, 4] = 1
+    np.testing.assert_array_equal(Rec.adoption_realized, want)
+
+    # all adopters at the same time (SD 0): all early majority
+    class Same:
+        adoption_realized = np.zeros((5, 5), np.int64)
+
+    _classify_adoption(Same, np.full(7, 12, np.int16), np.arange(7, dtype=np.int8) % 5, 1.0)
+    np.testing.assert_array_equal(Same.adoption_realized[:, 2], [2, 2, 1, 1, 1])
+    assert Same.adoption_realized.sum() == 7
+
+
 def test_channel_targeting_adopter_categories():
     # a channel that contacts only innovators and early adopters: the others are never reached
     # (no word of mouth); the targeted ones enrol at once after their first contact, so their

@@ -1,10 +1,10 @@
 """Network pushes side by side, and the waiting lists' key order.
 
 ``kernels.push_to_neighbours`` runs the spillover pushes of a step's completers on one
-thread, in event order, while the word-of-mouth pushes of leavers and enrolments run on
-the other threads (with atomic additions when on more than one). Whatever the number of
-threads, the result must be the rule applied event by event, neighbour by neighbour,
-which the reference below states in plain Python. ``kernels.order_by_uniform_key`` must
+thread, in event order, while all threads take blocks of the word-of-mouth pushes of
+leavers and enrolments from a shared counter (with atomic additions when more than one
+block). Whatever the number of threads, the result must be the rule applied event by
+event, neighbour by neighbour, which the reference below states in plain Python. ``kernels.order_by_uniform_key`` must
 give the order of a stable sort.
 """
 
@@ -105,8 +105,9 @@ def _push(events, got, n_threads: int) -> None:
     ids=["many-events", "fewer-events-than-threads", "one-enrolment", "completers-only"],
 )
 def test_pushes_equal_the_rule_for_any_number_of_threads(n_threads: int, sizes):
-    # n_threads is the number of tasks the kernel splits the pushes into (3 and 7: the
-    # word of mouth in 2 and 6 stretches with atomic additions), whatever numba runs on
+    # n_threads is the number of tasks the kernel splits the pushes into, whatever numba
+    # runs on; "many-events" has 1,900 word-of-mouth events, 8 blocks of
+    # kernels.PUSH_BLOCK (256) taken by the tasks, with atomic additions when > 1 task
     events, state = _step(
         seed=sum(sizes) + n_threads, n=3000, n_leave=sizes[0], n_spill=sizes[1], n_enrol=sizes[2]
     )

@@ -49,7 +49,7 @@ def test_identical_for_any_number_of_threads():
 
 def test_identical_for_any_split_of_the_parents_pass():
     # the parents' pass runs its chunks on W workers that take chunks dynamically, the
-    # network pushes on W tasks; W larger than the thread count gives every worker
+    # network pushes (and, beside them, the waiting lists) on W tasks; W larger than the thread count gives every worker
     # chunks of other workers' ranges to take, so any dependence on who runs a chunk
     # (or on the split) would show as a difference in some count or state array. The
     # standard benchmark has waiting lists, a network with spillover and word of mouth.
@@ -70,6 +70,10 @@ def test_identical_for_any_split_of_the_parents_pass():
         runs.append(arrays | {f"state.{k}": v for k, v in state.items()})
     assert runs[0]["enrol_new"].sum() > 1000  # events in every part of the model
     assert runs[0]["state.spill"].any()
+    # waiting lists that give places and see parents give up: with more than one worker
+    # they are served beside the network pushes (kernels.serve_and_push), with one
+    # before them
+    assert runs[0]["waiting"].sum() > 1000 and runs[0]["gaveup_new"].sum() > 1000
     for other in runs[1:]:
         assert other.keys() == runs[0].keys()
         for name, value in runs[0].items():

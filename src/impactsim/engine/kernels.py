@@ -1130,6 +1130,60 @@ def push_spillover(
             has_gain[j] = 1
 
 
+#: Word-of-mouth events a task takes at a time from the step's shared counter.
+PUSH_BLOCK = 256
+
+#: The task that runs the spillover pushes (the last, when there is only one).
+SPILL_TASK = 1
+
+
+@nb.njit(cache=True, inline="always")
+def push_share(
+    task: int,
+    n_tasks: int,
+    take: np.ndarray,
+    leave_id: np.ndarray,
+    leave_mask: np.ndarray,
+    spill_ev: np.ndarray,
+    enrol_ev: np.ndarray,
+    n_wom: int,
+    nbr_off: np.ndarray,
+    nbrs: np.ndarray,
+    effect: np.ndarray,
+    spill_frac: np.ndarray,
+    spill: np.ndarray,
+    has_gain: np.ndarray,
+    wom_count: np.ndarray,
+    atomic: bool,
+) -> None:
+    """Task ``task``'s part of a step's pushes (one of ``n_tasks`` tasks of a parallel loop).
+
+    Task :data:`SPILL_TASK` (task 0 when alone) first runs all the spillover pushes
+    (:func:`push_spillover`: one thread, event order). Then every task takes blocks of
+    :data:`PUSH_BLOCK` word-of-mouth events (the first ``n_wom`` events of the list
+    leavers, then enrolments) from the shared counter ``take[0]`` and pushes them
+    (:func:`push_word_of_mouth`, with atomic additions when ``atomic``), until none is
+    left; so a task that finished its other work early takes more of them.
+    """
+    if task == min(SPILL_TASK, n_tasks - 1):
+        push_spillover(spill_ev, nbr_off, nbrs, effect, spill_frac, spill, has_gain)
+    n_blocks = (n_wom + PUSH_BLOCK - 1) // PUSH_BLOCK
+    b = fetch_add(take, 0, 1)
+    while b < n_blocks:
+        push_word_of_mouth(
+            b * PUSH_BLOCK,
+            min(n_wom, (b + 1) * PUSH_BLOCK),
+            leave_id,
+            leave_mask,
+            enrol_ev,
+            nbr_off,
+            nbrs,
+            wom_count,
+            atomic,
+        )
+        b = fetch_add(take, 0, 1)
+
+
 @nb.njit(cache=True, parallel=True, nogil=True)
 def push_to_neighbours(
     leave_id: np.ndarray,
@@ -1150,35 +1204,35 @@ def push_to_neighbours(
     The spillover of completers (:func:`push_spillover`, one thread, event order) and the
     word-of-mouth counters of leavers and enrolments (:func:`push_word_of_mouth`) change
     different arrays, so they run at the same time as ``n_threads`` tasks of one parallel
-    loop: task 0 does the spillover and, when that is fewer events than its share, the
-    first word-of-mouth events; the other tasks split the remaining word-of-mouth events
-    evenly, with atomic additions when more than one task adds to the counters. Nothing
-    else reads or writes these arrays meanwhile, and the result does not depend on
-    ``n_threads``.
+    loop (:func:`push_share`): one task runs the spillover, and all take blocks of the
+    word-of-mouth events from a shared counter, with atomic additions when more than one
+    task adds to the counters. Nothing else reads or writes these arrays meanwhile, and
+    the result does not depend on ``n_threads``. (With waiting lists to serve in the
+    same step, :func:`serve_and_push` runs them beside the pushes.)
     """
-    n_spill = spill_ev.shape[0]
     n_wom = leave_id.shape[0] + enrol_ev.shape[0]
     n_tasks = max(1, n_threads)
-    # balance by events (about the same number of neighbours each): task 0 takes the
-    # spillover and, if that is less than its share, the first word-of-mouth events;
-    # the other tasks split the rest evenly
-    share = (n_spill + n_wom + n_tasks - 1) // n_tasks
-    wom_0 = n_wom if n_tasks == 1 else min(n_wom, max(0, share - n_spill))
-    n_rest = n_tasks - 1
-    # tasks with word-of-mouth events: atomic additions when more than one
-    n_adding = np.int64(wom_0 > 0) + min(n_rest, n_wom - wom_0)
-    atomic = n_adding > 1
+    atomic = n_tasks > 1 and n_wom > PUSH_BLOCK
+    take = np.zeros(WORK_COUNTER_STRIDE, np.int64)
     for task in nb.prange(n_tasks):
-        if task == 0:
-            push_spillover(spill_ev, nbr_off, nbrs, effect, spill_frac, spill, has_gain)
-            e_lo, e_hi = 0, wom_0
-        else:
-            e_lo = wom_0 + (n_wom - wom_0) * (task - 1) // n_rest
-            e_hi = wom_0 + (n_wom - wom_0) * task // n_rest
-        if e_hi > e_lo:
-            push_word_of_mouth(
-                e_lo, e_hi, leave_id, leave_mask, enrol_ev, nbr_off, nbrs, wom_count, atomic
-            )
+        push_share(
+            task,
+            n_tasks,
+            take,
+            leave_id,
+            leave_mask,
+            spill_ev,
+            enrol_ev,
+            n_wom,
+            nbr_off,
+            nbrs,
+            effect,
+            spill_frac,
+            spill,
+            has_gain,
+            wom_count,
+            atomic,
+        )
 
 
 @nb.njit(cache=True)
@@ -1451,12 +1505,17 @@ def give_up(
 
 
 @nb.njit(cache=True, nogil=True)
-def step_sequential(
+def serve_waiting_lists(
     t: int,
-    bounds: np.ndarray,
-    c_flags: np.ndarray,
-    c_events: np.ndarray,
-    exit_mask: np.ndarray,
+    wait_start: np.ndarray,
+    wait_id: np.ndarray,
+    wait_key: np.ndarray,
+    q_id: np.ndarray,
+    q_t: np.ndarray,
+    q_len: np.ndarray,
+    prov_state: np.ndarray,
+    prov_acc: np.ndarray,
+    prov_cap_step: np.ndarray,
     segment: np.ndarray,
     category: np.ndarray,
     first_channel: np.ndarray,
@@ -1465,151 +1524,47 @@ def step_sequential(
     t_event: np.ndarray,
     effect: np.ndarray,
     spill: np.ndarray,
-    has_gain: np.ndarray,
-    wom_count: np.ndarray,
-    nbr_off: np.ndarray,
-    nbrs: np.ndarray,
-    fully_mixed: bool,
-    mf_count: np.ndarray,
-    spill_on: np.ndarray,
-    spill_frac: np.ndarray,
-    q_id: np.ndarray,
-    q_t: np.ndarray,
-    q_len: np.ndarray,
-    prov_state: np.ndarray,
-    prov_acc: np.ndarray,
-    prov_cap_step: np.ndarray,
+    t_next: np.ndarray,
+    t_due: np.ndarray,
     fidelity: np.ndarray,
     effect_d: np.ndarray,
     eff_mult: np.ndarray,
     max_wait_steps: np.ndarray,
     dur_steps: np.ndarray,
     drop_rate: np.ndarray,
-    t_next: np.ndarray,
-    t_due: np.ndarray,
     iv_keys: np.ndarray,
     s_cnt: np.ndarray,
     enrol_new: np.ndarray,
     gaveup_new: np.ndarray,
     prov_enrol: np.ndarray,
-    c_direct: np.ndarray,
-    c_wait: np.ndarray,
+    fully_mixed: bool,
+    mf_count: np.ndarray,
+    enrol_ev: np.ndarray,
+    n_enrol: int,
     n_threads: int,
-) -> None:
-    """Phase 3 of a step: network pushes, waiting lists and place allocation.
+) -> int:
+    """Steps 4 to 6 of :func:`step_sequential`: each programme's waiting list in step t.
 
-    Changes of counted state are applied to the last slot of the stock counts ``s_cnt``.
-    Leavers and completers of this step are taken from the chunks' event lists
-    (``c_events``), or found by their state (exit mask; status and ``t_event == t``) in a
-    chunk whose list overflowed; joiners likewise, by :func:`list_joiners` (in parallel
-    over chunks; ``c_direct`` and ``c_wait`` are their counts per chunk). Waiting lists
-    are first come, first served; parents who joined in the same step are ordered by a
-    keyed random number (joiners of a programme whose only open organisation has
-    unlimited places and nobody waiting were enrolled by :func:`step_parents`; here they
-    are only listed for the pushes). Each offering organisation adds ``capacity * dt``
-    places per step; whole places are used in turn (starting at a random organisation)
-    and unused places lapse. Once no place is left, those who have waited ``max_wait``
-    give up: as a list is in order of joining, they are a leading stretch of it, found by
-    binary search and handled by :func:`give_up` (in parallel when long); the rest is
-    kept without visiting it. The queues ``q_id`` / ``q_t`` must have room for every
-    joiner of this step. The network pushes of the step's leavers, completers and
-    enrolments come last (:func:`push_to_neighbours`: the spillover on one thread, the
-    word of mouth on the others). The result does not depend on ``n_threads``, the number
-    of threads the pushes and :func:`give_up` are spread over.
+    Programme k's joiners of this step (``wait_id[wait_start[k]:wait_start[k + 1]]``,
+    with their keys in ``wait_key``) join the end of its list in key order; the places
+    of this step go to the list's front, first come first served; then those who have
+    waited ``max_wait`` give up. Enrolments are counted in the last slot of ``s_cnt``
+    and, unless ``fully_mixed``, listed in ``enrol_ev`` (as ``i * K + k``) from slot
+    ``n_enrol`` on, for the network pushes. Changes only the parents who wait, the
+    lists, the organisations' places and the step's counts: none of the arrays the
+    network pushes change or read, bar ``effect`` of other (parent, programme) pairs.
+    ``n_threads`` > 1 lets :func:`give_up` run in parallel; 1 when called from a task
+    of a parallel loop.
+
+    Returns:
+        The number of entries of ``enrol_ev`` in use afterwards.
     """
-    n_chunks = bounds.shape[0] - 1
     n_iv = status.shape[1]
     n_prov = prov_state.shape[0]
     cs = s_cnt.shape[0] - 1  # the slot of the stock counts for this phase
-    cap = c_events.shape[2]
-    # 1. leavers, whose neighbours no longer see them as (former) participants, and
-    # 2. completers of this step, who pass a fraction of their effect to their neighbours:
-    # collected in order (chunks in order; the completers of one programme in parent
-    # order, so each neighbour's spillover sum is added up in one order) and pushed to
-    # the neighbours at the end of the phase, by push_to_neighbours
-    n_leave = 0
-    n_spill = 0
-    for c in range(n_chunks):
-        n_leave += c_flags[c, EV_EXIT]
-        n_spill += c_flags[c, EV_SPILL]
-    leave_id = np.empty(n_leave, np.int64)
-    leave_mask = np.empty(n_leave, np.int64)
-    spill_ev = np.empty(n_spill, np.int64)
-    n_leave = 0
-    n_spill = 0
-    for c in range(n_chunks):
-        n_ev = c_flags[c, EV_EXIT]
-        if n_ev > 0:
-            listed = n_ev <= cap
-            for e in range(n_ev if listed else bounds[c + 1] - bounds[c]):
-                i = c_events[c, EV_EXIT, e] if listed else bounds[c] + e
-                if exit_mask[i] != 0:
-                    leave_id[n_leave] = i
-                    leave_mask[n_leave] = exit_mask[i]
-                    n_leave += 1
-                    exit_mask[i] = 0
-        n_ev = c_flags[c, EV_SPILL]
-        if n_ev > 0:
-            listed = n_ev <= cap
-            n_chunk = bounds[c + 1] - bounds[c]
-            for e in range(n_ev if listed else n_chunk * n_iv):
-                if listed:
-                    spill_ev[n_spill] = c_events[c, EV_SPILL, e]
-                    n_spill += 1
-                else:
-                    i, k = bounds[c] + e // n_iv, e % n_iv  # parent-major, as listed
-                    if spill_on[k] and status[i, k] == COMPLETED and t_event[i, k] == t:
-                        spill_ev[n_spill] = i * n_iv + k
-                        n_spill += 1
-    # 3. this step's joiners (in parallel over chunks): those enrolled directly by
-    # step_parents are listed for the pushes, the others per programme with the keyed
-    # random number that orders them on the waiting list
-    n_join = 0
-    n_direct = 0
-    for c in range(n_chunks):
-        n_join += c_flags[c, EV_JOIN]
-    direct_at = np.empty(n_chunks, np.int64)  # chunk c's first slot in enrol_ev
-    wait_at = np.empty((n_chunks, n_iv), np.int64)  # chunk c's first slot for k, advanced
-    wait_start = np.zeros(n_iv + 1, np.int64)  # programme k's joiners: wait_start[k:k+2]
-    for c in range(n_chunks):
-        direct_at[c] = n_direct
-        for k in range(n_iv):
-            for s in range(c_direct.shape[2]):
-                n_direct += c_direct[c, k, s]
-    for k in range(n_iv):
-        wait_start[k + 1] = wait_start[k]
-        for c in range(n_chunks):
-            wait_at[c, k] = wait_start[k + 1]
-            wait_start[k + 1] += c_wait[c, k]
-    if n_direct + wait_start[n_iv] != n_join:
-        raise RuntimeError("internal error: joiners counted and listed differ")
-    wait_id = np.empty(wait_start[n_iv], np.int32)
-    wait_key = np.empty(wait_start[n_iv], np.float64)
-    n_room = n_join
-    for k in range(n_iv):
-        n_room += q_len[k]
-    enrol_ev = np.empty(0 if fully_mixed else n_room, np.int64)  # enrolments, for the pushes
-    if n_join > 0:
-        list_joiners(
-            t,
-            bounds,
-            c_flags,
-            c_events,
-            status,
-            t_event,
-            iv_keys,
-            direct_at,
-            wait_at,
-            wait_id,
-            wait_key,
-            enrol_ev,
-            n_join,
-            n_threads,
-        )
-    n_enrol = 0 if fully_mixed else n_direct
     avail = np.zeros(n_prov, np.int64)
     open_prov = np.empty(n_prov, np.int64)
-    gave_up = np.zeros(c_direct.shape[2], np.int64)
+    gave_up = np.zeros(gaveup_new.shape[1], np.int64)
     for k in range(n_iv):
         # places this step (created even when nobody waits: the whole places then lapse,
         # the fraction of a place carries over)
@@ -1721,6 +1676,394 @@ def step_sequential(
             q_id[k, e2 - e_end] = q_id[k, e2]
             q_t[k, e2 - e_end] = q_t[k, e2]
         q_len[k] -= e_end
+    return n_enrol
+
+
+@nb.njit(cache=True, parallel=True, nogil=True)
+def serve_and_push(
+    t: int,
+    wait_start: np.ndarray,
+    wait_id: np.ndarray,
+    wait_key: np.ndarray,
+    q_id: np.ndarray,
+    q_t: np.ndarray,
+    q_len: np.ndarray,
+    prov_state: np.ndarray,
+    prov_acc: np.ndarray,
+    prov_cap_step: np.ndarray,
+    segment: np.ndarray,
+    category: np.ndarray,
+    first_channel: np.ndarray,
+    adopt_step: np.ndarray,
+    status: np.ndarray,
+    t_event: np.ndarray,
+    effect: np.ndarray,
+    spill: np.ndarray,
+    t_next: np.ndarray,
+    t_due: np.ndarray,
+    fidelity: np.ndarray,
+    effect_d: np.ndarray,
+    eff_mult: np.ndarray,
+    max_wait_steps: np.ndarray,
+    dur_steps: np.ndarray,
+    drop_rate: np.ndarray,
+    iv_keys: np.ndarray,
+    s_cnt: np.ndarray,
+    enrol_new: np.ndarray,
+    gaveup_new: np.ndarray,
+    prov_enrol: np.ndarray,
+    fully_mixed: bool,
+    mf_count: np.ndarray,
+    enrol_ev: np.ndarray,
+    n_direct: int,
+    leave_id: np.ndarray,
+    leave_mask: np.ndarray,
+    spill_ev: np.ndarray,
+    nbr_off: np.ndarray,
+    nbrs: np.ndarray,
+    spill_frac: np.ndarray,
+    has_gain: np.ndarray,
+    wom_count: np.ndarray,
+    n_threads: int,
+) -> None:
+    """The waiting lists and the network pushes of step t, side by side (``n_threads`` > 1).
+
+    Task 0 serves the waiting lists (:func:`serve_waiting_lists`, with :func:`give_up`
+    on its thread) and then pushes the word of mouth of the enrolments they made, while
+    the other tasks push those of the step's leavers, completers and direct enrolments
+    (the first ``n_direct`` entries of ``enrol_ev``) as :func:`push_share` does; task 0
+    then joins them. The lists change status, clocks, counts and the effect of the
+    (parent, programme) pairs that enrol, the pushes the neighbours' spillover, gain
+    flags and word-of-mouth counters, reading the effect of completed pairs only: no
+    array element is written by one and read or written by the other. The pushes are
+    those of :func:`push_to_neighbours` (spillover on one thread in event order,
+    word-of-mouth counters added atomically), so the result does not depend on
+    ``n_threads`` nor on which task runs what.
+    """
+    n_tasks = max(2, n_threads)
+    n_wom = leave_id.shape[0] + n_direct
+    take = np.zeros(WORK_COUNTER_STRIDE, np.int64)
+    for task in nb.prange(n_tasks):
+        if task == 0:
+            n_enrol = serve_waiting_lists(
+                t,
+                wait_start,
+                wait_id,
+                wait_key,
+                q_id,
+                q_t,
+                q_len,
+                prov_state,
+                prov_acc,
+                prov_cap_step,
+                segment,
+                category,
+                first_channel,
+                adopt_step,
+                status,
+                t_event,
+                effect,
+                spill,
+                t_next,
+                t_due,
+                fidelity,
+                effect_d,
+                eff_mult,
+                max_wait_steps,
+                dur_steps,
+                drop_rate,
+                iv_keys,
+                s_cnt,
+                enrol_new,
+                gaveup_new,
+                prov_enrol,
+                fully_mixed,
+                mf_count,
+                enrol_ev,
+                n_direct,
+                1,
+            )
+            # the word of mouth of the lists' enrolments: events n_wom .. of the list
+            # leavers, then enrolments (push_word_of_mouth), after the direct ones
+            n_more = n_enrol - n_direct
+            if n_more > 0:
+                push_word_of_mouth(
+                    n_wom,
+                    n_wom + n_more,
+                    leave_id,
+                    leave_mask,
+                    enrol_ev,
+                    nbr_off,
+                    nbrs,
+                    wom_count,
+                    True,
+                )
+        push_share(
+            task,
+            n_tasks,
+            take,
+            leave_id,
+            leave_mask,
+            spill_ev,
+            enrol_ev,
+            n_wom,
+            nbr_off,
+            nbrs,
+            effect,
+            spill_frac,
+            spill,
+            has_gain,
+            wom_count,
+            True,
+        )
+
+
+@nb.njit(cache=True, nogil=True)
+def step_sequential(
+    t: int,
+    bounds: np.ndarray,
+    c_flags: np.ndarray,
+    c_events: np.ndarray,
+    exit_mask: np.ndarray,
+    segment: np.ndarray,
+    category: np.ndarray,
+    first_channel: np.ndarray,
+    adopt_step: np.ndarray,
+    status: np.ndarray,
+    t_event: np.ndarray,
+    effect: np.ndarray,
+    spill: np.ndarray,
+    has_gain: np.ndarray,
+    wom_count: np.ndarray,
+    nbr_off: np.ndarray,
+    nbrs: np.ndarray,
+    fully_mixed: bool,
+    mf_count: np.ndarray,
+    spill_on: np.ndarray,
+    spill_frac: np.ndarray,
+    q_id: np.ndarray,
+    q_t: np.ndarray,
+    q_len: np.ndarray,
+    prov_state: np.ndarray,
+    prov_acc: np.ndarray,
+    prov_cap_step: np.ndarray,
+    fidelity: np.ndarray,
+    effect_d: np.ndarray,
+    eff_mult: np.ndarray,
+    max_wait_steps: np.ndarray,
+    dur_steps: np.ndarray,
+    drop_rate: np.ndarray,
+    t_next: np.ndarray,
+    t_due: np.ndarray,
+    iv_keys: np.ndarray,
+    s_cnt: np.ndarray,
+    enrol_new: np.ndarray,
+    gaveup_new: np.ndarray,
+    prov_enrol: np.ndarray,
+    c_direct: np.ndarray,
+    c_wait: np.ndarray,
+    n_threads: int,
+) -> None:
+    """Phase 3 of a step: network pushes, waiting lists and place allocation.
+
+    Changes of counted state are applied to the last slot of the stock counts ``s_cnt``.
+    Leavers and completers of this step are taken from the chunks' event lists
+    (``c_events``), or found by their state (exit mask; status and ``t_event == t``) in a
+    chunk whose list overflowed; joiners likewise, by :func:`list_joiners` (in parallel
+    over chunks; ``c_direct`` and ``c_wait`` are their counts per chunk). Waiting lists
+    are first come, first served; parents who joined in the same step are ordered by a
+    keyed random number (joiners of a programme whose only open organisation has
+    unlimited places and nobody waiting were enrolled by :func:`step_parents`; here they
+    are only listed for the pushes). Each offering organisation adds ``capacity * dt``
+    places per step; whole places are used in turn (starting at a random organisation)
+    and unused places lapse. Once no place is left, those who have waited ``max_wait``
+    give up: as a list is in order of joining, they are a leading stretch of it, found by
+    binary search and handled by :func:`give_up`; the rest is kept without visiting it
+    (:func:`serve_waiting_lists`). The queues ``q_id`` / ``q_t`` must have room for every
+    joiner of this step. Then come the network pushes of the step's leavers, completers
+    and enrolments (:func:`push_to_neighbours`: the spillover on one thread, the word of
+    mouth on all). On more than one thread, the waiting lists are served on one thread
+    while the others start on the pushes (:func:`serve_and_push`). The result does not
+    depend on ``n_threads``, the number of threads the pushes (and, on one thread,
+    :func:`give_up`) are spread over.
+    """
+    n_chunks = bounds.shape[0] - 1
+    n_iv = status.shape[1]
+    cap = c_events.shape[2]
+    # 1. leavers, whose neighbours no longer see them as (former) participants, and
+    # 2. completers of this step, who pass a fraction of their effect to their neighbours:
+    # collected in order (chunks in order; the completers of one programme in parent
+    # order, so each neighbour's spillover sum is added up in one order) and pushed to
+    # the neighbours at the end of the phase, by push_to_neighbours
+    n_leave = 0
+    n_spill = 0
+    for c in range(n_chunks):
+        n_leave += c_flags[c, EV_EXIT]
+        n_spill += c_flags[c, EV_SPILL]
+    leave_id = np.empty(n_leave, np.int64)
+    leave_mask = np.empty(n_leave, np.int64)
+    spill_ev = np.empty(n_spill, np.int64)
+    n_leave = 0
+    n_spill = 0
+    for c in range(n_chunks):
+        n_ev = c_flags[c, EV_EXIT]
+        if n_ev > 0:
+            listed = n_ev <= cap
+            for e in range(n_ev if listed else bounds[c + 1] - bounds[c]):
+                i = c_events[c, EV_EXIT, e] if listed else bounds[c] + e
+                if exit_mask[i] != 0:
+                    leave_id[n_leave] = i
+                    leave_mask[n_leave] = exit_mask[i]
+                    n_leave += 1
+                    exit_mask[i] = 0
+        n_ev = c_flags[c, EV_SPILL]
+        if n_ev > 0:
+            listed = n_ev <= cap
+            n_chunk = bounds[c + 1] - bounds[c]
+            for e in range(n_ev if listed else n_chunk * n_iv):
+                if listed:
+                    spill_ev[n_spill] = c_events[c, EV_SPILL, e]
+                    n_spill += 1
+                else:
+                    i, k = bounds[c] + e // n_iv, e % n_iv  # parent-major, as listed
+                    if spill_on[k] and status[i, k] == COMPLETED and t_event[i, k] == t:
+                        spill_ev[n_spill] = i * n_iv + k
+                        n_spill += 1
+    # 3. this step's joiners (in parallel over chunks): those enrolled directly by
+    # step_parents are listed for the pushes, the others per programme with the keyed
+    # random number that orders them on the waiting list
+    n_join = 0
+    n_direct = 0
+    for c in range(n_chunks):
+        n_join += c_flags[c, EV_JOIN]
+    direct_at = np.empty(n_chunks, np.int64)  # chunk c's first slot in enrol_ev
+    wait_at = np.empty((n_chunks, n_iv), np.int64)  # chunk c's first slot for k, advanced
+    wait_start = np.zeros(n_iv + 1, np.int64)  # programme k's joiners: wait_start[k:k+2]
+    for c in range(n_chunks):
+        direct_at[c] = n_direct
+        for k in range(n_iv):
+            for s in range(c_direct.shape[2]):
+                n_direct += c_direct[c, k, s]
+    for k in range(n_iv):
+        wait_start[k + 1] = wait_start[k]
+        for c in range(n_chunks):
+            wait_at[c, k] = wait_start[k + 1]
+            wait_start[k + 1] += c_wait[c, k]
+    if n_direct + wait_start[n_iv] != n_join:
+        raise RuntimeError("internal error: joiners counted and listed differ")
+    wait_id = np.empty(wait_start[n_iv], np.int32)
+    wait_key = np.empty(wait_start[n_iv], np.float64)
+    n_room = n_join
+    for k in range(n_iv):
+        n_room += q_len[k]
+    enrol_ev = np.empty(0 if fully_mixed else n_room, np.int64)  # enrolments, for the pushes
+    if n_join > 0:
+        list_joiners(
+            t,
+            bounds,
+            c_flags,
+            c_events,
+            status,
+            t_event,
+            iv_keys,
+            direct_at,
+            wait_at,
+            wait_id,
+            wait_key,
+            enrol_ev,
+            n_join,
+            n_threads,
+        )
+    n_enrol = 0 if fully_mixed else n_direct
+    # 4.-6. the waiting lists, and 7. the network pushes of this step's leavers,
+    # completers and enrolments: side by side when on more than one thread (the lists
+    # change none of the arrays the pushes change or read; serve_and_push)
+    if n_threads > 1 and not fully_mixed and n_leave + n_spill + n_room > 0:
+        serve_and_push(
+            t,
+            wait_start,
+            wait_id,
+            wait_key,
+            q_id,
+            q_t,
+            q_len,
+            prov_state,
+            prov_acc,
+            prov_cap_step,
+            segment,
+            category,
+            first_channel,
+            adopt_step,
+            status,
+            t_event,
+            effect,
+            spill,
+            t_next,
+            t_due,
+            fidelity,
+            effect_d,
+            eff_mult,
+            max_wait_steps,
+            dur_steps,
+            drop_rate,
+            iv_keys,
+            s_cnt,
+            enrol_new,
+            gaveup_new,
+            prov_enrol,
+            fully_mixed,
+            mf_count,
+            enrol_ev,
+            n_enrol,
+            leave_id[:n_leave],
+            leave_mask[:n_leave],
+            spill_ev[:n_spill],
+            nbr_off,
+            nbrs,
+            spill_frac,
+            has_gain,
+            wom_count,
+            n_threads,
+        )
+        return
+    n_enrol = serve_waiting_lists(
+        t,
+        wait_start,
+        wait_id,
+        wait_key,
+        q_id,
+        q_t,
+        q_len,
+        prov_state,
+        prov_acc,
+        prov_cap_step,
+        segment,
+        category,
+        first_channel,
+        adopt_step,
+        status,
+        t_event,
+        effect,
+        spill,
+        t_next,
+        t_due,
+        fidelity,
+        effect_d,
+        eff_mult,
+        max_wait_steps,
+        dur_steps,
+        drop_rate,
+        iv_keys,
+        s_cnt,
+        enrol_new,
+        gaveup_new,
+        prov_enrol,
+        fully_mixed,
+        mf_count,
+        enrol_ev,
+        n_enrol,
+        n_threads,
+    )
     # 7. the network pushes of this step's leavers, completers and enrolments
     if n_leave + n_spill + n_enrol > 0:
         push_to_neighbours(
@@ -1936,6 +2279,43 @@ def measure(
             spill_on,
             eff_on,
         )
+
+
+@nb.njit(cache=True, nogil=True)
+def adoption_times(adopt_step: np.ndarray, dt: float) -> np.ndarray:
+    """The first-enrolment times (months, ``adopt_step * dt``) of the parents who took part.
+
+    In parent order; parents with ``adopt_step < 0`` never enrolled and are left out.
+    """
+    n_took = 0
+    for i in range(adopt_step.shape[0]):
+        n_took += adopt_step[i] >= 0
+    # without branches (who took part varies from parent to parent): each parent is
+    # written to the next slot, which only a parent who took part claims
+    times = np.empty(n_took + 1)
+    w = 0
+    for i in range(adopt_step.shape[0]):
+        times[w] = np.float64(adopt_step[i]) * dt
+        w += adopt_step[i] >= 0
+    return times[:n_took]
+
+
+@nb.njit(cache=True, nogil=True)
+def count_adoption_classes(
+    adopt_step: np.ndarray, category: np.ndarray, dt: float, edges: np.ndarray, out: np.ndarray
+) -> None:
+    """Add each adopter to ``out[category, class]``, its class the number of ``edges`` <= its time.
+
+    ``edges`` ascending (then the class is ``np.searchsorted(edges, time, side="right")``);
+    the time is ``adopt_step * dt`` as in :func:`adoption_times`, and parents with
+    ``adopt_step < 0`` are left out.
+    """
+    for i in range(adopt_step.shape[0]):
+        x = np.float64(adopt_step[i]) * dt
+        cls = 0
+        for e in range(edges.shape[0]):
+            cls += x >= edges[e]
+        out[category[i], cls] += adopt_step[i] >= 0  # without branches, as above
 
 
 @nb.njit(cache=True, nogil=True)

@@ -554,13 +554,17 @@ def _classify_adoption(
     """Classify realized adoption times into Rogers categories (cut-offs mean-2SD ... mean+SD).
 
     Adopters are the families present at the horizon that ever enrolled; their first
-    enrolment time is compared with the mean and SD of all adopters' times.
+    enrolment time is compared with the mean and SD of all adopters' times. The times
+    are listed and counted by kernels (:func:`~impactsim.engine.kernels.adoption_times`,
+    :func:`~impactsim.engine.kernels.count_adoption_classes`, one pass each over the
+    parents); the mean and SD are numpy's, of the listed times.
     """
-    took = adopt_step >= 0
-    times = adopt_step[took].astype(np.float64) * dt
+    times = kn.adoption_times(adopt_step, dt)
     if times.size < 2:
         return
     mu, sd = times.mean(), times.std()
-    edges = np.array([mu - 2 * sd, mu - sd, mu, mu + sd])
-    realized = np.searchsorted(edges, times, side="right") if sd > 0 else np.full(times.size, 2)
-    np.add.at(rec.adoption_realized, (category[took].astype(np.int64), realized), 1)
+    if sd > 0:
+        edges = np.array([mu - 2 * sd, mu - sd, mu, mu + sd])
+    else:  # all at the same time: every adopter in the middle class (2)
+        edges = np.full(2, -np.inf)
+    kn.count_adoption_classes(adopt_step, category, dt, edges, rec.adoption_realized)
