@@ -1133,7 +1133,7 @@ def push_spillover(
 #: Word-of-mouth events a task takes at a time from the step's shared counter.
 PUSH_BLOCK = 256
 
-#: The task that runs the spillover pushes (the last, when there is only one).
+#: The task that runs the spillover pushes (task 0 when there is only one).
 SPILL_TASK = 1
 
 
