@@ -1884,8 +1884,8 @@ def step_sequential(
     and enrolments (:func:`push_to_neighbours`: the spillover on one thread, the word of
     mouth on all). On more than one thread, the waiting lists are served on one thread
     while the others start on the pushes (:func:`serve_and_push`). The result does not
-    depend on ``n_threads``, the number of threads the pushes (and, on one thread,
-    :func:`give_up`) are spread over.
+    depend on ``n_threads``, the number of threads the pushes (and, in a fully mixed
+    population, :func:`give_up`) are spread over.
     """
     n_chunks = bounds.shape[0] - 1
     n_iv = status.shape[1]
