@@ -565,6 +565,25 @@ def main() -> None:
     print(markdown(result))
 
 
+def pair_speedups(rows: list[dict], n: int) -> list[float]:
+    """2-thread speed-up of each alternating pair of processes at size ``n``, in run order.
+
+    From the recorded runs (``seconds_all_repeats``: each process's runs in turn, as many
+    per process in the 1- and 2-thread rows), each process's best run: the spread of these
+    shows how much the machine moved while the best-of-all figure was taken.
+    """
+    one, two = ([e for e in rows if e["n_parents"] == n and e["threads"] == t] for t in (1, 2))
+    if not one or not two:
+        return []
+    rounds = one[0]["rounds"]
+    a, b = one[0]["seconds_all_repeats"], two[0]["seconds_all_repeats"]
+    per_a, per_b = len(a) // rounds, len(b) // rounds
+    return [
+        min(a[i * per_a : (i + 1) * per_a]) / min(b[i * per_b : (i + 1) * per_b])
+        for i in range(rounds)
+    ]
+
+
 def _ceiling_text(r: dict) -> str | None:
     """The machine's own 2-thread speed-ups of this run (``worker_ceiling``), as text."""
     ceil = r.get("ceiling_2_threads")
@@ -695,6 +714,18 @@ def markdown(r: dict) -> str:
         + "; Monte Carlo run: "
         + ", ".join(
             f"N={k}: {v:.2f}x" for k, v in r.get("speedup_2_threads_monte_carlo", {}).items()
+        )
+        + ".",
+        "The same, per alternating pair of processes (each process's best run), in run "
+        "order: single replicate "
+        + "; ".join(
+            f"N={k}: " + ", ".join(f"{x:.2f}x" for x in pair_speedups(r["engine"], int(k)))
+            for k in r["speedup_2_threads"]
+        )
+        + "; Monte Carlo run "
+        + "; ".join(
+            f"N={k}: " + ", ".join(f"{x:.2f}x" for x in pair_speedups(r["throughput"], int(k)))
+            for k in r.get("speedup_2_threads_monte_carlo", {})
         )
         + ".",
     ]
