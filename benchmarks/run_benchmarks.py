@@ -18,6 +18,7 @@ import json
 import os
 import platform
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -30,6 +31,11 @@ RESULTS = ROOT / "benchmarks" / "results"
 #: Monte Carlo throughput runs per N: (replicates, repeats); an even number of replicates
 #: so that two threads run them all side by side
 THROUGHPUT_REPLICATES = {10_000: (40, 3), 100_000: (8, 2), 1_000_000: (4, 1)}
+#: Paired 2-thread speed-up runs per N (one process, 1 and 2 threads alternating run by
+#: run): pairs of single replicates, pairs of Monte Carlo runs (replicates as above)
+PAIRED_PAIRS = {100_000: (8, 4), 1_000_000: (4, 3)}
+#: New processes timed with the numba cache warm (the best is the start-up figure)
+WARM_STARTS = 5
 
 
 def _scenario(n: int, months: int):
@@ -214,6 +220,70 @@ def worker_throughput(n: int, months: int, replicates: int, repeats: int) -> dic
     }
 
 
+def worker_paired(n: int, months: int, replicates: int, pairs: int) -> dict:
+    """2-thread speed-up from pairs of runs in one process, 1 and 2 threads alternating.
+
+    The process starts with 2 numba threads; ``numba.set_num_threads`` switches between
+    the two counts run by run, and the order within a pair alternates (1 then 2, then
+    2 then 1), so each pair's two runs are neighbours in time and a slow spell of a
+    shared machine falls on both thread counts alike. ``replicates = 0`` times one
+    replicate (``simulate_replicate``, as :func:`worker_engine`); otherwise a Monte Carlo
+    run of that many replicates through ``impactsim.run`` (its simulation time, as
+    :func:`worker_throughput`; with 2 threads the replicates run side by side). The
+    engine takes its thread count from ``numba.get_num_threads()`` at each call, so a
+    run with 1 thread here takes the same code paths as a process started with 1 thread
+    (the results are bit-identical for any thread count). Returns every run's seconds,
+    each pair's speed-up and their median, the figure least moved by one disturbed run.
+    """
+    import numba
+
+    import impactsim
+    from impactsim.engine.simulate import simulate_replicate
+    from impactsim.engine.spec import compile_scenario
+    from impactsim.rng import replicate_key
+
+    if numba.get_num_threads() < 2:
+        raise SystemExit("worker_paired needs a process with 2 numba threads")
+    if replicates == 0:
+        simulate_replicate(compile_scenario(_scenario(500, 2)), replicate_key(0, 0))
+        simulate_replicate(compile_scenario(_scenario(20_000, 2)), replicate_key(0, 0))
+        spec = compile_scenario(_scenario(n, months))
+
+        def run() -> float:
+            t0 = time.perf_counter()
+            simulate_replicate(spec, replicate_key(1, 0))
+            return time.perf_counter() - t0
+
+    else:
+        for threads in (1, 2):
+            numba.set_num_threads(threads)
+            impactsim.run(_scenario(500, 2), replicates=2, seed=0, progress=False)
+            impactsim.run(_scenario(20_000, 2), replicates=2, seed=0, progress=False)
+        sc = _scenario(n, months)
+
+        def run() -> float:
+            res = impactsim.run(sc, replicates=replicates, seed=1, progress=False)
+            return res.timings["simulate_s"]
+
+    secs: dict[int, list[float]] = {1: [], 2: []}
+    for p in range(pairs):
+        for threads in (1, 2) if p % 2 == 0 else (2, 1):
+            numba.set_num_threads(threads)
+            secs[threads].append(run())
+    numba.set_num_threads(2)
+    ratios = [a / b for a, b in zip(secs[1], secs[2], strict=True)]
+    return {
+        "n_parents": n,
+        "months": months,
+        "replicates": replicates,
+        "pairs": pairs,
+        "seconds_1_thread": secs[1],
+        "seconds_2_threads": secs[2],
+        "pair_speedups": ratios,
+        "speedup_2_threads_median": statistics.median(ratios),
+    }
+
+
 def worker_roofline() -> dict:
     """Inputs of the roofline estimate: keyed-draw rate and memory copy bandwidth, 1 thread."""
     import numba as nb
@@ -316,6 +386,7 @@ WORKERS = {
     "startup": worker_startup,
     "montecarlo": worker_montecarlo,
     "throughput": worker_throughput,
+    "paired": worker_paired,
 }
 
 
@@ -435,13 +506,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as cache:
         env = {"NUMBA_CACHE_DIR": cache}
         cold = _startup_seconds(env)
-        warm = [_startup_seconds(env) for _ in range(3)]
+        warm = [_startup_seconds(env) for _ in range(WARM_STARTS)]
         _cli_seconds(env, Path(cache))  # compiles what the command adds to the cache
         cli = [_cli_seconds(env, Path(cache)) for _ in range(3)]
     result["startup"] = {
         # process start to the end of its first replicate (the target: simulating within 2 s)
         "cold_compile_s": cold["to_first_replicate_s"],
         "warm_cache_s": min(w["to_first_replicate_s"] for w in warm),
+        "warm_cache_median_s": statistics.median(w["to_first_replicate_s"] for w in warm),
         # the same processes from start to exit, and the whole command `impactsim run`
         "warm_process_s": min(w["process_s"] for w in warm),
         "warm_cli_run_s": min(cli),
@@ -451,7 +523,8 @@ def main() -> None:
     st = result["startup"]
     print(
         f"new process to the end of its first replicate: cold numba cache "
-        f"{st['cold_compile_s']:.1f} s, warm cache {st['warm_cache_s']:.2f} s (process with "
+        f"{st['cold_compile_s']:.1f} s, warm cache {st['warm_cache_s']:.2f} s (best of "
+        f"{len(st['warm_runs'])}, median {st['warm_cache_median_s']:.2f} s; process with "
         f"its exit {st['warm_process_s']:.2f} s; command `impactsim run` "
         f"{st['warm_cli_run_s']:.2f} s)",
         flush=True,
@@ -502,6 +575,26 @@ def main() -> None:
             )
     result["throughput"] = throughput
 
+    paired: dict[str, dict[str, dict]] = {"single_replicate": {}, "monte_carlo": {}}
+    for n in sizes:
+        if n not in PAIRED_PAIRS:
+            continue
+        single_pairs, mc_pairs = (2, 2) if args.quick else PAIRED_PAIRS[n]
+        for what, reps, pairs in (
+            ("single_replicate", 0, single_pairs),
+            ("monte_carlo", THROUGHPUT_REPLICATES[n][0], mc_pairs),
+        ):
+            r = _spawn("paired", n, args.months, reps, pairs, threads=2)
+            paired[what][str(n)] = r
+            print(
+                f"2-thread speed-up, {what.replace('_', ' ')} N={n:>9,}, {pairs} pairs in one "
+                f"process: median {r['speedup_2_threads_median']:.2f}x (pairs "
+                + ", ".join(f"{x:.2f}x" for x in r["pair_speedups"])
+                + ")",
+                flush=True,
+            )
+    result["paired_2_threads"] = paired
+
     mesa = []
     for n in args.mesa_sizes:
         r = _spawn("mesa", n, args.months)
@@ -549,6 +642,12 @@ def main() -> None:
     tp = {(e["n_parents"], e["threads"]): e for e in throughput}
     result["speedup_2_threads_monte_carlo"] = {
         str(n): tp[(n, 2)]["agent_months_per_s"] / tp[(n, 1)]["agent_months_per_s"] for n in sizes
+    }
+    result["speedup_2_threads_paired"] = {
+        k: v["speedup_2_threads_median"] for k, v in paired["single_replicate"].items()
+    }
+    result["speedup_2_threads_paired_monte_carlo"] = {
+        k: v["speedup_2_threads_median"] for k, v in paired["monte_carlo"].items()
     }
     # the fields other commits compare: one agent_months_per_s per configuration
     result["agent_months_per_s"] = {
@@ -633,18 +732,34 @@ def targets(r: dict, sizes: list[int], months: int) -> list[dict]:
     for n in sizes:
         if n >= 100_000:
             for key, what in (
-                ("speedup_2_threads_monte_carlo", "Monte Carlo run"),
-                ("speedup_2_threads", "single replicate"),
+                ("monte_carlo", "Monte Carlo run"),
+                ("single_replicate", "single replicate"),
             ):
-                v = r.get(key, {}).get(str(n))
-                if v is not None:
-                    add(
-                        f"2-thread speed-up >= 1.8x at N = {n:,} ({what})",
-                        f"{v:.2f}x{ceiling}",
-                        v >= 1.8,
+                suffix = "_monte_carlo" if key == "monte_carlo" else ""
+                separate = r.get("speedup_2_threads" + suffix, {}).get(str(n))
+                pr = r.get("paired_2_threads", {}).get(key, {}).get(str(n))
+                if pr is not None:
+                    # judged on the paired median (see benchmarks/README.md, "How the
+                    # 2-thread speed-up is measured"); the separate processes' figure beside it
+                    v = pr["speedup_2_threads_median"]
+                    text = (
+                        f"{v:.2f}x (median of {pr['pairs']} pairs in one process, "
+                        f"{min(pr['pair_speedups']):.2f}x to {max(pr['pair_speedups']):.2f}x)"
                     )
-    w = r["startup"]["warm_cache_s"]
-    add("new process simulating within 2 s (warm numba cache)", f"{w:.2f} s", w <= 2.0)
+                    if separate is not None:
+                        text += f"; separate processes, best runs: {separate:.2f}x"
+                elif separate is not None:
+                    v = separate
+                    text = f"{v:.2f}x (separate processes, best runs)"
+                else:
+                    continue
+                add(f"2-thread speed-up >= 1.8x at N = {n:,} ({what})", text + ceiling, v >= 1.8)
+    st = r["startup"]
+    w = st["warm_cache_s"]
+    runs = len(st["warm_runs"])
+    median = st.get("warm_cache_median_s")
+    text = f"{w:.2f} s (best of {runs}" + (f"; median {median:.2f} s)" if median else ")")
+    add("new process simulating within 2 s (warm numba cache)", text, w <= 2.0)
     if (1_000_000, 1) in by:
         secs = min(by[(1_000_000, t)]["seconds"] for t in (1, 2) if (1_000_000, t) in by)
         add(f"1,000,000 families x {months} months completes", f"{secs:.1f} s", True)
@@ -703,7 +818,14 @@ def markdown(r: dict) -> str:
         "",
         f"Start-up, a new process to the end of its first replicate: "
         f"{r['startup']['cold_compile_s']:.1f} s with a cold numba cache, "
-        f"{r['startup']['warm_cache_s']:.2f} s warm (the process with its exit "
+        f"{r['startup']['warm_cache_s']:.2f} s warm (best of "
+        f"{len(r['startup']['warm_runs'])}"
+        + (
+            f", median {r['startup']['warm_cache_median_s']:.2f} s"
+            if "warm_cache_median_s" in r["startup"]
+            else ""
+        )
+        + f"; the process with its exit "
         f"{r['startup']['warm_process_s']:.2f} s; the command "
         f"`impactsim run` on the same scenario, outputs written, "
         f"{r['startup']['warm_cli_run_s']:.2f} s).",
@@ -729,6 +851,14 @@ def markdown(r: dict) -> str:
         )
         + ".",
     ]
+    paired = r.get("paired_2_threads", {})
+    for key, what in (("single_replicate", "single replicate"), ("monte_carlo", "Monte Carlo run")):
+        for k, pr in paired.get(key, {}).items():
+            lines.append(
+                f"2-thread speed-up from {pr['pairs']} pairs in one process, 1 and 2 threads "
+                f"alternating ({what}, N={k}): median {pr['speedup_2_threads_median']:.2f}x; "
+                "pairs " + ", ".join(f"{x:.2f}x" for x in pr["pair_speedups"]) + "."
+            )
     machine = _ceiling_text(r)
     if machine:
         lines.append(
