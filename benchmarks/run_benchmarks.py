@@ -33,7 +33,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 THROUGHPUT_REPLICATES = {10_000: (40, 3), 100_000: (8, 2), 1_000_000: (4, 1)}
 #: Paired 2-thread speed-up runs per N (one process, 1 and 2 threads alternating run by
 #: run): pairs of single replicates, pairs of Monte Carlo runs (replicates as above)
-PAIRED_PAIRS = {100_000: (8, 4), 1_000_000: (4, 3)}
+PAIRED_PAIRS = {100_000: (8, 4), 1_000_000: (6, 4)}
 #: New processes timed with the numba cache warm (the best is the start-up figure)
 WARM_STARTS = 5
 
