@@ -71,6 +71,24 @@ STATE_ARRAYS = (
 )
 
 
+def _warm_up_replicate() -> None:
+    """Load or compile every kernel of a replicate, serial (N = 500) and parallel paths."""
+    from impactsim.engine.simulate import simulate_replicate
+    from impactsim.engine.spec import compile_scenario
+    from impactsim.rng import replicate_key
+
+    simulate_replicate(compile_scenario(_scenario(500, 2)), replicate_key(0, 0))
+    simulate_replicate(compile_scenario(_scenario(20_000, 2)), replicate_key(0, 0))
+
+
+def _warm_up_monte_carlo() -> None:
+    """The same for ``impactsim.run`` (replicates side by side on the current threads)."""
+    import impactsim
+
+    impactsim.run(_scenario(500, 2), replicates=2, seed=0, progress=False)
+    impactsim.run(_scenario(20_000, 2), replicates=2, seed=0, progress=False)
+
+
 def worker_engine(n: int, months: int, repeats: int) -> dict:
     """Engine replicates of the standard scenario (after a warm-up); runs in a subprocess.
 
@@ -84,8 +102,7 @@ def worker_engine(n: int, months: int, repeats: int) -> dict:
     from impactsim.engine.spec import compile_scenario
     from impactsim.rng import replicate_key
 
-    simulate_replicate(compile_scenario(_scenario(500, 2)), replicate_key(0, 0))
-    simulate_replicate(compile_scenario(_scenario(20_000, 2)), replicate_key(0, 0))
+    _warm_up_replicate()
     spec = compile_scenario(_scenario(n, months))
     times = []
     for _ in range(repeats):
@@ -198,8 +215,7 @@ def worker_throughput(n: int, months: int, replicates: int, repeats: int) -> dic
 
     import impactsim
 
-    impactsim.run(_scenario(500, 2), replicates=2, seed=0, progress=False)
-    impactsim.run(_scenario(20_000, 2), replicates=2, seed=0, progress=False)
+    _warm_up_monte_carlo()
     sc = _scenario(n, months)
     times, workers = [], 1
     for _ in range(repeats):
@@ -245,8 +261,7 @@ def worker_paired(n: int, months: int, replicates: int, pairs: int) -> dict:
     if numba.get_num_threads() < 2:
         raise SystemExit("worker_paired needs a process with 2 numba threads")
     if replicates == 0:
-        simulate_replicate(compile_scenario(_scenario(500, 2)), replicate_key(0, 0))
-        simulate_replicate(compile_scenario(_scenario(20_000, 2)), replicate_key(0, 0))
+        _warm_up_replicate()
         spec = compile_scenario(_scenario(n, months))
 
         def run() -> float:
@@ -257,8 +272,7 @@ def worker_paired(n: int, months: int, replicates: int, pairs: int) -> dict:
     else:
         for threads in (1, 2):
             numba.set_num_threads(threads)
-            impactsim.run(_scenario(500, 2), replicates=2, seed=0, progress=False)
-            impactsim.run(_scenario(20_000, 2), replicates=2, seed=0, progress=False)
+            _warm_up_monte_carlo()
         sc = _scenario(n, months)
 
         def run() -> float:
