@@ -57,7 +57,7 @@ P_OFFERING = 1
 P_STOPPED = 2
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)
 def effect_now(
     i: int,
     k: int,
@@ -218,7 +218,7 @@ PUSH_PREFETCH_AHEAD = 8
 WORK_COUNTER_STRIDE = 8
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)
 def note_event(c_events: np.ndarray, c_flags: np.ndarray, c: int, kind: int, code: int) -> None:
     """Count an event of chunk c and list it (``code``) if the chunk's list has room."""
     n_ev = c_flags[c, kind]
@@ -227,13 +227,13 @@ def note_event(c_events: np.ndarray, c_flags: np.ndarray, c: int, kind: int, cod
     c_flags[c, kind] = n_ev + 1
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)
 def join_code(i: int, k: int, n_iv: int, direct: bool) -> int:
     """Event code of parent i joining programme k: ``2 (i K + k)``, plus 1 if enrolled at once."""
     return 2 * (i * n_iv + k) + (1 if direct else 0)
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)
 def count_rows(n_iv: int, n_cat: int, n_pseudo: int) -> tuple:
     """First rows of the status, per-category and per-channel blocks, and the total.
 
@@ -247,20 +247,20 @@ def count_rows(n_iv: int, n_cat: int, n_pseudo: int) -> tuple:
     return (o, o_cat, o_cat + n_cat, o_cat + 2 * n_cat, o_cat + 2 * n_cat + n_pseudo)
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)
 def status_row(st: int, k: int, n_iv: int) -> int:
     """Row of the stock counts for parents with status ``st`` for intervention k."""
     return N_FIXED_ROWS + st * n_iv + k
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)
 def move_status(cnt: np.ndarray, c: int, k: int, n_iv: int, s: int, old: int, new: int) -> None:
     """Move one parent of segment s from status ``old`` to ``new`` (intervention k) in the counts."""
     cnt[c, status_row(old, k, n_iv), s] -= 1
     cnt[c, status_row(new, k, n_iv), s] += 1
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)
 def took_part(i: int, status: np.ndarray) -> bool:
     """Whether parent i is or was enrolled in any intervention (enrolled, completed, dropped)."""
     took = False
@@ -270,7 +270,7 @@ def took_part(i: int, status: np.ndarray) -> bool:
     return took
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)
 def decay_spill_range(lo: int, hi: int, spill: np.ndarray, spill_decay_step: np.ndarray) -> None:
     """One step's decay of the spillover gains of parents ``lo .. hi - 1`` (in place).
 
@@ -325,7 +325,7 @@ def count_parent(
         count_first_enrolment(i, c, sign, s, a, first_channel, n_iv, n_pseudo, cnt)
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)
 def count_first_enrolment(
     i: int,
     c: int,
@@ -346,7 +346,7 @@ def count_first_enrolment(
         cnt[c, o_ch + fc, s] += sign
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)
 def enrol(
     i: int,
     k: int,
@@ -385,13 +385,15 @@ def enrol(
     status[i, k] = ENROLLED
     t_event[i, k] = t
     effect[i, k] = effect_d[k] * eff_mult[k, s] * fidelity[p]
-    t_next[i, k] = min(next_time(iv_keys[k, 2], i, t, drop_rate[k, s]), t + dur_steps[k])
+    t_next[i, k] = min(
+        next_time(iv_keys[k, 2], np.int64(i), np.int64(t), drop_rate[k, s]), t + dur_steps[k]
+    )
     t_due[i] = min(t_due[i], t_next[i, k])
     if adopt_step[i] < 0:
         adopt_step[i] = t
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)
 def next_time(key: np.uint64, who: int, t0: int, rate_step: float) -> int:
     """The first step after ``t0`` at which a per-step Bernoulli process fires.
 
@@ -408,7 +410,7 @@ def next_time(key: np.uint64, who: int, t0: int, rate_step: float) -> int:
     return t0 + 1 + np.int64(gap)
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)
 def schedule_uptake(
     i: int,
     k: int,
@@ -428,10 +430,10 @@ def schedule_uptake(
     through channel ``ref``), per step; see :func:`step_parents`.
     """
     rate = cand_none[s, a, k] if st == NONE else cand_aware[a, ref, k]
-    t_next[i, k] = next_time(key, i, t0, rate)
+    t_next[i, k] = next_time(key, np.int64(i), np.int64(t0), rate)
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)
 def set_clocks(
     i: int,
     t0: int,
@@ -456,15 +458,27 @@ def set_clocks(
     ``z`` can never pass (``z <= score_gate[k]``, see ``simulate.score_gate``): every one
     of its candidates would be rejected, so leaving them out changes nothing.
     """
-    t_exit[i] = next_time(turn_key, i, t0, turn_rate)
+    t_exit[i] = next_time(turn_key, np.int64(i), np.int64(t0), turn_rate)
     for k in range(t_next.shape[1]):
         t_next[i, k] = NEVER
         if follow_after[k] == -1 and z > score_gate[k]:
-            schedule_uptake(i, k, t0, s, a, NONE, -1, iv_keys[k, 5], cand_none, cand_aware, t_next)
+            schedule_uptake(
+                np.int64(i),
+                np.int64(k),
+                np.int64(t0),
+                np.int64(s),
+                np.int64(a),
+                np.int64(NONE),
+                np.int64(-1),
+                iv_keys[k, 5],
+                cand_none,
+                cand_aware,
+                t_next,
+            )
     t_due[i] = first_due(i, t_exit, t_next)
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)
 def first_due(i: int, t_exit: np.ndarray, t_next: np.ndarray) -> int:
     """The earliest scheduled step of parent i: its exit or any intervention's next step."""
     first = t_exit[i]
@@ -492,11 +506,11 @@ def start_clocks(
     """The first exit step and the first candidate steps of every parent (from step -1)."""
     for i in nb.prange(segment.shape[0]):
         set_clocks(
-            i,
-            -1,
-            segment[i],
-            category[i],
-            score[i],
+            np.int64(i),
+            np.int64(-1),
+            np.int64(segment[i]),
+            np.int64(category[i]),
+            np.float64(score[i]),
             t_exit,
             t_next,
             t_due,
@@ -771,11 +785,11 @@ def step_parents(
                             effect[i, k] = 0.0
                             spill[i, k] = 0.0
                         set_clocks(
-                            i,
-                            t,
-                            s_new,
-                            a_new,
-                            z_new,
+                            np.int64(i),
+                            np.int64(t),
+                            np.int64(s_new),
+                            np.int64(a_new),
+                            np.float64(z_new),
                             t_exit,
                             t_next,
                             t_due,
@@ -818,7 +832,7 @@ def step_parents(
                             # is drawn again, from the same key, to tell the two apart.
                             e = np.int64(t_event[i, k])
                             t_next[i, k] = NEVER
-                            if next_time(iv_keys[k, 2], i, e, drop_rate[k, s]) == t:
+                            if next_time(iv_keys[k, 2], np.int64(i), e, drop_rate[k, s]) == t:
                                 effect[i, k] *= (t - 1 - e) / dur_steps[k]
                                 move_status(s_cnt, c, k, n_iv, s, ENROLLED, DROPPED)
                                 has_gain[i] = 1
@@ -845,13 +859,13 @@ def step_parents(
                                     ):
                                         t0 = t + max(1, follow_delay_steps[kb]) - 1
                                         schedule_uptake(
-                                            i,
-                                            kb,
-                                            t0,
-                                            s,
-                                            a,
-                                            status[i, kb],
-                                            ref_channel[i, kb],
+                                            np.int64(i),
+                                            np.int64(kb),
+                                            np.int64(t0),
+                                            np.int64(s),
+                                            np.int64(a),
+                                            np.int64(status[i, kb]),
+                                            np.int64(ref_channel[i, kb]),
                                             iv_keys[kb, 5],
                                             cand_none,
                                             cand_aware,
@@ -1010,13 +1024,13 @@ def step_parents(
                             t_next[i, k] = NEVER  # the waiting list decides what happens next
                         elif new_st != ENROLLED:  # an enrolment has set its next step
                             schedule_uptake(
-                                i,
-                                k,
-                                t,
-                                s,
-                                a,
-                                new_st,
-                                ref_channel[i, k],
+                                np.int64(i),
+                                np.int64(k),
+                                np.int64(t),
+                                np.int64(s),
+                                np.int64(a),
+                                np.int64(new_st),
+                                np.int64(ref_channel[i, k]),
                                 iv_keys[k, 5],
                                 cand_none,
                                 cand_aware,
@@ -1027,7 +1041,7 @@ def step_parents(
             owner = owner + 1 if owner + 1 < n_workers else 0
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)
 def wom_parent(e: int, leave_id: np.ndarray, enrol_ev: np.ndarray, n_iv: int) -> int:
     """The parent of word-of-mouth event e: leavers first, then enrolments."""
     if e < leave_id.shape[0]:
@@ -1137,7 +1151,7 @@ PUSH_BLOCK = 256
 SPILL_TASK = 1
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)
 def push_share(
     task: int,
     n_tasks: int,
@@ -1216,7 +1230,7 @@ def push_to_neighbours(
     take = np.zeros(WORK_COUNTER_STRIDE, np.int64)
     for task in nb.prange(n_tasks):
         push_share(
-            task,
+            np.int64(task),
             n_tasks,
             take,
             leave_id,
@@ -1269,7 +1283,7 @@ def order_by_uniform_key(key: np.ndarray) -> np.ndarray:
     return order
 
 
-@nb.njit(cache=True, inline="always")
+@nb.njit(cache=True)
 def add_waiting(
     c: int,
     i: int,
@@ -1776,11 +1790,11 @@ def serve_and_push(
                 enrol_new,
                 gaveup_new,
                 prov_enrol,
-                False,  # a network: enrolments are listed for the pushes
+                np.bool_(False),  # a network: enrolments are listed for the pushes
                 mf_count,
                 enrol_ev,
-                n_direct,
-                1,
+                np.int64(n_direct),
+                np.int64(1),
             )
             # the word of mouth of the lists' enrolments: events n_wom .. of the list
             # leavers, then enrolments (push_word_of_mouth), after the direct ones
@@ -1795,10 +1809,10 @@ def serve_and_push(
                     nbr_off,
                     nbrs,
                     wom_count,
-                    True,
+                    np.bool_(True),
                 )
         push_share(
-            task,
+            np.int64(task),
             n_tasks,
             take,
             leave_id,
@@ -1813,7 +1827,7 @@ def serve_and_push(
             spill,
             has_gain,
             wom_count,
-            True,
+            np.bool_(True),
         )
 
 
@@ -1970,7 +1984,7 @@ def step_sequential(
             wait_id,
             wait_key,
             enrol_ev,
-            n_join,
+            np.int64(n_join),
             n_threads,
         )
     n_enrol = 0 if fully_mixed else n_direct
@@ -2012,7 +2026,7 @@ def step_sequential(
             prov_enrol,
             mf_count,
             enrol_ev,
-            n_enrol,
+            np.int64(n_enrol),
             leave_id[:n_leave],
             leave_mask[:n_leave],
             spill_ev[:n_spill],
@@ -2059,7 +2073,7 @@ def step_sequential(
         fully_mixed,
         mf_count,
         enrol_ev,
-        n_enrol,
+        np.int64(n_enrol),
         n_threads,
     )
     # 7. the network pushes of this step's leavers, completers and enrolments
