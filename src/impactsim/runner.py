@@ -12,6 +12,7 @@ numbers are the same either way.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -26,7 +27,13 @@ from tqdm.auto import tqdm
 
 from impactsim._version import __version__
 from impactsim.economics import ceac_table, concat_long, economics_rows, wsipp_table
-from impactsim.engine.simulate import Recording, numba_threads, simulate_replicate
+from impactsim.engine.simulate import (
+    Recording,
+    engine_compiled,
+    numba_threads,
+    simulate_replicate,
+    warm_up,
+)
 from impactsim.engine.spec import ModelSpec, compile_scenario
 from impactsim.metrics import interval_table, summarise
 from impactsim.resources import MemoryLimitError, check_memory
@@ -38,6 +45,11 @@ from impactsim.scenario import Scenario
 #: side; ``"auto"`` runs side by side when the memory limit allows the replicates in
 #: flight, else one at a time. The numbers are identical in every mode.
 Parallel = Literal["auto", "replicates", "parents"]
+
+#: Said on stderr before the first run of a fresh installation compiles the engine.
+COMPILING_MESSAGE = (
+    "compiling the simulation engine (first run only; this takes a while, later runs start at once)"
+)
 
 
 def replicate_workers(
@@ -295,6 +307,10 @@ def run(
     check_memory(resolved, reps, memory_limit, concurrent=workers)
     t0 = time.perf_counter()
     spec = compile_scenario(resolved)
+    if not engine_compiled():
+        if progress is not False:
+            print(COMPILING_MESSAGE, file=sys.stderr, flush=True)
+        warm_up(spec)
     t1 = time.perf_counter()
     numbers: Sequence[int] = range(first_replicate, first_replicate + reps)
     recordings: list[Recording] = []

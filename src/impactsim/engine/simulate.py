@@ -10,6 +10,7 @@ among the very same families.
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -128,6 +129,39 @@ def _channel_regimes(
         np.stack([p[1] for p in parts]),
         np.stack([p[2] for p in parts]),
     )
+
+
+def engine_compiled() -> bool:
+    """Whether the time loop's kernels are ready: compiled in this process or in numba's cache.
+
+    A fresh installation compiles the engine on its first run (about a minute); callers
+    use this to say so before they start (:func:`warm_up`). It reads numba's cache index
+    of :func:`~impactsim.engine.kernels.run_steps`, which is empty when the cache is
+    missing or stale (the source changed), and answers ``False`` if the index cannot be
+    read.
+    """
+    if kn.run_steps.overloads:
+        return True
+    try:
+        return bool(kn.run_steps._cache._cache_file._load_index())
+    except Exception:  # numba's cache internals: unreadable means not ready
+        return False
+
+
+#: Families in the replicate :func:`warm_up` simulates (enough for every kernel to run).
+WARM_UP_PARENTS = 400
+
+
+def warm_up(spec: ModelSpec) -> None:
+    """Compile (or load from numba's cache) every kernel a run of ``spec`` calls.
+
+    Simulates one replicate of the same scenario with :data:`WARM_UP_PARENTS` families:
+    the kernels are compiled for argument types, not sizes, so the run that follows
+    calls no kernel that is not ready, and its replicates, side by side in threads, do
+    not wait for one another's compilation.
+    """
+    small = dataclasses.replace(spec, n_parents=min(spec.n_parents, WARM_UP_PARENTS))
+    simulate_replicate(small, 0)
 
 
 class Cancelled(Exception):
