@@ -16,7 +16,9 @@ from __future__ import annotations
 import math
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from impactsim.inputs import StrictModel
 
 #: The five adopter categories of Rogers' diffusion of innovations, in order.
 ADOPTER_CATEGORIES: tuple[str, ...] = (
@@ -39,18 +41,6 @@ NonNegative = Annotated[float, Field(ge=0.0)]
 #: Monthly hazards are capped: a rate of 1000 per month is already 'at once' for any step.
 RatePerMonth = Annotated[float, Field(ge=0.0, le=1000.0)]
 Month = Annotated[float, Field(ge=0.0, le=1200.0)]
-
-
-class StrictModel(BaseModel):
-    """Base for every scenario section: unknown keys, NaN and infinities are errors.
-
-    Types are strict: a number written as text (``"0.5"``), true/false where a number is
-    expected, or a number where true/false is expected are errors, not silently converted.
-    """
-
-    model_config = ConfigDict(
-        extra="forbid", allow_inf_nan=False, validate_default=True, strict=True
-    )
 
 
 # --------------------------------------------------------------------------- costs

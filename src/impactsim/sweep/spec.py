@@ -4,42 +4,38 @@ A sweep file (YAML) names a base scenario, the parameters to vary (each a dotted
 the scenario with a range, a distribution or a list of values), a sampler, the number of
 replicates per point and the outputs to keep. It is validated like a scenario file: every
 problem is reported as ``file: field.path: message (got value)`` through
-:class:`~impactsim.loading.ScenarioError`.
+:class:`~impactsim.inputs.ScenarioError` (the translator of :mod:`impactsim.inputs`).
 """
 
 from __future__ import annotations
 
 import copy
-import difflib
 import hashlib
 import json
 import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Annotated, Any, Literal
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    Strict,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, Strict, ValidationError, field_validator, model_validator
 
-from impactsim.loading import (
+from impactsim.inputs import (
     Problem,
     ScenarioError,
-    _format_loc,
+    StrictModel,
+    bare_location,
+    plain_message,
+    problems_from_validation,
+    short,
+)
+from impactsim.loading import (
     default_scenario_path,
     parse_scenario,
     parse_yaml_text,
     read_input_bytes,
     require_mapping,
 )
-from impactsim.loading import _short as _bounded_repr
 from impactsim.scenario import Scenario
 from impactsim.sweep.paths import (
     Location,
@@ -90,12 +86,8 @@ Scalar = float | int | str | bool | None
 _Num = Annotated[float, Strict()]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
-
-
 # --------------------------------------------------------------------------- distributions
-class Uniform(_Strict):
+class Uniform(StrictModel):
     """Uniform between ``low`` and ``high``."""
 
     kind: Literal["uniform"]
@@ -109,7 +101,7 @@ class Uniform(_Strict):
         return self
 
 
-class LogUniform(_Strict):
+class LogUniform(StrictModel):
     """Log-uniform between ``low`` > 0 and ``high``."""
 
     kind: Literal["loguniform"]
@@ -123,7 +115,7 @@ class LogUniform(_Strict):
         return self
 
 
-class Normal(_Strict):
+class Normal(StrictModel):
     """Normal with ``mean`` and ``sd``; optionally truncated to ``[low, high]``."""
 
     kind: Literal["normal"]
@@ -139,7 +131,7 @@ class Normal(_Strict):
         return self
 
 
-class LogNormal(_Strict):
+class LogNormal(StrictModel):
     """Log-normal with ``median`` > 0 and ``sigma`` (SD of the logarithm)."""
 
     kind: Literal["lognormal"]
@@ -147,7 +139,7 @@ class LogNormal(_Strict):
     sigma: Annotated[float, Field(gt=0.0)]
 
 
-class Triangular(_Strict):
+class Triangular(StrictModel):
     """Triangular on ``[low, high]`` with peak at ``mode``."""
 
     kind: Literal["triangular"]
@@ -165,7 +157,7 @@ class Triangular(_Strict):
         return self
 
 
-class Beta(_Strict):
+class Beta(StrictModel):
     """Beta(``alpha``, ``beta``) scaled to ``[low, high]`` (default 0-1)."""
 
     kind: Literal["beta"]
@@ -187,7 +179,7 @@ Distribution = Annotated[
 DISTRIBUTIONS = ("uniform", "loguniform", "normal", "lognormal", "triangular", "beta")
 
 
-class Parameter(_Strict):
+class Parameter(StrictModel):
     """One varied input: a dotted path and exactly one of range, distribution or values."""
 
     path: str = Field(
@@ -246,7 +238,7 @@ class Parameter(_Strict):
 
 
 # --------------------------------------------------------------------------- samplers
-class GridSampler(_Strict):
+class GridSampler(StrictModel):
     """Every combination of every parameter's levels (full factorial)."""
 
     method: Literal["grid"]
@@ -255,7 +247,7 @@ class GridSampler(_Strict):
     )
 
 
-class LatinHypercubeSampler(_Strict):
+class LatinHypercubeSampler(StrictModel):
     """Latin hypercube (scipy.stats.qmc.LatinHypercube)."""
 
     method: Literal["latin_hypercube"]
@@ -269,7 +261,7 @@ class LatinHypercubeSampler(_Strict):
     )
 
 
-class SobolSampler(_Strict):
+class SobolSampler(StrictModel):
     """Saltelli/Sobol design for Sobol indices (SALib.sample.sobol)."""
 
     method: Literal["sobol"]
@@ -293,7 +285,7 @@ class SobolSampler(_Strict):
         return n
 
 
-class MorrisSampler(_Strict):
+class MorrisSampler(StrictModel):
     """Morris elementary-effects trajectories (SALib.sample.morris)."""
 
     method: Literal["morris"]
@@ -327,7 +319,7 @@ class MorrisSampler(_Strict):
         return self
 
 
-class OneWaySampler(_Strict):
+class OneWaySampler(StrictModel):
     """One-at-a-time design for a tornado diagram.
 
     The base point, then each parameter at its low and its high value with all others at
@@ -353,7 +345,7 @@ Sampler = Annotated[
 ]
 
 
-class Outputs(_Strict):
+class Outputs(StrictModel):
     """Which rows of each run's summary to keep."""
 
     metrics: list[MetricName] | Literal["all"] = Field(
@@ -380,7 +372,7 @@ class Outputs(_Strict):
         return tuple(c for c in BREAKDOWN_COLUMNS if c in self.breakdowns)
 
 
-class SweepFile(_Strict):
+class SweepFile(StrictModel):
     """Top level of a sweep file."""
 
     name: Identifier = Field(description="sweep identifier")
@@ -479,156 +471,6 @@ class Sweep:
         return hashlib.sha256(text.encode()).hexdigest()
 
 
-# --------------------------------------------------------------------------- messages
-def _short(value: Any, limit: int = 80) -> str:
-    return _bounded_repr(value, limit)
-
-
-def _loc_text(loc: tuple[Any, ...], data: Any) -> str:
-    """Field path in a sweep file; parameters are named by their ``path``."""
-    return _format_loc(loc, data, label_key="path")
-
-
-_MODELS_BY_TAG: dict[str, dict[str, type[BaseModel]]] = {
-    "sampler": {
-        "grid": GridSampler,
-        "latin_hypercube": LatinHypercubeSampler,
-        "sobol": SobolSampler,
-        "morris": MorrisSampler,
-        "one_way": OneWaySampler,
-    },
-    "distribution": {
-        "uniform": Uniform,
-        "loguniform": LogUniform,
-        "normal": Normal,
-        "lognormal": LogNormal,
-        "triangular": Triangular,
-        "beta": Beta,
-    },
-}
-
-
-def _find_model(ann: Any) -> Any:
-    if isinstance(ann, type) and issubclass(ann, BaseModel):
-        return ann
-    for arg in get_args(ann):
-        found = _find_model(arg)
-        if isinstance(found, type) and issubclass(found, BaseModel):
-            return found
-    return None
-
-
-def _walk(loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any, str | None]:
-    """Follow an error location through the sweep schema.
-
-    Returns:
-        The location to show (without pydantic's union tags and member names), the model
-        reached before the last part, and the union member name when the error is about
-        one alternative of a union field (None otherwise).
-    """
-    shown: list[Any] = []
-    model: Any = SweepFile
-    union: str | None = None  # field name whose discriminated union we are in
-    for i, part in enumerate(loc):
-        if isinstance(part, int):
-            shown.append(part)
-            continue
-        if isinstance(part, str) and part.startswith("function-"):
-            continue
-        if union is not None and part in _MODELS_BY_TAG[union]:
-            model = _MODELS_BY_TAG[union][part]
-            union = None
-            continue
-        fields = getattr(model, "model_fields", None)
-        if fields is not None and part in fields:
-            shown.append(part)
-            if part in _MODELS_BY_TAG and i < len(loc) - 1:
-                union = part
-                model = None
-            else:
-                model = _find_model(fields[part].annotation)
-            continue
-        if i == len(loc) - 1 and fields is not None:
-            shown.append(part)  # an unknown key
-            return tuple(shown), model, None
-        return tuple(shown), model, str(part)  # a member of a plain union
-    return tuple(shown), model, None
-
-
-def _member_text(member: str) -> str:
-    if member.startswith("literal["):
-        return member.removeprefix("literal[").removesuffix("]").replace("'", "'")
-    if member.startswith("list["):
-        return "a list"
-    if member.startswith("dict["):
-        return "a mapping"
-    return {"str": "text", "int": "a whole number", "float": "a number", "bool": "true/false"}.get(
-        member, member
-    )
-
-
-def _problems(exc: ValidationError, file: str, data: Any) -> list[Problem]:
-    out: list[Problem] = []
-    unions: dict[tuple[Any, ...], list[str]] = {}
-    union_values: dict[tuple[Any, ...], Any] = {}
-    for err in exc.errors(include_url=False):
-        loc = tuple(err.get("loc", ()))
-        etype = err.get("type", "")
-        msg = err.get("msg", "invalid value")
-        value = err.get("input")
-        shown_loc, model, member = _walk(loc)
-        if member is not None:
-            unions.setdefault(shown_loc, []).append(_member_text(member))
-            union_values.setdefault(shown_loc, value)
-            continue
-        if etype == "extra_forbidden":
-            fields = getattr(model, "model_fields", None) or {}
-            allowed = sorted(fields)
-            key = str(loc[-1])
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            msg = f"unknown key '{key}'{hint} Allowed keys: {', '.join(allowed)}"
-            value = None
-        elif etype == "missing":
-            msg = "required field is missing"
-            value = None
-        elif etype in ("union_tag_invalid", "union_tag_not_found"):
-            ctx = err.get("ctx", {}) or {}
-            key = str(ctx.get("discriminator", "kind")).strip("'")
-            what = "sampler" if key == "method" else "distribution"
-            allowed = SAMPLERS if key == "method" else DISTRIBUTIONS
-            shown_loc = (*shown_loc, key)
-            if etype == "union_tag_invalid":
-                tag = ctx.get("tag", "")
-                close = difflib.get_close_matches(str(tag), allowed, n=1)
-                hint = f"; did you mean '{close[0]}'?" if close else ""
-                msg = f"unknown {what} '{tag}'{hint} Allowed: {', '.join(allowed)}"
-                value = tag
-            else:
-                msg = f"required field is missing; the {what}: one of {', '.join(allowed)}"
-                value = None
-        elif etype == "value_error":
-            msg = msg.removeprefix("Value error, ")
-            value = None if isinstance(value, dict | list) else value
-        elif etype in ("model_type", "model_attributes_type"):
-            msg = f"expected a mapping of keys to values, not {type(value).__name__}"
-        elif etype == "tuple_type":
-            msg = "expected a list of two numbers, [low, high]"
-        shown = "" if value is None else _short(value)
-        out.append(Problem(file, _loc_text(shown_loc, data), shown, msg))
-    for shown_loc, members in unions.items():
-        expected = " or ".join(dict.fromkeys(members))
-        out.append(
-            Problem(
-                file,
-                _loc_text(shown_loc, data),
-                _short(union_values[shown_loc]),
-                f"expected {expected}",
-            )
-        )
-    return out
-
-
 # --------------------------------------------------------------------------- loading
 def load_sweep(path: str | os.PathLike[str], *, allow_external_paths: bool = False) -> Sweep:
     """Load and validate a sweep YAML file.
@@ -687,7 +529,7 @@ def parse_sweep(
     try:
         spec = SweepFile.model_validate(data)
     except ValidationError as exc:
-        problems = _problems(exc, file, data)
+        problems = problems_from_validation(exc, file, data, SweepFile, label_key="path")
         problems += _more_problems(data, file, where, allow_external_paths)
         raise ScenarioError(problems) from None
 
@@ -801,7 +643,7 @@ def _load_base(
         except (ValueError, OSError) as err:
             why = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
             raise ScenarioError(
-                [Problem(file, "base", _short(spec.base), f"not a usable file path: {why}")]
+                [Problem(file, "base", short(spec.base), f"not a usable file path: {why}")]
             ) from None
         if not found:
             raise ScenarioError(
@@ -809,7 +651,7 @@ def _load_base(
                     Problem(
                         file,
                         "base",
-                        _short(spec.base),
+                        short(spec.base),
                         f"base scenario file not found (looked for {path}); give a path "
                         "relative to the sweep file, 'default' or an inline scenario",
                     )
@@ -896,7 +738,7 @@ def _resolve_parameters(
         try:
             loc = resolve(base, p.path)
         except PathError as err:
-            problems.append(Problem(file, f"{where}.path", _short(p.path), str(err)))
+            problems.append(Problem(file, f"{where}.path", short(p.path), str(err)))
             continue
         current = get_value(base, loc)
         if isinstance(current, dict | list):
@@ -904,7 +746,7 @@ def _resolve_parameters(
                 Problem(
                     file,
                     f"{where}.path",
-                    _short(p.path),
+                    short(p.path),
                     f"'{format_location(loc, base)}' is a section, not a single value; "
                     "address one of its fields",
                 )
@@ -915,7 +757,7 @@ def _resolve_parameters(
                 Problem(
                     file,
                     f"{where}.path",
-                    _short(p.path),
+                    short(p.path),
                     f"'{format_location(loc, base)}' holds {current!r}, not a number; "
                     "vary it with values: [...]",
                 )
@@ -927,7 +769,7 @@ def _resolve_parameters(
                 Problem(
                     file,
                     f"{where}.name",
-                    _short(label),
+                    short(label),
                     f"'{label}' is a column of the results table; choose another name "
                     f"(reserved: {', '.join(sorted(RESERVED_NAMES))})",
                 )
@@ -937,7 +779,7 @@ def _resolve_parameters(
                 Problem(
                     file,
                     f"{where}.name",
-                    _short(label),
+                    short(label),
                     f"name already used by parameters[{seen_labels[label]}]; names must be unique",
                 )
             )
@@ -947,7 +789,7 @@ def _resolve_parameters(
                 Problem(
                     file,
                     f"{where}.path",
-                    _short(p.path),
+                    short(p.path),
                     f"the same field is already varied by parameters[{seen_locs[loc]}]",
                 )
             )
@@ -1002,18 +844,14 @@ def _check_extremes(
             Scenario.model_validate(trial)
         except ValidationError as exc:
             for err in exc.errors(include_url=False):
-                loc = tuple(
-                    p
-                    for p in err.get("loc", ())
-                    if not (isinstance(p, str) and p.startswith("function-"))
-                )
+                loc = bare_location(err.get("loc", ()))
                 if loc[: len(rp.loc)] == rp.loc and len(loc) <= len(rp.loc) + 1:
-                    msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+                    msg = plain_message(str(err.get("msg", "invalid value")))
                     problems.append(
                         Problem(
                             file,
                             f"{where}.{field_name}",
-                            _short(value),
+                            short(value),
                             f"value not allowed for '{format_location(rp.loc, base)}': {msg}",
                         )
                     )
