@@ -28,10 +28,11 @@ from impactsim._version import __version__
 from impactsim.economics import ceac_table, concat_long, economics_rows, wsipp_table
 from impactsim.engine.simulate import Recording, numba_threads, simulate_replicate
 from impactsim.engine.spec import ModelSpec, compile_scenario
-from impactsim.metrics import interval_table, summarise
+from impactsim.metrics import summarise
 from impactsim.resources import MemoryLimitError, check_memory
 from impactsim.rng import replicate_key
 from impactsim.scenario import Scenario
+from impactsim.tables import interval_table, replicate_values
 
 #: How a run uses its numba threads: ``"parents"`` runs one replicate at a time with the
 #: parents split over the threads; ``"replicates"`` runs one replicate per thread, side by
@@ -152,11 +153,7 @@ class RunResult:
 
         Example: ``result.metric("reach_direct", intervention="online_course")``.
         """
-        df = self.summary
-        sel = df["metric"] == name
-        for col in ("segment", "intervention", "channel", "adopter_category"):
-            sel &= df[col] == where.get(col, "all")
-        return df.loc[sel].set_index("replicate")["value"]
+        return replicate_values(self.summary, name, **where)
 
     def ceac(self, wtp_grid: Sequence[float] | None = None) -> pd.DataFrame:
         """Cost-effectiveness acceptability curve against no programme.

@@ -42,6 +42,7 @@ from scipy.stats import norm
 
 from impactsim.loading import parse_scenario
 from impactsim.scenario import ADOPTER_CATEGORIES, Scenario
+from impactsim.tables import select
 
 if TYPE_CHECKING:
     from impactsim.runner import RunResult
@@ -160,11 +161,8 @@ def mean_series(result: RunResult, metric: str, **where: str) -> np.ndarray:
     Returns:
         Array indexed by month ``0..months``.
     """
-    df = result.timeseries
-    sel = df["metric"] == metric
-    for col in ("segment", "intervention", "channel", "adopter_category"):
-        sel &= df[col] == where.get(col, "all")
-    return df.loc[sel].groupby("month")["value"].mean().sort_index().to_numpy()
+    rows = select(result.timeseries, metric, **where)
+    return rows.groupby("month")["value"].mean().sort_index().to_numpy()
 
 
 # --------------------------------------------------------------------------- Bass diffusion

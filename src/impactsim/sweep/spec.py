@@ -45,12 +45,10 @@ from impactsim.sweep.paths import (
     resolve,
     with_values,
 )
+from impactsim.tables import BREAKDOWN_COLUMNS
 
 #: Version of the sweep directory layout and of the fingerprint recipe.
 SWEEP_FORMAT = 1
-
-#: Columns of a run's summary that say which part of the population a row is about.
-BREAKDOWN_COLUMNS: tuple[str, ...] = ("segment", "intervention", "channel", "adopter_category")
 
 #: Outputs kept when a sweep file does not say.
 DEFAULT_METRICS: tuple[str, ...] = (
