@@ -12,6 +12,7 @@ numbers are the same either way.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -28,6 +29,8 @@ from impactsim._version import __version__
 from impactsim.economics import ceac_table, concat_long, economics_rows, wsipp_table
 from impactsim.engine.simulate import Recording, numba_threads, simulate_replicate
 from impactsim.engine.spec import ModelSpec, compile_scenario
+from impactsim.io import staged_directory, write_csv, write_parquet, write_text
+from impactsim.loading import dump_scenario
 from impactsim.metrics import summarise
 from impactsim.resources import MemoryLimitError, check_memory
 from impactsim.rng import replicate_key
@@ -207,14 +210,35 @@ class RunResult:
         (:func:`impactsim.io.staged_directory`): an interruption leaves the previous
         outputs or none, never a mix and never a temporary file.
         """
-        from impactsim.io import staged_directory, write_csv, write_run_dir
-
         out = Path(path)
         with staged_directory(out) as stage:
             write_run_dir(self, stage)
             write_csv(stage / "ceac.csv", self.ceac())
             write_csv(stage / "wsipp.csv", self.wsipp())
         return out
+
+
+def write_run_dir(result: RunResult, out: Path) -> Path:
+    """Write a run's outputs to ``out`` (see :data:`impactsim.io.RUN_FILES`).
+
+    Each file is written atomically; to replace a directory's files all at once, write
+    into a :func:`~impactsim.io.staged_directory`.
+
+    Args:
+        result: the run.
+        out: the directory (created when missing).
+
+    Returns:
+        ``out``.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(out / "summary.csv", result.summary)
+    write_parquet(out / "summary.parquet", result.summary)
+    write_csv(out / "summary_stats.csv", result.summary_stats())
+    write_parquet(out / "timeseries.parquet", result.timeseries)
+    write_text(out / "scenario.resolved.yaml", dump_scenario(result.scenario))
+    write_text(out / "run.json", json.dumps(result.run_info(), indent=2) + "\n")
+    return out
 
 
 def _interruption_in(err: BaseException) -> KeyboardInterrupt | None:
