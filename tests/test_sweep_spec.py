@@ -163,6 +163,16 @@ def test_every_problem_is_reported_at_once():
     }
 
 
+def test_sweep_messages_share_the_scenario_hints():
+    """One translator: a sweep file gets the same hints and value display as a scenario."""
+    (p,) = problems(sweep_dict(replicates="10"))
+    assert p.path == "replicates" and p.message.endswith("; write it without quotes")
+    (p,) = problems(sweep_dict(replicates=None))
+    assert p.value == "null"
+    (p,) = problems(sweep_dict(outputs={3: "x"}))
+    assert p.message == "keys must be text, not int" and p.value == "key 3"
+
+
 def test_combination_errors_are_left_to_the_points():
     # adopter shares must sum to 1: each value alone is a valid number, so the file loads
     d = sweep_dict()

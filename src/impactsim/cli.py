@@ -22,6 +22,7 @@ from impactsim.loading import (
     read_input_bytes,
 )
 from impactsim.sweep.cli import register as register_sweep_commands
+from impactsim.tables import eur, select
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -118,7 +119,7 @@ def _fmt(value: float, kind: str) -> str:
     if kind == "pp":
         return f"{value:6.2f} pp"
     if kind == "eur":
-        return f"€{value:,.0f}" if value >= 0 else f"-€{-value:,.0f}"
+        return eur(value)
     if kind == "ratio":
         return f"{value:.2f}"
     if kind == "prob":
@@ -133,7 +134,7 @@ def _print_economics(result: RunResult, totals: pd.DataFrame) -> None:
         f"\neconomics: present values at the start, {econ.price_year} euros; discount "
         f"{100 * econ.discount_rate_costs_per_year:g} % (costs), "
         f"{100 * econ.discount_rate_effects_per_year:g} % (benefits, effects) a year; "
-        f"WTP €{econ.willingness_to_pay_eur_per_case_year:,.0f} per prevented case-year"
+        f"WTP {eur(econ.willingness_to_pay_eur_per_case_year)} per prevented case-year"
     )
     for metric, label, kind in ECONOMICS_HEADLINE:
         if metric not in totals.index:
@@ -297,12 +298,7 @@ def run(
     if quiet:
         return
     stats = result.summary_stats()
-    totals = stats[
-        (stats["segment"] == "all")
-        & (stats["intervention"] == "all")
-        & (stats["channel"] == "all")
-        & (stats["adopter_category"] == "all")
-    ].set_index("metric")
+    totals = select(stats).set_index("metric")
     m = sc.simulation.months
     typer.echo(
         f"\n{sc.name}: {sc.population.size:,} families, {m} months, "
@@ -317,7 +313,7 @@ def run(
             f"{label:<42} {_fmt(row['mean'], kind):>10}   "
             f"[{_fmt(row['lo'], kind).strip()}, {_fmt(row['hi'], kind).strip()}]"
         )
-    reach = stats[(stats["metric"] == "reach_direct") & (stats["segment"] == "all")]
+    reach = select(stats, "reach_direct", free=("intervention",))
     for _, row in reach.iterrows():
         label = f"reach {row['intervention']}"
         typer.echo(

@@ -27,9 +27,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from impactsim.metrics import ALL
 from impactsim.runner import RunResult, run
 from impactsim.scenario import Scenario
+from impactsim.tables import eur, interval, replicate_values
 
 #: The no-programme option (cost 0, effect 0) that every frontier and CEAC includes.
 NO_PROGRAMME = "no_programme"
@@ -207,21 +207,6 @@ def find_combinations(scenarios: Mapping[str, Scenario]) -> dict[str, list[tuple
 
 
 # --------------------------------------------------------------------------- statistics
-def _interval(values: np.ndarray, level: float) -> dict[str, float]:
-    v = np.asarray(values, dtype=np.float64)
-    v = v[~np.isnan(v)]
-    if v.size == 0:
-        return {"mean": math.nan, "sd": math.nan, "lo": math.nan, "hi": math.nan, "n": 0}
-    lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
-    return {
-        "mean": float(v.mean()),
-        "sd": float(v.std(ddof=1)) if v.size > 1 else math.nan,
-        "lo": float(np.quantile(v, lo_q)),
-        "hi": float(np.quantile(v, hi_q)),
-        "n": int(v.size),
-    }
-
-
 def _point(value: float, n: int) -> dict[str, float]:
     return {"mean": value, "sd": math.nan, "lo": math.nan, "hi": math.nan, "n": n}
 
@@ -373,17 +358,10 @@ class CompareResult:
         return out
 
 
-def _totals(summary: pd.DataFrame, metric: str) -> pd.Series:
-    sel = summary["metric"] == metric
-    for col in ("segment", "intervention", "channel", "adopter_category"):
-        sel &= summary[col] == ALL
-    return summary.loc[sel].set_index("replicate")["value"]
-
-
 def _outcomes(runs: Mapping[str, RunResult]) -> pd.DataFrame:
     frames = []
     for name, res in runs.items():
-        cols = {m: _totals(res.summary, m) for m in OUTCOMES}
+        cols = {m: replicate_values(res.summary, m) for m in OUTCOMES}
         idx = cols["cost_pv"].index
         df = pd.DataFrame({m: s.reindex(idx) for m, s in cols.items()})
         df.insert(0, "replicate", idx.to_numpy())
@@ -498,13 +476,13 @@ def _compare_tables(
     for name, df in wide.items():
         n = len(df)
         for m in OUTCOMES:
-            add(name, NO_PROGRAMME, m, _interval(df[m].to_numpy(), level))
+            add(name, NO_PROGRAMME, m, interval(df[m].to_numpy(), level))
         add(name, "frontier", "on_frontier", _point(float(status[name] == "efficient"), n))
         if name == base:
             continue
         d = df.sub(b.reindex(df.index))
         for m in OUTCOMES:
-            add(name, base, f"diff_{m}", _interval(d[m].to_numpy(), level))
+            add(name, base, f"diff_{m}", interval(d[m].to_numpy(), level))
         add(name, base, "p_better_impact", _point(float((d["public_impact_pp"] > 0).mean()), n))
         add(name, base, "p_better_npv", _point(float((d["npv"] > 0).mean()), n))
         dc, de = float(d["cost_pv"].mean()), float(d[effect].mean())
@@ -519,7 +497,7 @@ def _compare_tables(
             inter = c.sub(a).sub(bb.reindex(c.index))
             versus = f"{pa} + {pb}"
             for m in INTERACTION_OUTCOMES:
-                add(combo, versus, f"interaction_{m}", _interval(inter[m].to_numpy(), level))
+                add(combo, versus, f"interaction_{m}", interval(inter[m].to_numpy(), level))
             n = len(inter)
             add(
                 combo,
@@ -579,12 +557,6 @@ def _ceac(
 
 
 # --------------------------------------------------------------------------- report
-def _eur(x: float) -> str:
-    if x != x:
-        return "n/a"
-    return f"€{x:,.0f}" if x >= 0 else f"-€{-x:,.0f}"
-
-
 def _fmt(x: float, kind: str) -> str:
     if x != x:
         return "n/a"
@@ -615,9 +587,9 @@ def format_report(res: CompareResult) -> str:
         {
             "impact pp": lvl["public_impact_pp"].map(lambda v: f"{v:.3f}"),
             "reach": lvl["reach_cumulative"].map(lambda v: f"{100 * v:.2f} %"),
-            "cost PV": lvl["cost_pv"].map(_eur),
-            "benefit PV": lvl["benefit_pv"].map(_eur),
-            "NPV": lvl["npv"].map(_eur),
+            "cost PV": lvl["cost_pv"].map(eur),
+            "benefit PV": lvl["benefit_pv"].map(eur),
+            "NPV": lvl["npv"].map(eur),
             "frontier": [status.get(n, "") for n in lvl.index],
         }
     )
@@ -658,7 +630,7 @@ def format_report(res: CompareResult) -> str:
             if sub.loc["dominated_by_baseline", "mean"] == 1
             else ""
         )
-        lines.append(f"  {'ICER (€ per ' + unit.replace('_', '-') + ')':<34} {_eur(ic):>14}  {dom}")
+        lines.append(f"  {'ICER (€ per ' + unit.replace('_', '-') + ')':<34} {eur(ic):>14}  {dom}")
     inter = cmp_[cmp_["metric"].astype(str).str.startswith("interaction_")]
     if not inter.empty:
         lines += ["", "Interaction contribution X(A+B) - X(A) - X(B) (mean [95 % interval]):"]

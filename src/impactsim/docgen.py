@@ -19,7 +19,7 @@ from impactsim.scenario import Scenario
 
 HEADER = """# Scenario file reference
 
-Generated from `src/impactsim/scenario.py` by `python -m impactsim.docgen docs/scenario.md`;
+Generated from `src/impactsim/scenario/` by `python -m impactsim.docgen docs/scenario.md`;
 a test keeps it in step with the schema. Do not edit by hand.
 
 A scenario is a YAML file read with `yaml.safe_load` semantics (duplicate keys are an error)

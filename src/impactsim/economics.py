@@ -24,9 +24,10 @@ import pandas as pd
 
 from impactsim.engine.simulate import Recording
 from impactsim.engine.spec import ModelSpec
-from impactsim.metrics import ALL, _Rows, interval_table
+from impactsim.metrics import _Rows
 from impactsim.rng import replicate_key, stream_generator
 from impactsim.scenario import Economics, Scenario
+from impactsim.tables import ALL, interval_table, replicate_values, select
 
 #: Intervention cost items (fields of InterventionCosts; also the names of their cost streams).
 INTERVENTION_COST_ITEMS: tuple[str, ...] = (
@@ -566,14 +567,6 @@ def concat_long(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     return df
 
 
-def _totals(summary: pd.DataFrame, metric: str) -> pd.Series:
-    sel = summary["metric"] == metric
-    for col in ("segment", "intervention", "channel", "adopter_category"):
-        if col in summary.columns:
-            sel &= summary[col] == ALL
-    return summary.loc[sel].set_index("replicate")["value"]
-
-
 def ceac_table(summary: pd.DataFrame, wtp_grid: Sequence[float]) -> pd.DataFrame:
     """Cost-effectiveness acceptability curve against no programme.
 
@@ -590,8 +583,8 @@ def ceac_table(summary: pd.DataFrame, wtp_grid: Sequence[float]) -> pd.DataFrame
     """
     out = []
     for scenario, df in summary.groupby("scenario", observed=True):
-        cost = _totals(df, "cost_pv")
-        eff = _totals(df, "case_years_prevented_pv").reindex(cost.index)
+        cost = replicate_values(df, "cost_pv")
+        eff = replicate_values(df, "case_years_prevented_pv").reindex(cost.index)
         for lam in sorted(set(float(x) for x in wtp_grid)):
             nmb = lam * eff - cost
             out.append(
@@ -635,10 +628,7 @@ def wsipp_table(summary: pd.DataFrame, scenario: Scenario, level: float = 0.95) 
         ("return on investment (B - C) / C", ALL, "roi", "ratio"),
         ("chance benefits will exceed costs", ALL, "p_benefit_exceeds_cost", "probability"),
     ]
-    stats = interval_table(summary, level=level)
-    totals = stats
-    for col in ("segment", "intervention", "channel", "adopter_category"):
-        totals = totals[totals[col] == ALL]
+    totals = select(interval_table(summary, level=level))
     out = []
     for sc_name, df in totals.groupby("scenario", observed=True):
         by_metric = df.set_index("metric")

@@ -14,7 +14,6 @@ never installs signal handlers.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import signal
@@ -23,16 +22,11 @@ import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pandas as pd
 
-from impactsim.loading import dump_scenario
-
-if TYPE_CHECKING:
-    from impactsim.runner import RunResult
-
-#: Files every run directory holds.
+#: Files every run directory holds (written by :func:`impactsim.runner.write_run_dir`).
 RUN_FILES = (
     "summary.csv",
     "summary.parquet",
@@ -90,22 +84,6 @@ def write_csv(path: Path, df: pd.DataFrame) -> Path:
 def write_parquet(path: Path, df: pd.DataFrame) -> Path:
     """Atomically write a DataFrame as Parquet (pyarrow, no index)."""
     return atomic_write(path, lambda p: df.to_parquet(p, index=False, engine="pyarrow"))
-
-
-def write_run_dir(result: RunResult, out: Path) -> Path:
-    """Write a run's outputs to ``out`` (see :data:`RUN_FILES`).
-
-    Each file is written atomically; to replace a directory's files all at once, write
-    into a :func:`staged_directory`.
-    """
-    out.mkdir(parents=True, exist_ok=True)
-    write_csv(out / "summary.csv", result.summary)
-    write_parquet(out / "summary.parquet", result.summary)
-    write_csv(out / "summary_stats.csv", result.summary_stats())
-    write_parquet(out / "timeseries.parquet", result.timeseries)
-    write_text(out / "scenario.resolved.yaml", dump_scenario(result.scenario))
-    write_text(out / "run.json", json.dumps(result.run_info(), indent=2) + "\n")
-    return out
 
 
 # --------------------------------------------------------------------------- staging

@@ -14,19 +14,16 @@ larger than :data:`MAX_FILE_BYTES` are refused before they are read.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
-import reprlib
-from collections.abc import Iterable
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any, get_args, get_origin
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from impactsim.inputs import Problem, ScenarioError, problems_from_validation, short
 from impactsim.scenario import Scenario, cross_reference_problems
 
 #: Largest scenario file accepted (bytes); scenario files are a few kilobytes.
@@ -41,29 +38,6 @@ MAX_NODES = 50_000
 
 #: Top-level keys that only a sweep file has (see :mod:`impactsim.sweep.spec`).
 SWEEP_KEYS = frozenset({"base", "parameters", "sampler", "overrides", "replicates_per_task"})
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with an input file."""
-
-    file: str
-    path: str
-    value: str
-    message: str
-
-    def __str__(self) -> str:
-        where = f"{self.file}: {self.path}" if self.path else self.file
-        value = f" (got {self.value})" if self.value else ""
-        return f"{where}: {self.message}{value}"
-
-
-class ScenarioError(ValueError):
-    """A scenario file could not be read or is not valid; carries every problem found."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        super().__init__("\n".join(str(p) for p in problems))
 
 
 _SafeBase: type = yaml.CSafeLoader if getattr(yaml, "__with_libyaml__", False) else yaml.SafeLoader
@@ -110,31 +84,6 @@ _UniqueKeyLoader.add_implicit_resolver(
     re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
     list("-+0123456789"),
 )
-
-
-class _ShortRepr(reprlib.Repr):
-    """``repr`` bounded in length and depth, so huge or deeply nested values print briefly."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.maxlevel = 3
-        self.maxlist = self.maxtuple = self.maxset = self.maxfrozenset = 6
-        self.maxdict = 4
-        self.maxstring = 70
-        self.maxlong = 40
-        self.maxother = 70
-
-
-_REPR = _ShortRepr()
-
-
-def _short(value: Any, limit: int = 80) -> str:
-    """A value as shown in a message: ``repr``, bounded in length and nesting."""
-    try:
-        text = _REPR.repr(value)
-    except Exception:  # a value whose repr fails must not hide the problem itself
-        text = f"<{type(value).__name__}>"
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _yaml_error_text(exc: yaml.YAMLError, text: str) -> str:
@@ -307,132 +256,6 @@ def parse_yaml_text(raw: bytes | str, name: str = "<yaml>") -> Any:
     return data
 
 
-def _model_at(loc: Iterable[Any]) -> type[BaseModel] | None:
-    """Walk the Scenario schema along an error location; return the model reached."""
-    model: Any = Scenario
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        if not (isinstance(model, type) and issubclass(model, BaseModel)):
-            return None
-        field = model.model_fields.get(part)
-        if field is None:
-            return None
-        model = _unwrap(field.annotation)
-    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
-
-
-def _unwrap(annotation: Any) -> Any:
-    """Find the BaseModel inside Optional[...] / list[...] annotations."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    if get_origin(annotation) is not None or get_args(annotation):
-        for arg in get_args(annotation):
-            found = _unwrap(arg)
-            if isinstance(found, type) and issubclass(found, BaseModel):
-                return found
-    return annotation
-
-
-def _format_loc(loc: tuple[Any, ...], data: Any, label_key: str = "name") -> str:
-    """Dotted path; list items are named by their ``label_key`` field when they have one."""
-    parts: list[str] = []
-    node = data
-    for part in loc:
-        if part == "[key]":  # pydantic's marker of an error in a mapping key
-            continue
-        if isinstance(part, int) and isinstance(node, dict):  # a number used as a key
-            node = node.get(part)
-            parts.append(("." if parts else "") + str(part))
-        elif isinstance(part, int):
-            label = f"[{part}]"
-            if isinstance(node, list) and 0 <= part < len(node):
-                node = node[part]
-                if isinstance(node, dict) and isinstance(node.get(label_key), str):
-                    label = f"[{part}:{node[label_key]}]"
-            else:
-                node = None
-            parts.append(label)
-        else:
-            node = node.get(part) if isinstance(node, dict) else None
-            parts.append(("." if parts else "") + str(part))
-    return "".join(parts)
-
-
-def problems_from_validation(exc: ValidationError, file: str, data: Any) -> list[Problem]:
-    """Turn a pydantic ValidationError into one Problem per error.
-
-    Unknown keys get the list of allowed keys and the closest spelling.
-    """
-    out: list[Problem] = []
-    for err in exc.errors(include_url=False):
-        loc = tuple(err.get("loc", ()))
-        # drop pydantic's internal tags for function validators
-        loc = tuple(p for p in loc if not (isinstance(p, str) and p.startswith("function-")))
-        msg = err.get("msg", "invalid value")
-        etype = err.get("type", "")
-        value = err.get("input")
-        if etype == "extra_forbidden":
-            model = _model_at(loc[:-1])
-            key = str(loc[-1])
-            allowed = sorted(model.model_fields) if model else []
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            msg = f"unknown key '{key}'{hint} Allowed keys: {', '.join(allowed)}"
-            value = _HIDDEN
-        elif etype == "missing":
-            msg = "required field is missing"
-            value = _HIDDEN
-        elif etype == "value_error":
-            msg = msg.removeprefix("Value error, ")
-            value = _HIDDEN if isinstance(value, dict | list) else value
-        elif etype in ("model_type", "model_attributes_type"):
-            msg = f"expected a mapping of keys to values, not {type(value).__name__}"
-        elif etype in _TYPE_ERRORS and isinstance(value, bool):
-            msg = f"{msg}; true/false is not accepted here"
-        elif etype == "int_type" and isinstance(value, float):
-            msg = f"{msg}; write a whole number without a decimal point"
-        elif etype in _TYPE_ERRORS and isinstance(value, str):
-            msg = f"{msg}; write it without quotes" if _looks_numeric(value) else msg
-        elif etype == "invalid_key" or (loc and loc[-1] == "[key]"):
-            msg = f"keys must be text, not {type(value).__name__}"
-            value = _KeyShown(value)
-        out.append(Problem(file, _format_loc(loc, data), _shown(value), msg))
-    return out
-
-
-#: Marks a value that a message should not show (a whole section, an absent field).
-_HIDDEN = object()
-
-
-def _shown(value: Any) -> str:
-    """A value as a message shows it: nothing when hidden, ``null`` for YAML's null."""
-    if value is _HIDDEN:
-        return ""
-    return "null" if value is None else _short(value)
-
-
-_TYPE_ERRORS = frozenset({"int_type", "float_type", "bool_type", "int_from_float"})
-
-
-def _looks_numeric(text: str) -> bool:
-    try:
-        float(text.replace("_", ""))
-    except ValueError:
-        return text.strip().lower() in ("true", "false", "yes", "no")
-    return True
-
-
-class _KeyShown:
-    """A mapping key shown in a message (which may itself be None)."""
-
-    def __init__(self, key: Any):
-        self.key = key
-
-    def __repr__(self) -> str:
-        return f"key {self.key!r}"
-
-
 # messages of the model-level cross-reference validator, re-reported per path instead
 _CROSS_PREFIXES = (
     "population.",
@@ -457,7 +280,7 @@ def require_mapping(data: Any, file: str, kind: str) -> None:
         raise ScenarioError([Problem(file, "", "", f"file is empty; expected a {kind} mapping")])
     if not isinstance(data, dict):
         raise ScenarioError(
-            [Problem(file, "", _short(data), "expected a mapping of sections at the top level")]
+            [Problem(file, "", short(data), "expected a mapping of sections at the top level")]
         )
 
 
@@ -494,7 +317,7 @@ def parse_scenario(data: Any, file: str = "<scenario>") -> Scenario:
     except ValidationError as exc:
         found = [
             p
-            for p in problems_from_validation(exc, file, data)
+            for p in problems_from_validation(exc, file, data, Scenario)
             if not (p.path == "" and p.message.startswith(_CROSS_PREFIXES))
         ]
         found += [Problem(file, path, "", msg) for path, msg in cross_reference_problems(data)]

@@ -18,8 +18,9 @@ import pandas as pd
 from impactsim.engine.simulate import Recording
 from impactsim.engine.spec import ModelSpec
 from impactsim.scenario import ADOPTER_CATEGORIES
+from impactsim.tables import ALL
+from impactsim.tables import interval_table as interval_table  # re-exported
 
-ALL = "all"
 ID_COLUMNS = [
     "scenario",
     "replicate",
@@ -362,26 +363,3 @@ def summarise(
         summary_rows(srows, rec, spec, lab, rep)
         timeseries_rows(trows, rec, spec, lab, rep)
     return srows.frame(), trows.frame()
-
-
-def interval_table(
-    df: pd.DataFrame, by: Sequence[str] | None = None, level: float = 0.95
-) -> pd.DataFrame:
-    """Mean, SD and percentile interval across replicates.
-
-    Args:
-        df: a long table with a ``replicate`` and a ``value`` column.
-        by: grouping columns; default every column except replicate and value.
-        level: central interval (0.95 gives the 2.5 and 97.5 percentiles).
-
-    Returns:
-        One row per group with ``mean``, ``sd``, ``lo``, ``hi`` and ``n`` (replicates).
-    """
-    if by is None:
-        by = [c for c in df.columns if c not in ("replicate", "value")]
-    lo_q, hi_q = (1 - level) / 2, 1 - (1 - level) / 2
-    g = df.groupby(list(by), observed=True, sort=False)["value"]
-    out = g.agg(mean="mean", sd="std", n="count")
-    out["lo"] = g.quantile(lo_q)
-    out["hi"] = g.quantile(hi_q)
-    return out.reset_index()[[*by, "mean", "sd", "lo", "hi", "n"]]

@@ -19,6 +19,7 @@ from matplotlib.figure import Figure
 from scipy.stats import norm
 
 from impactsim.scenario import ADOPTER_CATEGORIES
+from impactsim.tables import ALL, eur, interval, quantile_levels, replicate_values, select
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -43,26 +44,13 @@ def _axes(ax: Axes | None, figsize: tuple[float, float] = (8.0, 4.5)) -> tuple[F
     return fig, new_ax
 
 
-def _select(df: pd.DataFrame, metric: str, **where: str) -> pd.DataFrame:
-    sel = df["metric"] == metric
-    for col in ("segment", "intervention", "channel", "adopter_category"):
-        if col in df.columns:
-            sel &= df[col] == where.get(col, "all")
-    return df.loc[sel]
-
-
 def _band(df: pd.DataFrame) -> pd.DataFrame:
     """Mean and central interval across replicates per month."""
-    lo, hi = (1 - LEVEL) / 2, 1 - (1 - LEVEL) / 2
+    lo, hi = quantile_levels(LEVEL)
     g = df.groupby("month", observed=True)["value"]
     return pd.DataFrame(
         {"mean": g.mean(), "lo": g.quantile(lo), "hi": g.quantile(hi)}
     ).reset_index()
-
-
-def _interval(values: pd.Series) -> tuple[float, float, float]:
-    lo, hi = (1 - LEVEL) / 2, 1 - (1 - LEVEL) / 2
-    return float(values.mean()), float(values.quantile(lo)), float(values.quantile(hi))
 
 
 def _legend_outside(ax: Axes, title: str | None = None) -> None:
@@ -70,7 +58,7 @@ def _legend_outside(ax: Axes, title: str | None = None) -> None:
         ax.legend(title=title, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
 
 
-def _present(df: pd.DataFrame, col: str, exclude: Sequence[str] = ("all",)) -> list[str]:
+def _present(df: pd.DataFrame, col: str, exclude: Sequence[str] = (ALL,)) -> list[str]:
     if col not in df.columns:
         return []
     return [v for v in pd.unique(df[col].astype(str)) if v not in exclude]
@@ -79,7 +67,7 @@ def _present(df: pd.DataFrame, col: str, exclude: Sequence[str] = ("all",)) -> l
 def adoption_curves(
     timeseries: Any,
     by: str = "segment",
-    intervention: str = "all",
+    intervention: str = ALL,
     ax: Axes | None = None,
 ) -> Figure:
     """Adoption S-curves with 95 % bands: share who ever took part, over time.
@@ -94,25 +82,25 @@ def adoption_curves(
         The figure.
     """
     ts = _table(timeseries, "timeseries")
-    metric = "reach_cumulative" if intervention == "all" else "reach_direct"
+    metric = "reach_cumulative" if intervention == ALL else "reach_direct"
     if by == "adopter_category":
         groups = list(ADOPTER_CATEGORIES)
     else:
         groups = _present(ts[(ts["metric"] == metric) & (ts["intervention"] == intervention)], by)
     fig, ax = _axes(ax)
-    for j, group in enumerate(["all", *groups]):
-        band = _band(_select(ts, metric, intervention=intervention, **{by: group}))
+    for j, group in enumerate([ALL, *groups]):
+        band = _band(select(ts, metric, intervention=intervention, **{by: group}))
         if band.empty:
             continue
-        color = "#444444" if group == "all" else PALETTE[j % len(PALETTE)]
-        style = "--" if group == "all" else "-"
+        color = "#444444" if group == ALL else PALETTE[j % len(PALETTE)]
+        style = "--" if group == ALL else "-"
         ax.plot(
             band["month"], 100 * band["mean"], style, color=color, label=group.replace("_", " ")
         )
         ax.fill_between(
             band["month"], 100 * band["lo"], 100 * band["hi"], color=color, alpha=0.18, lw=0
         )
-    what = "any programme" if intervention == "all" else intervention.replace("_", " ")
+    what = "any programme" if intervention == ALL else intervention.replace("_", " ")
     ax.set_title(f"Adoption over time by {by.replace('_', ' ')}: {what}")
     ax.set_xlabel("month")
     ax.set_ylabel("took part (% of target population)")
@@ -129,7 +117,7 @@ def reach_by_channel(timeseries: Any, ax: Axes | None = None) -> Figure:
     fig, ax = _axes(ax)
     months, layers, labels = None, [], []
     for ch in channels:
-        band = _band(_select(ts, "reach_by_channel", channel=ch))
+        band = _band(select(ts, "reach_by_channel", channel=ch))
         if band.empty or band["mean"].max() <= 0:
             continue
         months = band["month"].to_numpy()
@@ -165,7 +153,7 @@ def funnel_values(summary: Any) -> pd.DataFrame:
     s = _table(summary, "summary")
 
     def mean(metric: str, **where: str) -> float:
-        vals = _select(s, metric, **where)["value"]
+        vals = select(s, metric, **where)["value"]
         return float(vals.mean()) if len(vals) else float("nan")
 
     segments = _present(s[s["metric"] == "population_share"], "segment")
@@ -234,7 +222,8 @@ def public_impact_comparison(
     fig, ax = _axes(ax, (8.0, 0.6 * len(summaries) + 1.8))
     labels = list(summaries)
     for j, label in enumerate(labels):
-        m, lo, hi = _interval(_select(_table(summaries[label], "summary"), metric)["value"])
+        iv = interval(select(_table(summaries[label], "summary"), metric)["value"], LEVEL)
+        m, lo, hi = iv["mean"], iv["lo"], iv["hi"]
         ax.errorbar(
             m, j, xerr=[[m - lo], [hi - m]], fmt="o", color=PALETTE[j % len(PALETTE)], capsize=4
         )
@@ -252,13 +241,14 @@ def differential_impact(summary: Any, ax: Axes | None = None) -> Figure:
     s = _table(summary, "summary")
     segments = _present(s[s["metric"] == "public_impact_pp"], "segment")
     fig, ax = _axes(ax, (7.0, 4.0))
-    for j, seg in enumerate(["all", *segments]):
-        m, lo, hi = _interval(_select(s, "public_impact_pp", segment=seg)["value"])
-        color = "#444444" if seg == "all" else PALETTE[j % len(PALETTE)]
+    for j, seg in enumerate([ALL, *segments]):
+        iv = interval(select(s, "public_impact_pp", segment=seg)["value"], LEVEL)
+        m, lo, hi = iv["mean"], iv["lo"], iv["hi"]
+        color = "#444444" if seg == ALL else PALETTE[j % len(PALETTE)]
         ax.bar(j, m, color=color, alpha=0.85)
         ax.errorbar(j, m, yerr=[[m - lo], [hi - m]], color="black", capsize=4)
     ax.set_xticks(
-        range(len(segments) + 1), [g.replace("_", " ") for g in ["all", *segments]], rotation=15
+        range(len(segments) + 1), [g.replace("_", " ") for g in [ALL, *segments]], rotation=15
     )
     ax.set_ylabel("public impact (percentage points)")
     ax.set_title("Differential impact: fall in prevalence per segment")
@@ -271,13 +261,13 @@ def public_impact_over_time(timeseries: Any, ax: Axes | None = None) -> Figure:
     ts = _table(timeseries, "timeseries")
     segments = _present(ts[ts["metric"] == "public_impact_pp"], "segment")
     fig, ax = _axes(ax)
-    for j, seg in enumerate(["all", *segments]):
-        band = _band(_select(ts, "public_impact_pp", segment=seg))
-        color = "#444444" if seg == "all" else PALETTE[j % len(PALETTE)]
+    for j, seg in enumerate([ALL, *segments]):
+        band = _band(select(ts, "public_impact_pp", segment=seg))
+        color = "#444444" if seg == ALL else PALETTE[j % len(PALETTE)]
         ax.plot(
             band["month"],
             band["mean"],
-            "--" if seg == "all" else "-",
+            "--" if seg == ALL else "-",
             color=color,
             label=seg.replace("_", " "),
         )
@@ -302,10 +292,6 @@ def _summaries(obj: Any) -> dict[str, pd.DataFrame]:
     return out
 
 
-def _per_replicate(summary: pd.DataFrame, metric: str) -> pd.Series:
-    return _select(summary, metric).set_index("replicate")["value"]
-
-
 def cost_effectiveness_plane(
     results: Any,
     effect: str = "case_years_prevented_pv",
@@ -324,8 +310,8 @@ def cost_effectiveness_plane(
     fig, ax = _axes(ax, (7.5, 5.0))
     xmax = 0.0
     for j, (label, s) in enumerate(tables.items()):
-        x = _per_replicate(s, effect)
-        y = _per_replicate(s, "cost_pv").reindex(x.index)
+        x = replicate_values(s, effect)
+        y = replicate_values(s, "cost_pv").reindex(x.index)
         color = PALETTE[j % len(PALETTE)]
         ax.scatter(x, y / 1e6, s=12, alpha=0.35, color=color, lw=0)
         ax.scatter(
@@ -345,7 +331,7 @@ def cost_effectiveness_plane(
             wtp_eur * xs / 1e6,
             ":",
             color="#555555",
-            label=f"willingness to pay €{wtp_eur:,.0f} per unit",
+            label=f"willingness to pay {eur(wtp_eur)} per unit",
         )
     ax.axhline(0, color="#999999", lw=0.8)
     ax.axvline(0, color="#999999", lw=0.8)
@@ -405,7 +391,7 @@ def roi_distribution(results: Any, ax: Axes | None = None) -> Figure:
     fig, ax = _axes(ax, (7.5, 0.7 * len(tables) + 2.2))
     data, labels = [], []
     for label, s in tables.items():
-        vals = _per_replicate(s, "roi").dropna().to_numpy()
+        vals = replicate_values(s, "roi").dropna().to_numpy()
         data.append(vals if vals.size else np.array([np.nan]))
         labels.append(label)
     parts = ax.boxplot(data, orientation="horizontal", patch_artist=True, widths=0.5)

@@ -26,6 +26,7 @@ from impactsim.io import write_text
 from impactsim.loading import dump_scenario, load_scenario
 from impactsim.runner import RunResult, run
 from impactsim.scenario import Scenario
+from impactsim.tables import eur, interval, select
 
 #: Marks the page after loading so a headless browser can check it: number of images that
 #: failed to decode, and the page width (the page should not scroll sideways at 1366 px).
@@ -73,34 +74,8 @@ def _img(fig: Figure, caption: str) -> str:
 
 
 def _mean(summary: pd.DataFrame, metric: str, **where: str) -> float:
-    sel = summary["metric"] == metric
-    for col in ("segment", "intervention", "channel", "adopter_category"):
-        sel &= summary[col] == where.get(col, "all")
-    vals = summary.loc[sel, "value"]
+    vals = select(summary, metric, **where)["value"]
     return float(vals.mean()) if len(vals) else float("nan")
-
-
-def _interval(summary: pd.DataFrame, metric: str) -> tuple[float, float, float]:
-    sel = (
-        (summary["metric"] == metric)
-        & (summary["segment"] == "all")
-        & (summary["intervention"] == "all")
-    )
-    sel &= (summary["channel"] == "all") & (summary["adopter_category"] == "all")
-    vals = summary.loc[sel, "value"].dropna()
-    if vals.empty:
-        return float("nan"), float("nan"), float("nan")
-    return float(vals.mean()), float(vals.quantile(0.025)), float(vals.quantile(0.975))
-
-
-def _eur(x: float) -> str:
-    if x != x:
-        return "n/a"
-    sign = "−" if x < 0 else ""
-    x = abs(x)
-    if x >= 1e6:
-        return f"{sign}€{x / 1e6:.2f} million"
-    return f"{sign}€{x:,.0f}"
 
 
 def plain_summary(label: str, result: RunResult) -> str:
@@ -147,7 +122,7 @@ def _fmt(x: float, kind: str) -> str:
         "pct": f"{100 * x:.1f} %",
         "num": f"{x:.2f}",
         "int": f"{x:,.0f}",
-        "eur": _eur(x),
+        "eur": eur(x, millions=True),
     }[kind]
 
 
@@ -158,7 +133,8 @@ def headline_table(runs: dict[str, RunResult]) -> str:
     for metric, label, kind in HEADLINE:
         cells = []
         for res in runs.values():
-            m, lo, hi = _interval(res.summary, metric)
+            iv = interval(select(res.summary, metric)["value"])
+            m, lo, hi = iv["mean"], iv["lo"], iv["hi"]
             if metric.startswith("p_"):
                 cells.append(f"<td>{_fmt(m, kind)}</td>")
             else:
@@ -245,7 +221,7 @@ def key_parameters(scenario: Scenario) -> str:
             f"<td>{iv.duration_months:g}</td>"
             f"<td>{iv.dropout_rate_per_month:g}</td>"
             f"<td>{'none' if iv.effect_half_life_months is None else f'{iv.effect_half_life_months:g}'}</td>"
-            f"<td>{'' if monthly is None else _eur(monthly)}</td>"
+            f"<td>{'' if monthly is None else eur(monthly, millions=True)}</td>"
             "</tr>"
         )
     return (

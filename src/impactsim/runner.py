@@ -12,6 +12,7 @@ numbers are the same either way.
 
 from __future__ import annotations
 
+import json
 import sys
 import threading
 import time
@@ -35,10 +36,13 @@ from impactsim.engine.simulate import (
     warm_up,
 )
 from impactsim.engine.spec import ModelSpec, compile_scenario
-from impactsim.metrics import interval_table, summarise
+from impactsim.io import staged_directory, write_csv, write_parquet, write_text
+from impactsim.loading import dump_scenario
+from impactsim.metrics import summarise
 from impactsim.resources import MemoryLimitError, check_memory
 from impactsim.rng import replicate_key
 from impactsim.scenario import Scenario
+from impactsim.tables import interval_table, replicate_values
 
 #: How a run uses its numba threads: ``"parents"`` runs one replicate at a time with the
 #: parents split over the threads; ``"replicates"`` runs one replicate per thread, side by
@@ -164,11 +168,7 @@ class RunResult:
 
         Example: ``result.metric("reach_direct", intervention="online_course")``.
         """
-        df = self.summary
-        sel = df["metric"] == name
-        for col in ("segment", "intervention", "channel", "adopter_category"):
-            sel &= df[col] == where.get(col, "all")
-        return df.loc[sel].set_index("replicate")["value"]
+        return replicate_values(self.summary, name, **where)
 
     def ceac(self, wtp_grid: Sequence[float] | None = None) -> pd.DataFrame:
         """Cost-effectiveness acceptability curve against no programme.
@@ -222,14 +222,35 @@ class RunResult:
         (:func:`impactsim.io.staged_directory`): an interruption leaves the previous
         outputs or none, never a mix and never a temporary file.
         """
-        from impactsim.io import staged_directory, write_csv, write_run_dir
-
         out = Path(path)
         with staged_directory(out) as stage:
             write_run_dir(self, stage)
             write_csv(stage / "ceac.csv", self.ceac())
             write_csv(stage / "wsipp.csv", self.wsipp())
         return out
+
+
+def write_run_dir(result: RunResult, out: Path) -> Path:
+    """Write a run's outputs to ``out`` (see :data:`impactsim.io.RUN_FILES`).
+
+    Each file is written atomically; to replace a directory's files all at once, write
+    into a :func:`~impactsim.io.staged_directory`.
+
+    Args:
+        result: the run.
+        out: the directory (created when missing).
+
+    Returns:
+        ``out``.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    write_csv(out / "summary.csv", result.summary)
+    write_parquet(out / "summary.parquet", result.summary)
+    write_csv(out / "summary_stats.csv", result.summary_stats())
+    write_parquet(out / "timeseries.parquet", result.timeseries)
+    write_text(out / "scenario.resolved.yaml", dump_scenario(result.scenario))
+    write_text(out / "run.json", json.dumps(result.run_info(), indent=2) + "\n")
+    return out
 
 
 def _interruption_in(err: BaseException) -> KeyboardInterrupt | None:

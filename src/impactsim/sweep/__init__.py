@@ -9,7 +9,8 @@ Typical use::
     results.data                       # tidy: point, parameters, replicate, metric, ..., value
     analyze(results, ["public_impact_pp"])["public_impact_pp"]   # Sobol S1/ST with CIs
 
-See ``docs/sweeps.md``. Modules: :mod:`~impactsim.sweep.spec` (sweep files),
+See ``docs/sweeps.md``. Modules: :mod:`~impactsim.sweep.spec` (loading sweep files),
+:mod:`~impactsim.sweep.schema` (their schema),
 :mod:`~impactsim.sweep.sampling` (designs), :mod:`~impactsim.sweep.execute` (process pool,
 Dask), :mod:`~impactsim.sweep.store` (directory, manifest), :mod:`~impactsim.sweep.results`,
 :mod:`~impactsim.sweep.sensitivity` (SALib), :mod:`~impactsim.sweep.plots`,

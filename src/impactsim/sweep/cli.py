@@ -140,6 +140,7 @@ def sweep_results(
     from impactsim.io import write_csv, write_parquet
     from impactsim.sweep.results import load_results
     from impactsim.sweep.store import SweepError
+    from impactsim.tables import select
 
     try:
         res = load_results(directory)
@@ -154,10 +155,7 @@ def sweep_results(
     typer.echo(f"parameters: {', '.join(res.parameters)}")
     if len(res.data):
         typer.echo("metric (totals)                      mean over points and replicates")
-        totals = res.data
-        for col in ("segment", "intervention", "channel", "adopter_category"):
-            totals = totals[totals[col] == "all"]
-        means = totals.groupby("metric", observed=True)["value"].mean()
+        means = select(res.data).groupby("metric", observed=True)["value"].mean()
         for name, value in means.items():
             typer.echo(f"  {name!s:<36} {value:12.5g}")
     for row in res.failed.head(10).itertuples():

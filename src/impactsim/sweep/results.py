@@ -10,8 +10,8 @@ from typing import Any
 import pandas as pd
 
 from impactsim.sweep.sampling import UNIT_PREFIX
-from impactsim.sweep.spec import BREAKDOWN_COLUMNS
 from impactsim.sweep.store import DONE, FAILED, PENDING, SweepDir, SweepError
+from impactsim.tables import BREAKDOWN_COLUMNS, select
 
 
 @dataclass
@@ -85,10 +85,7 @@ class SweepResults:
                 f"{', '.join(BREAKDOWN_COLUMNS)}"
             )
         df = self.data
-        sel = df["metric"] == metric
-        for col in BREAKDOWN_COLUMNS:
-            sel &= df[col] == where.get(col, "all")
-        rows = df.loc[sel]
+        rows = select(df, metric, **where)
         if rows.empty and metric not in set(df["metric"].astype(str)):
             kept = ", ".join(sorted(set(df["metric"].astype(str)))) or "(none)"
             raise KeyError(f"metric '{metric}' is not in the sweep's results; kept: {kept}")

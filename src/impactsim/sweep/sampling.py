@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from impactsim.sweep.spec import (
+from impactsim.sweep.schema import (
     GridSampler,
     LatinHypercubeSampler,
     MorrisSampler,

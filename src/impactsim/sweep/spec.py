@@ -1,45 +1,41 @@
-"""Sweep files: schema, loading and validation.
+"""Sweep files: loading and validation.
 
 A sweep file (YAML) names a base scenario, the parameters to vary (each a dotted path into
 the scenario with a range, a distribution or a list of values), a sampler, the number of
 replicates per point and the outputs to keep. It is validated like a scenario file: every
 problem is reported as ``file: field.path: message (got value)`` through
-:class:`~impactsim.loading.ScenarioError`.
+:class:`~impactsim.inputs.ScenarioError` (the translator of :mod:`impactsim.inputs`).
+
+The schema (:class:`SweepFile` and its sections) and the validated :class:`Sweep` are
+defined in :mod:`impactsim.sweep.schema` and importable from here too.
 """
 
 from __future__ import annotations
 
 import copy
-import difflib
-import hashlib
-import json
 import math
 import os
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal, get_args
+from typing import Any
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    Strict,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import ValidationError
 
-from impactsim.loading import (
+from impactsim.inputs import (
     Problem,
     ScenarioError,
-    _format_loc,
+    bare_location,
+    plain_message,
+    problems_from_validation,
+    short,
+)
+from impactsim.loading import (
     default_scenario_path,
+    load_scenario,
     parse_scenario,
     parse_yaml_text,
     read_input_bytes,
     require_mapping,
 )
-from impactsim.loading import _short as _bounded_repr
 from impactsim.scenario import Scenario
 from impactsim.sweep.paths import (
     Location,
@@ -49,584 +45,78 @@ from impactsim.sweep.paths import (
     resolve,
     with_values,
 )
-
-#: Version of the sweep directory layout and of the fingerprint recipe.
-SWEEP_FORMAT = 1
-
-#: Columns of a run's summary that say which part of the population a row is about.
-BREAKDOWN_COLUMNS: tuple[str, ...] = ("segment", "intervention", "channel", "adopter_category")
-
-#: Outputs kept when a sweep file does not say.
-DEFAULT_METRICS: tuple[str, ...] = (
-    "public_impact_pp",
-    "reach_cumulative",
-    "prevalence",
-    "prevalence_counterfactual",
-    "cases_prevented",
+from impactsim.sweep.schema import (
+    DEFAULT_METRICS,
+    DISTRIBUTIONS,
+    MAX_POINTS,
+    MAX_TASKS,
+    RESERVED_NAMES,
+    SAMPLERS,
+    SWEEP_FORMAT,
+    Beta,
+    Distribution,
+    GridSampler,
+    Identifier,
+    LatinHypercubeSampler,
+    LogNormal,
+    LogUniform,
+    MetricName,
+    MorrisSampler,
+    Normal,
+    OneWaySampler,
+    Outputs,
+    Parameter,
+    ResolvedParameter,
+    Sampler,
+    Scalar,
+    SobolSampler,
+    Sweep,
+    SweepFile,
+    Triangular,
+    Uniform,
 )
+from impactsim.tables import BREAKDOWN_COLUMNS
 
-#: Names a parameter may not take (they are columns of the tidy results table).
-RESERVED_NAMES = frozenset(
-    {"point", "replicate", "metric", "value", "task", "scenario", "status", *BREAKDOWN_COLUMNS}
-)
-
-#: Largest number of points and of tasks a sweep may have (typo guards).
-MAX_POINTS = 1_000_000
-MAX_TASKS = 5_000_000
-
-#: Samplers and what each needs.
-SAMPLERS = ("grid", "latin_hypercube", "sobol", "morris", "one_way")
+__all__ = [
+    "BREAKDOWN_COLUMNS",
+    "DEFAULT_METRICS",
+    "DISTRIBUTIONS",
+    "MAX_POINTS",
+    "MAX_TASKS",
+    "RESERVED_NAMES",
+    "ROOT_MARKERS",
+    "SAMPLERS",
+    "SWEEP_FORMAT",
+    "Beta",
+    "Distribution",
+    "GridSampler",
+    "Identifier",
+    "LatinHypercubeSampler",
+    "LogNormal",
+    "LogUniform",
+    "MetricName",
+    "MorrisSampler",
+    "Normal",
+    "OneWaySampler",
+    "Outputs",
+    "Parameter",
+    "ResolvedParameter",
+    "Sampler",
+    "Scalar",
+    "SobolSampler",
+    "Sweep",
+    "SweepFile",
+    "Triangular",
+    "Uniform",
+    "allowed_root",
+    "load_sweep",
+    "parse_sweep",
+    "resolve_base_path",
+]
 
 #: Files marking the root of a project or scenario library: a sweep's ``base`` path must
 #: stay inside the nearest directory holding one (see :func:`allowed_root`).
 ROOT_MARKERS: tuple[str, ...] = (".impactsim-root", "pyproject.toml", ".git")
-
-Identifier = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$")]
-MetricName = Annotated[str, Field(pattern=r"^[A-Za-z][A-Za-z0-9_]{0,99}$")]
-Scalar = float | int | str | bool | None
-
-
-#: A number inside a pair written as a YAML list (the pair itself may be a list).
-_Num = Annotated[float, Strict()]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
-
-
-# --------------------------------------------------------------------------- distributions
-class Uniform(_Strict):
-    """Uniform between ``low`` and ``high``."""
-
-    kind: Literal["uniform"]
-    low: float
-    high: float
-
-    @model_validator(mode="after")
-    def _order(self) -> Uniform:
-        if not self.low < self.high:
-            raise ValueError(f"low must be below high (got low={self.low}, high={self.high})")
-        return self
-
-
-class LogUniform(_Strict):
-    """Log-uniform between ``low`` > 0 and ``high``."""
-
-    kind: Literal["loguniform"]
-    low: Annotated[float, Field(gt=0.0)]
-    high: Annotated[float, Field(gt=0.0)]
-
-    @model_validator(mode="after")
-    def _order(self) -> LogUniform:
-        if not self.low < self.high:
-            raise ValueError(f"low must be below high (got low={self.low}, high={self.high})")
-        return self
-
-
-class Normal(_Strict):
-    """Normal with ``mean`` and ``sd``; optionally truncated to ``[low, high]``."""
-
-    kind: Literal["normal"]
-    mean: float
-    sd: Annotated[float, Field(gt=0.0)]
-    low: float | None = None
-    high: float | None = None
-
-    @model_validator(mode="after")
-    def _order(self) -> Normal:
-        if self.low is not None and self.high is not None and not self.low < self.high:
-            raise ValueError(f"low must be below high (got low={self.low}, high={self.high})")
-        return self
-
-
-class LogNormal(_Strict):
-    """Log-normal with ``median`` > 0 and ``sigma`` (SD of the logarithm)."""
-
-    kind: Literal["lognormal"]
-    median: Annotated[float, Field(gt=0.0)]
-    sigma: Annotated[float, Field(gt=0.0)]
-
-
-class Triangular(_Strict):
-    """Triangular on ``[low, high]`` with peak at ``mode``."""
-
-    kind: Literal["triangular"]
-    low: float
-    mode: float
-    high: float
-
-    @model_validator(mode="after")
-    def _order(self) -> Triangular:
-        if not (self.low <= self.mode <= self.high and self.low < self.high):
-            raise ValueError(
-                "need low <= mode <= high and low < high "
-                f"(got low={self.low}, mode={self.mode}, high={self.high})"
-            )
-        return self
-
-
-class Beta(_Strict):
-    """Beta(``alpha``, ``beta``) scaled to ``[low, high]`` (default 0-1)."""
-
-    kind: Literal["beta"]
-    alpha: Annotated[float, Field(gt=0.0)]
-    beta: Annotated[float, Field(gt=0.0)]
-    low: float = 0.0
-    high: float = 1.0
-
-    @model_validator(mode="after")
-    def _order(self) -> Beta:
-        if not self.low < self.high:
-            raise ValueError(f"low must be below high (got low={self.low}, high={self.high})")
-        return self
-
-
-Distribution = Annotated[
-    Uniform | LogUniform | Normal | LogNormal | Triangular | Beta, Field(discriminator="kind")
-]
-DISTRIBUTIONS = ("uniform", "loguniform", "normal", "lognormal", "triangular", "beta")
-
-
-class Parameter(_Strict):
-    """One varied input: a dotted path and exactly one of range, distribution or values."""
-
-    path: str = Field(
-        description=(
-            "dotted path into the scenario, e.g. interventions.group_course.effect_size.mean; "
-            "list items by name or position"
-        )
-    )
-    name: Identifier | None = Field(
-        None, description="short column name in results and plots (default: the path)"
-    )
-    range: tuple[_Num, _Num] | None = Field(
-        None, strict=False, description="[low, high]: uniform (or log-uniform with scale: log)"
-    )
-    scale: Literal["linear", "log"] = Field("linear", description="scale of range")
-    distribution: Distribution | None = Field(None, description="a probability distribution")
-    values: list[Scalar] | None = Field(
-        None, min_length=1, description="discrete values (numbers, text, true/false, null)"
-    )
-    levels: Annotated[int, Field(ge=2, le=1000)] | None = Field(
-        None, description="grid levels for a range or distribution (default: sampler.levels)"
-    )
-    integer: bool | None = Field(
-        None, description="round to whole numbers (default: when the scenario field is an integer)"
-    )
-    base: Scalar = Field(
-        None, description="centre value for one_way (default: the base scenario's value)"
-    )
-
-    @field_validator("range")
-    @classmethod
-    def _range_order(cls, v: tuple[float, float] | None) -> tuple[float, float] | None:
-        if v is not None and not v[0] < v[1]:
-            raise ValueError(f"range must be [low, high] with low < high (got [{v[0]}, {v[1]}])")
-        return v
-
-    @model_validator(mode="after")
-    def _one_source(self) -> Parameter:
-        given = [k for k in ("range", "distribution", "values") if getattr(self, k) is not None]
-        if len(given) != 1:
-            got = ", ".join(given) if given else "none"
-            raise ValueError(f"give exactly one of range, distribution or values (got {got})")
-        if self.range is not None:
-            if self.scale == "log" and self.range[0] <= 0:
-                raise ValueError(f"a log-scale range needs low > 0 (got low={self.range[0]})")
-        elif self.scale == "log":
-            raise ValueError("scale: log applies to range only; use distribution: loguniform")
-        if self.values is not None and self.levels is not None:
-            raise ValueError("levels applies to a range or distribution, not to values")
-        return self
-
-    @property
-    def label(self) -> str:
-        """Column name of this parameter."""
-        return self.name or self.path
-
-
-# --------------------------------------------------------------------------- samplers
-class GridSampler(_Strict):
-    """Every combination of every parameter's levels (full factorial)."""
-
-    method: Literal["grid"]
-    levels: Annotated[int, Field(ge=2, le=1000)] = Field(
-        3, description="levels of a range or distribution without its own levels"
-    )
-
-
-class LatinHypercubeSampler(_Strict):
-    """Latin hypercube (scipy.stats.qmc.LatinHypercube)."""
-
-    method: Literal["latin_hypercube"]
-    samples: Annotated[int, Field(ge=2, le=MAX_POINTS)] = Field(description="number of points")
-    scramble: bool = Field(True, description="random positions inside the cells")
-    optimization: Literal["random-cd", "lloyd"] | None = Field(
-        None, description="scipy optimisation of the design"
-    )
-    seed: Annotated[int, Field(ge=0)] | None = Field(
-        None, description="seed of the design (default: the sweep's seed)"
-    )
-
-
-class SobolSampler(_Strict):
-    """Saltelli/Sobol design for Sobol indices (SALib.sample.sobol)."""
-
-    method: Literal["sobol"]
-    samples: Annotated[int, Field(ge=2, le=MAX_POINTS)] = Field(
-        description="base sample size N, a power of 2; points = N(D+2), or N(2D+2) with second_order"
-    )
-    second_order: bool = Field(False, description="also estimate second-order indices")
-    scramble: bool = Field(True, description="scrambled Sobol sequence")
-    seed: Annotated[int, Field(ge=0)] | None = Field(
-        None, description="seed of the design (default: the sweep's seed)"
-    )
-
-    @field_validator("samples")
-    @classmethod
-    def _power_of_two(cls, n: int) -> int:
-        if n & (n - 1):
-            lower = 1 << (n.bit_length() - 1)
-            raise ValueError(
-                f"samples must be a power of 2 for a Sobol design (nearest: {lower} or {lower * 2})"
-            )
-        return n
-
-
-class MorrisSampler(_Strict):
-    """Morris elementary-effects trajectories (SALib.sample.morris)."""
-
-    method: Literal["morris"]
-    trajectories: Annotated[int, Field(ge=2, le=MAX_POINTS)] = Field(
-        description="number of trajectories r; points = r(D+1)"
-    )
-    levels: Annotated[int, Field(ge=2, le=100)] = Field(4, description="grid levels p (even)")
-    optimal_trajectories: Annotated[int, Field(ge=2, le=1000)] | None = Field(
-        None, description="pick this many well-spread trajectories out of 'trajectories'"
-    )
-    seed: Annotated[int, Field(ge=0)] | None = Field(
-        None, description="seed of the design (default: the sweep's seed)"
-    )
-
-    @field_validator("levels")
-    @classmethod
-    def _even(cls, n: int) -> int:
-        if n % 2:
-            raise ValueError("levels must be even for a Morris design (e.g. 4, 6 or 8)")
-        return n
-
-    @model_validator(mode="after")
-    def _optimal(self) -> MorrisSampler:
-        if self.optimal_trajectories is not None and not (
-            self.optimal_trajectories < self.trajectories
-        ):
-            raise ValueError(
-                "optimal_trajectories must be smaller than trajectories "
-                f"(got {self.optimal_trajectories} of {self.trajectories})"
-            )
-        return self
-
-
-class OneWaySampler(_Strict):
-    """One-at-a-time design for a tornado diagram.
-
-    The base point, then each parameter at its low and its high value with all others at
-    their base values.
-    """
-
-    method: Literal["one_way"]
-    quantiles: tuple[_Num, _Num] = Field(
-        (0.05, 0.95), strict=False, description="low and high quantile of a distribution"
-    )
-
-    @model_validator(mode="after")
-    def _q(self) -> OneWaySampler:
-        lo, hi = self.quantiles
-        if not 0.0 < lo < hi < 1.0:
-            raise ValueError(f"quantiles must satisfy 0 < low < high < 1 (got [{lo}, {hi}])")
-        return self
-
-
-Sampler = Annotated[
-    GridSampler | LatinHypercubeSampler | SobolSampler | MorrisSampler | OneWaySampler,
-    Field(discriminator="method"),
-]
-
-
-class Outputs(_Strict):
-    """Which rows of each run's summary to keep."""
-
-    metrics: list[MetricName] | Literal["all"] = Field(
-        default_factory=lambda: list(DEFAULT_METRICS),
-        description="summary metrics to keep (any metric name of the run summary), or all",
-    )
-    breakdowns: (
-        Literal["none", "all"]
-        | list[Literal["segment", "intervention", "channel", "adopter_category"]]
-    ) = Field(
-        "none",
-        description=(
-            "none: totals only; all: every breakdown row; or a list of the breakdown columns "
-            "to keep (segment, intervention, channel, adopter_category)"
-        ),
-    )
-
-    def kept_breakdowns(self) -> tuple[str, ...]:
-        """Breakdown columns that may differ from 'all' in kept rows."""
-        if self.breakdowns == "none":
-            return ()
-        if self.breakdowns == "all":
-            return BREAKDOWN_COLUMNS
-        return tuple(c for c in BREAKDOWN_COLUMNS if c in self.breakdowns)
-
-
-class SweepFile(_Strict):
-    """Top level of a sweep file."""
-
-    name: Identifier = Field(description="sweep identifier")
-    description: str = Field("", max_length=5000)
-    base: str | dict[str, Any] = Field(
-        description="base scenario: a file path (relative to the sweep file), 'default', "
-        "or an inline scenario mapping"
-    )
-    overrides: dict[str, Any] = Field(
-        default_factory=dict,
-        description="fixed changes to the base scenario, dotted path: value",
-    )
-    parameters: list[Parameter] = Field(min_length=1, max_length=100)
-    sampler: Sampler
-    replicates: Annotated[int, Field(ge=1, le=100_000)] = Field(description="replicates per point")
-    replicates_per_task: Annotated[int, Field(ge=1, le=100_000)] | None = Field(
-        None, description="replicates run together in one task (default min(replicates, 10))"
-    )
-    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] | None = Field(
-        None, description="base seed (default: the base scenario's simulation.seed)"
-    )
-    common_random_numbers: bool = Field(
-        True,
-        description="every point uses the same seed (true) or a seed derived from its number",
-    )
-    outputs: Outputs = Field(default_factory=Outputs)
-
-
-# --------------------------------------------------------------------------- resolved sweep
-@dataclass(frozen=True)
-class ResolvedParameter:
-    """A parameter with its location in the scenario and its kind of value."""
-
-    spec: Parameter
-    loc: Location
-    integer: bool
-    base_value: Any
-
-    @property
-    def label(self) -> str:
-        """Column name of this parameter."""
-        return self.spec.label
-
-
-@dataclass
-class Sweep:
-    """A validated sweep: the file's settings, the base scenario and the parameters.
-
-    Attributes:
-        spec: the sweep file as validated.
-        file: where it came from (for messages).
-        base: the base scenario with overrides, every default filled in, as a dict.
-        parameters: the parameters with their scenario locations.
-        seed: base seed used for every point (and for the designs unless they say).
-        replicates_per_task: replicates run together in one task.
-        source_text: the sweep file's text (copied into the sweep directory).
-    """
-
-    spec: SweepFile
-    file: str
-    base: dict[str, Any]
-    parameters: list[ResolvedParameter]
-    seed: int
-    replicates_per_task: int
-    source_text: str = ""
-
-    @property
-    def name(self) -> str:
-        """Sweep name."""
-        return self.spec.name
-
-    @property
-    def replicates(self) -> int:
-        """Replicates per point."""
-        return self.spec.replicates
-
-    @property
-    def method(self) -> str:
-        """Sampler method."""
-        return self.spec.sampler.method
-
-    def definition(self) -> dict[str, Any]:
-        """Everything that determines the results, as plain JSON data."""
-        spec = self.spec.model_dump(mode="json", exclude={"base", "description", "overrides"})
-        spec["base_scenario"] = self.base
-        spec["seed"] = self.seed
-        spec["replicates_per_task"] = self.replicates_per_task
-        spec["parameter_locations"] = [list(p.loc) for p in self.parameters]
-        spec["parameter_integer"] = [p.integer for p in self.parameters]
-        spec["format"] = SWEEP_FORMAT
-        return spec
-
-    def fingerprint(self) -> str:
-        """SHA-256 of :meth:`definition`; equal fingerprints mean equal tasks and numbers."""
-        text = json.dumps(self.definition(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()
-
-
-# --------------------------------------------------------------------------- messages
-def _short(value: Any, limit: int = 80) -> str:
-    return _bounded_repr(value, limit)
-
-
-def _loc_text(loc: tuple[Any, ...], data: Any) -> str:
-    """Field path in a sweep file; parameters are named by their ``path``."""
-    return _format_loc(loc, data, label_key="path")
-
-
-_MODELS_BY_TAG: dict[str, dict[str, type[BaseModel]]] = {
-    "sampler": {
-        "grid": GridSampler,
-        "latin_hypercube": LatinHypercubeSampler,
-        "sobol": SobolSampler,
-        "morris": MorrisSampler,
-        "one_way": OneWaySampler,
-    },
-    "distribution": {
-        "uniform": Uniform,
-        "loguniform": LogUniform,
-        "normal": Normal,
-        "lognormal": LogNormal,
-        "triangular": Triangular,
-        "beta": Beta,
-    },
-}
-
-
-def _find_model(ann: Any) -> Any:
-    if isinstance(ann, type) and issubclass(ann, BaseModel):
-        return ann
-    for arg in get_args(ann):
-        found = _find_model(arg)
-        if isinstance(found, type) and issubclass(found, BaseModel):
-            return found
-    return None
-
-
-def _walk(loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], Any, str | None]:
-    """Follow an error location through the sweep schema.
-
-    Returns:
-        The location to show (without pydantic's union tags and member names), the model
-        reached before the last part, and the union member name when the error is about
-        one alternative of a union field (None otherwise).
-    """
-    shown: list[Any] = []
-    model: Any = SweepFile
-    union: str | None = None  # field name whose discriminated union we are in
-    for i, part in enumerate(loc):
-        if isinstance(part, int):
-            shown.append(part)
-            continue
-        if isinstance(part, str) and part.startswith("function-"):
-            continue
-        if union is not None and part in _MODELS_BY_TAG[union]:
-            model = _MODELS_BY_TAG[union][part]
-            union = None
-            continue
-        fields = getattr(model, "model_fields", None)
-        if fields is not None and part in fields:
-            shown.append(part)
-            if part in _MODELS_BY_TAG and i < len(loc) - 1:
-                union = part
-                model = None
-            else:
-                model = _find_model(fields[part].annotation)
-            continue
-        if i == len(loc) - 1 and fields is not None:
-            shown.append(part)  # an unknown key
-            return tuple(shown), model, None
-        return tuple(shown), model, str(part)  # a member of a plain union
-    return tuple(shown), model, None
-
-
-def _member_text(member: str) -> str:
-    if member.startswith("literal["):
-        return member.removeprefix("literal[").removesuffix("]").replace("'", "'")
-    if member.startswith("list["):
-        return "a list"
-    if member.startswith("dict["):
-        return "a mapping"
-    return {"str": "text", "int": "a whole number", "float": "a number", "bool": "true/false"}.get(
-        member, member
-    )
-
-
-def _problems(exc: ValidationError, file: str, data: Any) -> list[Problem]:
-    out: list[Problem] = []
-    unions: dict[tuple[Any, ...], list[str]] = {}
-    union_values: dict[tuple[Any, ...], Any] = {}
-    for err in exc.errors(include_url=False):
-        loc = tuple(err.get("loc", ()))
-        etype = err.get("type", "")
-        msg = err.get("msg", "invalid value")
-        value = err.get("input")
-        shown_loc, model, member = _walk(loc)
-        if member is not None:
-            unions.setdefault(shown_loc, []).append(_member_text(member))
-            union_values.setdefault(shown_loc, value)
-            continue
-        if etype == "extra_forbidden":
-            fields = getattr(model, "model_fields", None) or {}
-            allowed = sorted(fields)
-            key = str(loc[-1])
-            close = difflib.get_close_matches(key, allowed, n=1)
-            hint = f"; did you mean '{close[0]}'?" if close else ""
-            msg = f"unknown key '{key}'{hint} Allowed keys: {', '.join(allowed)}"
-            value = None
-        elif etype == "missing":
-            msg = "required field is missing"
-            value = None
-        elif etype in ("union_tag_invalid", "union_tag_not_found"):
-            ctx = err.get("ctx", {}) or {}
-            key = str(ctx.get("discriminator", "kind")).strip("'")
-            what = "sampler" if key == "method" else "distribution"
-            allowed = SAMPLERS if key == "method" else DISTRIBUTIONS
-            shown_loc = (*shown_loc, key)
-            if etype == "union_tag_invalid":
-                tag = ctx.get("tag", "")
-                close = difflib.get_close_matches(str(tag), allowed, n=1)
-                hint = f"; did you mean '{close[0]}'?" if close else ""
-                msg = f"unknown {what} '{tag}'{hint} Allowed: {', '.join(allowed)}"
-                value = tag
-            else:
-                msg = f"required field is missing; the {what}: one of {', '.join(allowed)}"
-                value = None
-        elif etype == "value_error":
-            msg = msg.removeprefix("Value error, ")
-            value = None if isinstance(value, dict | list) else value
-        elif etype in ("model_type", "model_attributes_type"):
-            msg = f"expected a mapping of keys to values, not {type(value).__name__}"
-        elif etype == "tuple_type":
-            msg = "expected a list of two numbers, [low, high]"
-        shown = "" if value is None else _short(value)
-        out.append(Problem(file, _loc_text(shown_loc, data), shown, msg))
-    for shown_loc, members in unions.items():
-        expected = " or ".join(dict.fromkeys(members))
-        out.append(
-            Problem(
-                file,
-                _loc_text(shown_loc, data),
-                _short(union_values[shown_loc]),
-                f"expected {expected}",
-            )
-        )
-    return out
 
 
 # --------------------------------------------------------------------------- loading
@@ -687,7 +177,7 @@ def parse_sweep(
     try:
         spec = SweepFile.model_validate(data)
     except ValidationError as exc:
-        problems = _problems(exc, file, data)
+        problems = problems_from_validation(exc, file, data, SweepFile, label_key="path")
         problems += _more_problems(data, file, where, allow_external_paths)
         raise ScenarioError(problems) from None
 
@@ -791,8 +281,6 @@ def _load_base(
     if isinstance(spec.base, dict):
         scenario = parse_scenario(copy.deepcopy(spec.base), f"{file} (base)")
     elif spec.base == "default":
-        from impactsim.loading import load_scenario
-
         scenario = load_scenario(default_scenario_path())
     else:
         try:
@@ -801,7 +289,7 @@ def _load_base(
         except (ValueError, OSError) as err:
             why = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
             raise ScenarioError(
-                [Problem(file, "base", _short(spec.base), f"not a usable file path: {why}")]
+                [Problem(file, "base", short(spec.base), f"not a usable file path: {why}")]
             ) from None
         if not found:
             raise ScenarioError(
@@ -809,14 +297,12 @@ def _load_base(
                     Problem(
                         file,
                         "base",
-                        _short(spec.base),
+                        short(spec.base),
                         f"base scenario file not found (looked for {path}); give a path "
                         "relative to the sweep file, 'default' or an inline scenario",
                     )
                 ]
             )
-        from impactsim.loading import load_scenario
-
         scenario = load_scenario(path)
     return scenario.model_dump(mode="json")
 
@@ -896,7 +382,7 @@ def _resolve_parameters(
         try:
             loc = resolve(base, p.path)
         except PathError as err:
-            problems.append(Problem(file, f"{where}.path", _short(p.path), str(err)))
+            problems.append(Problem(file, f"{where}.path", short(p.path), str(err)))
             continue
         current = get_value(base, loc)
         if isinstance(current, dict | list):
@@ -904,7 +390,7 @@ def _resolve_parameters(
                 Problem(
                     file,
                     f"{where}.path",
-                    _short(p.path),
+                    short(p.path),
                     f"'{format_location(loc, base)}' is a section, not a single value; "
                     "address one of its fields",
                 )
@@ -915,7 +401,7 @@ def _resolve_parameters(
                 Problem(
                     file,
                     f"{where}.path",
-                    _short(p.path),
+                    short(p.path),
                     f"'{format_location(loc, base)}' holds {current!r}, not a number; "
                     "vary it with values: [...]",
                 )
@@ -927,7 +413,7 @@ def _resolve_parameters(
                 Problem(
                     file,
                     f"{where}.name",
-                    _short(label),
+                    short(label),
                     f"'{label}' is a column of the results table; choose another name "
                     f"(reserved: {', '.join(sorted(RESERVED_NAMES))})",
                 )
@@ -937,7 +423,7 @@ def _resolve_parameters(
                 Problem(
                     file,
                     f"{where}.name",
-                    _short(label),
+                    short(label),
                     f"name already used by parameters[{seen_labels[label]}]; names must be unique",
                 )
             )
@@ -947,7 +433,7 @@ def _resolve_parameters(
                 Problem(
                     file,
                     f"{where}.path",
-                    _short(p.path),
+                    short(p.path),
                     f"the same field is already varied by parameters[{seen_locs[loc]}]",
                 )
             )
@@ -1002,18 +488,14 @@ def _check_extremes(
             Scenario.model_validate(trial)
         except ValidationError as exc:
             for err in exc.errors(include_url=False):
-                loc = tuple(
-                    p
-                    for p in err.get("loc", ())
-                    if not (isinstance(p, str) and p.startswith("function-"))
-                )
+                loc = bare_location(err.get("loc", ()))
                 if loc[: len(rp.loc)] == rp.loc and len(loc) <= len(rp.loc) + 1:
-                    msg = str(err.get("msg", "invalid value")).removeprefix("Value error, ")
+                    msg = plain_message(str(err.get("msg", "invalid value")))
                     problems.append(
                         Problem(
                             file,
                             f"{where}.{field_name}",
-                            _short(value),
+                            short(value),
                             f"value not allowed for '{format_location(rp.loc, base)}': {msg}",
                         )
                     )

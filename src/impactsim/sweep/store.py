@@ -34,7 +34,7 @@ import yaml
 from impactsim._version import __version__
 from impactsim.io import write_csv, write_parquet, write_text
 from impactsim.sweep.sampling import UNIT_PREFIX, design
-from impactsim.sweep.spec import SWEEP_FORMAT, Sweep
+from impactsim.sweep.schema import SWEEP_FORMAT, Sweep
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
 STATUSES = (PENDING, DONE, FAILED)

@@ -19,12 +19,11 @@ import numpy as np
 import pandas as pd
 
 from impactsim.metrics import ID_COLUMNS
+from impactsim.tables import breakdown_mask
 
 #: Columns of a task's result table, in order: the summary's identifying columns with the
 #: sweep point in place of the scenario.
 RESULT_COLUMNS: tuple[str, ...] = ("point", *ID_COLUMNS[1:], "value")
-
-_BREAKDOWNS = ("segment", "intervention", "channel", "adopter_category")
 
 
 @dataclass(frozen=True)
@@ -126,9 +125,7 @@ def select_rows(
         keep = np.asarray(names.isin(metrics), dtype=bool)
     else:
         keep = np.ones(len(df), dtype=bool)
-    for col in _BREAKDOWNS:
-        if col not in breakdowns:
-            keep = keep & np.asarray(df[col].astype(str) == "all", dtype=bool)
+    keep = keep & np.asarray(breakdown_mask(df, free=breakdowns), dtype=bool)
     out = df.loc[keep]
     table = pd.DataFrame(
         {

@@ -1,35 +1,6 @@
-"""Mesa reference model: the rules of ``docs/model.md`` written plainly, agent by agent.
+"""The agents of the reference model and the Mesa model that drives them.
 
-The fast engine (:mod:`impactsim.engine`) stores parents as arrays, pushes counters
-along the network and draws keyed random numbers inside numba kernels. This module
-states the *same rules* the way an agent-based modeller would write them in Mesa 3:
-
-* :class:`Parent` agents (``mesa.Agent``) carry their segment, adopter category,
-  latent problem score and one :class:`Participation` record per programme, and decide
-  for themselves in :meth:`Parent.step`;
-* :class:`ProviderOrganisation` agents adopt, offer and stop programmes in
-  :meth:`ProviderOrganisation.step` and hand out places;
-* :class:`ReferenceModel` (``mesa.Model``) drives them through Mesa's ``AgentSet``
-  (``shuffle_do``), keeps the waiting lists and the social network, and measures with a
-  ``mesa.DataCollector``.
-
-It reads the same :class:`impactsim.scenario.Scenario` objects as the engine but shares
-no code with it: no compiled spec, no keyed random numbers, no counters. Its random
-numbers come from the model's own generators (``Model(rng=SeedSequence(seed,
-spawn_key=(replicate,)))``, i.e. ``self.random`` and ``self.rng``), so it reproduces the
-engine's *distributions*, not its individual draws. ``tests/test_reference_equivalence.py``
-compares the two.
-
-Comments cite the sections of ``docs/model.md`` (``§4`` = section 4). Time is counted in
-steps ``t`` of ``dt`` months; step ``t`` covers ``[t dt, (t + 1) dt)``. A value "at the
-end of step ``t``" is what a measurement after step ``t`` sees.
-
-Two details ``docs/model.md`` leaves open follow the engine's reading: an aware parent keeps
-the referral hazard of its channel after the channel's ``end_month``, and the indicated-offer
-check (``min_problem_score``) uses the programme effects as at the end of the previous step
-(with the spillover gain after this step's decay).
-
-It is slow (pure Python, a few thousand parents at most) and meant for validation.
+Comments cite the sections of ``docs/model.md`` (``§4`` = section 4).
 """
 
 from __future__ import annotations
@@ -37,7 +8,6 @@ from __future__ import annotations
 import math
 from collections import Counter, deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any
 
@@ -45,103 +15,28 @@ import mesa
 import numpy as np
 import pandas as pd
 
+from impactsim.reference.rules import (
+    AWARE,
+    COMPLETED,
+    DROPPED,
+    ENROLLED,
+    FOLLOW_UP,
+    GAVE_UP,
+    MUTATIONS,
+    NOT_AWARE,
+    NOT_OFFERING,
+    OFFERING,
+    STOPPED,
+    TOOK_PART,
+    WAITING,
+    WORD_OF_MOUTH,
+    Participation,
+    Programme,
+    ratio,
+    step_probability,
+)
+from impactsim.reference.summary import horizon_summary
 from impactsim.scenario import ADOPTER_CATEGORIES, AdopterCategory, Channel, Provider, Scenario
-
-ALL = "all"
-
-# Status of a parent for one programme (§3-§6).
-NOT_AWARE = "not_aware"
-AWARE = "aware"  # made aware by a channel, not (yet) asked for a place
-WAITING = "waiting"  # asked for a place, on the waiting list
-ENROLLED = "enrolled"
-COMPLETED = "completed"
-DROPPED = "dropped"
-GAVE_UP = "gave_up"  # left the waiting list without a place
-#: Statuses that count as "took part" (reach, word of mouth).
-TOOK_PART = frozenset({ENROLLED, COMPLETED, DROPPED})
-
-# State of a provider organisation for one programme (§5).
-NOT_OFFERING = "not_offering"
-OFFERING = "offering"
-STOPPED = "stopped"
-
-#: Pseudo-channels recorded as the channel of first contact (§3).
-WORD_OF_MOUTH = "word_of_mouth"
-FOLLOW_UP = "follow_up"
-
-#: Deliberately wrong rules, for checking that the equivalence tests can fail.
-MUTATIONS: dict[str, str] = {
-    "double_decay": "the decay factor of the own effect is applied twice (§7)",
-    "no_dropout_dose": "dropouts keep the full effect instead of the dose (j - 1)/D (§6)",
-    "same_step_referral": "a parent made aware by a channel may ask for a place in the same step (§3)",
-}
-
-
-def step_probability(rate_per_month: float, dt: float) -> float:
-    """Probability that an event with a constant hazard happens within one step (§2).
-
-    Args:
-        rate_per_month: hazard (per month).
-        dt: step length (months).
-
-    Returns:
-        ``1 - exp(-rate * dt)``.
-    """
-    return -math.expm1(-rate_per_month * dt)
-
-
-def _div(num: float, den: float) -> float:
-    """``num / den``, NaN when the denominator is zero (as in :mod:`impactsim.metrics`)."""
-    return num / den if den > 0 else math.nan
-
-
-@dataclass
-class Programme:
-    """The rules of one offered intervention, converted to steps (§3-§7).
-
-    Attributes mirror the scenario fields; ``*_steps`` are whole numbers of steps
-    (``round(months / dt)``), ``end_step`` is ``math.inf`` for "never".
-    """
-
-    name: str
-    start_step: int
-    end_step: float
-    channels: list[Channel]
-    provider_types: list[str]
-    duration_steps: int
-    dropout_probability: dict[str, float]  # per segment, per attended step
-    effect_multiplier: dict[str, float]  # per segment
-    half_life_months: float | None
-    sleeper_steps: int
-    imitation_rate: float
-    spillover_fraction: float
-    spillover_decay: float  # factor per step
-    max_wait_steps: int
-    eligible_segments: set[str]
-    min_problem_score: float | None
-    follow_up_after: str | None
-    follow_up_delay_steps: int
-    follow_up_rate: float
-    effect_size_mean: float
-    effect_size_sd: float
-
-
-@dataclass
-class Participation:
-    """A parent's history with one programme.
-
-    Attributes:
-        status: one of the status constants (``NOT_AWARE`` ... ``GAVE_UP``).
-        since: step of the last status change (awareness, asking, enrolment, completion,
-            dropout, giving up).
-        channel: referral channel (the channel that made the parent aware), if any.
-        effect: effect delivered (Cohen's d x multiplier x fidelity, x dose after a dropout).
-    """
-
-    status: str = NOT_AWARE
-    since: int = 0
-    channel: Channel | None = None
-    effect: float = 0.0
 
 
 # ------------------------------------------------------------------------ agents
@@ -611,9 +506,9 @@ class ReferenceModel(mesa.Model):
         for p in self.programmes:
             reporters[f"offering|{p.name}"] = lambda m, name=p.name: m.organisations_offering(name)
         # shares of the target population, for time series plots
-        reporters["reach"] = lambda m: _div(m._target_sum("reach_any"), m._target_sum("present"))
-        reporters["prevalence"] = lambda m: _div(m._target_sum("cases"), m._target_sum("present"))
-        reporters["prevalence_counterfactual"] = lambda m: _div(
+        reporters["reach"] = lambda m: ratio(m._target_sum("reach_any"), m._target_sum("present"))
+        reporters["prevalence"] = lambda m: ratio(m._target_sum("cases"), m._target_sum("present"))
+        reporters["prevalence_counterfactual"] = lambda m: ratio(
             m._target_sum("cases_counterfactual"), m._target_sum("present")
         )
         return reporters
@@ -794,80 +689,14 @@ class ReferenceModel(mesa.Model):
         Returns:
             Rows with keys metric, segment, intervention, adopter_category and value.
         """
-        last = self.datacollector.get_model_vars_dataframe().iloc[-1]
-        target = self.target
-        segs = [s.name for s in self.segments]
-        rows: list[dict[str, Any]] = []
-
-        def add(metric: str, value: float, **labels: str) -> None:
-            rows.append(
-                {
-                    "metric": metric,
-                    "segment": labels.get("segment", ALL),
-                    "intervention": labels.get("intervention", ALL),
-                    "adopter_category": labels.get("adopter_category", ALL),
-                    "value": float(value),
-                }
-            )
-
-        def count(*key: str) -> float:
-            return float(last["|".join(key)])
-
-        def per_segment(metric: str, key: tuple[str, ...], scale: float = 1.0, **kw: str) -> None:
-            """Share of the target population, then the share within every segment."""
-            num = sum(count(*key, s) for s in target)
-            den = sum(count("present", s) for s in target)
-            add(metric, scale * _div(num, den), **kw)
-            for s in segs:
-                add(metric, scale * _div(count(*key, s), count("present", s)), segment=s, **kw)
-
-        for p in self.programmes:
-            per_segment("reach_direct", ("reach_direct", p.name), intervention=p.name)
-            for flow in ("enrolments", "completions", "dropouts", "gave_up_waiting"):
-                add(flow, sum(count(flow, p.name, s) for s in target), intervention=p.name)
-            add("waiting", sum(count("waiting", p.name, s) for s in target), intervention=p.name)
-            assigned = sum(len(self.organisations.get(k, [])) for k in p.provider_types)
-            add(
-                "use_provider_share", _div(count("offering", p.name), assigned), intervention=p.name
-            )
-        per_segment("reach_cumulative", ("reach_any",))
-        for a in ADOPTER_CATEGORIES:
-            add(
-                "reach_cumulative",
-                _div(
-                    sum(count("reach_any_category", a, s) for s in target),
-                    sum(count("present_category", a, s) for s in target),
-                ),
-                adopter_category=a,
-            )
-        per_segment("reach_indirect", ("reach_indirect",))
-        per_segment("prevalence", ("cases",))
-        per_segment("prevalence_counterfactual", ("cases_counterfactual",))
-        # public impact: 100 (counterfactual cases - cases) / present, per segment = differential
-        impact = {
-            s: 100.0
-            * _div(count("cases_counterfactual", s) - count("cases", s), count("present", s))
-            for s in segs
-        }
-        add(
-            "public_impact_pp",
-            100.0
-            * _div(
-                sum(count("cases_counterfactual", s) - count("cases", s) for s in target),
-                sum(count("present", s) for s in target),
-            ),
+        return horizon_summary(
+            self.datacollector.get_model_vars_dataframe().iloc[-1],
+            [s.name for s in self.segments],
+            self.target,
+            self.rank,
+            self.programmes,
+            {kind: len(orgs) for kind, orgs in self.organisations.items()},
         )
-        for s in segs:
-            add("public_impact_pp", impact[s], segment=s)
-        per_segment("realized_effect_share", ("realized",))
-        per_segment("mean_gain_sd", ("gain",))
-        # differential impact: least advantaged (highest rank) minus most advantaged target segment
-        ranks = [self.rank[s] for s in target]
-        if len(target) >= 2 and min(ranks) != max(ranks):
-            most = target[ranks.index(min(ranks))]
-            least = target[ranks.index(max(ranks))]
-            add("differential_impact_gap_pp", impact[least] - impact[most])
-        return rows
 
 
 def run_reference(

@@ -1,0 +1,38 @@
+"""Field types shared by the sections of a scenario: names, probabilities, rates, euros.
+
+Each is an ``Annotated`` type whose bounds pydantic checks and whose constraints
+``docs/scenario.md`` lists.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+#: The five adopter categories of Rogers' diffusion of innovations, in order.
+ADOPTER_CATEGORIES: tuple[str, ...] = (
+    "innovators",
+    "early_adopters",
+    "early_majority",
+    "late_majority",
+    "laggards",
+)
+
+Name = Annotated[
+    str,
+    Field(
+        pattern=r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$",
+        description="identifier: a letter, then letters, digits, '_' or '-' (at most 64)",
+    ),
+]
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+#: Monthly hazards are capped: a rate of 1000 per month is already 'at once' for any step.
+RatePerMonth = Annotated[float, Field(ge=0.0, le=1000.0)]
+Month = Annotated[float, Field(ge=0.0, le=1200.0)]
+
+#: Euro amounts: non-negative, at most ten billion (a typo guard).
+Euro = Annotated[float, Field(ge=0.0, le=1e10)]
+#: Coefficient of variation of a gamma-distributed amount (SD / mean).
+CoefficientOfVariation = Annotated[float, Field(ge=0.0, le=5.0)]

@@ -1,0 +1,58 @@
+"""The whole scenario: one municipality, its programmes, the strategy and the settings."""
+
+from __future__ import annotations
+
+from pydantic import Field, model_validator
+
+from impactsim.inputs import StrictModel
+from impactsim.scenario.channels import Channel
+from impactsim.scenario.economics import Economics
+from impactsim.scenario.fields import Name
+from impactsim.scenario.interventions import Intervention
+from impactsim.scenario.population import Population
+from impactsim.scenario.providers import Provider
+from impactsim.scenario.references import cross_reference_problems
+from impactsim.scenario.settings import Outcome, Simulation
+from impactsim.scenario.strategy import Strategy
+
+
+class Scenario(StrictModel):
+    """A complete impactsim scenario."""
+
+    name: Name = Field(description="scenario identifier")
+    description: str = Field("", max_length=5000, description="what the scenario represents")
+    population: Population = Field(description="the families with children")
+    channels: list[Channel] = Field(default_factory=list, description="awareness/referral channels")
+    providers: list[Provider] = Field(
+        default_factory=list, description="provider organisation types"
+    )
+    interventions: list[Intervention] = Field(
+        default_factory=list, description="programmes that can be offered"
+    )
+    strategy: Strategy = Field(default_factory=Strategy, description="what is offered, how, when")
+    simulation: Simulation = Field(default_factory=Simulation, description="time and Monte Carlo")
+    outcome: Outcome = Field(default_factory=Outcome, description="problem outcome definition")
+    economics: Economics = Field(
+        default_factory=Economics,
+        description="costs and benefits: discounting, monetised outcomes, stakeholders",
+    )
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Scenario:
+        found = cross_reference_problems(self.model_dump())
+        if found:
+            raise ValueError("; ".join(f"{path}: {msg}" for path, msg in found))
+        return self
+
+    @property
+    def offered_interventions(self) -> list[Intervention]:
+        """Interventions in the order of the strategy's offers."""
+        by_name = {iv.name: iv for iv in self.interventions}
+        return [by_name[o.intervention] for o in self.strategy.offers]
+
+    def without_programme(self) -> Scenario:
+        """Return a copy of this scenario with nothing offered (the counterfactual world)."""
+        data = self.model_dump()
+        data["strategy"]["offers"] = []
+        data["strategy"]["interactions"] = []
+        return Scenario.model_validate(data)
