@@ -1,4 +1,4 @@
-"""Next-event sampling: geometric waiting times and thinning (``kernels.next_time``).
+"""Next-event sampling: geometric waiting times and thinning (``clocks.next_time``).
 
 The engine visits a parent only at scheduled steps. The waiting time to the next firing
 of a per-step Bernoulli process with probability ``p = 1 - exp(-r)`` is geometric:
@@ -14,7 +14,9 @@ import numpy as np
 import pytest
 
 import impactsim
-from impactsim.engine import kernels as kn
+from impactsim.engine.clocks import next_time
+from impactsim.engine.effects import parent_gain
+from impactsim.engine.layout import COMPLETED, NEVER
 from impactsim.engine.simulate import _channel_regimes, candidate_rates
 from impactsim.engine.spec import compile_scenario
 from impactsim.rng import stream_key, uniform
@@ -26,7 +28,7 @@ DRAWS = 200_000
 def _gaps(key: np.uint64, t0: int, rate: float, n: int) -> np.ndarray:
     out = np.empty(n, np.int64)
     for i in range(n):
-        out[i] = kn.next_time(key, i, t0, rate) - t0
+        out[i] = next_time(key, i, t0, rate) - t0
     return out
 
 
@@ -42,11 +44,11 @@ def test_waiting_times_are_geometric(rate: float):
 
 def test_no_rate_and_beyond_the_clock_give_never():
     key = stream_key(3, "test", "never")
-    assert kn.next_time(key, 1, 0, 0.0) == kn.NEVER
+    assert next_time(key, 1, 0, 0.0) == NEVER
     # a gap beyond the int16 clocks is NEVER, not a wrapped-around step
-    assert kn.next_time(key, 1, kn.NEVER - 2, 1e-9) == kn.NEVER
+    assert next_time(key, 1, NEVER - 2, 1e-9) == NEVER
     times = _gaps(key, -1, 1e-6, 1000) - 1
-    assert np.all((times == kn.NEVER) | (times < kn.NEVER))
+    assert np.all((times == NEVER) | (times < NEVER))
 
 
 @nb.njit(cache=True)
@@ -55,12 +57,12 @@ def _first_firing(key_c: np.uint64, key_u: np.uint64, p_t: np.ndarray, rate: flo
     p_max = -np.expm1(-rate)
     out = np.full(n, -1, np.int64)
     for i in range(n):
-        t = kn.next_time(key_c, i, -1, rate)
+        t = next_time(key_c, i, -1, rate)
         while t < p_t.shape[0]:
             if uniform(key_u, i, t) * p_max < p_t[t]:
                 out[i] = t
                 break
-            t = kn.next_time(key_c, i, t, rate)
+            t = next_time(key_c, i, t, rate)
     return out
 
 
@@ -161,11 +163,11 @@ def test_gain_is_never_negative_where_the_score_gate_holds():
     """The bound behind the gate: gain >= 0 for effects >= 0 and admissible gammas.
 
     Random gammas in [-1, 0.5] that pass the gate's condition, and random effects >= 0
-    (zeros included), through ``kernels.parent_gain``: the smallest gain is >= 0.
+    (zeros included), through ``effects.parent_gain``: the smallest gain is >= 0.
     """
     rng = np.random.default_rng(8)
     n_iv, n_par, checked = 4, 400, 0
-    status = np.full((n_par, n_iv), kn.COMPLETED, np.int8)
+    status = np.full((n_par, n_iv), COMPLETED, np.int8)
     t_event = np.zeros((n_par, n_iv), np.int16)
     decay = np.ones((n_iv, 4), np.float32)
     sleeper = np.zeros(n_iv, np.int64)
@@ -178,7 +180,7 @@ def test_gain_is_never_negative_where_the_score_gate_holds():
         effect = effect.astype(np.float32)
         spill = np.zeros((n_par, n_iv), np.float32)
         gains = [
-            kn.parent_gain(i, 1, n_iv, status, t_event, effect, spill, decay, sleeper, gamma, True)
+            parent_gain(i, 1, n_iv, status, t_event, effect, spill, decay, sleeper, gamma, True)
             for i in range(n_par)
         ]
         assert min(gains) >= 0.0

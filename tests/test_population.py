@@ -277,7 +277,7 @@ def test_stock_counts_kept_at_events_match_a_recount_of_the_final_state(dt):
     scenario has turnover, dropout, waiting lists that give up, spillover, a sequential
     booster and an indicated programme, so every kind of event occurs.
     """
-    from impactsim.engine import kernels as kn
+    from impactsim.engine.layout import COMPLETED, DROPPED, ENROLLED, GAVE_UP, NEVER, WAITING
     from impactsim.engine.simulate import simulate_replicate
     from impactsim.engine.spec import compile_scenario
     from impactsim.rng import replicate_key
@@ -304,25 +304,25 @@ def test_stock_counts_kept_at_events_match_a_recount_of_the_final_state(dt):
 
     np.testing.assert_array_equal(rec.n[-1], by_seg(np.ones_like(seg, bool)))
     for name, code in (
-        ("enrolled", kn.ENROLLED),
-        ("completed", kn.COMPLETED),
-        ("dropped", kn.DROPPED),
-        ("waiting", kn.WAITING),
-        ("gave_up", kn.GAVE_UP),
+        ("enrolled", ENROLLED),
+        ("completed", COMPLETED),
+        ("dropped", DROPPED),
+        ("waiting", WAITING),
+        ("gave_up", GAVE_UP),
     ):
         recount = np.stack([by_seg(status[:, k] == code) for k in range(status.shape[1])])
         np.testing.assert_array_equal(getattr(rec, name)[-1], recount, err_msg=name)
-    took_part = np.isin(status, (kn.ENROLLED, kn.COMPLETED, kn.DROPPED)).any(axis=1)
+    took_part = np.isin(status, (ENROLLED, COMPLETED, DROPPED)).any(axis=1)
     spilled = (st["spill"] != 0).any(axis=1)
     # the effect flags the month-end pass reads: bit k while completed or dropped out of k
     # (set at the event, cleared when the family leaves)
-    has_effect = np.isin(status, (kn.COMPLETED, kn.DROPPED))
+    has_effect = np.isin(status, (COMPLETED, DROPPED))
     assert 0 < has_effect.mean() < 0.5
     np.testing.assert_array_equal(st["eff_on"], has_effect @ (1 << np.arange(status.shape[1])))
     # the step the parents' scan reads: the earliest of the family's exit and its next steps
     # (a later value would skip the parent's events; the run would then differ)
     np.testing.assert_array_equal(st["t_due"], np.minimum(st["t_exit"], st["t_next"].min(axis=1)))
-    assert (st["t_due"] < kn.NEVER).all()
+    assert (st["t_due"] < NEVER).all()
     np.testing.assert_array_equal(rec.any_ever[-1], by_seg(took_part))
     np.testing.assert_array_equal(rec.indirect[-1], by_seg(~took_part & spilled))
     for a in range(n_cat):
@@ -340,7 +340,7 @@ def test_stock_counts_kept_at_events_match_a_recount_of_the_final_state(dt):
     g = []
     for k in range(n_iv):
         lag = now - 1 - st["t_event"][:, k].astype(np.int64) - spec.sleeper_steps[k]
-        on = np.isin(status[:, k], (kn.COMPLETED, kn.DROPPED)) & (lag >= 0)
+        on = np.isin(status[:, k], (COMPLETED, DROPPED)) & (lag >= 0)
         g.append(st["effect"][:, k] * spec.decay_tab[k, np.maximum(lag, 0)] * on)
     gain = np.zeros(seg.shape[0])
     for k in range(n_iv):
@@ -369,7 +369,7 @@ def test_spillover_that_decays_to_zero_leaves_the_indirect_count(dt):
     values: a numpy recount of the final state (non-participants with a non-zero
     spillover).
     """
-    from impactsim.engine import kernels as kn
+    from impactsim.engine.layout import COMPLETED, DROPPED, ENROLLED
     from impactsim.engine.simulate import simulate_replicate
     from impactsim.engine.spec import compile_scenario
     from impactsim.rng import replicate_key
@@ -385,7 +385,7 @@ def test_spillover_that_decays_to_zero_leaves_the_indirect_count(dt):
     st: dict = {}
     rec = simulate_replicate(spec, replicate_key(12, 0), st)
     seg, status = st["segment"], st["status"]
-    took_part = np.isin(status, (kn.ENROLLED, kn.COMPLETED, kn.DROPPED)).any(axis=1)
+    took_part = np.isin(status, (ENROLLED, COMPLETED, DROPPED)).any(axis=1)
     spilled = (st["spill"] != 0).any(axis=1)
     vanished = (st["has_gain"] == 1) & ~took_part & ~spilled
     assert vanished.sum() > 10  # the path under test is taken

@@ -1,10 +1,10 @@
 """Network pushes side by side, and the waiting lists' key order.
 
-``kernels.push_to_neighbours`` runs the spillover pushes of a step's completers on one
+``pushes.push_to_neighbours`` runs the spillover pushes of a step's completers on one
 thread, in event order, while all threads take blocks of the word-of-mouth pushes of
 leavers and enrolments from a shared counter (with atomic additions when more than one
 block). Whatever the number of threads, the result must be the rule applied event by
-event, neighbour by neighbour, which the reference below states in plain Python. ``kernels.order_by_uniform_key`` must
+event, neighbour by neighbour, which the reference below states in plain Python. ``waiting_lists.order_by_uniform_key`` must
 give the order of a stable sort.
 """
 
@@ -13,7 +13,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from impactsim.engine import kernels as kn
+from impactsim.engine.pushes import push_to_neighbours
+from impactsim.engine.waiting_lists import order_by_uniform_key
 
 N_IV = 3
 
@@ -87,7 +88,7 @@ def _reference(events, state):
 
 
 def _push(events, got, n_threads: int) -> None:
-    kn.push_to_neighbours(
+    push_to_neighbours(
         *events,
         got["effect"],
         got["spill_frac"],
@@ -107,7 +108,7 @@ def _push(events, got, n_threads: int) -> None:
 def test_pushes_equal_the_rule_for_any_number_of_threads(n_threads: int, sizes):
     # n_threads is the number of tasks the kernel splits the pushes into, whatever numba
     # runs on; "many-events" has 1,900 word-of-mouth events, 8 blocks of
-    # kernels.PUSH_BLOCK (256) taken by the tasks, with atomic additions when > 1 task
+    # pushes.PUSH_BLOCK (256) taken by the tasks, with atomic additions when > 1 task
     events, state = _step(
         seed=sum(sizes) + n_threads, n=3000, n_leave=sizes[0], n_spill=sizes[1], n_enrol=sizes[2]
     )
@@ -161,14 +162,14 @@ def test_order_by_uniform_key_is_a_stable_sort(n: int):
     key[: n // 5] = key[n // 3 : n // 3 + n // 5]  # ties, to be kept in index order
     if n >= 2:
         key[0], key[1] = 0.0, np.nextafter(1.0, 0.0)  # the ends of [0, 1)
-    np.testing.assert_array_equal(kn.order_by_uniform_key(key), np.argsort(key, kind="stable"))
+    np.testing.assert_array_equal(order_by_uniform_key(key), np.argsort(key, kind="stable"))
 
 
 def test_order_by_uniform_key_with_one_key_repeated_and_clustered_keys():
     same = np.full(300, 0.5)
-    np.testing.assert_array_equal(kn.order_by_uniform_key(same), np.arange(300))
+    np.testing.assert_array_equal(order_by_uniform_key(same), np.arange(300))
     # all keys in one bucket: the insertion sort does all the work
     clustered = 0.3 + np.random.default_rng(5).random(200) * 1e-6
     np.testing.assert_array_equal(
-        kn.order_by_uniform_key(clustered), np.argsort(clustered, kind="stable")
+        order_by_uniform_key(clustered), np.argsort(clustered, kind="stable")
     )

@@ -71,7 +71,7 @@ def test_identical_for_any_split_of_the_parents_pass():
     assert runs[0]["enrol_new"].sum() > 1000  # events in every part of the model
     assert runs[0]["state.spill"].any()
     # waiting lists that give places and see parents give up: with more than one worker
-    # they are served beside the network pushes (kernels.serve_and_push), with one
+    # they are served beside the network pushes (waiting_lists.serve_and_push), with one
     # before them
     assert runs[0]["waiting"].sum() > 1000 and runs[0]["gaveup_new"].sum() > 1000
     for other in runs[1:]:

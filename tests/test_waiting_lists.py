@@ -1,6 +1,6 @@
 """Waiting lists handled in parallel: joiners listed per chunk, give-ups in blocks.
 
-``kernels.list_joiners`` and ``kernels.give_up`` switch to a parallel kernel when a step
+``waiting_lists.list_joiners`` and ``waiting_lists.give_up`` switch to a parallel kernel when a step
 has many joiners or many parents past their maximum wait. Each test compares the
 parallel kernel with the one-thread code and with a numpy statement of the rule, and the
 engine's recordings on one and two threads.
@@ -15,9 +15,27 @@ import numpy as np
 import pytest
 
 from helpers import build
-from impactsim.engine import kernels as kn
+from impactsim.engine.layout import (
+    AWARE,
+    COMPLETED,
+    ENROLLED,
+    EV_JOIN,
+    GAVE_UP,
+    N_FLAGS,
+    NONE,
+    WAITING,
+    join_code,
+)
 from impactsim.engine.simulate import simulate_replicate
 from impactsim.engine.spec import compile_scenario
+from impactsim.engine.waiting_lists import (
+    GIVE_UP_PARALLEL_MIN,
+    LIST_JOINERS_PARALLEL_MIN,
+    give_up_blocks,
+    give_up_span,
+    list_joiners,
+    list_joiners_parallel,
+)
 from impactsim.rng import replicate_key, stream_key, uniform
 from test_providers import capacity_scenario
 
@@ -38,10 +56,10 @@ def _queue(seed: int, n: int = 12_000, stale: int = 18_000, t: int = 40):
     status = rng.integers(0, 6, (n, n_iv)).astype(np.int8)
     t_event = rng.integers(1, t + 1, (n, n_iv)).astype(np.int16)
     segment = rng.integers(0, 3, n).astype(np.int8)
-    waiting = np.nonzero(status[:, 1] == kn.WAITING)[0]
+    waiting = np.nonzero(status[:, 1] == WAITING)[0]
     old = rng.integers(0, n, stale)
     old_step = np.where(
-        status[old, 1] == kn.WAITING,
+        status[old, 1] == WAITING,
         (rng.random(stale) * t_event[old, 1]).astype(np.int64),  # before the current wait
         rng.integers(0, t + 1, stale),
     )
@@ -63,21 +81,21 @@ def test_give_up_blocks_equal_one_thread_and_the_rule(seed: int):
     # the rule: an entry is current if the parent waits (status WAITING) since its step;
     # current entries give up in step t, stale ones are left alone
     ids, steps = q_id[1, lo:hi], q_t[1, lo:hi]
-    current = (status[ids, 1] == kn.WAITING) & (t_event[ids, 1] == steps)
+    current = (status[ids, 1] == WAITING) & (t_event[ids, 1] == steps)
     assert len(np.unique(ids[current])) == current.sum()  # one current entry per parent
     want_status, want_t = status.copy(), t_event.copy()
-    want_status[ids[current], 1] = kn.GAVE_UP
+    want_status[ids[current], 1] = GAVE_UP
     want_t[ids[current], 1] = t
     want_counts = np.bincount(segment[ids[current]], minlength=3)
     assert want_counts.sum() > 1000  # enough current entries to see a lost one
 
     serial = (status.copy(), t_event.copy(), np.zeros(3, np.int64))
-    kn.give_up_span(1, t, lo, hi, q_id, q_t, segment, serial[0], serial[1], serial[2])
+    give_up_span(1, t, lo, hi, q_id, q_t, segment, serial[0], serial[1], serial[2])
     before = numba.get_num_threads()
     try:
         numba.set_num_threads(2)
         blocks = (status.copy(), t_event.copy(), np.zeros(3, np.int64))
-        kn.give_up_blocks(1, t, lo, hi, q_id, q_t, segment, *blocks, 8)
+        give_up_blocks(1, t, lo, hi, q_id, q_t, segment, *blocks, 8)
     finally:
         numba.set_num_threads(before)
     for got in (serial, blocks):
@@ -89,39 +107,39 @@ def test_give_up_blocks_equal_one_thread_and_the_rule(seed: int):
 def _joiners(seed: int, t: int = 9):
     """Join events of step t in 40 chunks of 100 parents; chunks 5 and 17 overflowed.
 
-    Listed chunks carry their joiners' codes (``kernels.join_code``, in parent order);
+    Listed chunks carry their joiners' codes (``layout.join_code``, in parent order);
     an overflowed chunk has more joiners than its list holds, found by their state.
     """
     rng = np.random.default_rng(seed)
     n_iv, n_chunks, size, cap = 3, 40, 100, 64
     n = n_chunks * size
     bounds = np.arange(0, n + 1, size, dtype=np.int64)
-    status = rng.choice([kn.NONE, kn.AWARE, kn.COMPLETED], (n, n_iv)).astype(np.int8)
+    status = rng.choice([NONE, AWARE, COMPLETED], (n, n_iv)).astype(np.int8)
     t_event = rng.integers(0, t, (n, n_iv)).astype(np.int16)
     rate = np.full(n, 0.1)
     for c in (5, 17):
         rate[bounds[c] : bounds[c + 1]] = 0.5
     joins = rng.random((n, n_iv)) < rate[:, None]
     direct = rng.random((n, n_iv)) < 0.4
-    status[joins & direct] = kn.ENROLLED
-    status[joins & ~direct] = kn.WAITING
+    status[joins & direct] = ENROLLED
+    status[joins & ~direct] = WAITING
     t_event[joins] = t
-    c_flags = np.zeros((n_chunks, kn.N_FLAGS), np.int64)
+    c_flags = np.zeros((n_chunks, N_FLAGS), np.int64)
     c_events = np.zeros((n_chunks, 3, cap), np.int64)
     c_direct = np.zeros((n_chunks, n_iv), np.int64)
     c_wait = np.zeros((n_chunks, n_iv), np.int64)
     for c in range(n_chunks):
         for i in range(bounds[c], bounds[c + 1]):
             for k in np.nonzero(joins[i])[0]:
-                e = c_flags[c, kn.EV_JOIN]
+                e = c_flags[c, EV_JOIN]
                 if e < cap:
-                    c_events[c, kn.EV_JOIN, e] = kn.join_code(i, k, n_iv, direct[i, k])
-                c_flags[c, kn.EV_JOIN] = e + 1
+                    c_events[c, EV_JOIN, e] = join_code(i, k, n_iv, direct[i, k])
+                c_flags[c, EV_JOIN] = e + 1
                 (c_direct if direct[i, k] else c_wait)[c, k] += 1
     listed = np.ones(n_chunks, bool)
     listed[[5, 17]] = False
-    assert (c_flags[listed, kn.EV_JOIN] <= cap).all()
-    assert (c_flags[~listed, kn.EV_JOIN] > cap).all()
+    assert (c_flags[listed, EV_JOIN] <= cap).all()
+    assert (c_flags[~listed, EV_JOIN] > cap).all()
     return bounds, status, t_event, joins, direct, c_flags, c_events, c_direct, c_wait
 
 
@@ -153,9 +171,9 @@ def test_joiners_listed_in_parallel_equal_one_thread_and_the_rule(seed: int):
         enrol_ev = np.empty(len(want_direct), np.int64)
         args = (t, bounds, c_flags, c_events, status, t_event, iv_keys, direct_at, wait_at)
         if parallel:
-            kn.list_joiners_parallel(*args, *out, enrol_ev)
+            list_joiners_parallel(*args, *out, enrol_ev)
         else:
-            kn.list_joiners(*args, *out, enrol_ev, int(c_flags[:, kn.EV_JOIN].sum()), 1)
+            list_joiners(*args, *out, enrol_ev, int(c_flags[:, EV_JOIN].sum()), 1)
         return out[0], out[1], enrol_ev, wait_at
 
     before = numba.get_num_threads()
@@ -189,8 +207,8 @@ def test_engine_identical_on_one_and_two_threads_with_long_waiting_lists():
         numba.set_num_threads(before)
     gave_up = recs[1].gaveup_new[:, 0].sum(axis=1)
     asked = gave_up + recs[1].enrol_new[:, 0].sum(axis=1)
-    assert gave_up.max() >= kn.GIVE_UP_PARALLEL_MIN
-    assert asked.max() >= kn.LIST_JOINERS_PARALLEL_MIN
+    assert gave_up.max() >= GIVE_UP_PARALLEL_MIN
+    assert asked.max() >= LIST_JOINERS_PARALLEL_MIN
     # 15 places in the month the parents ask; everyone else gives up at once
     assert recs[1].enrol_new[:, 0].sum() == 15
     assert gave_up.sum() == 20_000 - 15

@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from impactsim.engine.layout import EVENT_LIST_CAPACITY, chunk_count, initial_queue_capacity
 from impactsim.scenario import Scenario
 
 #: Environment variable holding the memory limit (same syntax as ``--memory-limit``).
@@ -105,25 +106,6 @@ def format_bytes(n: float) -> str:
     return f"{n:.1f} PiB"  # pragma: no cover - loop always returns
 
 
-#: Initial waiting-list capacity per intervention, at least (the lists grow by doubling).
-QUEUE_MIN_CAPACITY = 1024
-
-
-def initial_queue_capacity(n: int) -> int:
-    """Initial waiting-list capacity per intervention for ``n`` parents (the engine's)."""
-    return min(n, max(QUEUE_MIN_CAPACITY, n // 64))
-
-
-def chunk_count(n: int) -> int:
-    """Number of fixed chunks the engine splits ``n`` parents into (not the thread count)."""
-    return max(1, min(512, n // 256))
-
-
-#: Events of one kind a chunk lists per step for the engine's sequential phase (a chunk
-#: with more is scanned instead).
-EVENT_LIST_CAPACITY = 64
-
-
 def _sizes(scenario: Scenario, replicates: int | None) -> dict[str, float]:
     pop, sim = scenario.population, scenario.simulation
     n = pop.size
@@ -195,8 +177,8 @@ def estimate_memory(
         "intervention_state": 16 * n * k,
         "waiting_lists": 6 * k * queue,
         # a step in which everyone joins everything: ids, keys, the ordering of one
-        # programme's joiners (kernels.order_by_uniform_key); the enrolments and their
-        # ids for the pushes (kernels.push_to_neighbours reads the neighbours from the
+        # programme's joiners (waiting_lists.order_by_uniform_key); the enrolments and their
+        # ids for the pushes (pushes.push_to_neighbours reads the neighbours from the
         # network); two chunks' lists of scheduled events
         "scratch": n * k * (12 + (8 if d > 0 else 0))
         + 32 * n

@@ -16,7 +16,7 @@ so the counters end the same whatever the order in which threads add.
 :func:`fetch_add` is the same indivisible addition on one element of a 1-d integer array,
 returning the value before it: threads that take work items from a shared counter with
 it each get a different item (dynamic scheduling, see
-:func:`impactsim.engine.kernels.step_parents`).
+:func:`impactsim.engine.steps.step_parents`).
 """
 
 from __future__ import annotations

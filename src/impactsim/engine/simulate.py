@@ -19,10 +19,27 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
-from impactsim.engine import kernels as kn
+from impactsim.engine.clocks import start_clocks, step_probabilities
+from impactsim.engine.counts import adoption_times, count_adoption_classes, count_all, record_month
+from impactsim.engine.layout import (
+    COMPLETED,
+    DROPPED,
+    ENROLLED,
+    GAVE_UP,
+    ROW_ANY,
+    ROW_INDIRECT,
+    ROW_N,
+    ROW_PREV,
+    ROW_PREV_CF,
+    ROW_REALIZED,
+    WAITING,
+    chunk_count,
+    count_rows,
+    initial_queue_capacity,
+)
 from impactsim.engine.spec import ModelSpec, ReplicateDraws, draw_replicate
+from impactsim.engine.steps import run_steps
 from impactsim.population import build_network, draw_families
-from impactsim.resources import chunk_count, initial_queue_capacity
 
 #: Below this many parents a step is too short for a parallel region to pay: waking worker
 #: threads costs more than the work, and on a busy machine far more (measured: 200 parents,
@@ -136,14 +153,14 @@ def engine_compiled() -> bool:
 
     A fresh installation compiles the engine on its first run (about a minute); callers
     use this to say so before they start (:func:`warm_up`). It reads numba's cache index
-    of :func:`~impactsim.engine.kernels.run_steps`, which is empty when the cache is
+    of :func:`~impactsim.engine.steps.run_steps`, which is empty when the cache is
     missing or stale (the source changed), and answers ``False`` if the index cannot be
     read.
     """
-    if kn.run_steps.overloads:
+    if run_steps.overloads:
         return True
     try:
-        return bool(kn.run_steps._cache._cache_file._load_index())
+        return bool(run_steps._cache._cache_file._load_index())
     except Exception:  # numba's cache internals: unreadable means not ready
         return False
 
@@ -326,7 +343,7 @@ def _simulate_replicate(
     bounds = chunk_bounds(n)
 
     m1 = n_months + 1
-    o_st, o_cat, o_ncat, o_ch, n_rows = kn.count_rows(n_iv, 5, n_ch + 2)
+    o_st, o_cat, o_ncat, o_ch, n_rows = count_rows(n_iv, 5, n_ch + 2)
     rec_cnt = np.zeros((m1, n_rows, n_seg), np.int64)
     rec_gain = np.zeros((m1, n_seg))
 
@@ -344,15 +361,15 @@ def _simulate_replicate(
     spill_on = spec.spill > 0
     any_spill = bool(spill_on.any()) and not fully_mixed
     regime_of_step, r_promote, r_aw_hz, r_offered = _channel_regimes(spec)
-    r_p_aw = kn.step_probabilities(r_aw_hz, spec.dt)
-    p_ch = kn.step_probabilities(spec.cat_ch_mult[:, None] * spec.chan_ref[None, :], spec.dt)
+    r_p_aw = step_probabilities(r_aw_hz, spec.dt)
+    p_ch = step_probabilities(spec.cat_ch_mult[:, None] * spec.chan_ref[None, :], spec.dt)
     cand_none, cand_aware = candidate_rates(spec, r_aw_hz)
-    pmax_none = kn.step_probabilities(cand_none, 1.0)
-    pmax_aware = kn.step_probabilities(cand_aware, 1.0)
+    pmax_none = step_probabilities(cand_none, 1.0)
+    pmax_aware = step_probabilities(cand_aware, 1.0)
     turn_rate = float(-np.log1p(-spec.p_turnover))
     drop_rate = -np.log1p(-spec.p_drop)
     gate = score_gate(spec, draws.effect_d)
-    kn.start_clocks(
+    start_clocks(
         segment,
         category,
         score,
@@ -371,9 +388,7 @@ def _simulate_replicate(
     # stock counts per chunk (+ one slot for the sequential phase), kept up to date at events
     n_chunks = bounds.shape[0] - 1
     s_cnt = np.zeros((n_chunks + 1, n_rows, n_seg), np.int64)
-    kn.count_all(
-        bounds, segment, category, score, first_channel, status, spec.cutoff, spec.mic, s_cnt
-    )
+    count_all(bounds, segment, category, score, first_channel, status, spec.cutoff, spec.mic, s_cnt)
 
     # blocks of steps of about BLOCK_PARENT_STEPS parent-steps each: the interpreter
     # returns between blocks (Ctrl-C and ``cancel`` are handled there) but does no work
@@ -382,7 +397,7 @@ def _simulate_replicate(
     for t_begin in range(0, spec.n_steps, block):
         if cancel is not None and cancel.is_set():
             raise Cancelled(f"replicate cancelled at step {t_begin} of {spec.n_steps}")
-        q_id, q_t = kn.run_steps(
+        q_id, q_t = run_steps(
             t_begin,
             min(spec.n_steps, t_begin + block),
             per_month,
@@ -488,7 +503,7 @@ def _simulate_replicate(
             numba.get_num_threads() if work_split is None else work_split,
         )
     # the state after the last step
-    kn.record_month(
+    record_month(
         spec.n_steps,
         bounds,
         segment,
@@ -521,23 +536,23 @@ def _simulate_replicate(
     def by_status(st: int) -> np.ndarray:
         return rows(o_st + st * n_iv, o_st + (st + 1) * n_iv)
 
-    enrolled, completed, dropped = (by_status(x) for x in (kn.ENROLLED, kn.COMPLETED, kn.DROPPED))
+    enrolled, completed, dropped = (by_status(x) for x in (ENROLLED, COMPLETED, DROPPED))
     rec = Recording(
-        n=rows(kn.ROW_N),
-        prev=rows(kn.ROW_PREV),
-        prev_cf=rows(kn.ROW_PREV_CF),
-        realized=rows(kn.ROW_REALIZED),
+        n=rows(ROW_N),
+        prev=rows(ROW_PREV),
+        prev_cf=rows(ROW_PREV_CF),
+        realized=rows(ROW_REALIZED),
         gain_sum=rec_gain,
         ever=enrolled + completed + dropped,  # present parents who ever took part in k
         completed=completed,
         dropped=dropped,
         enrolled=enrolled,
-        waiting=by_status(kn.WAITING),
-        gave_up=by_status(kn.GAVE_UP),
-        any_ever=rows(kn.ROW_ANY),
+        waiting=by_status(WAITING),
+        gave_up=by_status(GAVE_UP),
+        any_ever=rows(ROW_ANY),
         any_ever_cat=rows(o_cat, o_ncat),
         any_ever_channel=rows(o_ch, n_rows),
-        indirect=rows(kn.ROW_INDIRECT),
+        indirect=rows(ROW_INDIRECT),
         n_cat=rows(o_ncat, o_ch),
         participant_months=participant_months,
         providers_offering=providers_offering,
@@ -589,11 +604,11 @@ def _classify_adoption(
 
     Adopters are the families present at the horizon that ever enrolled; their first
     enrolment time is compared with the mean and SD of all adopters' times. The times
-    are listed and counted by kernels (:func:`~impactsim.engine.kernels.adoption_times`,
-    :func:`~impactsim.engine.kernels.count_adoption_classes`, one pass each over the
+    are listed and counted by kernels (:func:`~impactsim.engine.counts.adoption_times`,
+    :func:`~impactsim.engine.counts.count_adoption_classes`, one pass each over the
     parents); the mean and SD are numpy's, of the listed times.
     """
-    times = kn.adoption_times(adopt_step, dt)
+    times = adoption_times(adopt_step, dt)
     if times.size < 2:
         return
     mu, sd = times.mean(), times.std()
@@ -601,4 +616,4 @@ def _classify_adoption(
         edges = np.array([mu - 2 * sd, mu - sd, mu, mu + sd])
     else:  # all at the same time: every adopter in the middle class (2)
         edges = np.full(2, -np.inf)
-    kn.count_adoption_classes(adopt_step, category, dt, edges, rec.adoption_realized)
+    count_adoption_classes(adopt_step, category, dt, edges, rec.adoption_realized)

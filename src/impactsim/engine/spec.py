@@ -14,11 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from impactsim import population as pop
+from impactsim.engine.layout import NEVER
 from impactsim.population import segment_means
 from impactsim.rng import stream_generator, stream_key
 from impactsim.scenario import ADOPTER_CATEGORIES, Scenario
-
-NEVER = np.int32(2**31 - 1)
 
 
 def step_probability(rate_per_month: np.ndarray | float, dt_months: float) -> np.ndarray:

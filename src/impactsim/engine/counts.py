@@ -1,0 +1,435 @@
+"""Month-end counts and recording (docs/model.md, "Outputs").
+
+The stock counts kept at every event, the gain-dependent counts taken at month ends, and
+the month's record.
+"""
+
+from __future__ import annotations
+
+import numba as nb
+import numpy as np
+
+from impactsim.engine.layout import (
+    DROPPED,
+    ENROLLED,
+    M_INDIRECT,
+    M_PREV,
+    M_REALIZED,
+    N_M_ROWS,
+    P_OFFERING,
+    ROW_ANY,
+    ROW_INDIRECT,
+    ROW_N,
+    ROW_PREV,
+    ROW_PREV_CF,
+    ROW_REALIZED,
+    count_rows,
+    status_row,
+)
+
+
+@nb.njit(cache=True)
+def move_status(cnt: np.ndarray, c: int, k: int, n_iv: int, s: int, old: int, new: int) -> None:
+    """Move one parent of segment s from status ``old`` to ``new`` (intervention k) in the counts."""
+    cnt[c, status_row(old, k, n_iv), s] -= 1
+    cnt[c, status_row(new, k, n_iv), s] += 1
+
+
+@nb.njit(cache=True)
+def took_part(i: int, status: np.ndarray) -> bool:
+    """Whether parent i is or was enrolled in any intervention (enrolled, completed, dropped)."""
+    took = False
+    for k in range(status.shape[1]):
+        st = status[i, k]
+        took |= (st >= ENROLLED) & (st <= DROPPED)
+    return took
+
+
+@nb.njit(cache=True, nogil=True)
+def count_parent(
+    i: int,
+    c: int,
+    sign: int,
+    segment: np.ndarray,
+    category: np.ndarray,
+    score: np.ndarray,
+    first_channel: np.ndarray,
+    status: np.ndarray,
+    cutoff: float,
+    mic: float,
+    cnt: np.ndarray,
+) -> None:
+    """Add (``sign`` = 1) or remove (-1) parent i's contribution to the stock counts ``cnt[c]``.
+
+    The stock counts are kept up to date at every event (entry, exit, change of status,
+    first enrolment) instead of being counted from all parents each month. The rows that
+    depend on the parent's gain, cases and realized change, hold the value at zero gain
+    (``z > cutoff``, ``0 >= mic``), and the spillover-only row ``ROW_INDIRECT`` holds 0;
+    the month-end pass adds the difference for parents with a gain and counts the
+    spillover-only parents (:func:`measure_chunk`).
+    """
+    n_iv = status.shape[1]
+    _, _, o_ncat, _, n_rows = count_rows(n_iv, 5, 0)
+    n_pseudo = cnt.shape[1] - n_rows  # the channel block is last
+    s = segment[i]
+    a = category[i]
+    z = score[i]
+    cnt[c, ROW_N, s] += sign
+    cnt[c, o_ncat + a, s] += sign
+    case = sign * np.int64(z > cutoff)
+    cnt[c, ROW_PREV_CF, s] += case
+    cnt[c, ROW_PREV, s] += case
+    cnt[c, ROW_REALIZED, s] += sign * np.int64(0.0 >= mic)
+    for k in range(n_iv):
+        cnt[c, status_row(status[i, k], k, n_iv), s] += sign
+    if took_part(i, status):
+        count_first_enrolment(i, c, sign, s, a, first_channel, n_iv, n_pseudo, cnt)
+
+
+@nb.njit(cache=True)
+def count_first_enrolment(
+    i: int,
+    c: int,
+    sign: int,
+    s: int,
+    a: int,
+    first_channel: np.ndarray,
+    n_iv: int,
+    n_pseudo: int,
+    cnt: np.ndarray,
+) -> None:
+    """Count parent i among those who took part: overall, by category and by first channel."""
+    _, o_cat, _, o_ch, _ = count_rows(n_iv, 5, n_pseudo)
+    cnt[c, ROW_ANY, s] += sign
+    cnt[c, o_cat + a, s] += sign
+    fc = first_channel[i]
+    if fc >= 0 and fc < n_pseudo:
+        cnt[c, o_ch + fc, s] += sign
+
+
+@nb.njit(cache=True, parallel=True, nogil=True)
+def count_all(
+    bounds: np.ndarray,
+    segment: np.ndarray,
+    category: np.ndarray,
+    score: np.ndarray,
+    first_channel: np.ndarray,
+    status: np.ndarray,
+    cutoff: float,
+    mic: float,
+    s_cnt: np.ndarray,
+) -> None:
+    """Stock counts of all parents, per chunk, into ``s_cnt`` [chunk (+ slots), row, S]."""
+    n_chunks = bounds.shape[0] - 1
+    for c in nb.prange(n_chunks):
+        for i in range(bounds[c], bounds[c + 1]):
+            count_parent(
+                i, c, 1, segment, category, score, first_channel, status, cutoff, mic, s_cnt
+            )
+
+
+@nb.njit(cache=True, nogil=True)
+def measure_chunk(
+    c: int,
+    lo: int,
+    hi: int,
+    now: int,
+    segment: np.ndarray,
+    score: np.ndarray,
+    status: np.ndarray,
+    adopt_step: np.ndarray,
+    t_event: np.ndarray,
+    effect: np.ndarray,
+    spill: np.ndarray,
+    decay_tab: np.ndarray,
+    sleeper_steps: np.ndarray,
+    gamma: np.ndarray,
+    has_gamma: bool,
+    cutoff: float,
+    mic: float,
+    m_cnt: np.ndarray,
+    m_gain: np.ndarray,
+    decay_now: bool,
+    spill_decay_step: np.ndarray,
+    spill_on: np.ndarray,
+    eff_on: np.ndarray,
+) -> None:
+    """Gain-dependent counts of chunk ``c`` (parents ``lo .. hi - 1``) at time ``now``.
+
+    The stock counts hold every parent at zero gain; this sets ``m_cnt[c]`` and
+    ``m_gain[c]`` to the difference the chunk's gains make: per segment, the change in
+    cases (``z - gain > cutoff`` against the counterfactual ``z > cutoff``, the same
+    ``z``: common random numbers; row ``M_PREV``), the parents with ``gain >= mic`` (row
+    ``M_REALIZED``, less those counted at zero gain), the parents who never took part
+    but carry a spillover gain (row ``M_INDIRECT``; the stock counts hold none) and the
+    summed gain. A parent's gain
+    is :func:`parent_gain`: the effects of the interventions flagged in ``eff_on`` (bit
+    k: completed or dropped out of k), then the spillover and interaction terms one
+    intervention at a time over the chunk (loops without branches), added up for each
+    parent in the same order, so the values are identical. Parents without a gain add 0
+    to every count. With ``decay_now``, the spillover gains then decay by the step
+    ``now`` (as :func:`step_parents` does in the other steps), while the chunk is in
+    cache. The spillover of an intervention without ``spill_on`` is always 0 (no step
+    sets it) and is not read: adding 0 to the float32 term leaves it as it is.
+    """
+    n_c = hi - lo
+    n_iv = status.shape[1]
+    for s in range(m_cnt.shape[2]):
+        for r in range(N_M_ROWS):
+            m_cnt[c, r, s] = 0
+        m_gain[c, s] = 0.0
+    # effect of each intervention (SD units), in the type effect_now returns (float32
+    # effect times float32 decay table), so that each term is rounded as in parent_gain.
+    # Only completers and dropouts have an effect: eff_on (one bit per intervention)
+    # says which, so only parents with a bit set are visited (listed without branches,
+    # as their statuses vary from parent to parent: a branch on them mispredicts), and
+    # their terms are computed without branches, times 1 when the bit is set and the
+    # lag reached, else times 0 (+0.0 or -0.0: the sums start at +0.0, and adding
+    # -0.0 instead of +0.0 to them gives the same sums).
+    g = np.zeros((n_iv, n_c), decay_tab.dtype)
+    gain = np.zeros(n_c)
+    n_lag = decay_tab.shape[1]
+    with_effect = np.empty(n_c, np.int64)
+    n_with = 0
+    for j in range(n_c):
+        with_effect[n_with] = j
+        n_with += eff_on[lo + j] != 0
+    for h in range(n_with):
+        j = with_effect[h]
+        m = np.int64(eff_on[lo + j])
+        # effect_now, with the lag clamped into the table (the same value)
+        for k in range(n_iv):
+            lag = now - 1 - sleeper_steps[k] - np.int64(t_event[lo + j, k])
+            dec = decay_tab[k, min(max(lag, 0), n_lag - 1)]
+            g[k, j] = effect[lo + j, k] * dec * ((lag >= 0) & (((m >> k) & 1) != 0))
+    # with decay_now each spillover decays by one step after it is read (a factor 1
+    # leaves it exactly as it is); spilled[j]: parent j carries a spillover (before the
+    # decay: the state the month records)
+    spilled = np.zeros(n_c, np.bool_)
+    for k in range(n_iv):
+        if spill_on[k]:
+            f_k = spill_decay_step[k] if decay_now else 1.0
+            for j in range(n_c):
+                x = spill[lo + j, k]
+                gain[j] += g[k, j] + x
+                spill[lo + j, k] = np.float32(x * f_k)
+                spilled[j] |= x != 0.0
+        else:
+            for j in range(n_c):
+                gain[j] += g[k, j]
+        if has_gamma:
+            for m in range(k + 1, n_iv):
+                g_km = gamma[k, m]
+                if g_km != 0.0:
+                    for j in range(n_c):
+                        gk = g[k, j]
+                        gm = g[m, j]
+                        gain[j] += g_km * min(gk, gm) * ((gk > 0.0) & (gm > 0.0))
+    for j in range(n_c):
+        s = segment[lo + j]
+        z = score[lo + j]
+        gj = gain[j]
+        # comparisons add 0 or 1: no data-dependent branches (they mispredict)
+        m_cnt[c, M_PREV, s] += np.int64(z - gj > cutoff) - np.int64(z > cutoff)
+        m_cnt[c, M_REALIZED, s] += np.int64(gj >= mic) - np.int64(0.0 >= mic)
+        m_gain[c, s] += gj
+        # spillover only: never took part (adopt_step, the step of the first enrolment
+        # since the family entered, is -1 exactly while no status is enrolled, completed
+        # or dropped)
+        m_cnt[c, M_INDIRECT, s] += np.int64(spilled[j] & (adopt_step[lo + j] < 0))
+
+
+@nb.njit(cache=True, parallel=True, nogil=True)
+def measure(
+    bounds: np.ndarray,
+    now: int,
+    segment: np.ndarray,
+    score: np.ndarray,
+    status: np.ndarray,
+    adopt_step: np.ndarray,
+    t_event: np.ndarray,
+    effect: np.ndarray,
+    spill: np.ndarray,
+    decay_tab: np.ndarray,
+    sleeper_steps: np.ndarray,
+    gamma: np.ndarray,
+    has_gamma: bool,
+    cutoff: float,
+    mic: float,
+    m_cnt: np.ndarray,
+    m_gain: np.ndarray,
+    decay_now: bool,
+    spill_decay_step: np.ndarray,
+    spill_on: np.ndarray,
+    eff_on: np.ndarray,
+) -> None:
+    """:func:`measure_chunk` of every chunk, in parallel (``m_cnt`` [chunk, N_M_ROWS, S]).
+
+    In the steps, :func:`step_parents` measures each chunk just before handling its
+    parents' events; this is for the state after the last step.
+    """
+    for c in nb.prange(bounds.shape[0] - 1):
+        measure_chunk(
+            c,
+            bounds[c],
+            bounds[c + 1],
+            now,
+            segment,
+            score,
+            status,
+            adopt_step,
+            t_event,
+            effect,
+            spill,
+            decay_tab,
+            sleeper_steps,
+            gamma,
+            has_gamma,
+            cutoff,
+            mic,
+            m_cnt,
+            m_gain,
+            decay_now,
+            spill_decay_step,
+            spill_on,
+            eff_on,
+        )
+
+
+@nb.njit(cache=True, nogil=True)
+def adoption_times(adopt_step: np.ndarray, dt: float) -> np.ndarray:
+    """The first-enrolment times (months, ``adopt_step * dt``) of the parents who took part.
+
+    In parent order; parents with ``adopt_step < 0`` never enrolled and are left out.
+    """
+    n_took = 0
+    for i in range(adopt_step.shape[0]):
+        n_took += adopt_step[i] >= 0
+    # without branches (who took part varies from parent to parent): each parent is
+    # written to the next slot, which only a parent who took part claims
+    times = np.empty(n_took + 1)
+    w = 0
+    for i in range(adopt_step.shape[0]):
+        times[w] = np.float64(adopt_step[i]) * dt
+        w += adopt_step[i] >= 0
+    return times[:n_took]
+
+
+@nb.njit(cache=True, nogil=True)
+def count_adoption_classes(
+    adopt_step: np.ndarray, category: np.ndarray, dt: float, edges: np.ndarray, out: np.ndarray
+) -> None:
+    """Add each adopter to ``out[category, class]``, its class the number of ``edges`` <= its time.
+
+    ``edges`` ascending (then the class is ``np.searchsorted(edges, time, side="right")``);
+    the time is ``adopt_step * dt`` as in :func:`adoption_times`, and parents with
+    ``adopt_step < 0`` are left out.
+    """
+    for i in range(adopt_step.shape[0]):
+        x = np.float64(adopt_step[i]) * dt
+        cls = 0
+        for e in range(edges.shape[0]):
+            cls += x >= edges[e]
+        out[category[i], cls] += adopt_step[i] >= 0  # without branches, as above
+
+
+@nb.njit(cache=True, nogil=True)
+def record_stocks(
+    s_cnt: np.ndarray, prov_state: np.ndarray, cnt: np.ndarray, offering: np.ndarray
+) -> None:
+    """The first part of a month's record: the stock counts and the offering organisations.
+
+    Adds ``s_cnt`` summed over chunks to ``cnt`` [row, S] and the organisations offering
+    each programme to ``offering`` [K]; :func:`add_measured` adds the gain-dependent counts.
+    """
+    for c in range(s_cnt.shape[0]):
+        for r in range(s_cnt.shape[1]):
+            for s in range(s_cnt.shape[2]):
+                cnt[r, s] += s_cnt[c, r, s]
+    for p in range(prov_state.shape[0]):
+        for k in range(prov_state.shape[1]):
+            offering[k] += prov_state[p, k] == P_OFFERING
+
+
+@nb.njit(cache=True, nogil=True)
+def add_measured(m_cnt: np.ndarray, m_gain: np.ndarray, cnt: np.ndarray, gain: np.ndarray) -> None:
+    """The second part of a month's record: the chunks' gain-dependent counts.
+
+    Adds the counts of every chunk (:func:`measure_chunk`) to the month's rows ``cnt``
+    [row, S] and its summed gain to ``gain`` [S] (chunks added in order, so the sum is
+    reproducible).
+    """
+    for c in range(m_cnt.shape[0]):
+        for s in range(m_cnt.shape[2]):
+            cnt[ROW_PREV, s] += m_cnt[c, M_PREV, s]
+            cnt[ROW_REALIZED, s] += m_cnt[c, M_REALIZED, s]
+            cnt[ROW_INDIRECT, s] += m_cnt[c, M_INDIRECT, s]
+    for c in range(m_gain.shape[0]):
+        for s in range(m_gain.shape[1]):
+            gain[s] += m_gain[c, s]
+
+
+@nb.njit(cache=True, nogil=True)
+def record_month(
+    now: int,
+    bounds: np.ndarray,
+    segment: np.ndarray,
+    score: np.ndarray,
+    status: np.ndarray,
+    adopt_step: np.ndarray,
+    t_event: np.ndarray,
+    effect: np.ndarray,
+    spill: np.ndarray,
+    decay_tab: np.ndarray,
+    sleeper_steps: np.ndarray,
+    gamma: np.ndarray,
+    has_gamma: bool,
+    cutoff: float,
+    mic: float,
+    s_cnt: np.ndarray,
+    prov_state: np.ndarray,
+    cnt: np.ndarray,
+    gain: np.ndarray,
+    offering: np.ndarray,
+    decay_now: bool,
+    spill_decay_step: np.ndarray,
+    spill_on: np.ndarray,
+    eff_on: np.ndarray,
+) -> None:
+    """Record the state at time ``now`` (steps) into one month's rows (after the last step).
+
+    ``cnt`` [row, S] gets the stock counts ``s_cnt`` summed over chunks plus the
+    gain-dependent counts of :func:`measure`; ``gain`` [S] the summed gain (chunks added
+    in order, so the sum is reproducible); ``offering`` [K] the organisations offering
+    each programme. With ``decay_now`` the spillover gains then decay by the step ``now``
+    (see :func:`measure_chunk`). Within the steps, :func:`run_steps` records the same
+    values with the measuring done chunk by chunk in :func:`step_parents`.
+    """
+    n_chunks = bounds.shape[0] - 1
+    m_cnt = np.empty((n_chunks, N_M_ROWS, s_cnt.shape[2]), np.int64)
+    m_gain = np.empty((n_chunks, s_cnt.shape[2]))
+    record_stocks(s_cnt, prov_state, cnt, offering)
+    measure(
+        bounds,
+        now,
+        segment,
+        score,
+        status,
+        adopt_step,
+        t_event,
+        effect,
+        spill,
+        decay_tab,
+        sleeper_steps,
+        gamma,
+        has_gamma,
+        cutoff,
+        mic,
+        m_cnt,
+        m_gain,
+        decay_now,
+        spill_decay_step,
+        spill_on,
+        eff_on,
+    )
+    add_measured(m_cnt, m_gain, cnt, gain)

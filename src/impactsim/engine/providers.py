@@ -1,0 +1,74 @@
+"""Providers (docs/model.md, "Providers").
+
+Organisations adopt (innovation and imitation) and discontinue the programmes they may
+offer.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba as nb
+import numpy as np
+
+from impactsim.engine.layout import P_NOT, P_OFFERING, P_STOPPED
+from impactsim.rng import uniform
+
+
+@nb.njit(cache=True, nogil=True)
+def step_providers(
+    t: int,
+    prov_state: np.ndarray,
+    prov_type: np.ndarray,
+    type_counts: np.ndarray,
+    prov_may_offer: np.ndarray,
+    offer_start: np.ndarray,
+    offer_end: np.ndarray,
+    alpha: np.ndarray,
+    beta: np.ndarray,
+    p_stop: np.ndarray,
+    init_share: np.ndarray,
+    prov_keys: np.ndarray,
+    dt: float,
+    adopt_new: np.ndarray,
+) -> None:
+    """Provider organisations adopt (Bass among same-type organisations) or discontinue.
+
+    Adoption hazard of a non-offering organisation of type p for intervention k:
+    ``alpha_p + beta_p * (share of type p offering k)``; an offering organisation stops
+    for good with per-step probability ``p_stop``. At the offer's start a share
+    ``init_share`` of organisations already offers it. ``adopt_new[k]`` is incremented
+    for each adoption.
+    """
+    n_prov, n_iv = prov_state.shape
+    n_types = type_counts.shape[0]
+    offering = np.zeros(n_types, np.int64)
+    for k in range(n_iv):
+        if t < offer_start[k]:
+            continue
+        if t >= offer_end[k]:
+            for p in range(n_prov):
+                if prov_state[p, k] == P_OFFERING:
+                    prov_state[p, k] = P_STOPPED
+            continue
+        offering[:] = 0
+        for p in range(n_prov):
+            if prov_state[p, k] == P_OFFERING:
+                offering[prov_type[p]] += 1
+        for p in range(n_prov):
+            if not prov_may_offer[p, k]:
+                continue
+            st = prov_state[p, k]
+            if st == P_NOT:
+                if t == offer_start[k] and uniform(prov_keys[k, 2], p, 0) < init_share[p]:
+                    prov_state[p, k] = P_OFFERING
+                    adopt_new[k] += 1
+                    continue
+                share = offering[prov_type[p]] / type_counts[prov_type[p]]
+                hz = alpha[p] + beta[p] * share
+                if hz > 0.0 and uniform(prov_keys[k, 0], p, t) < -math.expm1(-hz * dt):
+                    prov_state[p, k] = P_OFFERING
+                    adopt_new[k] += 1
+            elif st == P_OFFERING:
+                if p_stop[p] > 0.0 and uniform(prov_keys[k, 1], p, t) < p_stop[p]:
+                    prov_state[p, k] = P_STOPPED
