@@ -37,20 +37,16 @@ import math
 import numba as nb
 import numpy as np
 
-from impactsim.engine.clocks import first_due, next_time, schedule_uptake, set_clocks
+from impactsim.engine.clocks import first_due
 from impactsim.engine.counts import (
     add_measured,
-    count_parent,
     measure_chunk,
-    move_status,
     record_stocks,
 )
-from impactsim.engine.effects import decay_spill_range, parent_gain
+from impactsim.engine.effects import decay_spill_range
 from impactsim.engine.intrinsics import fetch_add, prefetch_row
 from impactsim.engine.layout import (
-    AWARE,
     COMPLETED,
-    DROPPED,
     ENROLLED,
     EV_ANY_EXIT,
     EV_BOUND,
@@ -60,153 +56,59 @@ from impactsim.engine.layout import (
     EVENT_LIST_CAPACITY,
     N_FLAGS,
     N_M_ROWS,
-    NEVER,
-    NONE,
     P_OFFERING,
     PREFETCH_AHEAD,
-    WAITING,
     WORK_COUNTER_STRIDE,
-    join_code,
-    note_event,
     status_row,
 )
-from impactsim.engine.participation import enrol
+from impactsim.engine.participation import end_participation
 from impactsim.engine.providers import step_providers
 from impactsim.engine.pushes import push_to_neighbours
-from impactsim.engine.uptake import BOUND_SLACK, REJECT_MARGIN
+from impactsim.engine.state import (
+    Channels,
+    ChunkScratch,
+    Interventions,
+    Network,
+    Parents,
+    Population,
+    Providers,
+    Records,
+    Step,
+)
+from impactsim.engine.turnover import replace_family
+from impactsim.engine.uptake import candidate_step
 from impactsim.engine.waiting_lists import list_joiners, serve_and_push, serve_waiting_lists
-from impactsim.population import draw_family
-from impactsim.rng import uniform
 
 
 @nb.njit(cache=True, parallel=True, nogil=True)
 def step_parents(
-    t: int,
+    step: Step,
     bounds: np.ndarray,
-    # parent state
-    segment: np.ndarray,
-    category: np.ndarray,
-    score: np.ndarray,
-    first_channel: np.ndarray,
-    adopt_step: np.ndarray,
-    status: np.ndarray,
-    t_event: np.ndarray,
-    ref_channel: np.ndarray,
-    effect: np.ndarray,
-    spill: np.ndarray,
-    wom_count: np.ndarray,
-    exit_mask: np.ndarray,
-    has_gain: np.ndarray,
-    eff_on: np.ndarray,
-    t_exit: np.ndarray,
-    t_next: np.ndarray,
-    t_due: np.ndarray,
-    nbr_off: np.ndarray,
-    fully_mixed: bool,
-    mf_share: np.ndarray,
-    # population
-    turn_rate: float,
-    pop_keys: np.ndarray,
-    seg_cum: np.ndarray,
-    cat_cum: np.ndarray,
-    seg_mu: np.ndarray,
-    # adopter categories
-    cat_ch_mult: np.ndarray,
-    cat_im_mult: np.ndarray,
-    cat_threshold: np.ndarray,
-    # channels at this step
-    aw_hz: np.ndarray,
-    p_aw: np.ndarray,
-    contact_hz: np.ndarray,
-    chan_cat: np.ndarray,
-    promote_now: np.ndarray,
-    chan_ref: np.ndarray,
-    p_ch: np.ndarray,
-    # interventions
-    offered_now: np.ndarray,
-    dur_steps: np.ndarray,
-    drop_rate: np.ndarray,
-    elig_seg: np.ndarray,
-    elig_min_score: np.ndarray,
-    score_gate: np.ndarray,
-    follow_after: np.ndarray,
-    follow_delay_steps: np.ndarray,
-    follow_ref_hz: np.ndarray,
-    q_imit: np.ndarray,
-    spill_on: np.ndarray,
-    spill_decay_step: np.ndarray,
-    decay_tab: np.ndarray,
-    sleeper_steps: np.ndarray,
-    gamma: np.ndarray,
-    has_gamma: bool,
-    spill_decays: bool,
-    iv_keys: np.ndarray,
-    dt: float,
-    # candidate processes: rates per step and their step probabilities
-    cand_none: np.ndarray,
-    cand_aware: np.ndarray,
-    pmax_none: np.ndarray,
-    pmax_aware: np.ndarray,
-    # counts: stock counts kept at events, gain-dependent counts at month ends
-    cutoff: float,
-    mic: float,
+    parents: Parents,
+    population: Population,
+    network: Network,
+    channels: Channels,
+    interventions: Interventions,
+    providers: Providers,
+    scratch: ChunkScratch,
     s_cnt: np.ndarray,
-    # per-chunk outputs
-    c_complete: np.ndarray,
-    c_drop: np.ndarray,
-    c_exit_sk: np.ndarray,
-    c_seg_delta: np.ndarray,
-    c_flags: np.ndarray,
-    c_events: np.ndarray,
-    # direct enrolment (a single organisation with unlimited places is open)
-    direct_prov: np.ndarray,
-    fidelity: np.ndarray,
-    effect_d: np.ndarray,
-    eff_mult: np.ndarray,
-    c_direct: np.ndarray,
-    c_wait: np.ndarray,
-    # month end: the gain-dependent counts of each chunk, taken before its events
-    measure_now: bool,
-    m_cnt: np.ndarray,
-    m_gain: np.ndarray,
     n_threads: int,
 ) -> None:
     """Advance every parent by one step (see the module docstring, phase 2).
 
-    Parents are visited only at their scheduled steps (next-event sampling): ``t_exit``
-    is the step at which the family leaves (turnover), ``t_next[i, k]`` the next step
-    at which something may happen to parent i for intervention k: the end of the step
-    in which an enrolled parent drops out or completes, or a *candidate* step for
-    awareness or enrolment. ``t_due[i]``, the earliest of the parent's steps, is all the
-    scan for due parents reads; it is set again after the parent's events
-    (:func:`first_due`) and lowered by :func:`enrol`. Candidates come at a bounding rate
-    ``B`` (the largest hazard the parent's state can have, rounded up to a power of two),
-    and a candidate in step t is accepted with probability ``p_t / p_max``, where ``p_t``
-    is the step probability of the hazard in step t and ``p_max = 1 - exp(-B dt)``
-    (thinning). This gives every step the probability ``p_t``, exactly as a draw in every
-    step would; the waiting times are geometric, drawn by :func:`next_time`.
+    Parents are visited only at their scheduled steps (next-event sampling,
+    :mod:`impactsim.engine.clocks`): ``t_exit`` is the step at which the family leaves
+    (:func:`~impactsim.engine.turnover.replace_family`), ``t_next[i, k]`` the next step at
+    which something may happen to parent i for intervention k: the end of the step in
+    which an enrolled parent drops out or completes
+    (:func:`~impactsim.engine.participation.end_participation`), or a *candidate* step
+    for awareness or enrolment (:func:`~impactsim.engine.uptake.candidate_step`).
+    ``t_due[i]``, the earliest of the parent's steps, is all the scan for due parents
+    reads (:func:`parents_chunk`).
 
     Every change of a parent's counted state is applied to its chunk's stock counts
-    ``s_cnt[c]``; ``eff_on[i]`` has bit k set while parent i has completed or dropped out
-    of intervention k (so has an effect of k); ``has_gain`` flags parents who may have a
-    gain (completed, dropped or received spillover; only their spillover needs decaying,
-    once per step if ``spill_decays``: by :func:`measure_chunk` at month ends, else here).
-    Leavers, completers
-    with spillover and joiners are listed in ``c_events`` for the sequential phase. A
-    joiner of programme k with ``direct_prov[k] = p >= 0`` (nobody waiting, and a single
-    organisation p, with unlimited places, open: the waiting list would enrol every joiner
-    with p) is enrolled here at once, exactly as :func:`step_sequential` would (counted
-    per chunk in ``c_direct`` [chunk, K, S], and listed as a joiner for the network
-    pushes); the other joiners are counted per chunk and programme in ``c_wait`` [chunk,
-    K]. ``p_aw`` and ``p_ch`` are the per-step probabilities of the awareness and
-    channel-referral hazards alone (``1 - exp(-h dt)``), used when no other hazard
-    competes.
-
-    With ``measure_now`` (a month end) each chunk is first measured
-    (:func:`measure_chunk` into ``m_cnt`` and ``m_gain``, with the spillover decay of
-    this step): a chunk's events change only its own parents, so
-    this equals measuring every chunk before the step, in one parallel pass over the
-    chunks instead of two, and the chunk's rows are still in cache for its events.
+    ``s_cnt[c]``; leavers, completers with spillover and joiners are listed in the
+    chunk's scratch (``scratch.events``) for the sequential phase.
 
     ``n_threads`` workers run the chunks (dynamic scheduling): worker w first takes the
     chunks of its own range ``[C w / W, C (w + 1) / W)`` in order, one at a time from a
@@ -215,11 +117,11 @@ def step_parents(
     once, by whichever worker takes it; static halves left the faster thread waiting at
     the step's end (a thread of a shared machine slowed down, or a half with more events).
     Chunks change only their own parents and per-chunk scratch, so the result does not
-    depend on ``n_threads`` nor on who runs a chunk.
+    depend on ``n_threads`` nor on who runs a chunk. The loop body only schedules; each
+    chunk is run by the ordinary kernel :func:`parents_chunk`, which also keeps this
+    parallel region small to compile.
     """
     n_chunks = bounds.shape[0] - 1
-    n_iv = status.shape[1]
-    n_ch = contact_hz.shape[1]
     # dynamic scheduling (see above): worker w's range starts at take[w * stride]
     n_workers = max(1, min(n_threads, n_chunks))
     take = np.zeros(n_workers * WORK_COUNTER_STRIDE, np.int64)
@@ -231,369 +133,147 @@ def step_parents(
             owner_end = n_chunks * (owner + 1) // n_workers
             c = fetch_add(take, owner * WORK_COUNTER_STRIDE, 1)
             while c < owner_end:
-                lo = bounds[c]
-                hi = bounds[c + 1]
-                # pass 1: at month ends the chunk's gain-dependent counts, which also decay its
-                # spillover by this step, else the spillover decay alone; then the list of the
-                # chunk's parents with an event due in this step (t_due = t), in parent order,
-                # collected without branches
-                if measure_now:
-                    measure_chunk(
-                        c,
-                        lo,
-                        hi,
-                        t,
-                        segment,
-                        score,
-                        status,
-                        adopt_step,
-                        t_event,
-                        effect,
-                        spill,
-                        decay_tab,
-                        sleeper_steps,
-                        gamma,
-                        has_gamma,
-                        cutoff,
-                        mic,
-                        m_cnt,
-                        m_gain,
-                        spill_decays,
-                        spill_decay_step,
-                        spill_on,
-                        eff_on,
-                    )
-                elif spill_decays:
-                    decay_spill_range(lo, hi, spill, spill_decay_step)
-                hits = np.empty(hi - lo, np.int64)
-                n_hit = 0
-                for i in range(lo, hi):
-                    hits[n_hit] = i
-                    n_hit += t_due[i] == t
-                # pass 2: each listed parent's events, in order; a leaving family's other events lapse
-                for h in range(n_hit):
-                    i = hits[h]
-                    if h + PREFETCH_AHEAD < n_hit:
-                        # a parent's events read its rows of about a dozen arrays, scattered in
-                        # memory (each a cache miss in large populations): the parent this many
-                        # places down the list has them loaded while this one is handled
-                        i_ahead = hits[h + PREFETCH_AHEAD]
-                        prefetch_row(t_exit, i_ahead)
-                        prefetch_row(t_next, i_ahead)
-                        prefetch_row(t_due, i_ahead)
-                        prefetch_row(status, i_ahead)
-                        prefetch_row(t_event, i_ahead)
-                        prefetch_row(wom_count, i_ahead)
-                        prefetch_row(segment, i_ahead)
-                        prefetch_row(category, i_ahead)
-                        prefetch_row(score, i_ahead)
-                        prefetch_row(has_gain, i_ahead)
-                        prefetch_row(eff_on, i_ahead)
-                    # --- turnover: the family leaves, an entrant takes the slot (and its ties)
-                    if t_exit[i] == t:
-                        old = segment[i]
-                        count_parent(
-                            i,
-                            c,
-                            -1,
-                            segment,
-                            category,
-                            score,
-                            first_channel,
-                            status,
-                            cutoff,
-                            mic,
-                            s_cnt,
-                        )
-                        mask = 0
-                        for k in range(n_iv):
-                            st = status[i, k]
-                            if st == ENROLLED or st == COMPLETED or st == DROPPED:
-                                mask |= 1 << k
-                                c_exit_sk[c, old, k] += 1
-                        if mask != 0 and not fully_mixed:
-                            exit_mask[i] = mask
-                            note_event(c_events, c_flags, c, EV_EXIT, i)
-                        s_new, a_new, z_new = draw_family(
-                            pop_keys[0],
-                            pop_keys[1],
-                            pop_keys[2],
-                            pop_keys[3],
-                            i,
-                            t + 1,
-                            seg_cum,
-                            cat_cum,
-                            seg_mu,
-                        )
-                        segment[i] = s_new
-                        category[i] = a_new
-                        score[i] = z_new
-                        first_channel[i] = -1
-                        adopt_step[i] = -1
-                        c_seg_delta[c, old] -= 1
-                        c_seg_delta[c, s_new] += 1
-                        c_flags[c, EV_ANY_EXIT] += 1
-                        for k in range(n_iv):
-                            status[i, k] = NONE
-                            t_event[i, k] = 0
-                            ref_channel[i, k] = -1
-                            effect[i, k] = 0.0
-                            spill[i, k] = 0.0
-                        set_clocks(
-                            np.int64(i),
-                            np.int64(t),
-                            np.int64(s_new),
-                            np.int64(a_new),
-                            np.float64(z_new),
-                            t_exit,
-                            t_next,
-                            t_due,
-                            turn_rate,
-                            pop_keys[4],
-                            follow_after,
-                            score_gate,
-                            cand_none,
-                            cand_aware,
-                            iv_keys,
-                        )
-                        has_gain[i] = 0
-                        eff_on[i] = 0
-                        count_parent(
-                            i,
-                            c,
-                            1,
-                            segment,
-                            category,
-                            score,
-                            first_channel,
-                            status,
-                            cutoff,
-                            mic,
-                            s_cnt,
-                        )
-                        continue  # an entrant's first step is the next one
-                    # --- the parent's scheduled events, in order of k (handling one sets only steps
-                    # after t, so the events due are those that were due when the step began)
-                    s = segment[i]
-                    a = category[i]
-                    for k in range(n_iv):
-                        if t_next[i, k] != t:
-                            continue
-                        st = status[i, k]
-                        if st == ENROLLED:
-                            # enrolled in step e: steps e+1 .. e+D are the D steps of attendance;
-                            # each can end in dropout (dose = steps attended / D), the last in
-                            # completion. The dropout step was drawn at enrolment (geometric) and
-                            # is drawn again, from the same key, to tell the two apart.
-                            e = np.int64(t_event[i, k])
-                            t_next[i, k] = NEVER
-                            if next_time(iv_keys[k, 2], np.int64(i), e, drop_rate[k, s]) == t:
-                                effect[i, k] *= (t - 1 - e) / dur_steps[k]
-                                move_status(s_cnt, c, k, n_iv, s, ENROLLED, DROPPED)
-                                has_gain[i] = 1
-                                eff_on[i] |= 1 << k
-                                status[i, k] = DROPPED
-                                t_event[i, k] = t
-                                c_drop[c, k, s] += 1
-                            else:
-                                move_status(s_cnt, c, k, n_iv, s, ENROLLED, COMPLETED)
-                                has_gain[i] = 1
-                                eff_on[i] |= 1 << k
-                                status[i, k] = COMPLETED
-                                t_event[i, k] = t
-                                c_complete[c, k, s] += 1
-                                if spill_on[k] and not fully_mixed:
-                                    note_event(c_events, c_flags, c, EV_SPILL, i * n_iv + k)
-                                # follow-ups of k open for this parent: their candidates start
-                                # after the delay (completed before the step, at least the delay ago)
-                                for kb in range(n_iv):
-                                    if (
-                                        follow_after[kb] == k
-                                        and status[i, kb] <= AWARE
-                                        and score[i] > score_gate[kb]
-                                    ):
-                                        t0 = t + max(1, follow_delay_steps[kb]) - 1
-                                        schedule_uptake(
-                                            np.int64(i),
-                                            np.int64(kb),
-                                            np.int64(t0),
-                                            np.int64(s),
-                                            np.int64(a),
-                                            np.int64(status[i, kb]),
-                                            np.int64(ref_channel[i, kb]),
-                                            iv_keys[kb, 5],
-                                            cand_none,
-                                            cand_aware,
-                                            t_next,
-                                        )
-                            continue
-                        # --- a candidate step for awareness or enrolment (st is NONE or AWARE)
-                        new_st = st
-                        if offered_now[k]:  # the same for every parent: predictable branches
-                            fa = follow_after[k]
-                            open_ = (st <= AWARE) & elig_seg[k, s]
-                            if fa != -1:
-                                if fa < 0 or status[i, fa] != COMPLETED:
-                                    open_ = False
-                                else:
-                                    # completed before this step (synchronous update: a completion
-                                    # in this step does not count yet) and at least the delay ago
-                                    t_fa = t_event[i, fa]
-                                    open_ &= (t_fa < t) & (t >= t_fa + follow_delay_steps[k])
-                            # terms that do not apply are multiplied by 0 (exact: the same sum as
-                            # leaving them out)
-                            h_aw = aw_hz[s, a, k] * (st == NONE)
-                            h_ch = cat_ch_mult[a] * chan_ref[ref_channel[i, k]] * (st == AWARE)
-                            h_fu = follow_ref_hz[k] if fa >= 0 else 0.0
-                            h_wom = 0.0
-                            if q_imit[k] > 0.0:
-                                if fully_mixed:
-                                    f = mf_share[s, k]
-                                else:
-                                    deg = nbr_off[i + 1] - nbr_off[i]
-                                    f = wom_count[i, k] / deg if deg > 0 else 0.0
-                                h_wom = (
-                                    cat_im_mult[a]
-                                    * q_imit[k]
-                                    * f
-                                    * ((f > 0.0) & (f >= cat_threshold[a]))
-                                )
-                            hz = h_aw + h_ch + h_wom + h_fu
-                            if st == NONE:
-                                rate = cand_none[s, a, k]
-                                p_max = pmax_none[s, a, k]
-                            else:
-                                rate = cand_aware[a, ref_channel[i, k], k]
-                                p_max = pmax_aware[a, ref_channel[i, k], k]
-                            if hz * open_ * dt > rate * BOUND_SLACK:
-                                # the bound is wrong: a bug (raised later)
-                                c_flags[c, EV_BOUND] += 1
-                            # thinning: u is uniform on [0, p_max); the step fires when u < p_t
-                            u = uniform(iv_keys[k, 0], i, t) * p_max
-                            # 1 - exp(-x) <= x: most draws are rejected without computing p
-                            if u < hz * open_ * dt * REJECT_MARGIN:
-                                if h_wom == 0.0 and h_fu == 0.0:
-                                    # one hazard alone: its step probability is tabulated (same value)
-                                    p = p_aw[s, a, k] if st == NONE else p_ch[a, ref_channel[i, k]]
-                                else:
-                                    p = -math.expm1(-hz * dt)
-                                fire = u < p
-                                # only now the score threshold of an indicated programme (the
-                                # outcome of a draw that does not fire is the same whether or not
-                                # the parent is eligible)
-                                if fire and elig_min_score[k] > -np.inf:
-                                    # the gain at the end of the previous step: changes made in
-                                    # this step (a completion or dropout stamped t) do not count yet;
-                                    # a parent without has_gain has gain exactly 0
-                                    gain = 0.0
-                                    if has_gain[i]:
-                                        gain = parent_gain(
-                                            i,
-                                            t,
-                                            n_iv,
-                                            status,
-                                            t_event,
-                                            effect,
-                                            spill,
-                                            decay_tab,
-                                            sleeper_steps,
-                                            gamma,
-                                            has_gamma,
-                                        )
-                                    fire = score[i] - gain > elig_min_score[k]
-                                if fire:
-                                    # competing risks: which hazard fired, in proportion to its size
-                                    x = u / p * hz
-                                    if x < h_aw:
-                                        v = uniform(iv_keys[k, 1], i, t) * h_aw
-                                        acc = 0.0
-                                        ch = -1
-                                        for cc in range(n_ch):
-                                            if (
-                                                promote_now[cc, k]
-                                                and chan_cat[cc, a]
-                                                and contact_hz[s, cc] > 0.0
-                                            ):
-                                                acc += contact_hz[s, cc]
-                                                ch = cc
-                                                if v < acc:
-                                                    break
-                                        move_status(s_cnt, c, k, n_iv, s, st, AWARE)
-                                        new_st = AWARE
-                                        status[i, k] = AWARE
-                                        t_event[i, k] = t
-                                        ref_channel[i, k] = ch
-                                        if first_channel[i] < 0:
-                                            first_channel[i] = ch
-                                    else:
-                                        if x < h_aw + h_ch:
-                                            via = ref_channel[i, k]
-                                        elif x < h_aw + h_ch + h_wom:
-                                            via = n_ch  # word of mouth
-                                        else:
-                                            via = n_ch + 1  # follow-up referral
-                                        if first_channel[i] < 0:
-                                            first_channel[i] = via
-                                        t_event[i, k] = t
-                                        p = direct_prov[k]
-                                        note_event(
-                                            c_events,
-                                            c_flags,
-                                            c,
-                                            EV_JOIN,
-                                            join_code(i, k, n_iv, p >= 0),
-                                        )
-                                        if p >= 0:
-                                            enrol(
-                                                i,
-                                                k,
-                                                t,
-                                                c,
-                                                s,
-                                                st,
-                                                p,
-                                                category,
-                                                first_channel,
-                                                adopt_step,
-                                                status,
-                                                t_event,
-                                                effect,
-                                                t_next,
-                                                t_due,
-                                                fidelity,
-                                                effect_d,
-                                                eff_mult,
-                                                drop_rate,
-                                                dur_steps,
-                                                iv_keys,
-                                                s_cnt,
-                                            )
-                                            c_direct[c, k, s] += 1
-                                            new_st = ENROLLED
-                                        else:
-                                            move_status(s_cnt, c, k, n_iv, s, st, WAITING)
-                                            new_st = WAITING
-                                            status[i, k] = WAITING
-                                            c_wait[c, k] += 1
-                        if new_st == WAITING:
-                            t_next[i, k] = NEVER  # the waiting list decides what happens next
-                        elif new_st != ENROLLED:  # an enrolment has set its next step
-                            schedule_uptake(
-                                np.int64(i),
-                                np.int64(k),
-                                np.int64(t),
-                                np.int64(s),
-                                np.int64(a),
-                                np.int64(new_st),
-                                np.int64(ref_channel[i, k]),
-                                iv_keys[k, 5],
-                                cand_none,
-                                cand_aware,
-                                t_next,
-                            )
-                    t_due[i] = first_due(i, t_exit, t_next)
+                parents_chunk(
+                    c,
+                    step,
+                    bounds,
+                    parents,
+                    population,
+                    network,
+                    channels,
+                    interventions,
+                    providers,
+                    scratch,
+                    s_cnt,
+                )
                 c = fetch_add(take, owner * WORK_COUNTER_STRIDE, 1)
             owner = owner + 1 if owner + 1 < n_workers else 0
+
+
+@nb.njit(cache=True, nogil=True)
+def parents_chunk(
+    c: int,
+    step: Step,
+    bounds: np.ndarray,
+    parents: Parents,
+    population: Population,
+    network: Network,
+    channels: Channels,
+    interventions: Interventions,
+    providers: Providers,
+    scratch: ChunkScratch,
+    s_cnt: np.ndarray,
+) -> None:
+    """Step ``step.t`` of the parents of chunk c (phase 2 for one chunk).
+
+    Pass 1: at month ends (``step.measure_now``) the chunk's gain-dependent counts
+    (:func:`~impactsim.engine.counts.measure_chunk`, which also decays its spillover by
+    this step), else the spillover decay alone (when any programme has spillover); then
+    the list of the chunk's parents with an event due in this step (``t_due = t``), in
+    parent order, collected without branches. A chunk's events change only its own
+    parents, so measuring each chunk before its events equals measuring all before the
+    step. Pass 2: each listed parent's events, in order of k; a leaving family's other
+    events lapse (handling one event sets only steps after t, so the events due are those
+    that were due when the step began).
+    """
+    t = step.t
+    lo = bounds[c]
+    hi = bounds[c + 1]
+    iv = interventions
+    t_due, t_next, status = parents.t_due, parents.t_next, parents.status
+    n_iv = status.shape[1]
+    if step.measure_now:
+        measure_chunk(
+            c,
+            lo,
+            hi,
+            t,
+            parents.segment,
+            parents.score,
+            status,
+            parents.adopt_step,
+            parents.t_event,
+            parents.effect,
+            parents.spill,
+            iv.decay_tab,
+            iv.sleeper_steps,
+            iv.gamma,
+            iv.has_gamma,
+            population.cutoff,
+            population.mic,
+            scratch.m_cnt,
+            scratch.m_gain,
+            iv.any_spill,
+            iv.spill_decay_step,
+            iv.spill_on,
+            parents.eff_on,
+        )
+    elif iv.any_spill:
+        decay_spill_range(lo, hi, parents.spill, iv.spill_decay_step)
+    hits = np.empty(hi - lo, np.int64)
+    n_hit = 0
+    for i in range(lo, hi):
+        hits[n_hit] = i
+        n_hit += t_due[i] == t
+    for h in range(n_hit):
+        i = hits[h]
+        if h + PREFETCH_AHEAD < n_hit:
+            prefetch_parent(hits[h + PREFETCH_AHEAD], parents)
+        if parents.t_exit[i] == t:
+            replace_family(i, c, t, parents, population, network, iv, scratch, s_cnt)
+            continue  # an entrant's first step is the next one
+        s = parents.segment[i]
+        a = parents.category[i]
+        for k in range(n_iv):
+            if t_next[i, k] != t:
+                continue
+            st = status[i, k]
+            if st == ENROLLED:
+                end_participation(
+                    i, k, c, t, s, a, network.fully_mixed, parents, iv, scratch, s_cnt
+                )
+                continue
+            candidate_step(
+                i,
+                k,
+                c,
+                t,
+                st,
+                s,
+                a,
+                step,
+                parents,
+                population,
+                network,
+                channels,
+                iv,
+                providers,
+                scratch,
+                s_cnt,
+            )
+        t_due[i] = first_due(i, parents.t_exit, t_next)
+
+
+@nb.njit(cache=True, nogil=True)
+def prefetch_parent(i: int, parents: Parents) -> None:
+    """Ask for parent i's rows of the arrays its events read.
+
+    A parent's events read its rows of about a dozen arrays, scattered in memory (each a
+    cache miss in large populations): :func:`parents_chunk` asks for those of the parent
+    :data:`~impactsim.engine.layout.PREFETCH_AHEAD` places down its list, so they are
+    loaded by the time it is handled.
+    """
+    prefetch_row(parents.t_exit, i)
+    prefetch_row(parents.t_next, i)
+    prefetch_row(parents.t_due, i)
+    prefetch_row(parents.status, i)
+    prefetch_row(parents.t_event, i)
+    prefetch_row(parents.wom_count, i)
+    prefetch_row(parents.segment, i)
+    prefetch_row(parents.category, i)
+    prefetch_row(parents.score, i)
+    prefetch_row(parents.has_gain, i)
+    prefetch_row(parents.eff_on, i)
 
 
 @nb.njit(cache=True, nogil=True)
@@ -863,113 +543,17 @@ def step_sequential(
 def run_steps(
     t_begin: int,
     t_end: int,
-    per_month: int,
-    dt: float,
     bounds: np.ndarray,
-    # parent state
-    segment: np.ndarray,
-    category: np.ndarray,
-    score: np.ndarray,
-    first_channel: np.ndarray,
-    adopt_step: np.ndarray,
-    status: np.ndarray,
-    t_event: np.ndarray,
-    ref_channel: np.ndarray,
-    effect: np.ndarray,
-    spill: np.ndarray,
-    wom_count: np.ndarray,
-    exit_mask: np.ndarray,
-    has_gain: np.ndarray,
-    eff_on: np.ndarray,
-    t_exit: np.ndarray,
-    t_next: np.ndarray,
-    t_due: np.ndarray,
-    nbr_off: np.ndarray,
-    nbrs: np.ndarray,
-    fully_mixed: bool,
-    homophily: float,
-    mf_count: np.ndarray,
-    n_seg_now: np.ndarray,
+    parents: Parents,
+    population: Population,
+    network: Network,
+    channels: Channels,
+    interventions: Interventions,
+    providers: Providers,
     q_id: np.ndarray,
     q_t: np.ndarray,
     q_len: np.ndarray,
-    # providers
-    prov_state: np.ndarray,
-    prov_acc: np.ndarray,
-    prov_enrol: np.ndarray,
-    prov_type: np.ndarray,
-    type_counts: np.ndarray,
-    prov_may_offer: np.ndarray,
-    offer_start: np.ndarray,
-    offer_end: np.ndarray,
-    prov_alpha: np.ndarray,
-    prov_beta: np.ndarray,
-    prov_p_stop: np.ndarray,
-    prov_init_share: np.ndarray,
-    prov_keys: np.ndarray,
-    prov_cap_step: np.ndarray,
-    fidelity: np.ndarray,
-    # population
-    turn_rate: float,
-    pop_keys: np.ndarray,
-    seg_cum: np.ndarray,
-    cat_cum: np.ndarray,
-    seg_mu: np.ndarray,
-    # adopter categories
-    cat_ch_mult: np.ndarray,
-    cat_im_mult: np.ndarray,
-    cat_threshold: np.ndarray,
-    # channels, by regime (stretch of steps with the same channels and offers)
-    regime_of_step: np.ndarray,
-    r_promote: np.ndarray,
-    r_aw_hz: np.ndarray,
-    r_p_aw: np.ndarray,
-    r_offered: np.ndarray,
-    contact_hz: np.ndarray,
-    chan_cat: np.ndarray,
-    chan_ref: np.ndarray,
-    p_ch: np.ndarray,
-    # interventions
-    dur_steps: np.ndarray,
-    drop_rate: np.ndarray,
-    elig_seg: np.ndarray,
-    elig_min_score: np.ndarray,
-    score_gate: np.ndarray,
-    follow_after: np.ndarray,
-    follow_delay_steps: np.ndarray,
-    follow_ref_hz: np.ndarray,
-    q_imit: np.ndarray,
-    spill_on: np.ndarray,
-    spill_frac: np.ndarray,
-    spill_decay_step: np.ndarray,
-    decay_tab: np.ndarray,
-    sleeper_steps: np.ndarray,
-    gamma: np.ndarray,
-    has_gamma: bool,
-    any_spill: bool,
-    iv_keys: np.ndarray,
-    effect_d: np.ndarray,
-    eff_mult: np.ndarray,
-    max_wait_steps: np.ndarray,
-    cand_none: np.ndarray,
-    cand_aware: np.ndarray,
-    pmax_none: np.ndarray,
-    pmax_aware: np.ndarray,
-    # recording
-    cutoff: float,
-    mic: float,
-    s_cnt: np.ndarray,
-    rec_cnt: np.ndarray,
-    rec_gain: np.ndarray,
-    rec_enrol_new: np.ndarray,
-    rec_complete_new: np.ndarray,
-    rec_dropout_new: np.ndarray,
-    rec_gaveup_new: np.ndarray,
-    rec_participant_months: np.ndarray,
-    rec_providers_offering: np.ndarray,
-    rec_provider_adopt_new: np.ndarray,
-    rec_provider_offer_months: np.ndarray,
-    rec_exits: np.ndarray,
+    records: Records,
     n_threads: int,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Run steps ``t_begin .. t_end - 1`` (phases 1-3, and the month-end counts).
@@ -984,6 +568,68 @@ def run_steps(
     Returns:
         ``(q_id, q_t)``, the (possibly reallocated) waiting-list arrays.
     """
+    segment = parents.segment
+    category = parents.category
+    first_channel = parents.first_channel
+    adopt_step = parents.adopt_step
+    status = parents.status
+    t_event = parents.t_event
+    effect = parents.effect
+    spill = parents.spill
+    wom_count = parents.wom_count
+    exit_mask = parents.exit_mask
+    has_gain = parents.has_gain
+    t_next = parents.t_next
+    t_due = parents.t_due
+    seg_cum = population.seg_cum
+    dt = population.dt
+    per_month = population.per_month
+    nbr_off = network.nbr_off
+    nbrs = network.nbrs
+    fully_mixed = network.fully_mixed
+    homophily = network.homophily
+    mf_count = network.mf_count
+    n_seg_now = network.n_seg_now
+    regime_of_step = channels.regime_of_step
+    r_promote = channels.r_promote
+    r_aw_hz = channels.r_aw_hz
+    r_p_aw = channels.r_p_aw
+    r_offered = channels.r_offered
+    dur_steps = interventions.dur_steps
+    drop_rate = interventions.drop_rate
+    spill_on = interventions.spill_on
+    spill_frac = interventions.spill_frac
+    iv_keys = interventions.iv_keys
+    effect_d = interventions.effect_d
+    eff_mult = interventions.eff_mult
+    max_wait_steps = interventions.max_wait_steps
+    prov_state = providers.prov_state
+    prov_acc = providers.prov_acc
+    prov_enrol = providers.prov_enrol
+    prov_type = providers.prov_type
+    type_counts = providers.type_counts
+    prov_may_offer = providers.prov_may_offer
+    offer_start = providers.offer_start
+    offer_end = providers.offer_end
+    prov_alpha = providers.prov_alpha
+    prov_beta = providers.prov_beta
+    prov_p_stop = providers.prov_p_stop
+    prov_init_share = providers.prov_init_share
+    prov_keys = providers.prov_keys
+    prov_cap_step = providers.prov_cap_step
+    fidelity = providers.fidelity
+    s_cnt = records.s_cnt
+    rec_cnt = records.rec_cnt
+    rec_gain = records.rec_gain
+    rec_enrol_new = records.enrol_new
+    rec_complete_new = records.complete_new
+    rec_dropout_new = records.dropout_new
+    rec_gaveup_new = records.gaveup_new
+    rec_participant_months = records.participant_months
+    rec_providers_offering = records.providers_offering
+    rec_provider_adopt_new = records.provider_adopt_new
+    rec_provider_offer_months = records.provider_offer_months
+    rec_exits = records.exits
     n_chunks = bounds.shape[0] - 1
     n_iv = status.shape[1]
     n_seg = seg_cum.shape[0]
@@ -1004,6 +650,18 @@ def run_steps(
     direct_new = np.zeros((n_iv, n_seg), np.int64)  # enrolled by step_parents, all chunks
     m_cnt = np.empty((n_chunks, N_M_ROWS, n_seg), np.int64)  # set by measure_chunk
     m_gain = np.empty((n_chunks, n_seg))
+    scratch = ChunkScratch(
+        c_complete,
+        c_drop,
+        c_exit_sk,
+        c_seg_delta,
+        c_flags,
+        c_events,
+        c_direct,
+        c_wait,
+        m_cnt,
+        m_gain,
+    )
     n = segment.shape[0]
     for t in range(t_begin, t_end):
         month = t // per_month + 1
@@ -1066,85 +724,27 @@ def run_steps(
         c_exit_sk[...] = 0
         c_seg_delta[...] = 0
         c_flags[...] = 0
-        step_parents(
+        step = Step(
             t,
-            bounds,
-            segment,
-            category,
-            score,
-            first_channel,
-            adopt_step,
-            status,
-            t_event,
-            ref_channel,
-            effect,
-            spill,
-            wom_count,
-            exit_mask,
-            has_gain,
-            eff_on,
-            t_exit,
-            t_next,
-            t_due,
-            nbr_off,
-            fully_mixed,
-            mf_share,
-            turn_rate,
-            pop_keys,
-            seg_cum,
-            cat_cum,
-            seg_mu,
-            cat_ch_mult,
-            cat_im_mult,
-            cat_threshold,
             r_aw_hz[reg],
             r_p_aw[reg],
-            contact_hz,
-            chan_cat,
             r_promote[reg],
-            chan_ref,
-            p_ch,
             r_offered[reg],
-            dur_steps,
-            drop_rate,
-            elig_seg,
-            elig_min_score,
-            score_gate,
-            follow_after,
-            follow_delay_steps,
-            follow_ref_hz,
-            q_imit,
-            spill_on,
-            spill_decay_step,
-            decay_tab,
-            sleeper_steps,
-            gamma,
-            has_gamma,
-            any_spill,
-            iv_keys,
-            dt,
-            cand_none,
-            cand_aware,
-            pmax_none,
-            pmax_aware,
-            cutoff,
-            mic,
-            s_cnt,
-            c_complete,
-            c_drop,
-            c_exit_sk,
-            c_seg_delta,
-            c_flags,
-            c_events,
+            mf_share,
             direct_prov,
-            fidelity,
-            effect_d,
-            eff_mult,
-            c_direct,
-            c_wait,
             do_measure,
-            m_cnt,
-            m_gain,
+        )
+        step_parents(
+            step,
+            bounds,
+            parents,
+            population,
+            network,
+            channels,
+            interventions,
+            providers,
+            scratch,
+            s_cnt,
             n_threads,
         )
         if do_measure:
