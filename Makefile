@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= outputs/demo
 
-.PHONY: demo test lint format docs clean bench chromium validation-figures baseline golden
+.PHONY: demo test lint format docs clean bench compare-engines chromium validation-figures baseline golden
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,11 @@ docs: $(VENV)/.installed
 
 bench: $(VENV)/.installed
 	$(BIN)/python benchmarks/run_benchmarks.py --mesa-sizes 10000 100000
+
+# Paired speed of two engine versions (benchmarks/README.md); NEW defaults to this tree.
+compare-engines: $(VENV)/.installed
+	@test -n "$(OLD)" || { echo "usage: make compare-engines OLD=<git ref> [NEW=<git ref or directory>]"; exit 2; }
+	$(BIN)/python benchmarks/compare_engines.py $(OLD) $(NEW)
 
 # Figures of the analytic validation cases (docs/validation.md).
 validation-figures: $(VENV)/.installed
