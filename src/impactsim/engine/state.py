@@ -177,3 +177,19 @@ class Step(NamedTuple):
     mf_share: np.ndarray  # [S, K] mean-field share of participants (fully mixed)
     direct_prov: np.ndarray  # [K] organisation that enrols joiners at once (-1 none)
     measure_now: bool  # a month end: take the gain-dependent counts first
+
+
+class Queues(NamedTuple):
+    """The waiting lists: per programme, parents in order of joining (they grow by doubling)."""
+
+    q_id: np.ndarray  # [K, capacity] int32 parent
+    q_t: np.ndarray  # [K, capacity] int16 step of joining
+    q_len: np.ndarray  # [K] entries in use
+
+
+class Joiners(NamedTuple):
+    """This step's joiners of the waiting lists, by programme, with their ordering keys."""
+
+    start: np.ndarray  # [K + 1] programme k's joiners are start[k] .. start[k + 1] - 1
+    parent: np.ndarray  # [J] int32
+    key: np.ndarray  # [J] float64 keyed uniform ordering joiners of the same step

@@ -68,10 +68,12 @@ from impactsim.engine.state import (
     Channels,
     ChunkScratch,
     Interventions,
+    Joiners,
     Network,
     Parents,
     Population,
     Providers,
+    Queues,
     Records,
     Step,
 )
@@ -280,46 +282,15 @@ def prefetch_parent(i: int, parents: Parents) -> None:
 def step_sequential(
     t: int,
     bounds: np.ndarray,
-    c_flags: np.ndarray,
-    c_events: np.ndarray,
-    exit_mask: np.ndarray,
-    segment: np.ndarray,
-    category: np.ndarray,
-    first_channel: np.ndarray,
-    adopt_step: np.ndarray,
-    status: np.ndarray,
-    t_event: np.ndarray,
-    effect: np.ndarray,
-    spill: np.ndarray,
-    has_gain: np.ndarray,
-    wom_count: np.ndarray,
-    nbr_off: np.ndarray,
-    nbrs: np.ndarray,
-    fully_mixed: bool,
-    mf_count: np.ndarray,
-    spill_on: np.ndarray,
-    spill_frac: np.ndarray,
-    q_id: np.ndarray,
-    q_t: np.ndarray,
-    q_len: np.ndarray,
-    prov_state: np.ndarray,
-    prov_acc: np.ndarray,
-    prov_cap_step: np.ndarray,
-    fidelity: np.ndarray,
-    effect_d: np.ndarray,
-    eff_mult: np.ndarray,
-    max_wait_steps: np.ndarray,
-    dur_steps: np.ndarray,
-    drop_rate: np.ndarray,
-    t_next: np.ndarray,
-    t_due: np.ndarray,
-    iv_keys: np.ndarray,
+    parents: Parents,
+    network: Network,
+    interventions: Interventions,
+    providers: Providers,
+    queues: Queues,
+    scratch: ChunkScratch,
     s_cnt: np.ndarray,
     enrol_new: np.ndarray,
     gaveup_new: np.ndarray,
-    prov_enrol: np.ndarray,
-    c_direct: np.ndarray,
-    c_wait: np.ndarray,
     n_threads: int,
 ) -> None:
     """Phase 3 of a step: network pushes, waiting lists and place allocation.
@@ -345,6 +316,25 @@ def step_sequential(
     depend on ``n_threads``, the number of threads the pushes (and, in a fully mixed
     population, :func:`give_up`) are spread over.
     """
+    status = parents.status
+    t_event = parents.t_event
+    effect = parents.effect
+    spill = parents.spill
+    wom_count = parents.wom_count
+    exit_mask = parents.exit_mask
+    has_gain = parents.has_gain
+    spill_on = interventions.spill_on
+    spill_frac = interventions.spill_frac
+    iv_keys = interventions.iv_keys
+    nbr_off = network.nbr_off
+    nbrs = network.nbrs
+    fully_mixed = network.fully_mixed
+    mf_count = network.mf_count
+    c_flags = scratch.flags
+    c_events = scratch.events
+    c_direct = scratch.direct
+    c_wait = scratch.wait
+    q_len = queues.q_len
     n_chunks = bounds.shape[0] - 1
     n_iv = status.shape[1]
     cap = c_events.shape[2]
@@ -432,6 +422,7 @@ def step_sequential(
             np.int64(n_join),
             n_threads,
         )
+    joiners = Joiners(wait_start, wait_id, wait_key)
     n_enrol = 0 if fully_mixed else n_direct
     # 4.-6. the waiting lists, and 7. the network pushes of this step's leavers,
     # completers and enrolments: side by side when on more than one thread (the lists
@@ -439,82 +430,33 @@ def step_sequential(
     if n_threads > 1 and not fully_mixed and n_leave + n_spill + n_room > 0:
         serve_and_push(
             t,
-            wait_start,
-            wait_id,
-            wait_key,
-            q_id,
-            q_t,
-            q_len,
-            prov_state,
-            prov_acc,
-            prov_cap_step,
-            segment,
-            category,
-            first_channel,
-            adopt_step,
-            status,
-            t_event,
-            effect,
-            spill,
-            t_next,
-            t_due,
-            fidelity,
-            effect_d,
-            eff_mult,
-            max_wait_steps,
-            dur_steps,
-            drop_rate,
-            iv_keys,
+            joiners,
+            queues,
+            parents,
+            providers,
+            interventions,
+            network,
             s_cnt,
             enrol_new,
             gaveup_new,
-            prov_enrol,
-            mf_count,
             enrol_ev,
             np.int64(n_enrol),
             leave_id[:n_leave],
             leave_mask[:n_leave],
             spill_ev[:n_spill],
-            nbr_off,
-            nbrs,
-            spill_frac,
-            has_gain,
-            wom_count,
             n_threads,
         )
         return
     n_enrol = serve_waiting_lists(
         t,
-        wait_start,
-        wait_id,
-        wait_key,
-        q_id,
-        q_t,
-        q_len,
-        prov_state,
-        prov_acc,
-        prov_cap_step,
-        segment,
-        category,
-        first_channel,
-        adopt_step,
-        status,
-        t_event,
-        effect,
-        spill,
-        t_next,
-        t_due,
-        fidelity,
-        effect_d,
-        eff_mult,
-        max_wait_steps,
-        dur_steps,
-        drop_rate,
-        iv_keys,
+        joiners,
+        queues,
+        parents,
+        providers,
+        interventions,
         s_cnt,
         enrol_new,
         gaveup_new,
-        prov_enrol,
         fully_mixed,
         mf_count,
         enrol_ev,
@@ -569,23 +511,10 @@ def run_steps(
         ``(q_id, q_t)``, the (possibly reallocated) waiting-list arrays.
     """
     segment = parents.segment
-    category = parents.category
-    first_channel = parents.first_channel
-    adopt_step = parents.adopt_step
     status = parents.status
-    t_event = parents.t_event
-    effect = parents.effect
-    spill = parents.spill
-    wom_count = parents.wom_count
-    exit_mask = parents.exit_mask
-    has_gain = parents.has_gain
-    t_next = parents.t_next
-    t_due = parents.t_due
     seg_cum = population.seg_cum
     dt = population.dt
     per_month = population.per_month
-    nbr_off = network.nbr_off
-    nbrs = network.nbrs
     fully_mixed = network.fully_mixed
     homophily = network.homophily
     mf_count = network.mf_count
@@ -595,16 +524,7 @@ def run_steps(
     r_aw_hz = channels.r_aw_hz
     r_p_aw = channels.r_p_aw
     r_offered = channels.r_offered
-    dur_steps = interventions.dur_steps
-    drop_rate = interventions.drop_rate
-    spill_on = interventions.spill_on
-    spill_frac = interventions.spill_frac
-    iv_keys = interventions.iv_keys
-    effect_d = interventions.effect_d
-    eff_mult = interventions.eff_mult
-    max_wait_steps = interventions.max_wait_steps
     prov_state = providers.prov_state
-    prov_acc = providers.prov_acc
     prov_enrol = providers.prov_enrol
     prov_type = providers.prov_type
     type_counts = providers.type_counts
@@ -617,7 +537,6 @@ def run_steps(
     prov_init_share = providers.prov_init_share
     prov_keys = providers.prov_keys
     prov_cap_step = providers.prov_cap_step
-    fidelity = providers.fidelity
     s_cnt = records.s_cnt
     rec_cnt = records.rec_cnt
     rec_gain = records.rec_gain
@@ -802,46 +721,15 @@ def run_steps(
         step_sequential(
             t,
             bounds,
-            c_flags,
-            c_events,
-            exit_mask,
-            segment,
-            category,
-            first_channel,
-            adopt_step,
-            status,
-            t_event,
-            effect,
-            spill,
-            has_gain,
-            wom_count,
-            nbr_off,
-            nbrs,
-            fully_mixed,
-            mf_count,
-            spill_on,
-            spill_frac,
-            q_id,
-            q_t,
-            q_len,
-            prov_state,
-            prov_acc,
-            prov_cap_step,
-            fidelity,
-            effect_d,
-            eff_mult,
-            max_wait_steps,
-            dur_steps,
-            drop_rate,
-            t_next,
-            t_due,
-            iv_keys,
+            parents,
+            network,
+            interventions,
+            providers,
+            Queues(q_id, q_t, q_len),
+            scratch,
             s_cnt,
             enrol_new,
             gaveup_new,
-            prov_enrol,
-            c_direct,
-            c_wait,
             n_threads,
         )
         for k in range(n_iv):

@@ -24,6 +24,7 @@ from impactsim.engine.layout import (
 )
 from impactsim.engine.participation import enrol
 from impactsim.engine.pushes import push_share, push_word_of_mouth
+from impactsim.engine.state import Interventions, Joiners, Network, Parents, Providers, Queues
 from impactsim.rng import uniform
 
 
@@ -299,36 +300,14 @@ def give_up(
 @nb.njit(cache=True, nogil=True)
 def serve_waiting_lists(
     t: int,
-    wait_start: np.ndarray,
-    wait_id: np.ndarray,
-    wait_key: np.ndarray,
-    q_id: np.ndarray,
-    q_t: np.ndarray,
-    q_len: np.ndarray,
-    prov_state: np.ndarray,
-    prov_acc: np.ndarray,
-    prov_cap_step: np.ndarray,
-    segment: np.ndarray,
-    category: np.ndarray,
-    first_channel: np.ndarray,
-    adopt_step: np.ndarray,
-    status: np.ndarray,
-    t_event: np.ndarray,
-    effect: np.ndarray,
-    spill: np.ndarray,
-    t_next: np.ndarray,
-    t_due: np.ndarray,
-    fidelity: np.ndarray,
-    effect_d: np.ndarray,
-    eff_mult: np.ndarray,
-    max_wait_steps: np.ndarray,
-    dur_steps: np.ndarray,
-    drop_rate: np.ndarray,
-    iv_keys: np.ndarray,
+    joiners: Joiners,
+    queues: Queues,
+    parents: Parents,
+    providers: Providers,
+    interventions: Interventions,
     s_cnt: np.ndarray,
     enrol_new: np.ndarray,
     gaveup_new: np.ndarray,
-    prov_enrol: np.ndarray,
     fully_mixed: bool,
     mf_count: np.ndarray,
     enrol_ev: np.ndarray,
@@ -351,6 +330,33 @@ def serve_waiting_lists(
     Returns:
         The number of entries of ``enrol_ev`` in use afterwards.
     """
+    segment = parents.segment
+    category = parents.category
+    first_channel = parents.first_channel
+    adopt_step = parents.adopt_step
+    status = parents.status
+    t_event = parents.t_event
+    effect = parents.effect
+    spill = parents.spill
+    t_next = parents.t_next
+    t_due = parents.t_due
+    prov_state = providers.prov_state
+    prov_acc = providers.prov_acc
+    prov_enrol = providers.prov_enrol
+    prov_cap_step = providers.prov_cap_step
+    fidelity = providers.fidelity
+    dur_steps = interventions.dur_steps
+    drop_rate = interventions.drop_rate
+    iv_keys = interventions.iv_keys
+    effect_d = interventions.effect_d
+    eff_mult = interventions.eff_mult
+    max_wait_steps = interventions.max_wait_steps
+    wait_start = joiners.start
+    wait_id = joiners.parent
+    wait_key = joiners.key
+    q_id = queues.q_id
+    q_t = queues.q_t
+    q_len = queues.q_len
     n_iv = status.shape[1]
     n_prov = prov_state.shape[0]
     cs = s_cnt.shape[0] - 1  # the slot of the stock counts for this phase
@@ -474,47 +480,20 @@ def serve_waiting_lists(
 @nb.njit(cache=True, parallel=True, nogil=True)
 def serve_and_push(
     t: int,
-    wait_start: np.ndarray,
-    wait_id: np.ndarray,
-    wait_key: np.ndarray,
-    q_id: np.ndarray,
-    q_t: np.ndarray,
-    q_len: np.ndarray,
-    prov_state: np.ndarray,
-    prov_acc: np.ndarray,
-    prov_cap_step: np.ndarray,
-    segment: np.ndarray,
-    category: np.ndarray,
-    first_channel: np.ndarray,
-    adopt_step: np.ndarray,
-    status: np.ndarray,
-    t_event: np.ndarray,
-    effect: np.ndarray,
-    spill: np.ndarray,
-    t_next: np.ndarray,
-    t_due: np.ndarray,
-    fidelity: np.ndarray,
-    effect_d: np.ndarray,
-    eff_mult: np.ndarray,
-    max_wait_steps: np.ndarray,
-    dur_steps: np.ndarray,
-    drop_rate: np.ndarray,
-    iv_keys: np.ndarray,
+    joiners: Joiners,
+    queues: Queues,
+    parents: Parents,
+    providers: Providers,
+    interventions: Interventions,
+    network: Network,
     s_cnt: np.ndarray,
     enrol_new: np.ndarray,
     gaveup_new: np.ndarray,
-    prov_enrol: np.ndarray,
-    mf_count: np.ndarray,
     enrol_ev: np.ndarray,
     n_direct: int,
     leave_id: np.ndarray,
     leave_mask: np.ndarray,
     spill_ev: np.ndarray,
-    nbr_off: np.ndarray,
-    nbrs: np.ndarray,
-    spill_frac: np.ndarray,
-    has_gain: np.ndarray,
-    wom_count: np.ndarray,
     n_threads: int,
 ) -> None:
     """The waiting lists and the network pushes of step t, side by side (``n_threads`` > 1).
@@ -531,6 +510,14 @@ def serve_and_push(
     word-of-mouth counters added atomically), so the result does not depend on
     ``n_threads`` nor on which task runs what.
     """
+    effect = parents.effect
+    spill = parents.spill
+    wom_count = parents.wom_count
+    has_gain = parents.has_gain
+    spill_frac = interventions.spill_frac
+    nbr_off = network.nbr_off
+    nbrs = network.nbrs
+    mf_count = network.mf_count
     n_tasks = max(2, n_threads)
     n_wom = leave_id.shape[0] + n_direct
     take = np.zeros(WORK_COUNTER_STRIDE, np.int64)
@@ -538,36 +525,14 @@ def serve_and_push(
         if task == 0:
             n_enrol = serve_waiting_lists(
                 t,
-                wait_start,
-                wait_id,
-                wait_key,
-                q_id,
-                q_t,
-                q_len,
-                prov_state,
-                prov_acc,
-                prov_cap_step,
-                segment,
-                category,
-                first_channel,
-                adopt_step,
-                status,
-                t_event,
-                effect,
-                spill,
-                t_next,
-                t_due,
-                fidelity,
-                effect_d,
-                eff_mult,
-                max_wait_steps,
-                dur_steps,
-                drop_rate,
-                iv_keys,
+                joiners,
+                queues,
+                parents,
+                providers,
+                interventions,
                 s_cnt,
                 enrol_new,
                 gaveup_new,
-                prov_enrol,
                 np.bool_(False),  # a network: enrolments are listed for the pushes
                 mf_count,
                 enrol_ev,
