@@ -26,6 +26,7 @@ from impactsim.engine.layout import (
     count_rows,
     status_row,
 )
+from impactsim.engine.state import Interventions, Parents, Population
 
 
 @nb.njit(cache=True)
@@ -134,25 +135,12 @@ def measure_chunk(
     lo: int,
     hi: int,
     now: int,
-    segment: np.ndarray,
-    score: np.ndarray,
-    status: np.ndarray,
-    adopt_step: np.ndarray,
-    t_event: np.ndarray,
-    effect: np.ndarray,
-    spill: np.ndarray,
-    decay_tab: np.ndarray,
-    sleeper_steps: np.ndarray,
-    gamma: np.ndarray,
-    has_gamma: bool,
-    cutoff: float,
-    mic: float,
+    parents: Parents,
+    population: Population,
+    interventions: Interventions,
     m_cnt: np.ndarray,
     m_gain: np.ndarray,
     decay_now: bool,
-    spill_decay_step: np.ndarray,
-    spill_on: np.ndarray,
-    eff_on: np.ndarray,
 ) -> None:
     """Gain-dependent counts of chunk ``c`` (parents ``lo .. hi - 1``) at time ``now``.
 
@@ -172,6 +160,22 @@ def measure_chunk(
     cache. The spillover of an intervention without ``spill_on`` is always 0 (no step
     sets it) and is not read: adding 0 to the float32 term leaves it as it is.
     """
+    segment = parents.segment
+    score = parents.score
+    adopt_step = parents.adopt_step
+    status = parents.status
+    t_event = parents.t_event
+    effect = parents.effect
+    spill = parents.spill
+    eff_on = parents.eff_on
+    spill_on = interventions.spill_on
+    spill_decay_step = interventions.spill_decay_step
+    decay_tab = interventions.decay_tab
+    sleeper_steps = interventions.sleeper_steps
+    gamma = interventions.gamma
+    has_gamma = interventions.has_gamma
+    cutoff = population.cutoff
+    mic = population.mic
     n_c = hi - lo
     n_iv = status.shape[1]
     for s in range(m_cnt.shape[2]):
@@ -243,25 +247,12 @@ def measure_chunk(
 def measure(
     bounds: np.ndarray,
     now: int,
-    segment: np.ndarray,
-    score: np.ndarray,
-    status: np.ndarray,
-    adopt_step: np.ndarray,
-    t_event: np.ndarray,
-    effect: np.ndarray,
-    spill: np.ndarray,
-    decay_tab: np.ndarray,
-    sleeper_steps: np.ndarray,
-    gamma: np.ndarray,
-    has_gamma: bool,
-    cutoff: float,
-    mic: float,
+    parents: Parents,
+    population: Population,
+    interventions: Interventions,
     m_cnt: np.ndarray,
     m_gain: np.ndarray,
     decay_now: bool,
-    spill_decay_step: np.ndarray,
-    spill_on: np.ndarray,
-    eff_on: np.ndarray,
 ) -> None:
     """:func:`measure_chunk` of every chunk, in parallel (``m_cnt`` [chunk, N_M_ROWS, S]).
 
@@ -274,25 +265,12 @@ def measure(
             bounds[c],
             bounds[c + 1],
             now,
-            segment,
-            score,
-            status,
-            adopt_step,
-            t_event,
-            effect,
-            spill,
-            decay_tab,
-            sleeper_steps,
-            gamma,
-            has_gamma,
-            cutoff,
-            mic,
+            parents,
+            population,
+            interventions,
             m_cnt,
             m_gain,
             decay_now,
-            spill_decay_step,
-            spill_on,
-            eff_on,
         )
 
 
@@ -373,28 +351,15 @@ def add_measured(m_cnt: np.ndarray, m_gain: np.ndarray, cnt: np.ndarray, gain: n
 def record_month(
     now: int,
     bounds: np.ndarray,
-    segment: np.ndarray,
-    score: np.ndarray,
-    status: np.ndarray,
-    adopt_step: np.ndarray,
-    t_event: np.ndarray,
-    effect: np.ndarray,
-    spill: np.ndarray,
-    decay_tab: np.ndarray,
-    sleeper_steps: np.ndarray,
-    gamma: np.ndarray,
-    has_gamma: bool,
-    cutoff: float,
-    mic: float,
+    parents: Parents,
+    population: Population,
+    interventions: Interventions,
     s_cnt: np.ndarray,
     prov_state: np.ndarray,
     cnt: np.ndarray,
     gain: np.ndarray,
     offering: np.ndarray,
     decay_now: bool,
-    spill_decay_step: np.ndarray,
-    spill_on: np.ndarray,
-    eff_on: np.ndarray,
 ) -> None:
     """Record the state at time ``now`` (steps) into one month's rows (after the last step).
 
@@ -409,27 +374,5 @@ def record_month(
     m_cnt = np.empty((n_chunks, N_M_ROWS, s_cnt.shape[2]), np.int64)
     m_gain = np.empty((n_chunks, s_cnt.shape[2]))
     record_stocks(s_cnt, prov_state, cnt, offering)
-    measure(
-        bounds,
-        now,
-        segment,
-        score,
-        status,
-        adopt_step,
-        t_event,
-        effect,
-        spill,
-        decay_tab,
-        sleeper_steps,
-        gamma,
-        has_gamma,
-        cutoff,
-        mic,
-        m_cnt,
-        m_gain,
-        decay_now,
-        spill_decay_step,
-        spill_on,
-        eff_on,
-    )
+    measure(bounds, now, parents, population, interventions, m_cnt, m_gain, decay_now)
     add_measured(m_cnt, m_gain, cnt, gain)

@@ -39,20 +39,9 @@ def enrol(
     s: int,
     old: int,
     p: int,
-    category: np.ndarray,
-    first_channel: np.ndarray,
-    adopt_step: np.ndarray,
-    status: np.ndarray,
-    t_event: np.ndarray,
-    effect: np.ndarray,
-    t_next: np.ndarray,
-    t_due: np.ndarray,
-    fidelity: np.ndarray,
-    effect_d: np.ndarray,
-    eff_mult: np.ndarray,
-    drop_rate: np.ndarray,
-    dur_steps: np.ndarray,
-    iv_keys: np.ndarray,
+    parents: Parents,
+    providers: Providers,
+    interventions: Interventions,
     s_cnt: np.ndarray,
 ) -> None:
     """Parent i (segment s, status ``old``) takes a place in programme k at organisation p.
@@ -61,6 +50,20 @@ def enrol(
     among those who took part); the effect is ``d_k * multiplier_ks * fidelity_p``; the
     next step is the dropout step (geometric) or else the step of completion.
     """
+    category = parents.category
+    first_channel = parents.first_channel
+    adopt_step = parents.adopt_step
+    status = parents.status
+    t_event = parents.t_event
+    effect = parents.effect
+    t_next = parents.t_next
+    t_due = parents.t_due
+    dur_steps = interventions.dur_steps
+    drop_rate = interventions.drop_rate
+    iv_keys = interventions.iv_keys
+    effect_d = interventions.effect_d
+    eff_mult = interventions.eff_mult
+    fidelity = providers.fidelity
     n_iv = status.shape[1]
     if not took_part(i, status):
         n_pseudo = s_cnt.shape[1] - count_rows(n_iv, 5, 0)[-1]
@@ -179,31 +182,7 @@ def join(
     p = step.direct_prov[k]
     note_event(scratch.events, scratch.flags, c, EV_JOIN, join_code(i, k, n_iv, p >= 0))
     if p >= 0:
-        iv = interventions
-        enrol(
-            i,
-            k,
-            t,
-            c,
-            s,
-            st,
-            p,
-            parents.category,
-            parents.first_channel,
-            parents.adopt_step,
-            status,
-            parents.t_event,
-            parents.effect,
-            parents.t_next,
-            parents.t_due,
-            providers.fidelity,
-            iv.effect_d,
-            iv.eff_mult,
-            iv.drop_rate,
-            iv.dur_steps,
-            iv.iv_keys,
-            s_cnt,
-        )
+        enrol(i, k, t, c, s, st, p, parents, providers, interventions, s_cnt)
         scratch.direct[c, k, s] += 1
         return ENROLLED
     move_status(s_cnt, c, k, n_iv, s, st, WAITING)

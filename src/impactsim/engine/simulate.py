@@ -530,28 +530,15 @@ def _simulate_replicate(
     record_month(
         spec.n_steps,
         bounds,
-        segment,
-        score,
-        status,
-        adopt_step,
-        t_event,
-        effect,
-        spill,
-        spec.decay_tab,
-        spec.sleeper_steps,
-        spec.gamma,
-        has_gamma,
-        spec.cutoff,
-        spec.mic,
+        parents,
+        population,
+        interventions,
         s_cnt,
         prov_state,
         rec_cnt[n_months],
         rec_gain[n_months],
         providers_offering[n_months],
         False,  # no step follows: the spillover gains stay as they are
-        spec.spill_decay_step,
-        spill_on,
-        eff_on,
     )
 
     def rows(first: int, stop: int | None = None) -> np.ndarray:

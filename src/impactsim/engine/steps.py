@@ -186,29 +186,7 @@ def parents_chunk(
     n_iv = status.shape[1]
     if step.measure_now:
         measure_chunk(
-            c,
-            lo,
-            hi,
-            t,
-            parents.segment,
-            parents.score,
-            status,
-            parents.adopt_step,
-            parents.t_event,
-            parents.effect,
-            parents.spill,
-            iv.decay_tab,
-            iv.sleeper_steps,
-            iv.gamma,
-            iv.has_gamma,
-            population.cutoff,
-            population.mic,
-            scratch.m_cnt,
-            scratch.m_gain,
-            iv.any_spill,
-            iv.spill_decay_step,
-            iv.spill_on,
-            parents.eff_on,
+            c, lo, hi, t, parents, population, iv, scratch.m_cnt, scratch.m_gain, iv.any_spill
         )
     elif iv.any_spill:
         decay_spill_range(lo, hi, parents.spill, iv.spill_decay_step)

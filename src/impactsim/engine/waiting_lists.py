@@ -344,12 +344,7 @@ def serve_waiting_lists(
     prov_acc = providers.prov_acc
     prov_enrol = providers.prov_enrol
     prov_cap_step = providers.prov_cap_step
-    fidelity = providers.fidelity
-    dur_steps = interventions.dur_steps
-    drop_rate = interventions.drop_rate
     iv_keys = interventions.iv_keys
-    effect_d = interventions.effect_d
-    eff_mult = interventions.eff_mult
     max_wait_steps = interventions.max_wait_steps
     wait_start = joiners.start
     wait_id = joiners.parent
@@ -426,30 +421,7 @@ def serve_waiting_lists(
                         r = r % n_open
                 else:
                     r = (r + 1) % n_open
-                enrol(
-                    i,
-                    k,
-                    t,
-                    cs,
-                    s,
-                    WAITING,
-                    p,
-                    category,
-                    first_channel,
-                    adopt_step,
-                    status,
-                    t_event,
-                    effect,
-                    t_next,
-                    t_due,
-                    fidelity,
-                    effect_d,
-                    eff_mult,
-                    drop_rate,
-                    dur_steps,
-                    iv_keys,
-                    s_cnt,
-                )
+                enrol(i, k, t, cs, s, WAITING, p, parents, providers, interventions, s_cnt)
                 enrol_new[k, s] += 1
                 prov_enrol[p, k] += 1
                 if fully_mixed:
