@@ -12,23 +12,14 @@ import numba as nb
 import numpy as np
 
 from impactsim.engine.layout import P_NOT, P_OFFERING, P_STOPPED
+from impactsim.engine.state import Providers
 from impactsim.rng import uniform
 
 
 @nb.njit(cache=True, nogil=True)
 def step_providers(
     t: int,
-    prov_state: np.ndarray,
-    prov_type: np.ndarray,
-    type_counts: np.ndarray,
-    prov_may_offer: np.ndarray,
-    offer_start: np.ndarray,
-    offer_end: np.ndarray,
-    alpha: np.ndarray,
-    beta: np.ndarray,
-    p_stop: np.ndarray,
-    init_share: np.ndarray,
-    prov_keys: np.ndarray,
+    providers: Providers,
     dt: float,
     adopt_new: np.ndarray,
 ) -> None:
@@ -40,6 +31,17 @@ def step_providers(
     ``init_share`` of organisations already offers it. ``adopt_new[k]`` is incremented
     for each adoption.
     """
+    prov_state = providers.prov_state
+    prov_type = providers.prov_type
+    type_counts = providers.type_counts
+    prov_may_offer = providers.prov_may_offer
+    offer_start = providers.offer_start
+    offer_end = providers.offer_end
+    alpha = providers.prov_alpha
+    beta = providers.prov_beta
+    p_stop = providers.prov_p_stop
+    init_share = providers.prov_init_share
+    prov_keys = providers.prov_keys
     n_prov, n_iv = prov_state.shape
     n_types = type_counts.shape[0]
     offering = np.zeros(n_types, np.int64)

@@ -488,145 +488,51 @@ def run_steps(
     Returns:
         ``(q_id, q_t)``, the (possibly reallocated) waiting-list arrays.
     """
-    segment = parents.segment
-    status = parents.status
-    seg_cum = population.seg_cum
-    dt = population.dt
-    per_month = population.per_month
-    fully_mixed = network.fully_mixed
-    homophily = network.homophily
-    mf_count = network.mf_count
-    n_seg_now = network.n_seg_now
-    regime_of_step = channels.regime_of_step
-    r_promote = channels.r_promote
-    r_aw_hz = channels.r_aw_hz
-    r_p_aw = channels.r_p_aw
-    r_offered = channels.r_offered
-    prov_state = providers.prov_state
-    prov_enrol = providers.prov_enrol
-    prov_type = providers.prov_type
-    type_counts = providers.type_counts
-    prov_may_offer = providers.prov_may_offer
-    offer_start = providers.offer_start
-    offer_end = providers.offer_end
-    prov_alpha = providers.prov_alpha
-    prov_beta = providers.prov_beta
-    prov_p_stop = providers.prov_p_stop
-    prov_init_share = providers.prov_init_share
-    prov_keys = providers.prov_keys
-    prov_cap_step = providers.prov_cap_step
-    s_cnt = records.s_cnt
-    rec_cnt = records.rec_cnt
-    rec_gain = records.rec_gain
-    rec_enrol_new = records.enrol_new
-    rec_complete_new = records.complete_new
-    rec_dropout_new = records.dropout_new
-    rec_gaveup_new = records.gaveup_new
-    rec_participant_months = records.participant_months
-    rec_providers_offering = records.providers_offering
-    rec_provider_adopt_new = records.provider_adopt_new
-    rec_provider_offer_months = records.provider_offer_months
-    rec_exits = records.exits
     n_chunks = bounds.shape[0] - 1
-    n_iv = status.shape[1]
-    n_seg = seg_cum.shape[0]
-    n_prov = prov_state.shape[0]
-    c_complete = np.zeros((n_chunks, n_iv, n_seg), np.int64)
-    c_drop = np.zeros((n_chunks, n_iv, n_seg), np.int64)
-    c_exit_sk = np.zeros((n_chunks, n_seg, n_iv), np.int64)
-    c_seg_delta = np.zeros((n_chunks, n_seg), np.int64)
-    c_flags = np.zeros((n_chunks, N_FLAGS), np.int64)  # events per kind (EV_*)
-    c_events = np.zeros((n_chunks, 3, EVENT_LIST_CAPACITY), np.int64)
-    c_direct = np.zeros((n_chunks, n_iv, n_seg), np.int64)  # direct enrolments
-    c_wait = np.zeros((n_chunks, n_iv), np.int64)  # joiners put on a waiting list
+    n_iv = parents.status.shape[1]
+    n_seg = population.seg_cum.shape[0]
+    per_month = population.per_month
+    scratch = ChunkScratch(
+        np.zeros((n_chunks, n_iv, n_seg), np.int64),  # completions
+        np.zeros((n_chunks, n_iv, n_seg), np.int64),  # dropouts
+        np.zeros((n_chunks, n_seg, n_iv), np.int64),  # leavers who took part
+        np.zeros((n_chunks, n_seg), np.int64),  # change of parents per segment
+        np.zeros((n_chunks, N_FLAGS), np.int64),  # events per kind (EV_*)
+        np.zeros((n_chunks, 3, EVENT_LIST_CAPACITY), np.int64),  # listed events
+        np.zeros((n_chunks, n_iv, n_seg), np.int64),  # direct enrolments
+        np.zeros((n_chunks, n_iv), np.int64),  # joiners put on a waiting list
+        np.empty((n_chunks, N_M_ROWS, n_seg), np.int64),  # set by measure_chunk
+        np.empty((n_chunks, n_seg)),
+    )
     direct_prov = np.full(n_iv, -1, np.int64)
     mf_share = np.zeros((n_seg, n_iv), np.float64)
-    adopt_new = np.zeros(n_iv, np.int64)
     enrol_new = np.zeros((n_iv, n_seg), np.int64)
     gaveup_new = np.zeros((n_iv, n_seg), np.int64)
     direct_new = np.zeros((n_iv, n_seg), np.int64)  # enrolled by step_parents, all chunks
-    m_cnt = np.empty((n_chunks, N_M_ROWS, n_seg), np.int64)  # set by measure_chunk
-    m_gain = np.empty((n_chunks, n_seg))
-    scratch = ChunkScratch(
-        c_complete,
-        c_drop,
-        c_exit_sk,
-        c_seg_delta,
-        c_flags,
-        c_events,
-        c_direct,
-        c_wait,
-        m_cnt,
-        m_gain,
-    )
-    n = segment.shape[0]
     for t in range(t_begin, t_end):
         month = t // per_month + 1
-        reg = regime_of_step[t]
+        reg = channels.regime_of_step[t]
         do_measure = t % per_month == 0
         if do_measure:
             # the month's stock counts (and the offering organisations, before this step's
             # provider changes); step_parents adds the gain-dependent counts chunk by chunk
-            record_stocks(s_cnt, prov_state, rec_cnt[month - 1], rec_providers_offering[month - 1])
-        if fully_mixed and n_iv > 0:
-            # mean-field share of (former) participants seen by a parent of segment s
-            for k in range(n_iv):
-                total = 0
-                for s in range(n_seg):
-                    total += mf_count[s, k]
-                overall = total / max(n, 1)
-                for s in range(n_seg):
-                    own = mf_count[s, k] / max(n_seg_now[s], 1)
-                    mf_share[s, k] = homophily * own + (1.0 - homophily) * overall
-        adopt_new[:] = 0
-        step_providers(
-            t,
-            prov_state,
-            prov_type,
-            type_counts,
-            prov_may_offer,
-            offer_start,
-            offer_end,
-            prov_alpha,
-            prov_beta,
-            prov_p_stop,
-            prov_init_share,
-            prov_keys,
-            dt,
-            adopt_new,
-        )
-        for k in range(n_iv):
-            rec_provider_adopt_new[month, k] += adopt_new[k]
-            for p in range(n_prov):
-                rec_provider_offer_months[month, p, k] += (
-                    dt if prov_state[p, k] == P_OFFERING else 0.0
-                )
-        # programmes whose joiners are enrolled at once: nobody waiting, and a single
-        # organisation open, with unlimited places (step_sequential would enrol them all
-        # with it)
-        for k in range(n_iv):
-            direct_prov[k] = -1
-            n_open = 0
-            for p in range(n_prov):
-                if prov_state[p, k] == P_OFFERING:
-                    n_open += 1
-                    if math.isinf(prov_cap_step[p]):
-                        direct_prov[k] = p
-            if n_open != 1 or q_len[k] != 0:
-                direct_prov[k] = -1
-        c_direct[...] = 0
-        c_wait[...] = 0
-        c_complete[...] = 0
-        c_drop[...] = 0
-        c_exit_sk[...] = 0
-        c_seg_delta[...] = 0
-        c_flags[...] = 0
+            record_stocks(
+                records.s_cnt,
+                providers.prov_state,
+                records.rec_cnt[month - 1],
+                records.providers_offering[month - 1],
+            )
+        if network.fully_mixed and n_iv > 0:
+            mean_field_share(network, parents.segment.shape[0], mf_share)
+        step_providers_and_record(t, month, providers, population.dt, records)
+        direct_providers(providers, q_len, direct_prov)
+        clear_scratch(scratch)
         step = Step(
             t,
-            r_aw_hz[reg],
-            r_p_aw[reg],
-            r_promote[reg],
-            r_offered[reg],
+            channels.r_aw_hz[reg],
+            channels.r_p_aw[reg],
+            channels.r_promote[reg],
+            channels.r_offered[reg],
             mf_share,
             direct_prov,
             do_measure,
@@ -641,59 +547,18 @@ def run_steps(
             interventions,
             providers,
             scratch,
-            s_cnt,
+            records.s_cnt,
             n_threads,
         )
         if do_measure:
-            add_measured(m_cnt, m_gain, rec_cnt[month - 1], rec_gain[month - 1])
-        n_join = 0
-        for c in range(n_chunks):
-            if c_flags[c, EV_BOUND] > 0:
-                raise RuntimeError("internal error: a hazard exceeded its bounding rate")
-            n_join += c_flags[c, EV_JOIN]
-            rec_exits[month] += c_flags[c, EV_ANY_EXIT]
-            for s in range(n_seg):
-                n_seg_now[s] += c_seg_delta[c, s]
-        for k in range(n_iv):
-            # parents enrolled during the step: those enrolled now (the stock counts, before
-            # the waiting lists' enrolments) and those who completed or dropped out in it
-            enrolled = 0
-            row = status_row(ENROLLED, k, n_iv)
-            for c in range(n_chunks + 1):
-                for s in range(n_seg):
-                    enrolled += s_cnt[c, row, s]
-            for s in range(n_seg):
-                done = 0
-                drop = 0
-                direct = 0
-                for c in range(n_chunks):
-                    done += c_complete[c, k, s]
-                    drop += c_drop[c, k, s]
-                    direct += c_direct[c, k, s]
-                direct_new[k, s] = direct
-                # those enrolled directly in this step take part from the next one
-                enrolled += done + drop - direct
-                rec_complete_new[month, k, s] += done
-                rec_dropout_new[month, k, s] += drop
-                if fully_mixed:
-                    left = 0
-                    for c in range(n_chunks):
-                        left += c_exit_sk[c, s, k]
-                    mf_count[s, k] -= left
-            rec_participant_months[month, k] += enrolled * dt
-        # room on the waiting lists for this step's joiners
-        need = n_join
-        for k in range(n_iv):
-            need = max(need, q_len[k] + n_join)
-        if need > q_id.shape[1]:
-            cap = max(need, 2 * q_id.shape[1])
-            q_id2 = np.zeros((n_iv, cap), np.int32)
-            q_t2 = np.zeros((n_iv, cap), np.int16)
-            for k in range(n_iv):
-                q_id2[k, : q_len[k]] = q_id[k, : q_len[k]]
-                q_t2[k, : q_len[k]] = q_t[k, : q_len[k]]
-            q_id = q_id2
-            q_t = q_t2
+            add_measured(
+                scratch.m_cnt,
+                scratch.m_gain,
+                records.rec_cnt[month - 1],
+                records.rec_gain[month - 1],
+            )
+        n_join = tally_parents_pass(month, population.dt, network, scratch, records, direct_new)
+        q_id, q_t = grow_queues(q_id, q_t, q_len, n_join)
         enrol_new[...] = 0
         gaveup_new[...] = 0
         step_sequential(
@@ -705,18 +570,184 @@ def run_steps(
             providers,
             Queues(q_id, q_t, q_len),
             scratch,
-            s_cnt,
+            records.s_cnt,
             enrol_new,
             gaveup_new,
             n_threads,
         )
-        for k in range(n_iv):
-            for s in range(n_seg):
-                direct = direct_new[k, s]
-                if direct > 0:
-                    prov_enrol[direct_prov[k], k] += direct
-                    if fully_mixed:
-                        mf_count[s, k] += direct
-                rec_enrol_new[month, k, s] += enrol_new[k, s] + direct
-                rec_gaveup_new[month, k, s] += gaveup_new[k, s]
+        record_enrolments(
+            month, direct_new, direct_prov, enrol_new, gaveup_new, network, providers, records
+        )
     return q_id, q_t
+
+
+@nb.njit(cache=True, nogil=True)
+def mean_field_share(network: Network, n: int, mf_share: np.ndarray) -> None:
+    """The share of (former) participants a parent of segment s sees in a fully mixed population.
+
+    ``mf_share[s, k] = h * own + (1 - h) * overall``: the share among the segment's present
+    parents and among all ``n``, mixed by the homophily h.
+    """
+    mf_count, n_seg_now, homophily = network.mf_count, network.n_seg_now, network.homophily
+    n_seg, n_iv = mf_count.shape
+    for k in range(n_iv):
+        total = 0
+        for s in range(n_seg):
+            total += mf_count[s, k]
+        overall = total / max(n, 1)
+        for s in range(n_seg):
+            own = mf_count[s, k] / max(n_seg_now[s], 1)
+            mf_share[s, k] = homophily * own + (1.0 - homophily) * overall
+
+
+@nb.njit(cache=True, nogil=True)
+def step_providers_and_record(
+    t: int, month: int, providers: Providers, dt: float, records: Records
+) -> None:
+    """Phase 1: the organisations' adoptions and discontinuations, and their monthly flows."""
+    prov_state = providers.prov_state
+    n_prov, n_iv = prov_state.shape
+    adopt_new = np.zeros(n_iv, np.int64)
+    step_providers(t, providers, dt, adopt_new)
+    for k in range(n_iv):
+        records.provider_adopt_new[month, k] += adopt_new[k]
+        for p in range(n_prov):
+            records.provider_offer_months[month, p, k] += (
+                dt if prov_state[p, k] == P_OFFERING else 0.0
+            )
+
+
+@nb.njit(cache=True, nogil=True)
+def direct_providers(providers: Providers, q_len: np.ndarray, direct_prov: np.ndarray) -> None:
+    """Programmes whose joiners are enrolled at once, and with which organisation.
+
+    ``direct_prov[k] = p`` when nobody waits for k and a single organisation p, with
+    unlimited places, offers it (step_sequential would enrol every joiner with p), else -1.
+    """
+    prov_state, prov_cap_step = providers.prov_state, providers.prov_cap_step
+    for k in range(direct_prov.shape[0]):
+        direct_prov[k] = -1
+        n_open = 0
+        for p in range(prov_state.shape[0]):
+            if prov_state[p, k] == P_OFFERING:
+                n_open += 1
+                if math.isinf(prov_cap_step[p]):
+                    direct_prov[k] = p
+        if n_open != 1 or q_len[k] != 0:
+            direct_prov[k] = -1
+
+
+@nb.njit(cache=True, nogil=True)
+def clear_scratch(scratch: ChunkScratch) -> None:
+    """Zero the per-chunk counts and event flags before the parents' pass."""
+    scratch.direct[...] = 0
+    scratch.wait[...] = 0
+    scratch.complete[...] = 0
+    scratch.drop[...] = 0
+    scratch.exit_sk[...] = 0
+    scratch.seg_delta[...] = 0
+    scratch.flags[...] = 0
+
+
+@nb.njit(cache=True, nogil=True)
+def tally_parents_pass(
+    month: int,
+    dt: float,
+    network: Network,
+    scratch: ChunkScratch,
+    records: Records,
+    direct_new: np.ndarray,
+) -> int:
+    """Sum the chunks' outputs of the parents' pass into the month's flows.
+
+    Records the exits, completions, dropouts and participant-months, updates the parents
+    present per segment and (fully mixed) the participants per segment, and sets
+    ``direct_new`` [K, S] to the parents the pass enrolled directly.
+
+    Returns:
+        The step's joiners (direct and waiting-list).
+
+    Raises:
+        RuntimeError: a candidate's hazard exceeded its bounding rate (a bug).
+    """
+    flags, s_cnt = scratch.flags, records.s_cnt
+    n_chunks, n_iv, n_seg = scratch.complete.shape
+    n_seg_now, mf_count = network.n_seg_now, network.mf_count
+    n_join = 0
+    for c in range(n_chunks):
+        if flags[c, EV_BOUND] > 0:
+            raise RuntimeError("internal error: a hazard exceeded its bounding rate")
+        n_join += flags[c, EV_JOIN]
+        records.exits[month] += flags[c, EV_ANY_EXIT]
+        for s in range(n_seg):
+            n_seg_now[s] += scratch.seg_delta[c, s]
+    for k in range(n_iv):
+        # parents enrolled during the step: those enrolled now (the stock counts, before
+        # the waiting lists' enrolments) and those who completed or dropped out in it
+        enrolled = 0
+        row = status_row(ENROLLED, k, n_iv)
+        for c in range(n_chunks + 1):
+            for s in range(n_seg):
+                enrolled += s_cnt[c, row, s]
+        for s in range(n_seg):
+            done = 0
+            drop = 0
+            direct = 0
+            for c in range(n_chunks):
+                done += scratch.complete[c, k, s]
+                drop += scratch.drop[c, k, s]
+                direct += scratch.direct[c, k, s]
+            direct_new[k, s] = direct
+            # those enrolled directly in this step take part from the next one
+            enrolled += done + drop - direct
+            records.complete_new[month, k, s] += done
+            records.dropout_new[month, k, s] += drop
+            if network.fully_mixed:
+                left = 0
+                for c in range(n_chunks):
+                    left += scratch.exit_sk[c, s, k]
+                mf_count[s, k] -= left
+        records.participant_months[month, k] += enrolled * dt
+    return n_join
+
+
+@nb.njit(cache=True, nogil=True)
+def grow_queues(q_id: np.ndarray, q_t: np.ndarray, q_len: np.ndarray, n_join: int) -> tuple:
+    """Room on the waiting lists for ``n_join`` joiners: the lists, doubled when too small."""
+    n_iv = q_len.shape[0]
+    need = n_join
+    for k in range(n_iv):
+        need = max(need, q_len[k] + n_join)
+    if need <= q_id.shape[1]:
+        return q_id, q_t
+    cap = max(need, 2 * q_id.shape[1])
+    q_id2 = np.zeros((n_iv, cap), np.int32)
+    q_t2 = np.zeros((n_iv, cap), np.int16)
+    for k in range(n_iv):
+        q_id2[k, : q_len[k]] = q_id[k, : q_len[k]]
+        q_t2[k, : q_len[k]] = q_t[k, : q_len[k]]
+    return q_id2, q_t2
+
+
+@nb.njit(cache=True, nogil=True)
+def record_enrolments(
+    month: int,
+    direct_new: np.ndarray,
+    direct_prov: np.ndarray,
+    enrol_new: np.ndarray,
+    gaveup_new: np.ndarray,
+    network: Network,
+    providers: Providers,
+    records: Records,
+) -> None:
+    """Add the step's enrolments (direct and from the waiting lists) and give-ups to the month."""
+    n_iv, n_seg = direct_new.shape
+    for k in range(n_iv):
+        for s in range(n_seg):
+            direct = direct_new[k, s]
+            if direct > 0:
+                providers.prov_enrol[direct_prov[k], k] += direct
+                if network.fully_mixed:
+                    network.mf_count[s, k] += direct
+            records.enrol_new[month, k, s] += enrol_new[k, s] + direct
+            records.gaveup_new[month, k, s] += gaveup_new[k, s]
