@@ -294,113 +294,14 @@ def step_sequential(
     depend on ``n_threads``, the number of threads the pushes (and, in a fully mixed
     population, :func:`give_up`) are spread over.
     """
-    status = parents.status
-    t_event = parents.t_event
-    effect = parents.effect
-    spill = parents.spill
-    wom_count = parents.wom_count
-    exit_mask = parents.exit_mask
-    has_gain = parents.has_gain
-    spill_on = interventions.spill_on
-    spill_frac = interventions.spill_frac
-    iv_keys = interventions.iv_keys
-    nbr_off = network.nbr_off
-    nbrs = network.nbrs
     fully_mixed = network.fully_mixed
+    leave_id, leave_mask, n_leave, spill_ev, n_spill = collect_leavers_and_completers(
+        t, bounds, parents, interventions, scratch
+    )
+    joiners, enrol_ev, n_direct, n_room = list_step_joiners(
+        t, bounds, parents, network, interventions, queues, scratch, n_threads
+    )
     mf_count = network.mf_count
-    c_flags = scratch.flags
-    c_events = scratch.events
-    c_direct = scratch.direct
-    c_wait = scratch.wait
-    q_len = queues.q_len
-    n_chunks = bounds.shape[0] - 1
-    n_iv = status.shape[1]
-    cap = c_events.shape[2]
-    # 1. leavers, whose neighbours no longer see them as (former) participants, and
-    # 2. completers of this step, who pass a fraction of their effect to their neighbours:
-    # collected in order (chunks in order; the completers of one programme in parent
-    # order, so each neighbour's spillover sum is added up in one order) and pushed to
-    # the neighbours at the end of the phase, by push_to_neighbours
-    n_leave = 0
-    n_spill = 0
-    for c in range(n_chunks):
-        n_leave += c_flags[c, EV_EXIT]
-        n_spill += c_flags[c, EV_SPILL]
-    leave_id = np.empty(n_leave, np.int64)
-    leave_mask = np.empty(n_leave, np.int64)
-    spill_ev = np.empty(n_spill, np.int64)
-    n_leave = 0
-    n_spill = 0
-    for c in range(n_chunks):
-        n_ev = c_flags[c, EV_EXIT]
-        if n_ev > 0:
-            listed = n_ev <= cap
-            for e in range(n_ev if listed else bounds[c + 1] - bounds[c]):
-                i = c_events[c, EV_EXIT, e] if listed else bounds[c] + e
-                if exit_mask[i] != 0:
-                    leave_id[n_leave] = i
-                    leave_mask[n_leave] = exit_mask[i]
-                    n_leave += 1
-                    exit_mask[i] = 0
-        n_ev = c_flags[c, EV_SPILL]
-        if n_ev > 0:
-            listed = n_ev <= cap
-            n_chunk = bounds[c + 1] - bounds[c]
-            for e in range(n_ev if listed else n_chunk * n_iv):
-                if listed:
-                    spill_ev[n_spill] = c_events[c, EV_SPILL, e]
-                    n_spill += 1
-                else:
-                    i, k = bounds[c] + e // n_iv, e % n_iv  # parent-major, as listed
-                    if spill_on[k] and status[i, k] == COMPLETED and t_event[i, k] == t:
-                        spill_ev[n_spill] = i * n_iv + k
-                        n_spill += 1
-    # 3. this step's joiners (in parallel over chunks): those enrolled directly by
-    # step_parents are listed for the pushes, the others per programme with the keyed
-    # random number that orders them on the waiting list
-    n_join = 0
-    n_direct = 0
-    for c in range(n_chunks):
-        n_join += c_flags[c, EV_JOIN]
-    direct_at = np.empty(n_chunks, np.int64)  # chunk c's first slot in enrol_ev
-    wait_at = np.empty((n_chunks, n_iv), np.int64)  # chunk c's first slot for k, advanced
-    wait_start = np.zeros(n_iv + 1, np.int64)  # programme k's joiners: wait_start[k:k+2]
-    for c in range(n_chunks):
-        direct_at[c] = n_direct
-        for k in range(n_iv):
-            for s in range(c_direct.shape[2]):
-                n_direct += c_direct[c, k, s]
-    for k in range(n_iv):
-        wait_start[k + 1] = wait_start[k]
-        for c in range(n_chunks):
-            wait_at[c, k] = wait_start[k + 1]
-            wait_start[k + 1] += c_wait[c, k]
-    if n_direct + wait_start[n_iv] != n_join:
-        raise RuntimeError("internal error: joiners counted and listed differ")
-    wait_id = np.empty(wait_start[n_iv], np.int32)
-    wait_key = np.empty(wait_start[n_iv], np.float64)
-    n_room = n_join
-    for k in range(n_iv):
-        n_room += q_len[k]
-    enrol_ev = np.empty(0 if fully_mixed else n_room, np.int64)  # enrolments, for the pushes
-    if n_join > 0:
-        list_joiners(
-            t,
-            bounds,
-            c_flags,
-            c_events,
-            status,
-            t_event,
-            iv_keys,
-            direct_at,
-            wait_at,
-            wait_id,
-            wait_key,
-            enrol_ev,
-            np.int64(n_join),
-            n_threads,
-        )
-    joiners = Joiners(wait_start, wait_id, wait_key)
     n_enrol = 0 if fully_mixed else n_direct
     # 4.-6. the waiting lists, and 7. the network pushes of this step's leavers,
     # completers and enrolments: side by side when on more than one thread (the lists
@@ -448,15 +349,151 @@ def step_sequential(
             leave_mask[:n_leave],
             spill_ev[:n_spill],
             enrol_ev[:n_enrol],
-            nbr_off,
-            nbrs,
-            effect,
-            spill_frac,
-            spill,
-            has_gain,
-            wom_count,
+            network.nbr_off,
+            network.nbrs,
+            parents.effect,
+            interventions.spill_frac,
+            parents.spill,
+            parents.has_gain,
+            parents.wom_count,
             n_threads,
         )
+
+
+@nb.njit(cache=True, nogil=True)
+def collect_leavers_and_completers(
+    t: int,
+    bounds: np.ndarray,
+    parents: Parents,
+    interventions: Interventions,
+    scratch: ChunkScratch,
+) -> tuple:
+    """The step's leavers (with their programmes) and completers with spillover, in order.
+
+    Leavers' neighbours no longer see them as (former) participants; completers pass a
+    fraction of their effect to their neighbours. Both are collected in order (chunks in
+    order; the completers of one programme in parent order, so each neighbour's spillover
+    sum is added up in one order) from the chunks' event lists, or found by their state
+    (exit mask; status and ``t_event == t``) in a chunk whose list overflowed.
+
+    Returns:
+        ``(leave_id, leave_mask, n_leave, spill_ev, n_spill)``: the first ``n_leave`` and
+        ``n_spill`` entries are in use.
+    """
+    status, t_event, exit_mask = parents.status, parents.t_event, parents.exit_mask
+    spill_on = interventions.spill_on
+    c_flags, c_events = scratch.flags, scratch.events
+    n_chunks = bounds.shape[0] - 1
+    n_iv = status.shape[1]
+    cap = c_events.shape[2]
+    n_leave = 0
+    n_spill = 0
+    for c in range(n_chunks):
+        n_leave += c_flags[c, EV_EXIT]
+        n_spill += c_flags[c, EV_SPILL]
+    leave_id = np.empty(n_leave, np.int64)
+    leave_mask = np.empty(n_leave, np.int64)
+    spill_ev = np.empty(n_spill, np.int64)
+    n_leave = 0
+    n_spill = 0
+    for c in range(n_chunks):
+        n_ev = c_flags[c, EV_EXIT]
+        if n_ev > 0:
+            listed = n_ev <= cap
+            for e in range(n_ev if listed else bounds[c + 1] - bounds[c]):
+                i = c_events[c, EV_EXIT, e] if listed else bounds[c] + e
+                if exit_mask[i] != 0:
+                    leave_id[n_leave] = i
+                    leave_mask[n_leave] = exit_mask[i]
+                    n_leave += 1
+                    exit_mask[i] = 0
+        n_ev = c_flags[c, EV_SPILL]
+        if n_ev > 0:
+            listed = n_ev <= cap
+            n_chunk = bounds[c + 1] - bounds[c]
+            for e in range(n_ev if listed else n_chunk * n_iv):
+                if listed:
+                    spill_ev[n_spill] = c_events[c, EV_SPILL, e]
+                    n_spill += 1
+                else:
+                    i, k = bounds[c] + e // n_iv, e % n_iv  # parent-major, as listed
+                    if spill_on[k] and status[i, k] == COMPLETED and t_event[i, k] == t:
+                        spill_ev[n_spill] = i * n_iv + k
+                        n_spill += 1
+    return leave_id, leave_mask, n_leave, spill_ev, n_spill
+
+
+@nb.njit(cache=True, nogil=True)
+def list_step_joiners(
+    t: int,
+    bounds: np.ndarray,
+    parents: Parents,
+    network: Network,
+    interventions: Interventions,
+    queues: Queues,
+    scratch: ChunkScratch,
+    n_threads: int,
+) -> tuple:
+    """This step's joiners, listed in parallel over chunks (:func:`list_joiners`).
+
+    Those enrolled directly by :func:`step_parents` are listed for the pushes (the first
+    ``n_direct`` entries of ``enrol_ev``), the others per programme with the keyed random
+    number that orders them on the waiting list.
+
+    Returns:
+        ``(joiners, enrol_ev, n_direct, n_room)``; ``enrol_ev`` has room for every
+        enrolment of the step (``n_room``: joiners and those waiting), empty in a fully
+        mixed population (no pushes).
+    """
+    c_flags, c_events = scratch.flags, scratch.events
+    c_direct, c_wait = scratch.direct, scratch.wait
+    q_len = queues.q_len
+    n_chunks = bounds.shape[0] - 1
+    n_iv = parents.status.shape[1]
+    n_join = 0
+    n_direct = 0
+    for c in range(n_chunks):
+        n_join += c_flags[c, EV_JOIN]
+    direct_at = np.empty(n_chunks, np.int64)  # chunk c's first slot in enrol_ev
+    wait_at = np.empty((n_chunks, n_iv), np.int64)  # chunk c's first slot for k, advanced
+    wait_start = np.zeros(n_iv + 1, np.int64)  # programme k's joiners: wait_start[k:k+2]
+    for c in range(n_chunks):
+        direct_at[c] = n_direct
+        for k in range(n_iv):
+            for s in range(c_direct.shape[2]):
+                n_direct += c_direct[c, k, s]
+    for k in range(n_iv):
+        wait_start[k + 1] = wait_start[k]
+        for c in range(n_chunks):
+            wait_at[c, k] = wait_start[k + 1]
+            wait_start[k + 1] += c_wait[c, k]
+    if n_direct + wait_start[n_iv] != n_join:
+        raise RuntimeError("internal error: joiners counted and listed differ")
+    wait_id = np.empty(wait_start[n_iv], np.int32)
+    wait_key = np.empty(wait_start[n_iv], np.float64)
+    n_room = n_join
+    for k in range(n_iv):
+        n_room += q_len[k]
+    # the enrolments, for the pushes (none in a fully mixed population)
+    enrol_ev = np.empty(0 if network.fully_mixed else n_room, np.int64)
+    if n_join > 0:
+        list_joiners(
+            t,
+            bounds,
+            c_flags,
+            c_events,
+            parents.status,
+            parents.t_event,
+            interventions.iv_keys,
+            direct_at,
+            wait_at,
+            wait_id,
+            wait_key,
+            enrol_ev,
+            np.int64(n_join),
+            n_threads,
+        )
+    return Joiners(wait_start, wait_id, wait_key), enrol_ev, n_direct, n_room
 
 
 @nb.njit(cache=True, nogil=True)
