@@ -121,3 +121,41 @@ def initial_queue_capacity(n: int) -> int:
 def chunk_count(n: int) -> int:
     """Number of fixed chunks the engine splits ``n`` parents into (not the thread count)."""
     return max(1, min(512, n // 256))
+
+
+def decode_count_rows(cnt: np.ndarray, n_iv: int, n_pseudo: int) -> dict[str, np.ndarray]:
+    """The recorded count rows ``cnt`` [month, row, S] by name (the layout of :func:`count_rows`).
+
+    Returns:
+        The stocks of :class:`impactsim.engine.simulate.Recording` that the count rows hold:
+        ``n``, ``prev``, ``prev_cf``, ``realized``, ``any_ever``, ``indirect`` [M + 1, S];
+        ``enrolled``, ``completed``, ``dropped``, ``waiting``, ``gave_up`` and ``ever``
+        (enrolled, completed or dropped: present parents who ever took part) [M + 1, K, S];
+        ``any_ever_cat`` and ``n_cat`` [M + 1, A, S]; ``any_ever_channel`` [M + 1, C + 2, S].
+    """
+    o_st, o_cat, o_ncat, o_ch, n_rows = count_rows(n_iv, 5, n_pseudo)
+
+    def rows(first: int, stop: int | None = None) -> np.ndarray:
+        return np.ascontiguousarray(cnt[:, first] if stop is None else cnt[:, first:stop])
+
+    def by_status(st: int) -> np.ndarray:
+        return rows(o_st + st * n_iv, o_st + (st + 1) * n_iv)
+
+    enrolled, completed, dropped = (by_status(x) for x in (ENROLLED, COMPLETED, DROPPED))
+    return {
+        "n": rows(ROW_N),
+        "prev": rows(ROW_PREV),
+        "prev_cf": rows(ROW_PREV_CF),
+        "realized": rows(ROW_REALIZED),
+        "ever": enrolled + completed + dropped,
+        "completed": completed,
+        "dropped": dropped,
+        "enrolled": enrolled,
+        "waiting": by_status(WAITING),
+        "gave_up": by_status(GAVE_UP),
+        "any_ever": rows(ROW_ANY),
+        "any_ever_cat": rows(o_cat, o_ncat),
+        "any_ever_channel": rows(o_ch, n_rows),
+        "indirect": rows(ROW_INDIRECT),
+        "n_cat": rows(o_ncat, o_ch),
+    }

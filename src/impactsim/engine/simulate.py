@@ -22,19 +22,9 @@ import numpy as np
 from impactsim.engine.clocks import start_clocks, step_probabilities
 from impactsim.engine.counts import adoption_times, count_adoption_classes, count_all, record_month
 from impactsim.engine.layout import (
-    COMPLETED,
-    DROPPED,
-    ENROLLED,
-    GAVE_UP,
-    ROW_ANY,
-    ROW_INDIRECT,
-    ROW_N,
-    ROW_PREV,
-    ROW_PREV_CF,
-    ROW_REALIZED,
-    WAITING,
     chunk_count,
     count_rows,
+    decode_count_rows,
     initial_queue_capacity,
 )
 from impactsim.engine.spec import ModelSpec, ReplicateDraws, draw_replicate
@@ -295,214 +285,45 @@ def _simulate_replicate(
     The results do not depend on it; the tests check that with more parts than threads.
     """
     draws: ReplicateDraws = draw_replicate(spec, rep_key)
-    n = spec.n_parents
-    n_seg, n_iv, n_ch = spec.n_segments, spec.n_interventions, spec.n_channels
-    n_prov = spec.prov_type.shape[0]
-    n_months, per_month = spec.n_months, spec.steps_per_month
-    pop_keys = np.array(
-        [draws.keys[k] for k in ("segment", "category", "za", "zb", "turnover")], dtype=np.uint64
+    n, n_iv = spec.n_parents, spec.n_interventions
+    population = _population(spec, draws)
+    parents, network = _new_parents(spec, draws, population.pop_keys)
+    channels, interventions = _channels_and_interventions(spec, draws, network.fully_mixed)
+    providers = _new_providers(spec, draws)
+    bounds = chunk_bounds(n)
+    records = _new_records(spec, bounds)
+    start_clocks(
+        parents.segment,
+        parents.category,
+        parents.score,
+        parents.t_exit,
+        parents.t_next,
+        parents.t_due,
+        population.turn_rate,
+        population.pop_keys[4],
+        interventions.follow_after,
+        interventions.score_gate,
+        interventions.cand_none,
+        interventions.cand_aware,
+        interventions.iv_keys,
     )
-    segment, category, score = draw_families(
-        pop_keys[0],
-        pop_keys[1],
-        pop_keys[2],
-        pop_keys[3],
-        n,
-        spec.seg_cum,
-        spec.cat_cum,
-        spec.seg_mu,
+    # stock counts per chunk (+ one slot for the sequential phase), kept up to date at events
+    count_all(
+        bounds,
+        parents.segment,
+        parents.category,
+        parents.score,
+        parents.first_channel,
+        parents.status,
+        spec.cutoff,
+        spec.mic,
+        records.s_cnt,
     )
-    fully_mixed = spec.network_kind == "fully_mixed"
-    if fully_mixed:
-        nbr_off, nbrs = np.zeros(n + 1, np.int64), np.zeros(0, np.int32)
-    else:
-        nbr_off, nbrs = build_network(
-            segment,
-            spec.mean_degree,
-            spec.homophily,
-            spec.relative_degree,
-            draws.keys["network"],
-        )
-
-    # structure-of-arrays state (per parent: 2 + 4 + 1 + 2 + 2 + 1 bytes + 14 per intervention)
-    first_channel = np.full(n, -1, np.int8)
-    adopt_step = np.full(n, -1, np.int16)
-    status = np.zeros((n, n_iv), np.int8)
-    t_event = np.zeros((n, n_iv), np.int16)
-    ref_channel = np.full((n, n_iv), -1, np.int8)
-    effect = np.zeros((n, n_iv), np.float32)
-    spill = np.zeros((n, n_iv), np.float32)
-    wom_count = np.zeros((n, n_iv), np.int16)
-    exit_mask = np.zeros(n, np.uint16)
-    eff_on = np.zeros(n, np.uint16)  # bit k: completed or dropped out of k (has its effect)
-    has_gain = np.zeros(n, np.uint8)  # 1 once a parent may have a gain (completed, dropped, spill)
-    t_exit = np.zeros(n, np.int16)  # step at which the family leaves (turnover)
-    t_next = np.zeros((n, n_iv), np.int16)  # next scheduled step per intervention
-    t_due = np.zeros(n, np.int16)  # earliest of t_exit and t_next (the steps' scan reads it)
     # waiting lists start small and grow (doubling) inside the kernel when needed
     q_cap = initial_queue_capacity(n)
     q_id = np.zeros((n_iv, q_cap), np.int32)
     q_t = np.zeros((n_iv, q_cap), np.int16)
     q_len = np.zeros(n_iv, np.int64)
-    prov_state = np.zeros((n_prov, n_iv), np.int8)
-    prov_acc = np.zeros((n_prov, n_iv), np.float64)
-    prov_enrol = np.zeros((n_prov, n_iv), np.int64)
-    mf_count = np.zeros((n_seg, n_iv), np.int64)
-    n_seg_now = np.bincount(segment, minlength=n_seg).astype(np.int64)
-    bounds = chunk_bounds(n)
-
-    m1 = n_months + 1
-    o_st, o_cat, o_ncat, o_ch, n_rows = count_rows(n_iv, 5, n_ch + 2)
-    rec_cnt = np.zeros((m1, n_rows, n_seg), np.int64)
-    rec_gain = np.zeros((m1, n_seg))
-
-    flows = {
-        name: np.zeros((m1, n_iv, n_seg), np.int64)
-        for name in ("enrol_new", "complete_new", "dropout_new", "gaveup_new")
-    }
-    participant_months = np.zeros((m1, n_iv))
-    providers_offering = np.zeros((m1, n_iv), np.int64)
-    provider_adopt_new = np.zeros((m1, n_iv), np.int64)
-    provider_offer_months = np.zeros((m1, n_prov, n_iv))
-    exits = np.zeros(m1, np.int64)
-
-    has_gamma = bool(np.any(spec.gamma != 0))
-    spill_on = spec.spill > 0
-    any_spill = bool(spill_on.any()) and not fully_mixed
-    regime_of_step, r_promote, r_aw_hz, r_offered = _channel_regimes(spec)
-    r_p_aw = step_probabilities(r_aw_hz, spec.dt)
-    p_ch = step_probabilities(spec.cat_ch_mult[:, None] * spec.chan_ref[None, :], spec.dt)
-    cand_none, cand_aware = candidate_rates(spec, r_aw_hz)
-    pmax_none = step_probabilities(cand_none, 1.0)
-    pmax_aware = step_probabilities(cand_aware, 1.0)
-    turn_rate = float(-np.log1p(-spec.p_turnover))
-    drop_rate = -np.log1p(-spec.p_drop)
-    gate = score_gate(spec, draws.effect_d)
-    start_clocks(
-        segment,
-        category,
-        score,
-        t_exit,
-        t_next,
-        t_due,
-        turn_rate,
-        pop_keys[4],
-        spec.follow_after,
-        gate,
-        cand_none,
-        cand_aware,
-        draws.iv_keys,
-    )
-
-    # stock counts per chunk (+ one slot for the sequential phase), kept up to date at events
-    n_chunks = bounds.shape[0] - 1
-    s_cnt = np.zeros((n_chunks + 1, n_rows, n_seg), np.int64)
-    count_all(bounds, segment, category, score, first_channel, status, spec.cutoff, spec.mic, s_cnt)
-
-    parents = Parents(
-        segment,
-        category,
-        score,
-        first_channel,
-        adopt_step,
-        status,
-        t_event,
-        ref_channel,
-        effect,
-        spill,
-        wom_count,
-        exit_mask,
-        has_gain,
-        eff_on,
-        t_exit,
-        t_next,
-        t_due,
-    )
-    population = Population(
-        turn_rate,
-        pop_keys,
-        spec.seg_cum,
-        spec.cat_cum,
-        spec.seg_mu,
-        spec.cat_ch_mult,
-        spec.cat_im_mult,
-        spec.cat_threshold,
-        spec.cutoff,
-        spec.mic,
-        spec.dt,
-        per_month,
-    )
-    network = Network(nbr_off, nbrs, fully_mixed, spec.homophily, mf_count, n_seg_now)
-    channels = Channels(
-        regime_of_step,
-        r_promote,
-        r_aw_hz,
-        r_p_aw,
-        r_offered,
-        spec.contact_hz,
-        spec.chan_cat,
-        spec.chan_ref,
-        p_ch,
-    )
-    interventions = Interventions(
-        spec.dur_steps,
-        drop_rate,
-        spec.elig_seg,
-        spec.elig_min_score,
-        gate,
-        spec.follow_after,
-        spec.follow_delay_steps,
-        spec.follow_ref_hz,
-        spec.q_imit,
-        spill_on,
-        spec.spill,
-        spec.spill_decay_step,
-        spec.decay_tab,
-        spec.sleeper_steps,
-        spec.gamma,
-        has_gamma,
-        any_spill,
-        draws.iv_keys,
-        draws.effect_d,
-        spec.eff_mult,
-        spec.max_wait_steps,
-        cand_none,
-        cand_aware,
-        pmax_none,
-        pmax_aware,
-    )
-    providers = Providers(
-        prov_state,
-        prov_acc,
-        prov_enrol,
-        spec.prov_type,
-        spec.type_counts,
-        spec.prov_may_offer,
-        spec.offer_start,
-        spec.offer_end,
-        spec.prov_alpha,
-        spec.prov_beta,
-        spec.prov_p_stop,
-        spec.prov_init_share,
-        draws.prov_keys,
-        spec.prov_cap_step,
-        draws.fidelity,
-    )
-    records = Records(
-        s_cnt,
-        rec_cnt,
-        rec_gain,
-        flows["enrol_new"],
-        flows["complete_new"],
-        flows["dropout_new"],
-        flows["gaveup_new"],
-        participant_months,
-        providers_offering,
-        provider_adopt_new,
-        provider_offer_months,
-        exits,
-    )
-
     # blocks of steps of about BLOCK_PARENT_STEPS parent-steps each: the interpreter
     # returns between blocks (Ctrl-C and ``cancel`` are handled there) but does no work
     # per step
@@ -533,79 +354,222 @@ def _simulate_replicate(
         parents,
         population,
         interventions,
-        s_cnt,
-        prov_state,
-        rec_cnt[n_months],
-        rec_gain[n_months],
-        providers_offering[n_months],
+        records.s_cnt,
+        providers.prov_state,
+        records.rec_cnt[spec.n_months],
+        records.rec_gain[spec.n_months],
+        records.providers_offering[spec.n_months],
         False,  # no step follows: the spillover gains stay as they are
     )
-
-    def rows(first: int, stop: int | None = None) -> np.ndarray:
-        return np.ascontiguousarray(rec_cnt[:, first] if stop is None else rec_cnt[:, first:stop])
-
-    def by_status(st: int) -> np.ndarray:
-        return rows(o_st + st * n_iv, o_st + (st + 1) * n_iv)
-
-    enrolled, completed, dropped = (by_status(x) for x in (ENROLLED, COMPLETED, DROPPED))
-    rec = Recording(
-        n=rows(ROW_N),
-        prev=rows(ROW_PREV),
-        prev_cf=rows(ROW_PREV_CF),
-        realized=rows(ROW_REALIZED),
-        gain_sum=rec_gain,
-        ever=enrolled + completed + dropped,  # present parents who ever took part in k
-        completed=completed,
-        dropped=dropped,
-        enrolled=enrolled,
-        waiting=by_status(WAITING),
-        gave_up=by_status(GAVE_UP),
-        any_ever=rows(ROW_ANY),
-        any_ever_cat=rows(o_cat, o_ncat),
-        any_ever_channel=rows(o_ch, n_rows),
-        indirect=rows(ROW_INDIRECT),
-        n_cat=rows(o_ncat, o_ch),
-        participant_months=participant_months,
-        providers_offering=providers_offering,
-        provider_adopt_new=provider_adopt_new,
-        provider_offer_months=provider_offer_months,
-        provider_enrol=prov_enrol,
-        fidelity=draws.fidelity,
-        effect_d=draws.effect_d,
-        exits=exits,
-        adoption_realized=np.zeros((5, 5), np.int64),
-        **flows,
-    )
-
-    _classify_adoption(rec, adopt_step, category, spec.dt)
+    rec = _recording(spec, records, providers, draws)
+    _classify_adoption(rec, parents.adopt_step, parents.category, spec.dt)
     if final_state is not None:
+        final_state.update(parents._asdict())
         final_state.update(
-            segment=segment,
-            category=category,
-            score=score,
-            status=status,
-            t_event=t_event,
-            effect=effect,
-            spill=spill,
-            wom_count=wom_count,
-            nbr_off=nbr_off,
-            nbrs=nbrs,
-            prov_state=prov_state,
+            nbr_off=network.nbr_off,
+            nbrs=network.nbrs,
+            mf_count=network.mf_count,
+            prov_state=providers.prov_state,
             q_len=q_len,
             q_id=q_id,
             q_t=q_t,
-            mf_count=mf_count,
-            first_channel=first_channel,
-            adopt_step=adopt_step,
-            ref_channel=ref_channel,
-            exit_mask=exit_mask,
-            has_gain=has_gain,
-            eff_on=eff_on,
-            t_exit=t_exit,
-            t_next=t_next,
-            t_due=t_due,
         )
     return rec
+
+
+def _population(spec: ModelSpec, draws: ReplicateDraws) -> Population:
+    """The replicate's population parameters, with its keys for families and turnover."""
+    pop_keys = np.array(
+        [draws.keys[k] for k in ("segment", "category", "za", "zb", "turnover")], dtype=np.uint64
+    )
+    return Population(
+        float(-np.log1p(-spec.p_turnover)),
+        pop_keys,
+        spec.seg_cum,
+        spec.cat_cum,
+        spec.seg_mu,
+        spec.cat_ch_mult,
+        spec.cat_im_mult,
+        spec.cat_threshold,
+        spec.cutoff,
+        spec.mic,
+        spec.dt,
+        spec.steps_per_month,
+    )
+
+
+def _new_parents(
+    spec: ModelSpec, draws: ReplicateDraws, pop_keys: np.ndarray
+) -> tuple[Parents, Network]:
+    """The families (segment, category, score), their network and their empty state.
+
+    Structure of arrays; per parent 2 + 4 + 1 + 2 + 2 + 1 bytes + 14 per intervention.
+    """
+    n, n_seg, n_iv = spec.n_parents, spec.n_segments, spec.n_interventions
+    segment, category, score = draw_families(
+        pop_keys[0],
+        pop_keys[1],
+        pop_keys[2],
+        pop_keys[3],
+        n,
+        spec.seg_cum,
+        spec.cat_cum,
+        spec.seg_mu,
+    )
+    fully_mixed = spec.network_kind == "fully_mixed"
+    if fully_mixed:
+        nbr_off, nbrs = np.zeros(n + 1, np.int64), np.zeros(0, np.int32)
+    else:
+        nbr_off, nbrs = build_network(
+            segment,
+            spec.mean_degree,
+            spec.homophily,
+            spec.relative_degree,
+            draws.keys["network"],
+        )
+    parents = Parents(
+        segment,
+        category,
+        score,
+        first_channel=np.full(n, -1, np.int8),
+        adopt_step=np.full(n, -1, np.int16),
+        status=np.zeros((n, n_iv), np.int8),
+        t_event=np.zeros((n, n_iv), np.int16),
+        ref_channel=np.full((n, n_iv), -1, np.int8),
+        effect=np.zeros((n, n_iv), np.float32),
+        spill=np.zeros((n, n_iv), np.float32),
+        wom_count=np.zeros((n, n_iv), np.int16),
+        exit_mask=np.zeros(n, np.uint16),
+        has_gain=np.zeros(n, np.uint8),
+        eff_on=np.zeros(n, np.uint16),
+        t_exit=np.zeros(n, np.int16),
+        t_next=np.zeros((n, n_iv), np.int16),
+        t_due=np.zeros(n, np.int16),
+    )
+    network = Network(
+        nbr_off,
+        nbrs,
+        fully_mixed,
+        spec.homophily,
+        np.zeros((n_seg, n_iv), np.int64),
+        np.bincount(segment, minlength=n_seg).astype(np.int64),
+    )
+    return parents, network
+
+
+def _channels_and_interventions(
+    spec: ModelSpec, draws: ReplicateDraws, fully_mixed: bool
+) -> tuple[Channels, Interventions]:
+    """Channel regimes and the interventions' parameters, with the candidate bounds."""
+    spill_on = spec.spill > 0
+    regime_of_step, r_promote, r_aw_hz, r_offered = _channel_regimes(spec)
+    p_ch = step_probabilities(spec.cat_ch_mult[:, None] * spec.chan_ref[None, :], spec.dt)
+    channels = Channels(
+        regime_of_step,
+        r_promote,
+        r_aw_hz,
+        step_probabilities(r_aw_hz, spec.dt),
+        r_offered,
+        spec.contact_hz,
+        spec.chan_cat,
+        spec.chan_ref,
+        p_ch,
+    )
+    cand_none, cand_aware = candidate_rates(spec, r_aw_hz)
+    interventions = Interventions(
+        spec.dur_steps,
+        -np.log1p(-spec.p_drop),
+        spec.elig_seg,
+        spec.elig_min_score,
+        score_gate(spec, draws.effect_d),
+        spec.follow_after,
+        spec.follow_delay_steps,
+        spec.follow_ref_hz,
+        spec.q_imit,
+        spill_on,
+        spec.spill,
+        spec.spill_decay_step,
+        spec.decay_tab,
+        spec.sleeper_steps,
+        spec.gamma,
+        bool(np.any(spec.gamma != 0)),
+        bool(spill_on.any()) and not fully_mixed,
+        draws.iv_keys,
+        draws.effect_d,
+        spec.eff_mult,
+        spec.max_wait_steps,
+        cand_none,
+        cand_aware,
+        step_probabilities(cand_none, 1.0),
+        step_probabilities(cand_aware, 1.0),
+    )
+    return channels, interventions
+
+
+def _new_providers(spec: ModelSpec, draws: ReplicateDraws) -> Providers:
+    """The provider organisations, none offering yet, with the replicate's fidelity."""
+    n_prov, n_iv = spec.prov_type.shape[0], spec.n_interventions
+    return Providers(
+        np.zeros((n_prov, n_iv), np.int8),
+        np.zeros((n_prov, n_iv), np.float64),
+        np.zeros((n_prov, n_iv), np.int64),
+        spec.prov_type,
+        spec.type_counts,
+        spec.prov_may_offer,
+        spec.offer_start,
+        spec.offer_end,
+        spec.prov_alpha,
+        spec.prov_beta,
+        spec.prov_p_stop,
+        spec.prov_init_share,
+        draws.prov_keys,
+        spec.prov_cap_step,
+        draws.fidelity,
+    )
+
+
+def _new_records(spec: ModelSpec, bounds: np.ndarray) -> Records:
+    """Empty records: month-end stocks and monthly flows, and the chunks' stock counts."""
+    n_seg, n_iv = spec.n_segments, spec.n_interventions
+    n_prov = spec.prov_type.shape[0]
+    m1 = spec.n_months + 1
+    n_rows = count_rows(n_iv, 5, spec.n_channels + 2)[-1]
+    n_chunks = bounds.shape[0] - 1
+    return Records(
+        np.zeros((n_chunks + 1, n_rows, n_seg), np.int64),
+        np.zeros((m1, n_rows, n_seg), np.int64),
+        np.zeros((m1, n_seg)),
+        *(np.zeros((m1, n_iv, n_seg), np.int64) for _ in range(4)),
+        np.zeros((m1, n_iv)),
+        np.zeros((m1, n_iv), np.int64),
+        np.zeros((m1, n_iv), np.int64),
+        np.zeros((m1, n_prov, n_iv)),
+        np.zeros(m1, np.int64),
+    )
+
+
+def _recording(
+    spec: ModelSpec, records: Records, providers: Providers, draws: ReplicateDraws
+) -> Recording:
+    """The replicate's :class:`Recording`: the count rows decoded, the flows as they are."""
+    rows = decode_count_rows(records.rec_cnt, spec.n_interventions, spec.n_channels + 2)
+    return Recording(
+        **rows,
+        gain_sum=records.rec_gain,
+        enrol_new=records.enrol_new,
+        complete_new=records.complete_new,
+        dropout_new=records.dropout_new,
+        gaveup_new=records.gaveup_new,
+        participant_months=records.participant_months,
+        providers_offering=records.providers_offering,
+        provider_adopt_new=records.provider_adopt_new,
+        provider_offer_months=records.provider_offer_months,
+        provider_enrol=providers.prov_enrol,
+        fidelity=draws.fidelity,
+        effect_d=draws.effect_d,
+        exits=records.exits,
+        adoption_realized=np.zeros((5, 5), np.int64),
+    )
 
 
 def _classify_adoption(
