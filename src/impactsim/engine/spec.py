@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -125,61 +126,101 @@ def compile_scenario(sc: Scenario) -> ModelSpec:
     Returns:
         The compiled specification.
     """
-    pop, sim = sc.population, sc.simulation
+    sim = sc.simulation
     per_month = sim.steps_per_month
-    n_steps = sim.months * per_month
     dt = 1.0 / per_month
-    segs = pop.segments
-    seg_names = [s.name for s in segs]
-    seg_index = {n: j for j, n in enumerate(seg_names)}
-    n_seg = len(segs)
-
-    shares = np.array([s.share for s in segs])
-    seg_cum = np.cumsum(shares) / shares.sum()
-    cat_cum = np.array([np.cumsum(s.adopter_shares.as_tuple()) for s in segs])
-    cat_cum = cat_cum / cat_cum[:, -1:]
-    seg_mu = segment_means(
-        np.array([s.baseline_prevalence for s in segs]), sc.outcome.problem_cutoff
+    seg_index = {s.name: j for j, s in enumerate(sc.population.segments)}
+    ch_index = {c.name: j for j, c in enumerate(sc.channels)}
+    iv_index = {iv.name: k for k, iv in enumerate(sc.offered_interventions)}
+    return ModelSpec(
+        n_parents=sc.population.size,
+        n_steps=sim.months * per_month,
+        steps_per_month=per_month,
+        n_months=sim.months,
+        dt=dt,
+        segment_names=list(seg_index),
+        channel_names=list(ch_index),
+        intervention_names=list(iv_index),
+        provider_type_names=[p.name for p in sc.providers],
+        **_population_fields(sc, dt, seg_index),
+        **_channel_fields(sc, per_month, ch_index, len(iv_index)),
+        **_intervention_fields(sc, per_month, seg_index, iv_index),
+        **_provider_fields(sc, dt, len(iv_index)),
     )
-    target = np.ones(n_seg, bool)
+
+
+def _population_fields(sc: Scenario, dt: float, seg_index: dict[str, int]) -> dict[str, Any]:
+    """Segments, adopter categories, network, turnover and outcome (ModelSpec fields)."""
+    pop = sc.population
+    segs = pop.segments
+    shares = np.array([s.share for s in segs])
+    cat_cum = np.array([np.cumsum(s.adopter_shares.as_tuple()) for s in segs])
+    target = np.ones(len(segs), bool)
     if sc.outcome.target_segments is not None:
         target[:] = False
         for name in sc.outcome.target_segments:
             target[seg_index[name]] = True
-
     cats = pop.adopter_categories.ordered()
     assert len(cats) == len(ADOPTER_CATEGORIES)
+    return {
+        "seg_cum": np.cumsum(shares) / shares.sum(),
+        "cat_cum": cat_cum / cat_cum[:, -1:],
+        "seg_mu": segment_means(
+            np.array([s.baseline_prevalence for s in segs]), sc.outcome.problem_cutoff
+        ),
+        "seg_rank": np.array([s.advantage_rank for s in segs], np.int64),
+        "target": target,
+        "relative_degree": np.array([s.relative_degree for s in segs]),
+        "network_kind": pop.network.kind,
+        "mean_degree": pop.network.mean_degree,
+        "homophily": pop.network.homophily,
+        "p_turnover": float(step_probability(pop.turnover_rate_per_month, dt)),
+        "cutoff": sc.outcome.problem_cutoff,
+        "mic": sc.outcome.minimal_important_change,
+        "cat_ch_mult": np.array([c.channel_multiplier for c in cats]),
+        "cat_im_mult": np.array([c.imitation_multiplier for c in cats]),
+        "cat_threshold": np.array([c.social_threshold for c in cats]),
+    }
 
-    channels = sc.channels
-    ch_names = [c.name for c in channels]
-    ch_index = {n: j for j, n in enumerate(ch_names)}
+
+def _channel_fields(
+    sc: Scenario, per_month: int, ch_index: dict[str, int], n_iv: int
+) -> dict[str, Any]:
+    """Channels: contact rates, referral, activity, what they promote (ModelSpec fields)."""
+    channels, segs = sc.channels, sc.population.segments
     n_ch = len(channels)
-    contact = np.zeros((n_seg, n_ch))
+    contact = np.zeros((len(segs), n_ch))
     for j, s in enumerate(segs):
         for name, rate in s.contact_rates.items():
             contact[j, ch_index[name]] = rate
     chan_ref = np.zeros(n_ch + 2)
     chan_ref[:n_ch] = [c.referral_strength for c in channels]
-    chan_start = np.array([_steps(c.start_month, per_month, 0) for c in channels], np.int32)
-    chan_end = np.array([_steps(c.end_month, per_month, NEVER) for c in channels], np.int32)
     chan_cat = np.ones((n_ch, len(ADOPTER_CATEGORIES)), bool)
     for j, c in enumerate(channels):
         if c.target_adopter_categories is not None:
             chan_cat[j] = [a in c.target_adopter_categories for a in ADOPTER_CATEGORIES]
-
-    offers = sc.strategy.offers
-    ivs = sc.offered_interventions
-    iv_names = [iv.name for iv in ivs]
-    iv_index = {n: k for k, n in enumerate(iv_names)}
-    n_iv = len(ivs)
     promotes = np.zeros((n_ch, n_iv), bool)
-    for k, o in enumerate(offers):
+    for k, o in enumerate(sc.strategy.offers):
         for name in o.channels:
             promotes[ch_index[name], k] = True
-    offer_start = np.array([_steps(o.start_month, per_month, 0) for o in offers], np.int32)
-    offer_end = np.array([_steps(o.end_month, per_month, NEVER) for o in offers], np.int32)
+    return {
+        "contact_hz": contact,
+        "chan_ref": chan_ref,
+        "chan_start": np.array([_steps(c.start_month, per_month, 0) for c in channels], np.int32),
+        "chan_end": np.array([_steps(c.end_month, per_month, NEVER) for c in channels], np.int32),
+        "promotes": promotes,
+        "chan_cat": chan_cat,
+    }
 
-    dur = np.array([max(1, round(iv.duration_months * per_month)) for iv in ivs], np.int32)
+
+def _intervention_fields(
+    sc: Scenario, per_month: int, seg_index: dict[str, int], iv_index: dict[str, int]
+) -> dict[str, Any]:
+    """Offers and interventions: timing, participation, effects, follow-ups (ModelSpec fields)."""
+    offers, ivs = sc.strategy.offers, sc.offered_interventions
+    dt = 1.0 / per_month
+    n_iv, n_seg = len(ivs), len(seg_index)
+    n_steps = sc.simulation.months * per_month
     drop_rate = np.zeros((n_iv, n_seg))
     eff_mult = np.ones((n_iv, n_seg))
     elig_seg = np.ones((n_iv, n_seg), bool)
@@ -200,6 +241,43 @@ def compile_scenario(sc: Scenario) -> ModelSpec:
         if iv.effect_half_life_months is not None:
             decay[k] = np.exp2(-lags / iv.effect_half_life_months)
             spill_decay[k] = math.exp2(-dt / iv.effect_half_life_months)
+    return {
+        "offer_start": np.array([_steps(o.start_month, per_month, 0) for o in offers], np.int32),
+        "offer_end": np.array([_steps(o.end_month, per_month, NEVER) for o in offers], np.int32),
+        "dur_steps": np.array(
+            [max(1, round(iv.duration_months * per_month)) for iv in ivs], np.int32
+        ),
+        "p_drop": step_probability(drop_rate, dt),
+        "eff_mean": np.array([iv.effect_size.mean for iv in ivs]),
+        "eff_sd": np.array([iv.effect_size.sd for iv in ivs]),
+        "eff_mult": eff_mult,
+        "decay_tab": decay,
+        "spill_decay_step": spill_decay,
+        "sleeper_steps": np.array(
+            [round(iv.sleeper_delay_months * per_month) for iv in ivs], np.int32
+        ),
+        "q_imit": np.array([iv.imitation_rate_per_month for iv in ivs]),
+        "spill": np.array([iv.spillover_fraction for iv in ivs]),
+        "max_wait_steps": np.array([round(iv.max_wait_months * per_month) for iv in ivs], np.int32),
+        "elig_seg": elig_seg,
+        "elig_min_score": np.array(
+            [
+                -np.inf
+                if iv.eligibility.min_problem_score is None
+                else iv.eligibility.min_problem_score
+                for iv in ivs
+            ]
+        ),
+        **_follow_up_fields(ivs, per_month, iv_index),
+        "gamma": _interactions(sc, iv_index),
+    }
+
+
+def _follow_up_fields(
+    ivs: list[Any], per_month: int, iv_index: dict[str, int]
+) -> dict[str, np.ndarray]:
+    """Follow-ups: prerequisite (-1 none, -2 not offered), delay and referral (ModelSpec fields)."""
+    n_iv = len(ivs)
     follow_after = np.full(n_iv, -1, np.int32)
     follow_delay = np.zeros(n_iv, np.int32)
     follow_ref = np.zeros(n_iv)
@@ -210,15 +288,27 @@ def compile_scenario(sc: Scenario) -> ModelSpec:
             follow_after[k] = iv_index.get(fu.after, -2)
             follow_delay[k] = round(fu.delay_months * per_month)
             follow_ref[k] = fu.referral_rate_per_month
-    gamma = np.zeros((n_iv, n_iv))
+    return {
+        "follow_after": follow_after,
+        "follow_delay_steps": follow_delay,
+        "follow_ref_hz": follow_ref,
+    }
+
+
+def _interactions(sc: Scenario, iv_index: dict[str, int]) -> np.ndarray:
+    """The symmetric interaction matrix gamma [K, K] of the offered interventions."""
+    gamma = np.zeros((len(iv_index), len(iv_index)))
     for inter in sc.strategy.interactions:
         a, b = inter.interventions
         if a in iv_index and b in iv_index:
             gamma[iv_index[a], iv_index[b]] = gamma[iv_index[b], iv_index[a]] = inter.gamma
+    return gamma
 
+
+def _provider_fields(sc: Scenario, dt: float, n_iv: int) -> dict[str, Any]:
+    """Provider organisations, one row per organisation (ModelSpec fields)."""
     types = sc.providers
-    type_names = [p.name for p in types]
-    type_index = {n: j for j, n in enumerate(type_names)}
+    type_index = {p.name: j for j, p in enumerate(types)}
     counts = np.array([p.count for p in types], np.int64)
     prov_type = np.repeat(np.arange(len(types), dtype=np.int32), counts)
 
@@ -229,82 +319,25 @@ def compile_scenario(sc: Scenario) -> ModelSpec:
         [math.inf if p.capacity_per_month is None else p.capacity_per_month * dt for p in types]
     )
     may_offer_type = np.zeros((len(types), n_iv), bool)
-    for k, o in enumerate(offers):
+    for k, o in enumerate(sc.strategy.offers):
         for name in o.providers:
             may_offer_type[type_index[name], k] = True
-
-    return ModelSpec(
-        n_parents=pop.size,
-        n_steps=n_steps,
-        steps_per_month=per_month,
-        n_months=sim.months,
-        dt=dt,
-        segment_names=seg_names,
-        channel_names=ch_names,
-        intervention_names=iv_names,
-        provider_type_names=type_names,
-        seg_cum=seg_cum,
-        cat_cum=cat_cum,
-        seg_mu=seg_mu,
-        seg_rank=np.array([s.advantage_rank for s in segs], np.int64),
-        target=target,
-        relative_degree=np.array([s.relative_degree for s in segs]),
-        network_kind=pop.network.kind,
-        mean_degree=pop.network.mean_degree,
-        homophily=pop.network.homophily,
-        p_turnover=float(step_probability(pop.turnover_rate_per_month, dt)),
-        cutoff=sc.outcome.problem_cutoff,
-        mic=sc.outcome.minimal_important_change,
-        cat_ch_mult=np.array([c.channel_multiplier for c in cats]),
-        cat_im_mult=np.array([c.imitation_multiplier for c in cats]),
-        cat_threshold=np.array([c.social_threshold for c in cats]),
-        contact_hz=contact,
-        chan_ref=chan_ref,
-        chan_start=chan_start,
-        chan_end=chan_end,
-        promotes=promotes,
-        chan_cat=chan_cat,
-        offer_start=offer_start,
-        offer_end=offer_end,
-        dur_steps=dur,
-        p_drop=step_probability(drop_rate, dt),
-        eff_mean=np.array([iv.effect_size.mean for iv in ivs]),
-        eff_sd=np.array([iv.effect_size.sd for iv in ivs]),
-        eff_mult=eff_mult,
-        decay_tab=decay,
-        spill_decay_step=spill_decay,
-        sleeper_steps=np.array(
-            [round(iv.sleeper_delay_months * per_month) for iv in ivs], np.int32
-        ),
-        q_imit=np.array([iv.imitation_rate_per_month for iv in ivs]),
-        spill=np.array([iv.spillover_fraction for iv in ivs]),
-        max_wait_steps=np.array([round(iv.max_wait_months * per_month) for iv in ivs], np.int32),
-        elig_seg=elig_seg,
-        elig_min_score=np.array(
-            [
-                -np.inf
-                if iv.eligibility.min_problem_score is None
-                else iv.eligibility.min_problem_score
-                for iv in ivs
-            ]
-        ),
-        follow_after=follow_after,
-        follow_delay_steps=follow_delay,
-        follow_ref_hz=follow_ref,
-        gamma=gamma,
-        prov_type=prov_type,
-        prov_alpha=per_org([p.innovation_rate_per_month for p in types]),
-        prov_beta=per_org([p.imitation_rate_per_month for p in types]),
-        prov_p_stop=step_probability(
+    return {
+        "prov_type": prov_type,
+        "prov_alpha": per_org([p.innovation_rate_per_month for p in types]),
+        "prov_beta": per_org([p.imitation_rate_per_month for p in types]),
+        "prov_p_stop": step_probability(
             per_org([p.discontinuation_rate_per_month for p in types]), dt
         ),
-        prov_cap_step=cap,
-        prov_init_share=per_org([p.initial_offer_share for p in types]),
-        prov_fid_mean=per_org([p.fidelity for p in types]),
-        prov_fid_sd=per_org([p.fidelity_sd for p in types]),
-        prov_may_offer=may_offer_type[prov_type] if len(prov_type) else np.zeros((0, n_iv), bool),
-        type_counts=counts,
-    )
+        "prov_cap_step": cap,
+        "prov_init_share": per_org([p.initial_offer_share for p in types]),
+        "prov_fid_mean": per_org([p.fidelity for p in types]),
+        "prov_fid_sd": per_org([p.fidelity_sd for p in types]),
+        "prov_may_offer": (
+            may_offer_type[prov_type] if len(prov_type) else np.zeros((0, n_iv), bool)
+        ),
+        "type_counts": counts,
+    }
 
 
 @dataclass(frozen=True)
