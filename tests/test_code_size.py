@@ -1,6 +1,7 @@
-"""Size limits of the code outside the engine: modules, functions and parameter lists.
+"""Size limits of the code, the numba engine included: modules, functions and parameter lists.
 
-The numba engine (``impactsim/engine/``) is exempt: its kernels are long by design.
+Limits: 800 lines a module, 150 lines and 20 parameters a function (the engine passes its
+state in the bundles of ``impactsim.engine.state``). No exceptions are needed today.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ MAX_PARAMETERS = 20
 
 
 def _sources() -> list[Path]:
-    return sorted(p for p in ROOT.rglob("*.py") if "engine" not in p.relative_to(ROOT).parts)
+    return sorted(ROOT.rglob("*.py"))
 
 
 def _functions(path: Path) -> list[ast.FunctionDef | ast.AsyncFunctionDef]:
@@ -32,11 +33,10 @@ def _parameters(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
 
 def test_the_check_sees_the_package():
     names = {p.relative_to(ROOT).as_posix() for p in _sources()}
-    assert {"runner.py", "scenario/model.py", "sweep/spec.py"} <= names
-    assert not any(n.startswith("engine/") for n in names)
+    assert {"runner.py", "scenario/model.py", "sweep/spec.py", "engine/steps.py"} <= names
 
 
-def test_no_module_outside_the_engine_is_too_long():
+def test_no_module_is_too_long():
     too_long = [
         f"{p.relative_to(ROOT)}: {n} lines"
         for p in _sources()
@@ -45,7 +45,7 @@ def test_no_module_outside_the_engine_is_too_long():
     assert not too_long, f"modules over {MAX_MODULE_LINES} lines:\n" + "\n".join(too_long)
 
 
-def test_no_function_outside_the_engine_is_too_long_or_takes_too_many_parameters():
+def test_no_function_is_too_long_or_takes_too_many_parameters():
     bad = []
     for path in _sources():
         for node in _functions(path):

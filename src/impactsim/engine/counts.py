@@ -12,6 +12,9 @@ import numpy as np
 from impactsim.engine.layout import (
     DROPPED,
     ENROLLED,
+    EV_ANY_EXIT,
+    EV_BOUND,
+    EV_JOIN,
     M_INDIRECT,
     M_PREV,
     M_REALIZED,
@@ -26,7 +29,15 @@ from impactsim.engine.layout import (
     count_rows,
     status_row,
 )
-from impactsim.engine.state import Interventions, Parents, Population
+from impactsim.engine.state import (
+    ChunkScratch,
+    Interventions,
+    Network,
+    Parents,
+    Population,
+    Providers,
+    Records,
+)
 
 
 @nb.njit(cache=True)
@@ -376,3 +387,89 @@ def record_month(
     record_stocks(s_cnt, prov_state, cnt, offering)
     measure(bounds, now, parents, population, interventions, m_cnt, m_gain, decay_now)
     add_measured(m_cnt, m_gain, cnt, gain)
+
+
+@nb.njit(cache=True, nogil=True)
+def record_enrolments(
+    month: int,
+    direct_new: np.ndarray,
+    direct_prov: np.ndarray,
+    enrol_new: np.ndarray,
+    gaveup_new: np.ndarray,
+    network: Network,
+    providers: Providers,
+    records: Records,
+) -> None:
+    """Add the step's enrolments (direct and from the waiting lists) and give-ups to the month."""
+    n_iv, n_seg = direct_new.shape
+    for k in range(n_iv):
+        for s in range(n_seg):
+            direct = direct_new[k, s]
+            if direct > 0:
+                providers.prov_enrol[direct_prov[k], k] += direct
+                if network.fully_mixed:
+                    network.mf_count[s, k] += direct
+            records.enrol_new[month, k, s] += enrol_new[k, s] + direct
+            records.gaveup_new[month, k, s] += gaveup_new[k, s]
+
+
+@nb.njit(cache=True, nogil=True)
+def tally_parents_pass(
+    month: int,
+    dt: float,
+    network: Network,
+    scratch: ChunkScratch,
+    records: Records,
+    direct_new: np.ndarray,
+) -> int:
+    """Sum the chunks' outputs of the parents' pass into the month's flows.
+
+    Records the exits, completions, dropouts and participant-months, updates the parents
+    present per segment and (fully mixed) the participants per segment, and sets
+    ``direct_new`` [K, S] to the parents the pass enrolled directly.
+
+    Returns:
+        The step's joiners (direct and waiting-list).
+
+    Raises:
+        RuntimeError: a candidate's hazard exceeded its bounding rate (a bug).
+    """
+    flags, s_cnt = scratch.flags, records.s_cnt
+    n_chunks, n_iv, n_seg = scratch.complete.shape
+    n_seg_now, mf_count = network.n_seg_now, network.mf_count
+    n_join = 0
+    for c in range(n_chunks):
+        if flags[c, EV_BOUND] > 0:
+            raise RuntimeError("internal error: a hazard exceeded its bounding rate")
+        n_join += flags[c, EV_JOIN]
+        records.exits[month] += flags[c, EV_ANY_EXIT]
+        for s in range(n_seg):
+            n_seg_now[s] += scratch.seg_delta[c, s]
+    for k in range(n_iv):
+        # parents enrolled during the step: those enrolled now (the stock counts, before
+        # the waiting lists' enrolments) and those who completed or dropped out in it
+        enrolled = 0
+        row = status_row(ENROLLED, k, n_iv)
+        for c in range(n_chunks + 1):
+            for s in range(n_seg):
+                enrolled += s_cnt[c, row, s]
+        for s in range(n_seg):
+            done = 0
+            drop = 0
+            direct = 0
+            for c in range(n_chunks):
+                done += scratch.complete[c, k, s]
+                drop += scratch.drop[c, k, s]
+                direct += scratch.direct[c, k, s]
+            direct_new[k, s] = direct
+            # those enrolled directly in this step take part from the next one
+            enrolled += done + drop - direct
+            records.complete_new[month, k, s] += done
+            records.dropout_new[month, k, s] += drop
+            if network.fully_mixed:
+                left = 0
+                for c in range(n_chunks):
+                    left += scratch.exit_sk[c, s, k]
+                mf_count[s, k] -= left
+        records.participant_months[month, k] += enrolled * dt
+    return n_join

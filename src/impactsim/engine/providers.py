@@ -12,7 +12,7 @@ import numba as nb
 import numpy as np
 
 from impactsim.engine.layout import P_NOT, P_OFFERING, P_STOPPED
-from impactsim.engine.state import Providers
+from impactsim.engine.state import Providers, Records
 from impactsim.rng import uniform
 
 
@@ -74,3 +74,40 @@ def step_providers(
             elif st == P_OFFERING:
                 if p_stop[p] > 0.0 and uniform(prov_keys[k, 1], p, t) < p_stop[p]:
                     prov_state[p, k] = P_STOPPED
+
+
+@nb.njit(cache=True, nogil=True)
+def direct_providers(providers: Providers, q_len: np.ndarray, direct_prov: np.ndarray) -> None:
+    """Programmes whose joiners are enrolled at once, and with which organisation.
+
+    ``direct_prov[k] = p`` when nobody waits for k and a single organisation p, with
+    unlimited places, offers it (step_sequential would enrol every joiner with p), else -1.
+    """
+    prov_state, prov_cap_step = providers.prov_state, providers.prov_cap_step
+    for k in range(direct_prov.shape[0]):
+        direct_prov[k] = -1
+        n_open = 0
+        for p in range(prov_state.shape[0]):
+            if prov_state[p, k] == P_OFFERING:
+                n_open += 1
+                if math.isinf(prov_cap_step[p]):
+                    direct_prov[k] = p
+        if n_open != 1 or q_len[k] != 0:
+            direct_prov[k] = -1
+
+
+@nb.njit(cache=True, nogil=True)
+def step_providers_and_record(
+    t: int, month: int, providers: Providers, dt: float, records: Records
+) -> None:
+    """Phase 1: the organisations' adoptions and discontinuations, and their monthly flows."""
+    prov_state = providers.prov_state
+    n_prov, n_iv = prov_state.shape
+    adopt_new = np.zeros(n_iv, np.int64)
+    step_providers(t, providers, dt, adopt_new)
+    for k in range(n_iv):
+        records.provider_adopt_new[month, k] += adopt_new[k]
+        for p in range(n_prov):
+            records.provider_offer_months[month, p, k] += (
+                dt if prov_state[p, k] == P_OFFERING else 0.0
+            )

@@ -1,7 +1,10 @@
-"""Network pushes (docs/model.md, "Word of mouth" and "Spillover").
+"""Word of mouth and spillover between parents (docs/model.md, sections 4 and 7).
 
-The word-of-mouth counters of the neighbours of leavers and new participants, and the
-spillover of completers to their neighbours.
+With a network, the pushes of a step: the word-of-mouth counters of the neighbours of
+leavers and new participants, and the spillover of completers to their neighbours. In a
+fully mixed population, the mean-field share of participants a parent sees instead
+(:func:`mean_field_share`). The word-of-mouth hazard that reads them is
+:func:`impactsim.engine.uptake.uptake_hazards`.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ import numpy as np
 
 from impactsim.engine.intrinsics import atomic_add, fetch_add, prefetch_row
 from impactsim.engine.layout import WORK_COUNTER_STRIDE
+from impactsim.engine.state import Network
 
 # the network pushes prefetch an event's neighbour list this many events ahead (its
 # offsets twice as many, its receivers' rows 2 events ahead)
@@ -223,3 +227,22 @@ def push_to_neighbours(
             wom_count,
             atomic,
         )
+
+
+@nb.njit(cache=True, nogil=True)
+def mean_field_share(network: Network, n: int, mf_share: np.ndarray) -> None:
+    """The share of (former) participants a parent of segment s sees in a fully mixed population.
+
+    ``mf_share[s, k] = h * own + (1 - h) * overall``: the share among the segment's present
+    parents and among all ``n``, mixed by the homophily h.
+    """
+    mf_count, n_seg_now, homophily = network.mf_count, network.n_seg_now, network.homophily
+    n_seg, n_iv = mf_count.shape
+    for k in range(n_iv):
+        total = 0
+        for s in range(n_seg):
+            total += mf_count[s, k]
+        overall = total / max(n, 1)
+        for s in range(n_seg):
+            own = mf_count[s, k] / max(n_seg_now[s], 1)
+            mf_share[s, k] = homophily * own + (1.0 - homophily) * overall

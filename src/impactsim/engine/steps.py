@@ -32,8 +32,6 @@ for any number of threads.
 
 from __future__ import annotations
 
-import math
-
 import numba as nb
 import numpy as np
 
@@ -41,29 +39,27 @@ from impactsim.engine.clocks import first_due
 from impactsim.engine.counts import (
     add_measured,
     measure_chunk,
+    record_enrolments,
     record_stocks,
+    tally_parents_pass,
 )
 from impactsim.engine.effects import decay_spill_range
 from impactsim.engine.intrinsics import fetch_add, prefetch_row
 from impactsim.engine.layout import (
     COMPLETED,
     ENROLLED,
-    EV_ANY_EXIT,
-    EV_BOUND,
     EV_EXIT,
     EV_JOIN,
     EV_SPILL,
     EVENT_LIST_CAPACITY,
     N_FLAGS,
     N_M_ROWS,
-    P_OFFERING,
     PREFETCH_AHEAD,
     WORK_COUNTER_STRIDE,
-    status_row,
 )
 from impactsim.engine.participation import end_participation
-from impactsim.engine.providers import step_providers
-from impactsim.engine.pushes import push_to_neighbours
+from impactsim.engine.providers import direct_providers, step_providers_and_record
+from impactsim.engine.pushes import mean_field_share, push_to_neighbours
 from impactsim.engine.state import (
     Channels,
     ChunkScratch,
@@ -79,7 +75,12 @@ from impactsim.engine.state import (
 )
 from impactsim.engine.turnover import replace_family
 from impactsim.engine.uptake import candidate_step
-from impactsim.engine.waiting_lists import list_joiners, serve_and_push, serve_waiting_lists
+from impactsim.engine.waiting_lists import (
+    grow_queues,
+    list_joiners,
+    serve_and_push,
+    serve_waiting_lists,
+)
 
 
 @nb.njit(cache=True, parallel=True, nogil=True)
@@ -619,62 +620,6 @@ def run_steps(
 
 
 @nb.njit(cache=True, nogil=True)
-def mean_field_share(network: Network, n: int, mf_share: np.ndarray) -> None:
-    """The share of (former) participants a parent of segment s sees in a fully mixed population.
-
-    ``mf_share[s, k] = h * own + (1 - h) * overall``: the share among the segment's present
-    parents and among all ``n``, mixed by the homophily h.
-    """
-    mf_count, n_seg_now, homophily = network.mf_count, network.n_seg_now, network.homophily
-    n_seg, n_iv = mf_count.shape
-    for k in range(n_iv):
-        total = 0
-        for s in range(n_seg):
-            total += mf_count[s, k]
-        overall = total / max(n, 1)
-        for s in range(n_seg):
-            own = mf_count[s, k] / max(n_seg_now[s], 1)
-            mf_share[s, k] = homophily * own + (1.0 - homophily) * overall
-
-
-@nb.njit(cache=True, nogil=True)
-def step_providers_and_record(
-    t: int, month: int, providers: Providers, dt: float, records: Records
-) -> None:
-    """Phase 1: the organisations' adoptions and discontinuations, and their monthly flows."""
-    prov_state = providers.prov_state
-    n_prov, n_iv = prov_state.shape
-    adopt_new = np.zeros(n_iv, np.int64)
-    step_providers(t, providers, dt, adopt_new)
-    for k in range(n_iv):
-        records.provider_adopt_new[month, k] += adopt_new[k]
-        for p in range(n_prov):
-            records.provider_offer_months[month, p, k] += (
-                dt if prov_state[p, k] == P_OFFERING else 0.0
-            )
-
-
-@nb.njit(cache=True, nogil=True)
-def direct_providers(providers: Providers, q_len: np.ndarray, direct_prov: np.ndarray) -> None:
-    """Programmes whose joiners are enrolled at once, and with which organisation.
-
-    ``direct_prov[k] = p`` when nobody waits for k and a single organisation p, with
-    unlimited places, offers it (step_sequential would enrol every joiner with p), else -1.
-    """
-    prov_state, prov_cap_step = providers.prov_state, providers.prov_cap_step
-    for k in range(direct_prov.shape[0]):
-        direct_prov[k] = -1
-        n_open = 0
-        for p in range(prov_state.shape[0]):
-            if prov_state[p, k] == P_OFFERING:
-                n_open += 1
-                if math.isinf(prov_cap_step[p]):
-                    direct_prov[k] = p
-        if n_open != 1 or q_len[k] != 0:
-            direct_prov[k] = -1
-
-
-@nb.njit(cache=True, nogil=True)
 def clear_scratch(scratch: ChunkScratch) -> None:
     """Zero the per-chunk counts and event flags before the parents' pass."""
     scratch.direct[...] = 0
@@ -684,107 +629,3 @@ def clear_scratch(scratch: ChunkScratch) -> None:
     scratch.exit_sk[...] = 0
     scratch.seg_delta[...] = 0
     scratch.flags[...] = 0
-
-
-@nb.njit(cache=True, nogil=True)
-def tally_parents_pass(
-    month: int,
-    dt: float,
-    network: Network,
-    scratch: ChunkScratch,
-    records: Records,
-    direct_new: np.ndarray,
-) -> int:
-    """Sum the chunks' outputs of the parents' pass into the month's flows.
-
-    Records the exits, completions, dropouts and participant-months, updates the parents
-    present per segment and (fully mixed) the participants per segment, and sets
-    ``direct_new`` [K, S] to the parents the pass enrolled directly.
-
-    Returns:
-        The step's joiners (direct and waiting-list).
-
-    Raises:
-        RuntimeError: a candidate's hazard exceeded its bounding rate (a bug).
-    """
-    flags, s_cnt = scratch.flags, records.s_cnt
-    n_chunks, n_iv, n_seg = scratch.complete.shape
-    n_seg_now, mf_count = network.n_seg_now, network.mf_count
-    n_join = 0
-    for c in range(n_chunks):
-        if flags[c, EV_BOUND] > 0:
-            raise RuntimeError("internal error: a hazard exceeded its bounding rate")
-        n_join += flags[c, EV_JOIN]
-        records.exits[month] += flags[c, EV_ANY_EXIT]
-        for s in range(n_seg):
-            n_seg_now[s] += scratch.seg_delta[c, s]
-    for k in range(n_iv):
-        # parents enrolled during the step: those enrolled now (the stock counts, before
-        # the waiting lists' enrolments) and those who completed or dropped out in it
-        enrolled = 0
-        row = status_row(ENROLLED, k, n_iv)
-        for c in range(n_chunks + 1):
-            for s in range(n_seg):
-                enrolled += s_cnt[c, row, s]
-        for s in range(n_seg):
-            done = 0
-            drop = 0
-            direct = 0
-            for c in range(n_chunks):
-                done += scratch.complete[c, k, s]
-                drop += scratch.drop[c, k, s]
-                direct += scratch.direct[c, k, s]
-            direct_new[k, s] = direct
-            # those enrolled directly in this step take part from the next one
-            enrolled += done + drop - direct
-            records.complete_new[month, k, s] += done
-            records.dropout_new[month, k, s] += drop
-            if network.fully_mixed:
-                left = 0
-                for c in range(n_chunks):
-                    left += scratch.exit_sk[c, s, k]
-                mf_count[s, k] -= left
-        records.participant_months[month, k] += enrolled * dt
-    return n_join
-
-
-@nb.njit(cache=True, nogil=True)
-def grow_queues(q_id: np.ndarray, q_t: np.ndarray, q_len: np.ndarray, n_join: int) -> tuple:
-    """Room on the waiting lists for ``n_join`` joiners: the lists, doubled when too small."""
-    n_iv = q_len.shape[0]
-    need = n_join
-    for k in range(n_iv):
-        need = max(need, q_len[k] + n_join)
-    if need <= q_id.shape[1]:
-        return q_id, q_t
-    cap = max(need, 2 * q_id.shape[1])
-    q_id2 = np.zeros((n_iv, cap), np.int32)
-    q_t2 = np.zeros((n_iv, cap), np.int16)
-    for k in range(n_iv):
-        q_id2[k, : q_len[k]] = q_id[k, : q_len[k]]
-        q_t2[k, : q_len[k]] = q_t[k, : q_len[k]]
-    return q_id2, q_t2
-
-
-@nb.njit(cache=True, nogil=True)
-def record_enrolments(
-    month: int,
-    direct_new: np.ndarray,
-    direct_prov: np.ndarray,
-    enrol_new: np.ndarray,
-    gaveup_new: np.ndarray,
-    network: Network,
-    providers: Providers,
-    records: Records,
-) -> None:
-    """Add the step's enrolments (direct and from the waiting lists) and give-ups to the month."""
-    n_iv, n_seg = direct_new.shape
-    for k in range(n_iv):
-        for s in range(n_seg):
-            direct = direct_new[k, s]
-            if direct > 0:
-                providers.prov_enrol[direct_prov[k], k] += direct
-                if network.fully_mixed:
-                    network.mf_count[s, k] += direct
-            records.enrol_new[month, k, s] += enrol_new[k, s] + direct
-            records.gaveup_new[month, k, s] += gaveup_new[k, s]

@@ -544,3 +544,21 @@ def serve_and_push(
             wom_count,
             np.bool_(True),
         )
+
+
+@nb.njit(cache=True, nogil=True)
+def grow_queues(q_id: np.ndarray, q_t: np.ndarray, q_len: np.ndarray, n_join: int) -> tuple:
+    """Room on the waiting lists for ``n_join`` joiners: the lists, doubled when too small."""
+    n_iv = q_len.shape[0]
+    need = n_join
+    for k in range(n_iv):
+        need = max(need, q_len[k] + n_join)
+    if need <= q_id.shape[1]:
+        return q_id, q_t
+    cap = max(need, 2 * q_id.shape[1])
+    q_id2 = np.zeros((n_iv, cap), np.int32)
+    q_t2 = np.zeros((n_iv, cap), np.int16)
+    for k in range(n_iv):
+        q_id2[k, : q_len[k]] = q_id[k, : q_len[k]]
+        q_t2[k, : q_len[k]] = q_t[k, : q_len[k]]
+    return q_id2, q_t2
