@@ -287,3 +287,14 @@ def test_cli_refuses_with_exit_code_2_and_writes_nothing(tmp_path):
     )
     assert res.exit_code == 0, res.output
     assert (out / "summary.csv").is_file()
+
+
+def test_the_estimate_reads_the_engines_layout_of_parent_state():
+    # every per-parent array of the engine is in the layout table the estimate counts,
+    # and the estimate's per-parent parts are the table's bytes: 1 + 1 + 4 (segment,
+    # category, score), 12 more per parent, 16 per parent and intervention (docs/robustness.md)
+    from impactsim.engine.state import PARENT_LAYOUT, Parents, parent_bytes
+
+    assert list(PARENT_LAYOUT) == list(Parents._fields)
+    assert parent_bytes() == (18, 16)
+    assert parent_bytes(("segment", "category", "score")) == (6, 0)

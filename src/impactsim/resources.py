@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from impactsim.engine.layout import EVENT_LIST_CAPACITY, chunk_count, initial_queue_capacity
+from impactsim.engine.state import parent_bytes
 from impactsim.scenario import Scenario
 
 #: Environment variable holding the memory limit (same syntax as ``--memory-limit``).
@@ -171,10 +172,12 @@ def estimate_memory(
     chunks = chunk_count(int(n))
     queue = initial_queue_capacity(int(n))
     ties = n * d / 2.0  # initiated ties; the network keeps about 2 x ties neighbour entries
+    drawn, _ = parent_bytes(("segment", "category", "score"))
+    per_parent, per_parent_iv = parent_bytes()
     parts: dict[str, float] = {
-        "population": 6 * n,
-        "parent_state": 12 * n,
-        "intervention_state": 16 * n * k,
+        "population": drawn * n,
+        "parent_state": (per_parent - drawn) * n,
+        "intervention_state": per_parent_iv * n * k,
         "waiting_lists": 6 * k * queue,
         # a step in which everyone joins everything: ids, keys, the ordering of one
         # programme's joiners (waiting_lists.order_by_uniform_key); the enrolments and their

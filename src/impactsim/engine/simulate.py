@@ -29,6 +29,7 @@ from impactsim.engine.layout import (
 )
 from impactsim.engine.spec import ModelSpec, ReplicateDraws, draw_replicate
 from impactsim.engine.state import (
+    PARENT_LAYOUT,
     Channels,
     Interventions,
     Network,
@@ -403,7 +404,7 @@ def _new_parents(
 ) -> tuple[Parents, Network]:
     """The families (segment, category, score), their network and their empty state.
 
-    Structure of arrays; per parent 2 + 4 + 1 + 2 + 2 + 1 bytes + 14 per intervention.
+    Structure of arrays, allocated as :data:`~impactsim.engine.state.PARENT_LAYOUT` says.
     """
     n, n_seg, n_iv = spec.n_parents, spec.n_segments, spec.n_interventions
     segment, category, score = draw_families(
@@ -427,24 +428,12 @@ def _new_parents(
             spec.relative_degree,
             draws.keys["network"],
         )
+    drawn = {"segment": segment, "category": category, "score": score}
     parents = Parents(
-        segment,
-        category,
-        score,
-        first_channel=np.full(n, -1, np.int8),
-        adopt_step=np.full(n, -1, np.int16),
-        status=np.zeros((n, n_iv), np.int8),
-        t_event=np.zeros((n, n_iv), np.int16),
-        ref_channel=np.full((n, n_iv), -1, np.int8),
-        effect=np.zeros((n, n_iv), np.float32),
-        spill=np.zeros((n, n_iv), np.float32),
-        wom_count=np.zeros((n, n_iv), np.int16),
-        exit_mask=np.zeros(n, np.uint16),
-        has_gain=np.zeros(n, np.uint8),
-        eff_on=np.zeros(n, np.uint16),
-        t_exit=np.zeros(n, np.int16),
-        t_next=np.zeros((n, n_iv), np.int16),
-        t_due=np.zeros(n, np.int16),
+        **{
+            name: drawn[name] if fill is None else np.full((n, n_iv) if by_iv else n, fill, dtype)
+            for name, (dtype, by_iv, fill) in PARENT_LAYOUT.items()
+        }
     )
     network = Network(
         nbr_off,

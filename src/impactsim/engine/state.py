@@ -19,6 +19,46 @@ from typing import NamedTuple
 
 import numpy as np
 
+#: Each per-parent array of :class:`Parents`: its dtype, whether it has a column per
+#: intervention (shape [N, K] rather than [N]) and the value it starts at (None: drawn,
+#: the families' segment, category and score). The replicate's set-up allocates from this
+#: table and the memory estimate (:func:`impactsim.resources.estimate_memory`) counts
+#: its bytes from it.
+PARENT_LAYOUT: dict[str, tuple[type, bool, int | None]] = {
+    "segment": (np.int8, False, None),
+    "category": (np.int8, False, None),
+    "score": (np.float32, False, None),
+    "first_channel": (np.int8, False, -1),
+    "adopt_step": (np.int16, False, -1),
+    "status": (np.int8, True, 0),
+    "t_event": (np.int16, True, 0),
+    "ref_channel": (np.int8, True, -1),
+    "effect": (np.float32, True, 0),
+    "spill": (np.float32, True, 0),
+    "wom_count": (np.int16, True, 0),
+    "exit_mask": (np.uint16, False, 0),
+    "has_gain": (np.uint8, False, 0),
+    "eff_on": (np.uint16, False, 0),
+    "t_exit": (np.int16, False, 0),
+    "t_next": (np.int16, True, 0),
+    "t_due": (np.int16, False, 0),
+}
+
+
+def parent_bytes(names: tuple[str, ...] | None = None) -> tuple[int, int]:
+    """Bytes of per-parent state: ``(per parent, per parent and intervention)``.
+
+    Args:
+        names: the arrays of :data:`PARENT_LAYOUT` to count (default all).
+    """
+    per_n = per_nk = 0
+    for name, (dtype, by_iv, _) in PARENT_LAYOUT.items():
+        if names is None or name in names:
+            size = np.dtype(dtype).itemsize
+            per_nk += size if by_iv else 0
+            per_n += 0 if by_iv else size
+    return per_n, per_nk
+
 
 class Parents(NamedTuple):
     """Per-parent state, one row per parent slot (K: interventions)."""
