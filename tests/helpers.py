@@ -1,9 +1,12 @@
-"""Small scenario builders for the tests."""
+"""Small scenario builders for the tests, and one replicate's engine bundles for kernel tests."""
 
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from typing import Any
+
+import numpy as np
 
 from impactsim.loading import parse_scenario
 from impactsim.scenario import Scenario
@@ -38,3 +41,139 @@ def ts(result, name: str, month: int, **where: str) -> float:
     for col in ("segment", "intervention", "channel", "adopter_category"):
         sel &= df[col] == where.get(col, "all")
     return float(df.loc[sel, "value"].mean())
+
+
+# --- the engine's bundles, for unit tests of its kernels --------------------------------
+
+
+@dataclass
+class Engine:
+    """One replicate's bundles as ``simulate`` builds them, before the first step."""
+
+    spec: Any
+    draws: Any
+    population: Any
+    parents: Any
+    network: Any
+    channels: Any
+    interventions: Any
+    providers: Any
+    records: Any
+    bounds: np.ndarray
+    scratch: Any
+
+    def chunk_of(self, i: int) -> int:
+        """The chunk of parent i (the fixed partition ``simulate.chunk_bounds``)."""
+        return int(np.searchsorted(self.bounds, i, side="right") - 1)
+
+    def step(self, t: int, direct_prov=None, mf_share=None, measure_now: bool = False):
+        """The ``Step`` bundle of step t, as ``steps.run_steps`` makes it (same dtypes)."""
+        from impactsim.engine.state import Step
+
+        reg = self.channels.regime_of_step[t]
+        n_seg, n_iv = self.spec.n_segments, self.spec.n_interventions
+        prov = np.full(n_iv, -1, np.int64) if direct_prov is None else direct_prov
+        share = np.zeros((n_seg, n_iv)) if mf_share is None else mf_share
+        return Step(
+            int(t),
+            self.channels.r_aw_hz[reg],
+            self.channels.r_p_aw[reg],
+            self.channels.r_promote[reg],
+            self.channels.r_offered[reg],
+            np.ascontiguousarray(share, np.float64),
+            np.ascontiguousarray(prov, np.int64),
+            bool(measure_now),
+        )
+
+    def recount(self) -> np.ndarray:
+        """The stock counts [row, S] of the current state, counted from scratch."""
+        cnt = np.zeros_like(self.records.s_cnt)
+        self._count_into(cnt)
+        return cnt.sum(axis=0)
+
+    def restart_counts(self) -> None:
+        """Set the stock counts to a recount of the state (after the state was set by hand)."""
+        self.records.s_cnt[...] = 0
+        self._count_into(self.records.s_cnt)
+
+    def counts(self) -> np.ndarray:
+        """The stock counts [row, S] the kernels kept, summed over their slots."""
+        return self.records.s_cnt.sum(axis=0)
+
+    def _count_into(self, cnt: np.ndarray) -> None:
+        from impactsim.engine.counts import count_all
+
+        p = self.parents
+        count_all(
+            self.bounds,
+            p.segment,
+            p.category,
+            p.score,
+            p.first_channel,
+            p.status,
+            self.spec.cutoff,
+            self.spec.mic,
+            cnt,
+        )
+
+
+def new_scratch(n_chunks: int, n_iv: int, n_seg: int):
+    """An empty ``ChunkScratch``, as ``steps.run_steps`` allocates it (same dtypes)."""
+    from impactsim.engine.layout import EVENT_LIST_CAPACITY, N_FLAGS, N_M_ROWS
+    from impactsim.engine.state import ChunkScratch
+
+    return ChunkScratch(
+        np.zeros((n_chunks, n_iv, n_seg), np.int64),
+        np.zeros((n_chunks, n_iv, n_seg), np.int64),
+        np.zeros((n_chunks, n_seg, n_iv), np.int64),
+        np.zeros((n_chunks, n_seg), np.int64),
+        np.zeros((n_chunks, N_FLAGS), np.int64),
+        np.zeros((n_chunks, 3, EVENT_LIST_CAPACITY), np.int64),
+        np.zeros((n_chunks, n_iv, n_seg), np.int64),
+        np.zeros((n_chunks, n_iv), np.int64),
+        np.zeros((n_chunks, N_M_ROWS, n_seg), np.int64),
+        np.zeros((n_chunks, n_seg)),
+    )
+
+
+def engine_bundles(d: dict[str, Any], seed: int = 1) -> Engine:
+    """Compile scenario ``d`` and build replicate 0's bundles with the ``simulate`` builders.
+
+    The clocks are started and the stock counts taken as ``simulate_replicate`` does before
+    its first step.
+    """
+    from impactsim.engine import simulate as sim
+    from impactsim.engine.clocks import start_clocks
+    from impactsim.engine.spec import compile_scenario, draw_replicate
+    from impactsim.rng import replicate_key
+
+    spec = compile_scenario(build(d))
+    draws = draw_replicate(spec, replicate_key(seed, 0))
+    population = sim._population(spec, draws)
+    parents, network = sim._new_parents(spec, draws, population.pop_keys)
+    channels, interventions = sim._channels_and_interventions(spec, draws, network.fully_mixed)
+    providers = sim._new_providers(spec, draws)
+    bounds = sim.chunk_bounds(spec.n_parents)
+    records = sim._new_records(spec, bounds)
+    iv = interventions
+    start_clocks(
+        parents.segment,
+        parents.category,
+        parents.score,
+        parents.t_exit,
+        parents.t_next,
+        parents.t_due,
+        population.turn_rate,
+        population.pop_keys[4],
+        iv.follow_after,
+        iv.score_gate,
+        iv.cand_none,
+        iv.cand_aware,
+        iv.iv_keys,
+    )
+    scratch = new_scratch(bounds.shape[0] - 1, spec.n_interventions, spec.n_segments)
+    eng = Engine(
+        spec, draws, population, parents, network, channels, iv, providers, records, bounds, scratch
+    )
+    eng.restart_counts()
+    return eng
