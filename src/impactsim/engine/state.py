@@ -169,7 +169,7 @@ class Providers(NamedTuple):
     prov_beta: np.ndarray  # [NP] imitation hazard per month
     prov_p_stop: np.ndarray  # [NP] discontinuation probability per step
     prov_init_share: np.ndarray  # [NP]
-    prov_keys: np.ndarray  # [K, 2] uint64
+    prov_keys: np.ndarray  # [K, 3] uint64: adopt, stop, initial
     prov_cap_step: np.ndarray  # [NP] places per step (inf: unlimited)
     fidelity: np.ndarray  # [NP]
 
