@@ -28,9 +28,7 @@ from impactsim.rng import replicate_key
 
 BUILT = ("Parents", "Population", "Network", "Channels", "Interventions", "Providers", "Records")
 
-#: Where a builder's array differs from state.py's comment (the comment is wrong): the
-#: providers' keys are [K, 3] (adopt, stop, initial; spec.draw_replicate) and
-#: providers.step_providers reads ``prov_keys[k, 2]``.
+
 def small() -> dict:
     """Tiny, and fully mixed: one segment, one channel, one intervention, monthly steps."""
     return base_dict(size=300, months=3)
