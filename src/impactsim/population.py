@@ -46,7 +46,7 @@ def segment_means(baseline_prevalence: np.ndarray, cutoff: float) -> np.ndarray:
     return cutoff + ndtri(np.asarray(baseline_prevalence, dtype=np.float64))
 
 
-@nb.njit(error_model="numpy", cache=True, inline="always")
+@nb.njit(cache=True, inline="always")
 def _pick(u: float, cum: np.ndarray) -> int:
     """Index of the first cumulative share exceeding u (the last one if rounding leaves a gap)."""
     n = cum.shape[0]
@@ -56,7 +56,7 @@ def _pick(u: float, cum: np.ndarray) -> int:
     return n - 1
 
 
-@nb.njit(error_model="numpy", cache=True, inline="always")
+@nb.njit(cache=True, inline="always")
 def draw_family(
     key_seg: np.uint64,
     key_cat: np.uint64,
@@ -83,7 +83,7 @@ def draw_family(
     return seg, cat, seg_mu[seg] + z
 
 
-@nb.njit(error_model="numpy", cache=True, parallel=True, nogil=True)
+@nb.njit(cache=True, parallel=True, nogil=True)
 def draw_families(
     key_seg: np.uint64,
     key_cat: np.uint64,
@@ -240,7 +240,7 @@ def _random_ties(
     return tie_off, dst
 
 
-@nb.njit(error_model="numpy", cache=True, parallel=True, nogil=True)
+@nb.njit(cache=True, parallel=True, nogil=True)
 def _tie_counts(
     key: np.uint64, segment: np.ndarray, cdf: np.ndarray, cdf_len: np.ndarray, n_init: np.ndarray
 ) -> None:
@@ -251,7 +251,7 @@ def _tie_counts(
         n_init[i] = min(np.searchsorted(cdf[s, : cdf_len[s]], u), cdf_len[s] - 1)
 
 
-@nb.njit(error_model="numpy", cache=True, parallel=True, nogil=True)
+@nb.njit(cache=True, parallel=True, nogil=True)
 def _tie_partners(
     key: np.uint64,
     segment: np.ndarray,
@@ -319,7 +319,7 @@ def _csr_from_ties(
     return offsets, nbrs
 
 
-@nb.njit(error_model="numpy", cache=True, parallel=True, nogil=True)
+@nb.njit(cache=True, parallel=True, nogil=True)
 def _count_by_block(
     tie_off: np.ndarray, dst: np.ndarray, n: int, shift: int, n_blocks: int
 ) -> np.ndarray:
@@ -335,7 +335,7 @@ def _count_by_block(
     return cnt
 
 
-@nb.njit(error_model="numpy", cache=True, parallel=True, nogil=True)
+@nb.njit(cache=True, parallel=True, nogil=True)
 def _scatter_by_block(
     tie_off: np.ndarray,
     dst: np.ndarray,
@@ -359,7 +359,7 @@ def _scatter_by_block(
                     p[r] += 1
 
 
-@nb.njit(error_model="numpy", cache=True, parallel=True, nogil=True)
+@nb.njit(cache=True, parallel=True, nogil=True)
 def _merge_rows(
     tie_off: np.ndarray,
     dst: np.ndarray,
@@ -430,7 +430,7 @@ def _merge_rows(
     return kept
 
 
-@nb.njit(error_model="numpy", cache=True, parallel=True, nogil=True)
+@nb.njit(cache=True, parallel=True, nogil=True)
 def _fill_rows(
     shift: int,
     deg: np.ndarray,

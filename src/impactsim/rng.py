@@ -38,7 +38,7 @@ _S11 = np.uint64(11)
 _INV53 = 1.0 / 9007199254740992.0  # 2**-53
 
 
-@nb.njit(error_model="numpy", cache=True, inline="always")
+@nb.njit(cache=True, inline="always")
 def mix64(z: np.uint64) -> np.uint64:
     """SplitMix64 finaliser: a bijective avalanche hash of a 64-bit word."""
     z = (z ^ (z >> _S30)) * _M1
@@ -46,7 +46,7 @@ def mix64(z: np.uint64) -> np.uint64:
     return z ^ (z >> _S31)
 
 
-@nb.njit(error_model="numpy", cache=True, inline="always")
+@nb.njit(cache=True, inline="always")
 def uniform(key: np.uint64, who: np.int64, when: np.int64) -> float:
     """Uniform draw in [0, 1) for (stream key, parent or item index, step).
 
@@ -106,7 +106,7 @@ def _split(h: int) -> tuple[int, int]:
     return h & 0xFFFFFFFF, h >> 32
 
 
-@nb.njit(error_model="numpy", cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True)
 def uniforms(key: np.uint64, who: np.ndarray, when: np.int64) -> np.ndarray:
     """Vectorised :func:`uniform` over an index array (for set-up and tests)."""
     out = np.empty(who.shape[0], np.float64)
