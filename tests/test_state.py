@@ -180,7 +180,8 @@ def _call_kernels(eng) -> None:
     p = eng.parents
     bundles = (p, eng.population, eng.network, eng.channels, eng.interventions, eng.providers)
     steps.step_parents(step, eng.bounds, *bundles, eng.scratch, eng.records.s_cnt, 1)
-    steps.parents_chunk(0, step, eng.bounds, *bundles, eng.scratch, eng.records.s_cnt)
+    hits = np.empty(int(np.diff(eng.bounds).max()), np.int64)  # a worker's list of due parents
+    steps.parents_chunk(0, step, eng.bounds, *bundles, eng.scratch, eng.records.s_cnt, hits)
     i, k = 0, 0
     # as parents_chunk calls it: status, segment and category read from the int8 arrays
     uptake.candidate_step(

@@ -18,7 +18,7 @@ from impactsim.engine.layout import NEVER, NONE
 from impactsim.rng import uniform
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def next_time(key: np.uint64, who: int, t0: int, rate_step: float) -> int:
     """The first step after ``t0`` at which a per-step Bernoulli process fires.
 
@@ -35,7 +35,7 @@ def next_time(key: np.uint64, who: int, t0: int, rate_step: float) -> int:
     return t0 + 1 + np.int64(gap)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def schedule_uptake(
     i: int,
     k: int,
@@ -58,7 +58,7 @@ def schedule_uptake(
     t_next[i, k] = next_time(key, np.int64(i), np.int64(t0), rate)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def set_clocks(
     i: int,
     t0: int,
@@ -103,7 +103,7 @@ def set_clocks(
     t_due[i] = first_due(i, t_exit, t_next)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def first_due(i: int, t_exit: np.ndarray, t_next: np.ndarray) -> int:
     """The earliest scheduled step of parent i: its exit or any intervention's next step."""
     first = t_exit[i]

@@ -40,14 +40,14 @@ from impactsim.engine.state import (
 )
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def move_status(cnt: np.ndarray, c: int, k: int, n_iv: int, s: int, old: int, new: int) -> None:
     """Move one parent of segment s from status ``old`` to ``new`` (intervention k) in the counts."""
     cnt[c, status_row(old, k, n_iv), s] -= 1
     cnt[c, status_row(new, k, n_iv), s] += 1
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def took_part(i: int, status: np.ndarray) -> bool:
     """Whether parent i is or was enrolled in any intervention (enrolled, completed, dropped)."""
     took = False
@@ -98,7 +98,7 @@ def count_parent(
         count_first_enrolment(i, c, sign, s, a, first_channel, n_iv, n_pseudo, cnt)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def count_first_enrolment(
     i: int,
     c: int,

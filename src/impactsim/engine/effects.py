@@ -12,7 +12,7 @@ import numpy as np
 from impactsim.engine.layout import COMPLETED, DROPPED
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def effect_now(
     i: int,
     k: int,
@@ -73,7 +73,7 @@ def parent_gain(
     return total
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def decay_spill_range(lo: int, hi: int, spill: np.ndarray, spill_decay_step: np.ndarray) -> None:
     """One step's decay of the spillover gains of parents ``lo .. hi - 1`` (in place).
 

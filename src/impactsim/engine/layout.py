@@ -60,7 +60,7 @@ PREFETCH_AHEAD = 8
 WORK_COUNTER_STRIDE = 8
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def note_event(c_events: np.ndarray, c_flags: np.ndarray, c: int, kind: int, code: int) -> None:
     """Count an event of chunk c and list it (``code``) if the chunk's list has room."""
     n_ev = c_flags[c, kind]
@@ -69,13 +69,13 @@ def note_event(c_events: np.ndarray, c_flags: np.ndarray, c: int, kind: int, cod
     c_flags[c, kind] = n_ev + 1
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def join_code(i: int, k: int, n_iv: int, direct: bool) -> int:
     """Event code of parent i joining programme k: ``2 (i K + k)``, plus 1 if enrolled at once."""
     return 2 * (i * n_iv + k) + (1 if direct else 0)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def count_rows(n_iv: int, n_cat: int, n_pseudo: int) -> tuple:
     """First rows of the status, per-category and per-channel blocks, and the total.
 
@@ -89,7 +89,7 @@ def count_rows(n_iv: int, n_cat: int, n_pseudo: int) -> tuple:
     return (o, o_cat, o_cat + n_cat, o_cat + 2 * n_cat, o_cat + 2 * n_cat + n_pseudo)
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def status_row(st: int, k: int, n_iv: int) -> int:
     """Row of the stock counts for parents with status ``st`` for intervention k."""
     return N_FIXED_ROWS + st * n_iv + k

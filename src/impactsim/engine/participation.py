@@ -30,7 +30,7 @@ from impactsim.engine.layout import (
 from impactsim.engine.state import ChunkScratch, Interventions, Parents, Providers, Step
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def enrol(
     i: int,
     k: int,
@@ -80,7 +80,7 @@ def enrol(
         adopt_step[i] = t
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def end_participation(
     i: int,
     k: int,
@@ -147,7 +147,7 @@ def end_participation(
             )
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def join(
     i: int,
     k: int,

@@ -21,7 +21,7 @@ from impactsim.engine.state import Network
 PUSH_PREFETCH_AHEAD = 8
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def wom_parent(e: int, leave_id: np.ndarray, enrol_ev: np.ndarray, n_iv: int) -> int:
     """The parent of word-of-mouth event e: leavers first, then enrolments."""
     if e < leave_id.shape[0]:
@@ -131,7 +131,7 @@ PUSH_BLOCK = 256
 SPILL_TASK = 1
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def push_share(
     task: int,
     n_tasks: int,

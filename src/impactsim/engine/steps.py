@@ -130,6 +130,11 @@ def step_parents(
     take = np.zeros(n_workers * WORK_COUNTER_STRIDE, np.int64)
     for w in range(n_workers):
         take[w * WORK_COUNTER_STRIDE] = n_chunks * w // n_workers
+    # each worker's list of its chunk's due parents
+    largest = 0
+    for c in range(n_chunks):
+        largest = max(largest, bounds[c + 1] - bounds[c])
+    hits = np.empty((n_workers, largest), np.int64)
     for w in nb.prange(n_workers):
         owner = np.int64(w)
         for _ in range(n_workers):
@@ -148,12 +153,17 @@ def step_parents(
                     providers,
                     scratch,
                     s_cnt,
+                    hits[w],
                 )
                 c = fetch_add(take, owner * WORK_COUNTER_STRIDE, 1)
             owner = owner + 1 if owner + 1 < n_workers else 0
 
 
-@nb.njit(cache=True, nogil=True)
+# no reference counting (numba's NRT) in the parents' pass: its per-event kernels are inlined
+# here and read the bundles' arrays field by field, and each read of an array from a bundle
+# would otherwise add and remove a reference (two atomic operations) per event; nothing
+# here allocates (the list of due parents is the worker's row of ``hits``).
+@nb.njit(cache=True, nogil=True, _nrt=False)
 def parents_chunk(
     c: int,
     step: Step,
@@ -166,6 +176,7 @@ def parents_chunk(
     providers: Providers,
     scratch: ChunkScratch,
     s_cnt: np.ndarray,
+    hits: np.ndarray,
 ) -> None:
     """Step ``step.t`` of the parents of chunk c (phase 2 for one chunk).
 
@@ -191,7 +202,6 @@ def parents_chunk(
         )
     elif iv.any_spill:
         decay_spill_range(lo, hi, parents.spill, iv.spill_decay_step)
-    hits = np.empty(hi - lo, np.int64)
     n_hit = 0
     for i in range(lo, hi):
         hits[n_hit] = i
@@ -235,7 +245,7 @@ def parents_chunk(
         t_due[i] = first_due(i, parents.t_exit, t_next)
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def prefetch_parent(i: int, parents: Parents) -> None:
     """Ask for parent i's rows of the arrays its events read.
 

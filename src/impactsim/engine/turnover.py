@@ -26,7 +26,7 @@ from impactsim.engine.state import ChunkScratch, Interventions, Network, Parents
 from impactsim.population import draw_family
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def replace_family(
     i: int,
     c: int,

@@ -39,7 +39,7 @@ REJECT_MARGIN = 1.0 + 1e-12
 BOUND_SLACK = 1.0 + 1e-9
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def uptake_hazards(
     i: int,
     k: int,
@@ -98,7 +98,7 @@ def uptake_hazards(
     return open_, h_aw, h_ch, h_wom, h_fu
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def become_aware(
     i: int,
     k: int,
@@ -133,7 +133,7 @@ def become_aware(
         parents.first_channel[i] = ch
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def candidate_step(
     i: int,
     k: int,
@@ -227,7 +227,7 @@ def candidate_step(
         )
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def gain_before(i: int, t: int, parents: Parents, interventions: Interventions) -> float:
     """Parent i's gain at the end of the previous step (0 for a parent without a gain).
 

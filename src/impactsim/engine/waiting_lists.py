@@ -62,7 +62,7 @@ def order_by_uniform_key(key: np.ndarray) -> np.ndarray:
     return order
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, inline="always")
 def add_waiting(
     c: int,
     i: int,
