@@ -141,6 +141,7 @@ def step_parents(
             owner_end = n_chunks * (owner + 1) // n_workers
             c = fetch_add(take, owner * WORK_COUNTER_STRIDE, 1)
             while c < owner_end:
+                measure_or_decay(c, step, bounds, parents, population, interventions, scratch)
                 parents_chunk(
                     c,
                     step,
@@ -159,10 +160,40 @@ def step_parents(
             owner = owner + 1 if owner + 1 < n_workers else 0
 
 
+@nb.njit(cache=True, nogil=True)
+def measure_or_decay(
+    c: int,
+    step: Step,
+    bounds: np.ndarray,
+    parents: Parents,
+    population: Population,
+    interventions: Interventions,
+    scratch: ChunkScratch,
+) -> None:
+    """Pass 1 of chunk c: at a month end its gain-dependent counts, else the spillover decay.
+
+    At month ends (``step.measure_now``) :func:`~impactsim.engine.counts.measure_chunk`
+    takes the chunk's gain-dependent counts, which also decays its spillover by this
+    step; in other steps the spillover decays alone (when any programme has spillover).
+    A chunk's events change only its own parents, so measuring each chunk before its
+    events (:func:`parents_chunk`) equals measuring all before the step. It allocates,
+    so it is not part of :func:`parents_chunk`, which runs without reference counting.
+    """
+    lo, hi = bounds[c], bounds[c + 1]
+    iv = interventions
+    if step.measure_now:
+        m_cnt, m_gain = scratch.m_cnt, scratch.m_gain
+        measure_chunk(c, lo, hi, step.t, parents, population, iv, m_cnt, m_gain, iv.any_spill)
+    elif iv.any_spill:
+        decay_spill_range(lo, hi, parents.spill, iv.spill_decay_step)
+
+
 # no reference counting (numba's NRT) in the parents' pass: its per-event kernels are inlined
 # here and read the bundles' arrays field by field, and each read of an array from a bundle
 # would otherwise add and remove a reference (two atomic operations) per event; nothing
-# here allocates (the list of due parents is the worker's row of ``hits``).
+# here allocates (the list of due parents is the worker's row of ``hits``), and every
+# kernel it calls that is not inlined (count_parent, parent_gain) allocates nothing either:
+# numba compiles a callee with its caller's flags.
 @nb.njit(cache=True, nogil=True, _nrt=False)
 def parents_chunk(
     c: int,
@@ -178,17 +209,12 @@ def parents_chunk(
     s_cnt: np.ndarray,
     hits: np.ndarray,
 ) -> None:
-    """Step ``step.t`` of the parents of chunk c (phase 2 for one chunk).
+    """Step ``step.t`` of the parents of chunk c (phase 2, after :func:`measure_or_decay`).
 
-    Pass 1: at month ends (``step.measure_now``) the chunk's gain-dependent counts
-    (:func:`~impactsim.engine.counts.measure_chunk`, which also decays its spillover by
-    this step), else the spillover decay alone (when any programme has spillover); then
-    the list of the chunk's parents with an event due in this step (``t_due = t``), in
-    parent order, collected without branches. A chunk's events change only its own
-    parents, so measuring each chunk before its events equals measuring all before the
-    step. Pass 2: each listed parent's events, in order of k; a leaving family's other
-    events lapse (handling one event sets only steps after t, so the events due are those
-    that were due when the step began).
+    The list of the chunk's parents with an event due in this step (``t_due = t``), in
+    parent order, collected without branches into ``hits``; then each listed parent's
+    events, in order of k; a leaving family's other events lapse (handling one event sets
+    only steps after t, so the events due are those that were due when the step began).
     """
     t = step.t
     lo = bounds[c]
@@ -196,12 +222,6 @@ def parents_chunk(
     iv = interventions
     t_due, t_next, status = parents.t_due, parents.t_next, parents.status
     n_iv = status.shape[1]
-    if step.measure_now:
-        measure_chunk(
-            c, lo, hi, t, parents, population, iv, scratch.m_cnt, scratch.m_gain, iv.any_spill
-        )
-    elif iv.any_spill:
-        decay_spill_range(lo, hi, parents.spill, iv.spill_decay_step)
     n_hit = 0
     for i in range(lo, hi):
         hits[n_hit] = i
