@@ -32,6 +32,7 @@ from impactsim.engine.layout import (
 from impactsim.engine.state import (
     ChunkScratch,
     Interventions,
+    MeasureWork,
     Network,
     Parents,
     Population,
@@ -152,6 +153,7 @@ def measure_chunk(
     m_cnt: np.ndarray,
     m_gain: np.ndarray,
     decay_now: bool,
+    work: MeasureWork,
 ) -> None:
     """Gain-dependent counts of chunk ``c`` (parents ``lo .. hi - 1``) at time ``now``.
 
@@ -201,10 +203,15 @@ def measure_chunk(
     # their terms are computed without branches, times 1 when the bit is set and the
     # lag reached, else times 0 (+0.0 or -0.0: the sums start at +0.0, and adding
     # -0.0 instead of +0.0 to them gives the same sums).
-    g = np.zeros((n_iv, n_c), decay_tab.dtype)
-    gain = np.zeros(n_c)
+    # the work arrays (allocated once per worker and step: this kernel allocates nothing,
+    # so it can run inside the parents' pass, which keeps no reference counts)
+    g, gain, with_effect, spilled = work.g, work.gain, work.with_effect, work.spilled
+    for j in range(n_c):
+        gain[j] = 0.0
+        spilled[j] = False
+        for k in range(n_iv):
+            g[k, j] = 0.0
     n_lag = decay_tab.shape[1]
-    with_effect = np.empty(n_c, np.int64)
     n_with = 0
     for j in range(n_c):
         with_effect[n_with] = j
@@ -220,7 +227,6 @@ def measure_chunk(
     # with decay_now each spillover decays by one step after it is read (a factor 1
     # leaves it exactly as it is); spilled[j]: parent j carries a spillover (before the
     # decay: the state the month records)
-    spilled = np.zeros(n_c, np.bool_)
     for k in range(n_iv):
         if spill_on[k]:
             f_k = spill_decay_step[k] if decay_now else 1.0
@@ -270,7 +276,15 @@ def measure(
     In the steps, :func:`step_parents` measures each chunk just before handling its
     parents' events; this is for the state after the last step.
     """
+    n_iv = parents.status.shape[1]
     for c in nb.prange(bounds.shape[0] - 1):
+        n_c = bounds[c + 1] - bounds[c]
+        work = MeasureWork(
+            np.empty((n_iv, n_c), interventions.decay_tab.dtype),
+            np.empty(n_c),
+            np.empty(n_c, np.int64),
+            np.empty(n_c, np.bool_),
+        )
         measure_chunk(
             c,
             bounds[c],
@@ -282,6 +296,7 @@ def measure(
             m_cnt,
             m_gain,
             decay_now,
+            work,
         )
 
 

@@ -233,3 +233,16 @@ class Joiners(NamedTuple):
     start: np.ndarray  # [K + 1] programme k's joiners are start[k] .. start[k + 1] - 1
     parent: np.ndarray  # [J] int32
     key: np.ndarray  # [J] float64 keyed uniform ordering joiners of the same step
+
+
+class MeasureWork(NamedTuple):
+    """Work space of the month-end counts of one chunk (a worker's, reused chunk by chunk).
+
+    Rows and columns beyond the chunk's parents are not read; the counts set those they
+    use to zero first.
+    """
+
+    g: np.ndarray  # [K, chunk] effect of each intervention (decay table's dtype)
+    gain: np.ndarray  # [chunk] float64 summed gain
+    with_effect: np.ndarray  # [chunk] int64 parents with an effect flag
+    spilled: np.ndarray  # [chunk] bool carries a spillover

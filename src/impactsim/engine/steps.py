@@ -65,6 +65,7 @@ from impactsim.engine.state import (
     ChunkScratch,
     Interventions,
     Joiners,
+    MeasureWork,
     Network,
     Parents,
     Population,
@@ -120,9 +121,9 @@ def step_parents(
     once, by whichever worker takes it; static halves left the faster thread waiting at
     the step's end (a thread of a shared machine slowed down, or a half with more events).
     Chunks change only their own parents and per-chunk scratch, so the result does not
-    depend on ``n_threads`` nor on who runs a chunk. The loop body only schedules; each
-    chunk is run by the ordinary kernel :func:`parents_chunk`, which also keeps this
-    parallel region small to compile.
+    depend on ``n_threads`` nor on who runs a chunk. The parallel loop only calls
+    :func:`parents_worker` once per worker, which keeps this parallel region small to
+    compile and a step's calls few.
     """
     n_chunks = bounds.shape[0] - 1
     # dynamic scheduling (see above): worker w's range starts at take[w * stride]
@@ -130,37 +131,94 @@ def step_parents(
     take = np.zeros(n_workers * WORK_COUNTER_STRIDE, np.int64)
     for w in range(n_workers):
         take[w * WORK_COUNTER_STRIDE] = n_chunks * w // n_workers
-    # each worker's list of its chunk's due parents
+    # each worker's list of its chunk's due parents, and its work space for the counts
     largest = 0
     for c in range(n_chunks):
         largest = max(largest, bounds[c + 1] - bounds[c])
+    n_iv = parents.status.shape[1]
     hits = np.empty((n_workers, largest), np.int64)
+    g = np.empty((n_workers, n_iv, largest), interventions.decay_tab.dtype)
+    gain = np.empty((n_workers, largest))
+    with_effect = np.empty((n_workers, largest), np.int64)
+    spilled = np.empty((n_workers, largest), np.bool_)
     for w in nb.prange(n_workers):
-        owner = np.int64(w)
-        for _ in range(n_workers):
-            owner_end = n_chunks * (owner + 1) // n_workers
+        parents_worker(
+            w,
+            take,
+            step,
+            bounds,
+            parents,
+            population,
+            network,
+            channels,
+            interventions,
+            providers,
+            scratch,
+            s_cnt,
+            hits[w],
+            MeasureWork(g[w], gain[w], with_effect[w], spilled[w]),
+        )
+
+
+# no reference counting (numba's NRT) in the parents' pass: its per-event kernels are inlined
+# here and read the bundles' arrays field by field, and each read of an array from a bundle
+# would otherwise add and remove a reference (two atomic operations) per event. Nothing
+# here allocates (the worker's list of due parents and its work space for the month-end
+# counts are allocated by step_parents), and every kernel it calls that is not inlined
+# (measure_chunk, count_parent, parent_gain) allocates nothing either: numba compiles a
+# callee with its caller's flags.
+@nb.njit(cache=True, nogil=True, _nrt=False)
+def parents_worker(
+    w: int,
+    take: np.ndarray,
+    step: Step,
+    bounds: np.ndarray,
+    parents: Parents,
+    population: Population,
+    network: Network,
+    channels: Channels,
+    interventions: Interventions,
+    providers: Providers,
+    scratch: ChunkScratch,
+    s_cnt: np.ndarray,
+    hits: np.ndarray,
+    work: MeasureWork,
+) -> None:
+    """Worker w's share of the parents' pass: chunks taken from the shared counters ``take``.
+
+    The worker first takes the chunks of its own range in order, one at a time from that
+    range's counter, then what is left of the other workers' ranges (see
+    :func:`step_parents`); each chunk is measured (:func:`measure_or_decay`) and then
+    stepped (:func:`parents_chunk`), both inlined here, so a step makes one call per
+    worker.
+    """
+    n_chunks = bounds.shape[0] - 1
+    n_workers = take.shape[0] // WORK_COUNTER_STRIDE
+    owner = np.int64(w)
+    for _ in range(n_workers):
+        owner_end = n_chunks * (owner + 1) // n_workers
+        c = fetch_add(take, owner * WORK_COUNTER_STRIDE, 1)
+        while c < owner_end:
+            measure_or_decay(c, step, bounds, parents, population, interventions, scratch, work)
+            parents_chunk(
+                c,
+                step,
+                bounds,
+                parents,
+                population,
+                network,
+                channels,
+                interventions,
+                providers,
+                scratch,
+                s_cnt,
+                hits,
+            )
             c = fetch_add(take, owner * WORK_COUNTER_STRIDE, 1)
-            while c < owner_end:
-                measure_or_decay(c, step, bounds, parents, population, interventions, scratch)
-                parents_chunk(
-                    c,
-                    step,
-                    bounds,
-                    parents,
-                    population,
-                    network,
-                    channels,
-                    interventions,
-                    providers,
-                    scratch,
-                    s_cnt,
-                    hits[w],
-                )
-                c = fetch_add(take, owner * WORK_COUNTER_STRIDE, 1)
-            owner = owner + 1 if owner + 1 < n_workers else 0
+        owner = owner + 1 if owner + 1 < n_workers else 0
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, inline="always")
 def measure_or_decay(
     c: int,
     step: Step,
@@ -169,6 +227,7 @@ def measure_or_decay(
     population: Population,
     interventions: Interventions,
     scratch: ChunkScratch,
+    work: MeasureWork,
 ) -> None:
     """Pass 1 of chunk c: at a month end its gain-dependent counts, else the spillover decay.
 
@@ -176,25 +235,18 @@ def measure_or_decay(
     takes the chunk's gain-dependent counts, which also decays its spillover by this
     step; in other steps the spillover decays alone (when any programme has spillover).
     A chunk's events change only its own parents, so measuring each chunk before its
-    events (:func:`parents_chunk`) equals measuring all before the step. It allocates,
-    so it is not part of :func:`parents_chunk`, which runs without reference counting.
+    events (:func:`parents_chunk`) equals measuring all before the step.
     """
     lo, hi = bounds[c], bounds[c + 1]
     iv = interventions
     if step.measure_now:
         m_cnt, m_gain = scratch.m_cnt, scratch.m_gain
-        measure_chunk(c, lo, hi, step.t, parents, population, iv, m_cnt, m_gain, iv.any_spill)
+        measure_chunk(c, lo, hi, step.t, parents, population, iv, m_cnt, m_gain, iv.any_spill, work)
     elif iv.any_spill:
         decay_spill_range(lo, hi, parents.spill, iv.spill_decay_step)
 
 
-# no reference counting (numba's NRT) in the parents' pass: its per-event kernels are inlined
-# here and read the bundles' arrays field by field, and each read of an array from a bundle
-# would otherwise add and remove a reference (two atomic operations) per event; nothing
-# here allocates (the list of due parents is the worker's row of ``hits``), and every
-# kernel it calls that is not inlined (count_parent, parent_gain) allocates nothing either:
-# numba compiles a callee with its caller's flags.
-@nb.njit(cache=True, nogil=True, _nrt=False)
+@nb.njit(cache=True, nogil=True, inline="always")
 def parents_chunk(
     c: int,
     step: Step,
