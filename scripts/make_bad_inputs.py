@@ -116,6 +116,15 @@ def _scenario(comment: str, change: Any) -> bytes:
     return _dump(d, comment)
 
 
+def _scenario_written(comment: str, change: Any, written: str) -> bytes:
+    """A scenario whose value set by ``change`` to :data:`PLACEHOLDER` is written ``written``."""
+    return _scenario(comment, change).replace(str(PLACEHOLDER).encode(), written.encode())
+
+
+#: A number no scenario holds, replaced in the text by a form YAML 1.1 misreads.
+PLACEHOLDER = 987654321
+
+
 def _sweep(comment: str, change: Any) -> bytes:
     d = mini_sweep()
     change(d)
@@ -1062,6 +1071,56 @@ def _cases() -> list[Case]:
         "a base that is a sweep file (itself)",
         "this is a sweep file",
         kind="sweep",
+    )
+    # ------------------------------------------- numbers YAML 1.1 reads differently
+    number = "not read as a number"
+    add(
+        "size_leading_zero.yaml",
+        _scenario_written(
+            "02000 families (YAML 1.1: octal 1024)",
+            _set("population", "size", PLACEHOLDER),
+            "02000",
+        ),
+        "a whole number with a leading zero (octal in YAML 1.1)",
+        "population.size",
+        number,
+        "02000",
+    )
+    add(
+        "count_leading_zero.yaml",
+        _scenario_written(
+            "012 organisations (YAML 1.1: octal 10)",
+            _set("providers", 0, "count", PLACEHOLDER),
+            "012",
+        ),
+        "a provider count with a leading zero",
+        "providers[0:platform].count",
+        number,
+        "012",
+    )
+    add(
+        "months_base_60.yaml",
+        _scenario_written(
+            "1:30 months (YAML 1.1: base 60, 90)",
+            _set("simulation", "months", PLACEHOLDER),
+            "1:30",
+        ),
+        "a sexagesimal (base-60) number",
+        "simulation.months",
+        number,
+        "1:30",
+    )
+    add(
+        "start_month_hex.yaml",
+        _scenario_written(
+            "0x1F as a start month",
+            _set("strategy", "offers", 0, "start_month", PLACEHOLDER),
+            "0x1F",
+        ),
+        "a hexadecimal number",
+        "strategy.offers[0].start_month",
+        number,
+        "0x1F",
     )
     add(
         "sweep_python_tag.yaml",

@@ -423,3 +423,42 @@ def test_fuzzed_documents_give_a_scenario_or_a_clean_error(sweep, data):
         for p in err.problems:
             assert p.file.startswith("<fuzz>") and p.message
             assert len(p.value) <= 80
+
+
+@pytest.mark.parametrize(
+    ("written", "yaml_1_1_reads"),
+    [("02000", 1024), ("012", 10), ("1:30", 90), ("0x1F", 31), ("0b101", 5), ("-07", -7)],
+)
+def test_numbers_yaml_1_1_misreads_stay_text_and_number_fields_refuse_them(written, yaml_1_1_reads):
+    from impactsim.inputs import UnclearNumber
+
+    # the stock YAML 1.1 reading (PyYAML's safe_load) is the surprise being guarded against
+    assert yaml.safe_load(f"a: {written}") == {"a": yaml_1_1_reads}
+    value = parse_yaml_text(f"a: {written}", "t.yaml")["a"]
+    assert isinstance(value, UnclearNumber) and value == written
+    d = MBI.mini()
+    d["population"]["size"] = value
+    with pytest.raises(ScenarioError) as err:
+        parse_scenario(d, "t.yaml")
+    assert "population.size: not read as a number" in str(err.value)
+    assert f"(got '{written}')" in str(err.value)
+
+
+def test_plain_numbers_are_still_numbers_and_text_fields_keep_what_was_written():
+    data = parse_yaml_text(
+        "a: 2000\nb: -3\nc: +12\nd: 0\ne: 1.5e3\nf: 0.25\ng: 007.5\nh: 1_000\n", "t.yaml"
+    )
+    assert data == {
+        "a": 2000,
+        "b": -3,
+        "c": 12,
+        "d": 0,
+        "e": 1500.0,
+        "f": 0.25,
+        "g": 7.5,
+        "h": 1000,
+    }
+    assert all(type(v) in (int, float) for v in data.values())
+    d = MBI.mini()
+    d["description"] = parse_yaml_text("description: 012", "t.yaml")["description"]
+    assert parse_scenario(d, "t.yaml").description == "012"  # as written, not 10

@@ -22,8 +22,10 @@ HEADER = """# Scenario file reference
 Generated from `src/impactsim/scenario/` by `python -m impactsim.docgen docs/scenario.md`;
 a test keeps it in step with the schema. Do not edit by hand.
 
-A scenario is a YAML file read with `yaml.safe_load` semantics (duplicate keys are an error)
-and validated with `extra="forbid"`: unknown keys, NaN and infinities are rejected with a
+A scenario is a YAML file read with `yaml.safe_load` semantics (duplicate keys are an error;
+numbers are read as a person reads them: `02000`, `1:30` and `0x1F`, which YAML 1.1 reads as
+1024, 90 and 31, are refused where a number is expected) and validated with
+`extra="forbid"`: unknown keys, NaN and infinities are rejected with a
 message naming the file, the field path, the value and what is allowed
 (`impactsim validate FILE`). Rates are hazards **per month**; the engine turns them into
 per-step probabilities `1 - exp(-rate * dt_months)`. Effect sizes are Cohen's d on the latent

@@ -37,6 +37,25 @@ class StrictModel(BaseModel):
     )
 
 
+class UnclearNumber(str):
+    """A YAML scalar that YAML 1.1 reads as a number no planner would read.
+
+    PyYAML follows YAML 1.1: ``02000`` is octal (1024), ``1:30`` base 60 (90), ``0x1F``
+    and ``0b101`` are numbers too. The loader (:mod:`impactsim.loading`) keeps such
+    a scalar as its text, in this type: a field that wants text gets the text as written,
+    and a field that wants a number refuses it with :data:`UNCLEAR_NUMBER_HINT`.
+    """
+
+    __slots__ = ()
+
+
+#: What a numeric field says of an :class:`UnclearNumber`.
+UNCLEAR_NUMBER_HINT = (
+    "not read as a number: write a plain decimal number such as 2000 or 1.5 (YAML would "
+    "read 02000 as octal 1024, 1:30 as base-60 90, and 0x1F or 0b101 as numbers too)"
+)
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with an input file."""
@@ -336,6 +355,8 @@ def _message(err: Any, place: _Place) -> tuple[tuple[Any, ...], str, Any]:
         return loc, f"expected a mapping of keys to values, not {type(value).__name__}", value
     if etype == "tuple_type":  # the only tuples of the schemas are [low, high] pairs
         return loc, "expected a list of two numbers, [low, high]", value
+    if etype in _TYPE_ERRORS and isinstance(value, UnclearNumber):
+        return loc, UNCLEAR_NUMBER_HINT, value
     if etype in _TYPE_ERRORS and isinstance(value, bool):
         return loc, f"{msg}; true/false is not accepted here", value
     if etype == "int_type" and isinstance(value, float):

@@ -3,7 +3,9 @@
 YAML is parsed by PyYAML's safe loader (``SafeLoader``, the loader behind
 ``yaml.safe_load``; its libyaml version ``CSafeLoader`` when available), extended only to
 reject duplicate keys, which plain ``safe_load`` would silently collapse to the last value,
-and to read ``1e3`` as a number as YAML 1.2 does. Nothing in a file is ever evaluated as
+to read ``1e3`` as a number as YAML 1.2 does, and to keep as text the numbers YAML 1.1
+reads otherwise than a person (``02000`` octal, ``1:30`` base 60, ``0x1F``, ``0b101``),
+which number fields then refuse by name. Nothing in a file is ever evaluated as
 code: tags such as ``!!python/object`` are refused.
 
 Before a document is built, a pass over the parser's events refuses documents nested
@@ -23,7 +25,13 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from impactsim.inputs import Problem, ScenarioError, problems_from_validation, short
+from impactsim.inputs import (
+    Problem,
+    ScenarioError,
+    UnclearNumber,
+    problems_from_validation,
+    short,
+)
 from impactsim.scenario import Scenario, cross_reference_problems
 
 #: Largest scenario file accepted (bytes); scenario files are a few kilobytes.
@@ -84,6 +92,37 @@ _UniqueKeyLoader.add_implicit_resolver(
     re.compile(r"^[-+]?(?:[0-9][0-9_]*)(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
     list("-+0123456789"),
 )
+
+
+#: Whole numbers as a person reads them: decimal digits (which ``_`` may group), no
+#: leading zero, an optional sign.
+_PLAIN_INT = re.compile(r"[-+]?(?:0|[1-9][0-9_]*)")
+
+
+def _construct_int(loader: _UniqueKeyLoader, node: yaml.ScalarNode) -> int | UnclearNumber:
+    """A YAML 1.1 integer: decimal digits as a number, any other form as its text.
+
+    YAML 1.1 reads ``02000`` as octal 1024, ``1:30`` as base-60 90, and ``0x1F`` and
+    ``0b101`` as numbers too; a planner reads none of these so. They stay text
+    (:class:`~impactsim.inputs.UnclearNumber`): a number field refuses them by name.
+    ``1_000`` is 1000, as YAML and Python read it.
+    """
+    text = loader.construct_scalar(node)
+    if _PLAIN_INT.fullmatch(text):
+        return int(text.replace("_", ""))
+    return UnclearNumber(text)
+
+
+def _construct_float(loader: _UniqueKeyLoader, node: yaml.ScalarNode) -> float | UnclearNumber:
+    """A YAML 1.1 float, except a base-60 one (``1:30.5``), which stays text."""
+    text = loader.construct_scalar(node)
+    if ":" in text:
+        return UnclearNumber(text)
+    return loader.construct_yaml_float(node)
+
+
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)  # type: ignore[arg-type]
+_UniqueKeyLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)  # type: ignore[arg-type]
 
 
 def _yaml_error_text(exc: yaml.YAMLError, text: str) -> str:
