@@ -1072,6 +1072,27 @@ def _cases() -> list[Case]:
         "this is a sweep file",
         kind="sweep",
     )
+    # ------------------------------------------- names that would corrupt the totals
+    add(
+        "segment_named_all.yaml",
+        _scenario("a segment named 'all'", _set("population", "segments", 0, "name", "all")),
+        "a segment named 'all', the word that marks totals in the tables",
+        "population.segments[0",
+        "'all' is reserved",
+    )
+    add(
+        "intervention_named_All.yaml",
+        _scenario(
+            "a programme named 'All'",
+            lambda d: (
+                d["interventions"][0].update(name="All"),
+                d["strategy"]["offers"][0].update(intervention="All"),
+            ),
+        ),
+        "a programme named 'All' (any case)",
+        "interventions[0",
+        "'All' is reserved",
+    )
     # ------------------------------------------- numbers YAML 1.1 reads differently
     number = "not read as a number"
     add(

@@ -143,3 +143,26 @@ def test_example_in_docs_is_valid(tmp_path):
     )
     sc = load_scenario(write(tmp_path, text))
     assert sc.strategy.offers == []
+
+
+def _with_channel_named(name: str) -> dict:
+    """The base scenario with its one channel renamed, and every reference to it."""
+    d = base_dict()
+    old = d["channels"][0]["name"]
+    d["channels"][0]["name"] = name
+    for seg in d["population"]["segments"]:
+        seg["contact_rates"] = {name: seg["contact_rates"][old]}
+    for offer in d["strategy"]["offers"]:
+        offer["channels"] = [name]
+    return d
+
+
+@pytest.mark.parametrize("name", ["all", "All", "ALL"])
+def test_the_name_that_marks_totals_is_reserved(name):
+    # 'all' marks totals in every tidy table (impactsim.tables.ALL): a channel of that name
+    # had its rows merged into the totals (its cost counted as the total's), so it is refused
+    with pytest.raises(ScenarioError, match=rf"channels\[0:{name}\]\.name: '{name}' is reserved"):
+        parse_scenario(_with_channel_named(name), "t.yaml")
+    # a name that merely starts with it is fine
+    sc = parse_scenario(_with_channel_named("all_media"), "t.yaml")
+    assert sc.channels[0].name == "all_media"

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
+
+from impactsim.tables import ALL
 
 #: The five adopter categories of Rogers' diffusion of innovations, in order.
 ADOPTER_CATEGORIES: tuple[str, ...] = (
@@ -19,12 +21,28 @@ ADOPTER_CATEGORIES: tuple[str, ...] = (
     "laggards",
 )
 
+
+def _not_reserved(name: str) -> str:
+    """Refuse the name that marks totals in every tidy table (any case, to avoid confusion)."""
+    if name.lower() == ALL:
+        raise ValueError(
+            f"'{name}' is reserved: '{ALL}' marks the totals in impactsim's tables, so a "
+            "segment, channel, programme, provider or stakeholder of that name would be "
+            "mixed up with them; choose another name"
+        )
+    return name
+
+
 Name = Annotated[
     str,
     Field(
         pattern=r"^[A-Za-z][A-Za-z0-9_\-]{0,63}$",
-        description="identifier: a letter, then letters, digits, '_' or '-' (at most 64)",
+        description=(
+            "identifier: a letter, then letters, digits, '_' or '-' (at most 64); "
+            "not 'all', which marks totals"
+        ),
     ),
+    AfterValidator(_not_reserved),
 ]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
