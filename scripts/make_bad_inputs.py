@@ -1072,6 +1072,91 @@ def _cases() -> list[Case]:
         "this is a sweep file",
         kind="sweep",
     )
+    # ------------------------------------------- settings that together void a programme
+    reach_nobody = "silently reach nobody"
+    add(
+        "target_segments_empty.yaml",
+        _scenario("an empty target population", _set("outcome", {"target_segments": []})),
+        "outcome.target_segments: [] (every headline would be n/a)",
+        "outcome.target_segments",
+        "no target population",
+    )
+    add(
+        "eligibility_segments_empty.yaml",
+        _scenario(
+            "a programme nobody is eligible for",
+            _set("interventions", 0, "eligibility", {"segments": []}),
+        ),
+        "an empty eligibility list",
+        "interventions[0:course].eligibility.segments",
+        reach_nobody,
+    )
+    add(
+        "offer_after_horizon.yaml",
+        _scenario(
+            "an offer starting at the horizon",
+            _set("strategy", "offers", 0, "start_month", 12),
+        ),
+        "an offer starting at or after simulation.months",
+        "strategy.offers[0].start_month",
+        reach_nobody,
+    )
+    add(
+        "only_provider_count_zero.yaml",
+        _scenario("the only provider has no organisations", _set("providers", 0, "count", 0)),
+        "the only provider of a programme with count 0",
+        "strategy.offers[0].providers",
+        "count 0",
+    )
+    add(
+        "follow_up_of_unoffered.yaml",
+        _scenario(
+            "a booster after a course that is not offered",
+            lambda d: (
+                d["interventions"].append(
+                    {
+                        "name": "booster",
+                        "duration_months": 1,
+                        "effect_size": {"mean": 0.1, "sd": 0.0},
+                        "follow_up": {"after": "course"},
+                    }
+                ),
+                d["strategy"].update(
+                    offers=[{"intervention": "booster", "providers": ["platform"]}]
+                ),
+            ),
+        ),
+        "a follow-up of a programme that is never offered",
+        "strategy.offers[0].intervention",
+        "which is not offered",
+    )
+    add(
+        "interaction_pair_twice.yaml",
+        _scenario(
+            "the same interaction twice with different gamma",
+            lambda d: (
+                d["interventions"].append(
+                    {
+                        "name": "visits",
+                        "duration_months": 1,
+                        "effect_size": {"mean": 0.2, "sd": 0.0},
+                    }
+                ),
+                d["strategy"]["offers"].append(
+                    {"intervention": "visits", "channels": ["online"], "providers": ["platform"]}
+                ),
+                d["strategy"].update(
+                    interactions=[
+                        {"interventions": ["course", "visits"], "gamma": 0.2},
+                        {"interventions": ["visits", "course"], "gamma": -0.3},
+                    ]
+                ),
+            ),
+        ),
+        "an interaction pair given twice (in either order)",
+        "strategy.interactions[1].interventions",
+        "already given",
+    )
     # ------------------------------------------- names that would corrupt the totals
     add(
         "segment_named_all.yaml",

@@ -166,3 +166,23 @@ def test_the_name_that_marks_totals_is_reserved(name):
     # a name that merely starts with it is fine
     sc = parse_scenario(_with_channel_named("all_media"), "t.yaml")
     assert sc.channels[0].name == "all_media"
+
+
+def test_settings_that_void_a_programme_are_refused_but_their_neighbours_are_not():
+    # the boundary of each contradiction check (impactsim.scenario.contradictions): an offer
+    # starting in the last month still reaches parents, one starting at the horizon does not
+    d = base_dict(months=12)
+    d["strategy"]["offers"][0]["start_month"] = 11
+    assert parse_scenario(d, "t.yaml").strategy.offers[0].start_month == 11
+    d["strategy"]["offers"][0]["start_month"] = 12
+    with pytest.raises(ScenarioError, match=r"offers\[0\]\.start_month: month 12 is at or after"):
+        parse_scenario(d, "t.yaml")
+    # a provider with count 0 beside one with organisations is fine; all at 0 is not
+    d = base_dict()
+    provider = d["providers"][0]["name"]
+    d["providers"].append({**d["providers"][0], "name": "idle", "count": 0})
+    d["strategy"]["offers"][0]["providers"] = [provider, "idle"]
+    assert len(parse_scenario(d, "t.yaml").providers) == 2
+    d["providers"][0]["count"] = 0
+    with pytest.raises(ScenarioError, match=r"offers\[0\]\.providers: every provider .* count 0"):
+        parse_scenario(d, "t.yaml")

@@ -6,6 +6,7 @@ both field errors and broken references reports all of them.
 
 from __future__ import annotations
 
+from impactsim.scenario.contradictions import contradiction_problems
 from impactsim.scenario.economics import DEFAULT_STAKEHOLDERS
 
 
@@ -148,6 +149,7 @@ def cross_reference_problems(data: object) -> list[tuple[str, str]]:
     outcome = data.get("outcome") if isinstance(data.get("outcome"), dict) else {}
     check("outcome.target_segments", "segment", _strs(outcome.get("target_segments")), segs)
     out += _economics_problems(data)
+    out += contradiction_problems(data)
     if len(iv_items) > 16:
         out.append(
             ("interventions", f"at most 16 interventions are supported (got {len(iv_items)})")

@@ -1,0 +1,130 @@
+"""Settings that are each allowed but together leave a programme or a target void.
+
+Field limits are checked one field at a time; these checks read several fields at once and
+refuse a scenario in which something the planner asked for can never happen: an empty
+target population, a programme offered to nobody, after the horizon, by no organisation,
+or following a programme that is never offered, and an interaction given twice. Like the
+cross-references, they work on the raw document and tolerate malformed parts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+VOID = "so the programme would silently reach nobody"
+
+
+def _list(data: Any, key: str) -> list[tuple[int, dict]]:
+    value = data.get(key) if isinstance(data, dict) else None
+    return (
+        [(i, x) for i, x in enumerate(value) if isinstance(x, dict)]
+        if isinstance(value, list)
+        else []
+    )
+
+
+def _section(data: Any, key: str) -> dict:
+    value = data.get(key) if isinstance(data, dict) else None
+    return value if isinstance(value, dict) else {}
+
+
+def contradiction_problems(data: object) -> list[tuple[str, str]]:
+    """``(field path, message)`` for each combination of settings that voids the scenario.
+
+    Args:
+        data: the parsed scenario document (or ``Scenario.model_dump()``).
+    """
+    if not isinstance(data, dict):
+        return []
+    out = _empty_lists(data) + _offers_that_reach_nobody(data) + _repeated_interactions(data)
+    return out
+
+
+def _empty_lists(data: dict) -> list[tuple[str, str]]:
+    out = []
+    if _section(data, "outcome").get("target_segments") == []:
+        out.append(
+            (
+                "outcome.target_segments",
+                "an empty list leaves no target population, so every headline would be n/a; "
+                "leave the key out to target every segment, or name at least one",
+            )
+        )
+    for i, iv in _list(data, "interventions"):
+        if _section(iv, "eligibility").get("segments") == []:
+            out.append(
+                (
+                    f"interventions[{i}:{iv.get('name')}].eligibility.segments",
+                    f"an empty list makes nobody eligible, {VOID}; leave the key out for "
+                    "every segment, or name at least one",
+                )
+            )
+    return out
+
+
+def _offers_that_reach_nobody(data: dict) -> list[tuple[str, str]]:
+    out = []
+    months = _section(data, "simulation").get("months")
+    offers = _list(_section(data, "strategy"), "offers")
+    offered = {o.get("intervention") for _, o in offers}
+    follows = {
+        iv.get("name"): _section(iv, "follow_up").get("after")
+        for _, iv in _list(data, "interventions")
+    }
+    counts = {p.get("name"): p.get("count", 1) for _, p in _list(data, "providers")}
+    for i, o in offers:
+        base, name = f"strategy.offers[{i}]", o.get("intervention")
+        start = o.get("start_month", 0)
+        valid_months = isinstance(months, int) and not isinstance(months, bool) and months > 0
+        if isinstance(start, int | float) and valid_months and start >= months:
+            out.append(
+                (
+                    f"{base}.start_month",
+                    f"month {start} is at or after the horizon (simulation.months = "
+                    f"{months}), {VOID}",
+                )
+            )
+        after = follows.get(name)
+        if isinstance(after, str) and after != name and after not in offered:
+            out.append(
+                (
+                    f"{base}.intervention",
+                    f"'{name}' follows '{after}' (follow_up.after), which is not offered: "
+                    f"nobody can complete it, {VOID}; offer '{after}' too or drop the follow-up",
+                )
+            )
+        providers = [p for p in o.get("providers", []) if isinstance(p, str) and p in counts]
+        if providers and all(counts[p] == 0 for p in providers):
+            out.append(
+                (
+                    f"{base}.providers",
+                    f"every provider that may offer it has count 0 ({', '.join(providers)}), "
+                    f"{VOID}",
+                )
+            )
+    return out
+
+
+def _repeated_interactions(data: dict) -> list[tuple[str, str]]:
+    out, seen = [], {}
+    for i, inter in _list(_section(data, "strategy"), "interactions"):
+        pair = inter.get("interventions")
+        if (
+            not isinstance(pair, list)
+            or len(pair) != 2
+            or not all(isinstance(x, str) for x in pair)
+        ):
+            continue
+        key = frozenset(pair)
+        if key in seen:
+            out.append(
+                (
+                    f"strategy.interactions[{i}].interventions",
+                    f"the pair {pair[0]}, {pair[1]} is already given at "
+                    f"strategy.interactions[{seen[key]}]; give each pair once (only one "
+                    "gamma can apply)",
+                )
+            )
+        else:
+            seen[key] = i
+    return out
