@@ -6,6 +6,7 @@ import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import matplotlib.image as mpimg
 import pytest
@@ -171,3 +172,17 @@ def test_report_cli_and_bad_input(tmp_path):
     assert res.exit_code == 2
     assert "population" in res.output
     assert not (tmp_path / "x.html").exists()
+
+
+def test_report_refuses_two_strategies_of_the_same_name(tmp_path):
+    # two files with one scenario name: the report kept only the last (a strategy silently
+    # dropped); compare refused them, and so does the report now, before simulating
+    src = Path(__file__).parents[1] / "scenarios" / "package.yaml"
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text(src.read_text())
+    b.write_text(src.read_text())
+    res = CliRunner().invoke(app, ["report", str(a), str(b), "--out", str(tmp_path / "r.html")])
+    assert res.exit_code == 2
+    assert "distinct scenario names; repeated: package" in res.output
+    assert "a.yaml" in res.output and "b.yaml" in res.output
+    assert not (tmp_path / "r.html").exists()

@@ -21,7 +21,7 @@ from matplotlib.figure import Figure
 
 from impactsim import plots
 from impactsim._version import __version__
-from impactsim.compare import CompareResult, compare
+from impactsim.compare import CompareError, CompareResult, compare
 from impactsim.io import write_text
 from impactsim.loading import dump_scenario, load_scenario
 from impactsim.runner import RunResult, run
@@ -255,10 +255,17 @@ def build_report(
         The written path.
     """
     files = [Path(p) for p in paths]
-    scenarios = {}
-    for f in files:
-        sc = load_scenario(f)
-        scenarios[sc.name] = (f, sc)
+    loaded = [(f, load_scenario(f)) for f in files]
+    names = [sc.name for _, sc in loaded]
+    repeated = [
+        f"{name} ({', '.join(str(f) for f, sc in loaded if sc.name == name)})"
+        for name in sorted({n for n in names if names.count(n) > 1})
+    ]
+    if repeated:  # one would silently replace the other in the report
+        raise CompareError(
+            [f"strategies need distinct scenario names; repeated: {'; '.join(repeated)}"]
+        )
+    scenarios = {sc.name: (f, sc) for f, sc in loaded}
     cmp: CompareResult | None = None
     if len(scenarios) > 1:
         cmp = compare(
