@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pandas as pd
+import pytest
 import yaml
 from typer.testing import CliRunner
 
@@ -139,3 +140,33 @@ def test_main_freezes_the_objects_left_when_the_command_is_done(tmp_path, monkey
         gc.unfreeze()
         for sig, handler in handlers.items():  # main() installs its own
             signal.signal(sig, handler)
+
+
+@pytest.mark.parametrize(
+    ("out", "says"),
+    [("", "is the working directory"), (".", "is the working directory"), ("afile", "is a file")],
+)
+def test_run_refuses_an_output_path_before_simulating(tmp_path, monkeypatch, out, says):
+    # before: --out "" wrote into the working directory, and a file as --out was refused
+    # only after the simulation
+    import impactsim.runner
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afile").write_text("not a directory")
+    monkeypatch.setattr(impactsim.runner, "run", lambda *a, **k: pytest.fail("simulated"))
+    res = CliRunner().invoke(app, ["run", "--out", out, "-r", "1"])
+    assert res.exit_code == 2
+    assert says in res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+def test_seed_above_the_largest_is_refused_by_run_as_by_validate():
+    # 2**63 was accepted by run and then refused by validate of the written resolved scenario
+    import impactsim
+    from impactsim.loading import default_scenario
+
+    res = CliRunner().invoke(app, ["run", "--seed", str(2**63), "-r", "1", "-q"])
+    assert res.exit_code == 2
+    assert str(2**63 - 1) in res.output
+    with pytest.raises(ValueError, match="seed must be an integer from 0 to 9223372036854775807"):
+        impactsim.run(default_scenario(), replicates=1, seed=2**63, progress=False)

@@ -21,6 +21,7 @@ from impactsim.loading import (
     parse_yaml_text,
     read_input_bytes,
 )
+from impactsim.scenario.settings import MAX_SEED
 from impactsim.sweep.cli import register as register_sweep_commands
 from impactsim.tables import eur, select
 
@@ -217,6 +218,23 @@ def _check_sweep(file: Path, data: object, allow_external_paths: bool) -> str:
     )
 
 
+def _check_out_dir(out_dir: Path) -> None:
+    """Refuse, before anything is simulated, an output directory that cannot be one.
+
+    An empty ``--out`` (or ``.``) would put the outputs into the working directory, which
+    the atomic move of the staged outputs would replace; a path that is a file cannot
+    hold them.
+    """
+    problem = None
+    if str(out_dir) in ("", ".") or out_dir.resolve() == Path.cwd().resolve():
+        problem = "is the working directory; name a directory for the outputs (e.g. outputs/run)"
+    elif out_dir.exists() and not out_dir.is_dir():
+        problem = "is a file, not a directory"
+    if problem is not None:
+        typer.echo(f"error: --out {str(out_dir)!r} {problem}", err=True)
+        raise typer.Exit(EXIT_INVALID)
+
+
 @app.command()
 def run(
     scenario: Annotated[
@@ -227,7 +245,7 @@ def run(
         int | None, typer.Option("--replicates", "-r", min=1, help="Monte Carlo replicates")
     ] = None,
     seed: Annotated[
-        int | None, typer.Option("--seed", "-s", min=0, help="base random seed")
+        int | None, typer.Option("--seed", "-s", min=0, max=MAX_SEED, help="base random seed")
     ] = None,
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="output directory (default outputs/NAME)")
@@ -266,6 +284,7 @@ def run(
     except ScenarioError as err:
         _fail(err)
     out_dir = out if out is not None else Path("outputs") / sc.name
+    _check_out_dir(out_dir)
     from impactsim.resources import MemoryLimitError, resolve_memory_limit
 
     try:
@@ -347,7 +366,10 @@ def compare(
         ),
     ] = None,
     seed: Annotated[
-        int | None, typer.Option("--seed", "-s", min=0, help="base seed shared by all strategies")
+        int | None,
+        typer.Option(
+            "--seed", "-s", min=0, max=MAX_SEED, help="base seed shared by all strategies"
+        ),
     ] = None,
     combination: Annotated[
         list[str] | None,
@@ -380,6 +402,7 @@ def compare(
             loaded.append((path, load_scenario(path)))
         except ScenarioError as err:
             _fail(err)
+    _check_out_dir(out if out is not None else Path("outputs") / "compare")
     base = baseline
     if baseline is not None:
         for path, sc in loaded:
@@ -451,7 +474,9 @@ def report(
     replicates: Annotated[
         int | None, typer.Option("--replicates", "-r", min=1, help="replicates per strategy")
     ] = None,
-    seed: Annotated[int | None, typer.Option("--seed", "-s", min=0, help="base seed")] = None,
+    seed: Annotated[
+        int | None, typer.Option("--seed", "-s", min=0, max=MAX_SEED, help="base seed")
+    ] = None,
     baseline: Annotated[
         str | None, typer.Option("--baseline", "-b", help="baseline strategy (default: first)")
     ] = None,

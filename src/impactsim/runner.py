@@ -42,6 +42,7 @@ from impactsim.metrics import summarise
 from impactsim.resources import MemoryLimitError, check_memory
 from impactsim.rng import replicate_key
 from impactsim.scenario import Scenario
+from impactsim.scenario.settings import MAX_SEED
 from impactsim.tables import interval_table, replicate_values
 
 #: How a run uses its numba threads: ``"parents"`` runs one replicate at a time with the
@@ -310,8 +311,8 @@ def run(
     base_seed = scenario.simulation.seed if seed is None else int(seed)
     if reps < 1:
         raise ValueError(f"replicates must be at least 1 (got {reps})")
-    if base_seed < 0:
-        raise ValueError(f"seed must be a non-negative integer (got {base_seed})")
+    if not 0 <= base_seed <= MAX_SEED:
+        raise ValueError(f"seed must be an integer from 0 to {MAX_SEED} (got {base_seed})")
     resolved = scenario.model_copy(
         update={
             "simulation": scenario.simulation.model_copy(

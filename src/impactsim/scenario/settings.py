@@ -9,6 +9,10 @@ from pydantic import Field, model_validator
 from impactsim.inputs import StrictModel
 from impactsim.scenario.fields import Name
 
+#: Largest base seed (numpy's SeedSequence takes any non-negative integer; the resolved
+#: scenario is validated again, so the run and the file it writes agree).
+MAX_SEED = 2**63 - 1
+
 
 class Simulation(StrictModel):
     """Monte Carlo and time settings."""
@@ -26,7 +30,7 @@ class Simulation(StrictModel):
     replicates: Annotated[int, Field(ge=1, le=1_000_000)] = Field(
         50, description="Monte Carlo replicates (count)"
     )
-    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = Field(
+    seed: Annotated[int, Field(ge=0, le=MAX_SEED)] = Field(
         20201, description="base random seed (non-negative integer)"
     )
 
