@@ -186,3 +186,12 @@ def test_settings_that_void_a_programme_are_refused_but_their_neighbours_are_not
     d["providers"][0]["count"] = 0
     with pytest.raises(ScenarioError, match=r"offers\[0\]\.providers: every provider .* count 0"):
         parse_scenario(d, "t.yaml")
+
+
+def test_reference_lists_the_bounds_of_fields_that_may_be_null():
+    # end_month, capacity_per_month and min_problem_score are `X | None` with bounds on X;
+    # the reference showed no bounds for them (issue: docs lacked the enforced ranges)
+    text = render()
+    assert "| `end_month` | float or null | ≥ 0.0, ≤ 1200.0 |" in text
+    assert "| `capacity_per_month` | float or null | ≥ 0.0, ≤ 10000000.0 |" in text
+    assert "| `min_problem_score` | float or null | ≥ -10.0, ≤ 10.0 |" in text

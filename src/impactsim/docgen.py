@@ -58,9 +58,20 @@ def _type_name(annotation: Any) -> str:
     return str(annotation)
 
 
+def _metadata(field: Any) -> list[Any]:
+    """The field's constraints, also those of an ``Annotated`` type inside ``X | None``."""
+    metadata = list(field.metadata)
+    if get_origin(field.annotation) in (typing.Union, types.UnionType):
+        for arg in get_args(field.annotation):
+            if get_origin(arg) is typing.Annotated:
+                for meta in get_args(arg)[1:]:
+                    metadata += list(getattr(meta, "metadata", [])) or [meta]
+    return metadata
+
+
 def _constraints(field: Any) -> str:
     parts = []
-    for meta in field.metadata:
+    for meta in _metadata(field):
         for attr, sym in (("ge", "≥"), ("gt", ">"), ("le", "≤"), ("lt", "<")):
             val = getattr(meta, attr, None)
             if val is not None:
