@@ -6,6 +6,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 from matplotlib.figure import Figure
 
@@ -143,3 +144,53 @@ def test_plot_command_explains_missing_partial_and_foreign_run_dirs(run_dir, tmp
     res = cli.invoke(app, ["plot", str(old)])
     assert res.exit_code == 2 and "written by impactsim 0.0.1" in res.output
     assert "Traceback" not in res.output
+
+
+def _damage_run_json_list(d):
+    (d / "run.json").write_text("[1, 2]")
+
+
+def _damage_ceac_columns(d):
+    (d / "ceac.csv").write_text("a,b\n1,2\n")
+
+
+def _damage_value_text(d):
+    table = pd.read_parquet(d / "summary.parquet")
+    table["value"] = table["value"].astype(str) + " pp"
+    table.to_parquet(d / "summary.parquet")
+
+
+def _damage_swap_tables(d):
+    summary, timeseries = d / "summary.parquet", d / "timeseries.parquet"
+    tmp = d / "swap.tmp"
+    summary.rename(tmp)
+    timeseries.rename(summary)
+    tmp.rename(timeseries)
+
+
+@pytest.mark.parametrize(
+    ("damage", "says"),
+    [
+        (_damage_run_json_list, "run.json: expected a JSON object"),
+        (_damage_ceac_columns, "ceac.csv: not the ceac table impactsim writes"),
+        (_damage_value_text, "summary.parquet: column(s) value should hold numbers"),
+        (_damage_swap_tables, "timeseries.parquet: not the timeseries table"),
+    ],
+)
+def test_plot_refuses_damaged_run_dirs_by_name(run_dir, tmp_path, damage, says):
+    # each of these ended in a traceback (AttributeError, TypeError, KeyError) before
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from impactsim.cli import app
+
+    damaged = tmp_path / "damaged"
+    shutil.copytree(run_dir, damaged, ignore=shutil.ignore_patterns("figures"))
+    damage(damaged)
+    res = CliRunner().invoke(app, ["plot", str(damaged)])
+    assert res.exit_code == 2, res.output
+    assert says in res.output
+    assert "Traceback" not in res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit)
+    assert not (damaged / "figures").exists()

@@ -4,6 +4,7 @@ import copy
 import json
 import os
 import signal
+from pathlib import Path
 
 import numba
 import pandas as pd
@@ -367,3 +368,21 @@ def test_tornado_table_and_plot(tmp_path):
     run_sweep(parse_sweep(sweep_dict()), tmp_path / "g", workers=0, **quiet())
     with pytest.raises(SensitivityError, match="sampler 'grid' has no sensitivity analysis"):
         analyze(load_results(tmp_path / "g"), ["public_impact_pp"])
+
+
+def test_an_absurd_number_of_workers_is_refused_not_a_traceback(tmp_path):
+    # --workers 99999999999999999999 ended in OverflowError inside multiprocessing
+    from impactsim.cli import app
+    from impactsim.sweep.execute import make_backend
+    from impactsim.sweep.schema import MAX_WORKERS
+
+    sweep = Path(__file__).parents[1] / "scenarios" / "sweeps" / "example.yaml"
+    for workers in (str(MAX_WORKERS + 1), "99999999999999999999"):
+        res = CliRunner().invoke(
+            app, ["sweep", str(sweep), "--workers", workers, "--out", str(tmp_path / "s")]
+        )
+        assert res.exit_code == 2, res.output
+        assert str(MAX_WORKERS) in res.output
+    assert not (tmp_path / "s").exists()
+    with pytest.raises(ValueError, match=f"at most {MAX_WORKERS} worker processes"):
+        make_backend(workers=MAX_WORKERS + 1)

@@ -23,7 +23,21 @@ from impactsim.loading import ScenarioError, load_scenario
 from impactsim.scenario import Scenario
 
 REQUIRED = ("summary.parquet", "timeseries.parquet", "scenario.resolved.yaml", "run.json")
-SUMMARY_COLUMNS = ("scenario", "replicate", "metric", "segment", "intervention", "value")
+BREAKDOWN = ("segment", "intervention", "channel", "adopter_category")
+#: Columns each table must have, and those of them that must hold numbers.
+COLUMNS = {
+    "summary": (("scenario", "replicate", "metric", *BREAKDOWN, "value"), ("replicate", "value")),
+    "timeseries": (
+        ("scenario", "replicate", "month", "metric", *BREAKDOWN, "value"),
+        ("replicate", "month", "value"),
+    ),
+    "ceac": (
+        ("wtp_eur_per_case_year", "p_cost_effective", "mean_nmb"),
+        ("wtp_eur_per_case_year", "p_cost_effective", "mean_nmb"),
+    ),
+}
+#: The summary's columns (kept for callers that check a summary themselves).
+SUMMARY_COLUMNS = COLUMNS["summary"][0]
 
 
 class RunDirError(ValueError):
@@ -44,10 +58,38 @@ class RunDir:
         """The acceptability curve table (``ceac.csv``), recomputed if the file is absent."""
         path = self.path / "ceac.csv"
         if path.is_file():
-            return pd.read_csv(path)
+            try:
+                table = pd.read_csv(path)
+            except (OSError, ValueError) as exc:  # pandas' parser errors are ValueErrors
+                raise RunDirError(f"{path}: unreadable CSV file ({exc})") from None
+            check_table(table, "ceac", path)
+            return table
         from impactsim.economics import ceac_table
 
         return ceac_table(self.summary, self.scenario.economics.wtp_grid_eur_per_case_year)
+
+
+def check_table(table: pd.DataFrame, kind: str, path: Path) -> None:
+    """Refuse a table that is not the one impactsim writes as ``kind`` (see :data:`COLUMNS`).
+
+    Raises:
+        RunDirError: a column is missing, or one that holds numbers holds something else
+            (text, say): the file was changed, swapped with another or written by other
+            software.
+    """
+    columns, numeric = COLUMNS[kind]
+    absent = [c for c in columns if c not in table.columns]
+    if absent:
+        raise RunDirError(
+            f"{path}: not the {kind} table impactsim writes; missing columns "
+            f"{', '.join(absent)} (rerun `impactsim run`)"
+        )
+    wrong = [c for c in numeric if not pd.api.types.is_numeric_dtype(table[c])]
+    if wrong:
+        raise RunDirError(
+            f"{path}: column(s) {', '.join(wrong)} should hold numbers, not "
+            f"{', '.join(str(table[c].dtype) for c in wrong)} (rerun `impactsim run`)"
+        )
 
 
 def _major_minor(version: str) -> tuple[str, ...]:
@@ -80,8 +122,13 @@ def load_run_dir(path: str | Path) -> RunDir:
         )
     try:
         info = json.loads((p / "run.json").read_text(encoding="utf-8"))
-    except (OSError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise RunDirError(f"{p / 'run.json'}: unreadable ({exc})") from None
+    if not isinstance(info, dict):
+        raise RunDirError(
+            f"{p / 'run.json'}: expected a JSON object with the run's provenance, "
+            f"not a {type(info).__name__}"
+        )
     made_by = str(info.get("impactsim_version", "unknown"))
     if _major_minor(made_by) != _major_minor(__version__):
         raise RunDirError(
@@ -96,9 +143,8 @@ def load_run_dir(path: str | Path) -> RunDir:
             raise RunDirError(
                 f"{p / (name + '.parquet')}: unreadable Parquet file ({exc})"
             ) from None
-    absent = [c for c in SUMMARY_COLUMNS if c not in tables["summary"].columns]
-    if absent:
-        raise RunDirError(f"{p / 'summary.parquet'}: missing columns {', '.join(absent)}")
+    for name, table in tables.items():
+        check_table(table, name, p / f"{name}.parquet")
     try:
         scenario = load_scenario(p / "scenario.resolved.yaml")
     except ScenarioError as exc:

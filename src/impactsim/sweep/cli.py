@@ -14,6 +14,7 @@ from typing import Annotated, NoReturn
 import typer
 
 from impactsim.loading import ScenarioError
+from impactsim.sweep.schema import MAX_WORKERS
 
 EXIT_SOME_FAILED = 1
 EXIT_INVALID = 2
@@ -50,6 +51,7 @@ def sweep(
             "--workers",
             "-w",
             min=0,
+            max=MAX_WORKERS,
             help="worker processes (default: CPU count; 0 = serial in this process); "
             "with --scheduler local: LocalCluster workers",
         ),

@@ -39,6 +39,7 @@ from tqdm.auto import tqdm
 
 from impactsim.sweep.paths import with_values
 from impactsim.sweep.sampling import point_changes, point_seed
+from impactsim.sweep.schema import MAX_WORKERS
 from impactsim.sweep.spec import Sweep, load_sweep
 from impactsim.sweep.store import (
     DONE,
@@ -260,6 +261,8 @@ def make_backend(
     n = (os.cpu_count() or 1) if workers is None else int(workers)
     if n < 0:
         raise ValueError(f"workers must be 0 (serial) or more (got {n})")
+    if n > MAX_WORKERS:
+        raise ValueError(f"at most {MAX_WORKERS} worker processes on one machine (got {n})")
     if n == 0:
         return SerialBackend()
     backend = ProcessPoolBackend(n)

@@ -20,6 +20,9 @@ from impactsim.inputs import StrictModel
 from impactsim.sweep.paths import Location
 from impactsim.tables import BREAKDOWN_COLUMNS
 
+#: Most worker processes of a local pool (each holds a replicate: about 0.35 GB).
+MAX_WORKERS = 1024
+
 #: Version of the sweep directory layout and of the fingerprint recipe.
 SWEEP_FORMAT = 1
 
