@@ -11,11 +11,11 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade pip
 
 # Stamps are rebuilt whenever pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
+$(VENV)/.installed: pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/python -m pip install -q -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/python -m pip install -q -e ".[test]"
 	touch $@ $(VENV)/.installed
 
@@ -44,7 +44,7 @@ format: $(VENV)/.installed-test
 docs: $(VENV)/.installed
 	$(BIN)/python -m impactsim.docgen docs/scenario.md
 
-bench: $(VENV)/.installed
+bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run_benchmarks.py --mesa-sizes 10000 100000
 
 # Paired speed of two engine versions (benchmarks/README.md); NEW defaults to this tree.

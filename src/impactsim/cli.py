@@ -500,6 +500,52 @@ def report(
     typer.echo(f"wrote {written}")
 
 
+scenarios_app = typer.Typer(
+    help="The shipped scenario library: list the strategies and sweeps, copy one to edit.",
+    no_args_is_help=True,
+)
+app.add_typer(scenarios_app, name="scenarios")
+
+
+@scenarios_app.command("list")
+def scenarios_list() -> None:
+    """List the library's scenarios and sweeps, with the first sentence of each description."""
+    from impactsim.library import LibraryError, entries
+
+    try:
+        found = entries()
+    except LibraryError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    width = max(len(e.name) for e in found)
+    for e in found:
+        typer.echo(f"{e.name:<{width}}  {e.summary}")
+    typer.echo(
+        f"\n{len(found)} files in {found[0].path.parent if found else ''}; "
+        "copy one with `impactsim scenarios copy NAME DIR`"
+    )
+
+
+@scenarios_app.command("copy")
+def scenarios_copy(
+    name: Annotated[str, typer.Argument(help="a name from `impactsim scenarios list`")],
+    target: Annotated[Path, typer.Argument(help="folder to copy it into (created if needed)")],
+    force: Annotated[
+        bool, typer.Option("--force", help="overwrite files of the same name")
+    ] = False,
+) -> None:
+    """Copy a library scenario (a sweep with its base scenario) into a folder, to edit and run."""
+    from impactsim.library import LibraryError, copy
+
+    try:
+        written = copy(name, target, overwrite=force)
+    except LibraryError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    for path in written:
+        typer.echo(f"wrote {path}")
+
+
 # sweep, sweep-results, sweep-analyze (heavy imports happen inside the commands)
 register_sweep_commands(app)
 

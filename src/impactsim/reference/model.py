@@ -11,7 +11,12 @@ from collections.abc import Callable
 from statistics import NormalDist
 from typing import Any
 
-import mesa
+try:
+    import mesa
+except ImportError as exc:  # an extra: the engine, the CLI and the library do not need it
+    raise ImportError(
+        "the Mesa reference model needs Mesa: pip install 'impactsim[reference]'"
+    ) from exc
 import numpy as np
 import pandas as pd
 
