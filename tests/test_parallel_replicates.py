@@ -146,7 +146,8 @@ def test_an_error_in_the_caller_starts_no_further_replicate(monkeypatch):
     """``done`` raising (as Ctrl-C does) cancels the replicates not yet started; those
     running stop at their next block. Each replicate here takes at least 0.2 s, so at most
     the two running plus two picked up meanwhile can have started, never all 12."""
-    spec = compile_scenario(municipality(size=500, months=2))
+    # 7 months: the default municipality offers home visits from month 6
+    spec = compile_scenario(municipality(size=500, months=7))
     started: list[int] = []
     real = runner.simulate_replicate
 

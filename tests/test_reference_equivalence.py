@@ -512,15 +512,17 @@ def test_reference_model_is_a_mesa_model_with_a_datacollector():
 
     from impactsim.reference import Parent, ProviderOrganisation
 
-    scenario = build(everything(size=50, months=3))
+    # 4 months: one of the offers starts in month 3 (an offer at or after the horizon is
+    # refused as reaching nobody)
+    scenario = build(everything(size=50, months=4))
     model = ReferenceModel(scenario, seed=1, replicate=0)
     assert isinstance(model, mesa.Model)
     assert len(model.agents_by_type[Parent]) == 50
     assert len(model.agents_by_type[ProviderOrganisation]) == 4
     model.run_model()
-    assert model.t == 6  # 3 months of dt = 1/2
+    assert model.t == 8  # 4 months of dt = 1/2
     frame = model.datacollector.get_model_vars_dataframe()
-    assert len(frame) == 4  # months 0..3
+    assert len(frame) == 5  # months 0..4
     # a replicate is reproducible from (seed, replicate) and differs between replicates
     a = run_reference(scenario, 2, seed=5)
     b = run_reference(scenario, 2, seed=5)
