@@ -195,3 +195,22 @@ def test_reference_lists_the_bounds_of_fields_that_may_be_null():
     assert "| `end_month` | float or null | ≥ 0.0, ≤ 1200.0 |" in text
     assert "| `capacity_per_month` | float or null | ≥ 0.0, ≤ 10000000.0 |" in text
     assert "| `min_problem_score` | float or null | ≥ -10.0, ≤ 10.0 |" in text
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda d: d["strategy"]["offers"][0].update(intervention=[]),
+        lambda d: d["strategy"]["offers"][0].update(providers="platform"),
+        lambda d: d["interventions"][0].update(name={"a": 1}, follow_up={"after": []}),
+        lambda d: d["providers"][0].update(name=[], count="two"),
+        lambda d: d["strategy"].update(interactions=[{"interventions": [[], {}]}]),
+    ],
+)
+def test_the_contradiction_checks_tolerate_malformed_documents(damage):
+    # found by the fuzz test: a list where a name belongs raised TypeError (unhashable)
+    # inside the checks instead of a clean ScenarioError for the malformed field
+    d = base_dict()
+    damage(d)
+    with pytest.raises(ScenarioError):
+        parse_scenario(d, "t.yaml")

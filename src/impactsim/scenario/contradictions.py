@@ -23,6 +23,11 @@ def _list(data: Any, key: str) -> list[tuple[int, dict]]:
     )
 
 
+def _text(value: Any) -> str | None:
+    """A name as written, or None where the document holds something else there."""
+    return value if isinstance(value, str) else None
+
+
 def _section(data: Any, key: str) -> dict:
     value = data.get(key) if isinstance(data, dict) else None
     return value if isinstance(value, dict) else {}
@@ -66,14 +71,18 @@ def _offers_that_reach_nobody(data: dict) -> list[tuple[str, str]]:
     out = []
     months = _section(data, "simulation").get("months")
     offers = _list(_section(data, "strategy"), "offers")
-    offered = {o.get("intervention") for _, o in offers}
+    offered = {_text(o.get("intervention")) for _, o in offers}
     follows = {
-        iv.get("name"): _section(iv, "follow_up").get("after")
+        _text(iv.get("name")): _text(_section(iv, "follow_up").get("after"))
         for _, iv in _list(data, "interventions")
     }
-    counts = {p.get("name"): p.get("count", 1) for _, p in _list(data, "providers")}
+    counts = {
+        _text(p.get("name")): p.get("count", 1)
+        for _, p in _list(data, "providers")
+        if isinstance(p.get("count", 1), int)
+    }
     for i, o in offers:
-        base, name = f"strategy.offers[{i}]", o.get("intervention")
+        base, name = f"strategy.offers[{i}]", _text(o.get("intervention"))
         start = o.get("start_month", 0)
         valid_months = isinstance(months, int) and not isinstance(months, bool) and months > 0
         if isinstance(start, int | float) and valid_months and start >= months:
@@ -84,8 +93,8 @@ def _offers_that_reach_nobody(data: dict) -> list[tuple[str, str]]:
                     f"{months}), {VOID}",
                 )
             )
-        after = follows.get(name)
-        if isinstance(after, str) and after != name and after not in offered:
+        after = follows.get(name) if name is not None else None
+        if after is not None and after != name and after not in offered:
             out.append(
                 (
                     f"{base}.intervention",
@@ -93,7 +102,12 @@ def _offers_that_reach_nobody(data: dict) -> list[tuple[str, str]]:
                     f"nobody can complete it, {VOID}; offer '{after}' too or drop the follow-up",
                 )
             )
-        providers = [p for p in o.get("providers", []) if isinstance(p, str) and p in counts]
+        listed = o.get("providers", [])
+        providers = (
+            [p for p in listed if isinstance(p, str) and p in counts]
+            if isinstance(listed, list)
+            else []
+        )
         if providers and all(counts[p] == 0 for p in providers):
             out.append(
                 (
