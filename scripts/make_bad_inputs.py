@@ -1178,6 +1178,17 @@ def _cases() -> list[Case]:
         "interventions[0",
         "'All' is reserved",
     )
+    add(
+        "key_not_a_name.yaml",
+        _scenario(
+            "a contact-rate key with a non-ASCII letter",
+            _set("population", "segments", 0, "contact_rates", {"online": 0.2, "café": 0.1}),
+        ),
+        "a mapping key that is text but not a valid name (was: 'keys must be text, not str')",
+        "contact_rates.café",
+        "not a valid key",
+        "letters, digits",
+    )
     # ------------------------------------------- numbers YAML 1.1 reads differently
     number = "not read as a number"
     add(

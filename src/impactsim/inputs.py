@@ -363,6 +363,10 @@ def _message(err: Any, place: _Place) -> tuple[tuple[Any, ...], str, Any]:
         return loc, f"{msg}; write a whole number without a decimal point", value
     if etype in _TYPE_ERRORS and isinstance(value, str):
         return loc, f"{msg}; write it without quotes" if _looks_numeric(value) else msg, value
+    if loc and loc[-1] == "[key]" and isinstance(value, str):  # text, but not a valid name
+        if etype == "string_pattern_mismatch":
+            msg = "names are a letter, then letters, digits, '_' or '-' (at most 64)"
+        return loc, f"not a valid key: {plain_message(msg)}", _KeyShown(value)
     if etype == "invalid_key" or (loc and loc[-1] == "[key]"):
         return loc, f"keys must be text, not {type(value).__name__}", _KeyShown(value)
     return loc, msg, value
