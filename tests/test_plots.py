@@ -194,3 +194,22 @@ def test_plot_refuses_damaged_run_dirs_by_name(run_dir, tmp_path, damage, says):
     assert "Traceback" not in res.output
     assert res.exception is None or isinstance(res.exception, SystemExit)
     assert not (damaged / "figures").exists()
+
+
+def test_plot_does_not_follow_a_figures_link_planted_in_the_run_dir(run_dir, tmp_path):
+    # a directory symlink in the run directory sent the figures elsewhere (issue 30)
+    import shutil
+
+    from typer.testing import CliRunner
+
+    from impactsim.cli import app
+
+    planted = tmp_path / "run"
+    shutil.copytree(run_dir, planted, ignore=shutil.ignore_patterns("figures"))
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (planted / "figures").symlink_to(elsewhere, target_is_directory=True)
+    res = CliRunner().invoke(app, ["plot", str(planted)])
+    assert res.exit_code == 2
+    assert "is a symbolic link" in res.output
+    assert list(elsewhere.iterdir()) == []

@@ -9,6 +9,7 @@ saying exactly what is wrong.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -187,6 +188,12 @@ def write_figures(run_dir: str | Path, out: str | Path | None = None, dpi: int =
     """
     run = load_run_dir(run_dir)
     target = Path(out) if out is not None else run.path / "figures"
+    if out is None and target.is_symlink():
+        # a link planted in the run directory would send the figures elsewhere
+        raise RunDirError(
+            f"{target}: is a symbolic link (to {os.readlink(target)}), not the run's figures "
+            "folder; remove it, or give the folder to write to with --out"
+        )
     written = []
     for stem, fig in figures_for(run).items():
         path = target / f"{stem}.png"
