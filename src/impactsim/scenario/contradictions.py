@@ -9,28 +9,9 @@ cross-references, they work on the raw document and tolerate malformed parts.
 
 from __future__ import annotations
 
-from typing import Any
+from impactsim.scenario.raw import items, section, text
 
 VOID = "so the programme would silently reach nobody"
-
-
-def _list(data: Any, key: str) -> list[tuple[int, dict]]:
-    value = data.get(key) if isinstance(data, dict) else None
-    return (
-        [(i, x) for i, x in enumerate(value) if isinstance(x, dict)]
-        if isinstance(value, list)
-        else []
-    )
-
-
-def _text(value: Any) -> str | None:
-    """A name as written, or None where the document holds something else there."""
-    return value if isinstance(value, str) else None
-
-
-def _section(data: Any, key: str) -> dict:
-    value = data.get(key) if isinstance(data, dict) else None
-    return value if isinstance(value, dict) else {}
 
 
 def contradiction_problems(data: object) -> list[tuple[str, str]]:
@@ -47,7 +28,7 @@ def contradiction_problems(data: object) -> list[tuple[str, str]]:
 
 def _empty_lists(data: dict) -> list[tuple[str, str]]:
     out = []
-    if _section(data, "outcome").get("target_segments") == []:
+    if section(data, "outcome").get("target_segments") == []:
         out.append(
             (
                 "outcome.target_segments",
@@ -55,8 +36,8 @@ def _empty_lists(data: dict) -> list[tuple[str, str]]:
                 "leave the key out to target every segment, or name at least one",
             )
         )
-    for i, iv in _list(data, "interventions"):
-        if _section(iv, "eligibility").get("segments") == []:
+    for i, iv in items(data, "interventions"):
+        if section(iv, "eligibility").get("segments") == []:
             out.append(
                 (
                     f"interventions[{i}:{iv.get('name')}].eligibility.segments",
@@ -69,20 +50,20 @@ def _empty_lists(data: dict) -> list[tuple[str, str]]:
 
 def _offers_that_reach_nobody(data: dict) -> list[tuple[str, str]]:
     out = []
-    months = _section(data, "simulation").get("months")
-    offers = _list(_section(data, "strategy"), "offers")
-    offered = {_text(o.get("intervention")) for _, o in offers}
+    months = section(data, "simulation").get("months")
+    offers = items(section(data, "strategy"), "offers")
+    offered = {text(o.get("intervention")) for _, o in offers}
     follows = {
-        _text(iv.get("name")): _text(_section(iv, "follow_up").get("after"))
-        for _, iv in _list(data, "interventions")
+        text(iv.get("name")): text(section(iv, "follow_up").get("after"))
+        for _, iv in items(data, "interventions")
     }
     counts = {
-        _text(p.get("name")): p.get("count", 1)
-        for _, p in _list(data, "providers")
+        text(p.get("name")): p.get("count", 1)
+        for _, p in items(data, "providers")
         if isinstance(p.get("count", 1), int)
     }
     for i, o in offers:
-        base, name = f"strategy.offers[{i}]", _text(o.get("intervention"))
+        base, name = f"strategy.offers[{i}]", text(o.get("intervention"))
         start = o.get("start_month", 0)
         valid_months = isinstance(months, int) and not isinstance(months, bool) and months > 0
         if isinstance(start, int | float) and valid_months and start >= months:
@@ -121,7 +102,7 @@ def _offers_that_reach_nobody(data: dict) -> list[tuple[str, str]]:
 
 def _repeated_interactions(data: dict) -> list[tuple[str, str]]:
     out, seen = [], {}
-    for i, inter in _list(_section(data, "strategy"), "interactions"):
+    for i, inter in items(section(data, "strategy"), "interactions"):
         pair = inter.get("interventions")
         if (
             not isinstance(pair, list)

@@ -8,13 +8,7 @@ from __future__ import annotations
 
 from impactsim.scenario.contradictions import contradiction_problems
 from impactsim.scenario.economics import DEFAULT_STAKEHOLDERS
-
-
-def _items(data: object, key: str) -> list[tuple[int, dict]]:
-    seq = data.get(key) if isinstance(data, dict) else None
-    if not isinstance(seq, list):
-        return []
-    return [(i, x) for i, x in enumerate(seq) if isinstance(x, dict)]
+from impactsim.scenario.raw import items
 
 
 def _names(items: list[tuple[int, dict]]) -> list[str]:
@@ -45,9 +39,9 @@ def cross_reference_problems(data: object) -> list[tuple[str, str]]:
     if not isinstance(data, dict):
         return out
     pop = data.get("population") if isinstance(data.get("population"), dict) else {}
-    seg_items = _items(pop, "segments")
+    seg_items = items(pop, "segments")
     ch_items, pr_items, iv_items = (
-        _items(data, k) for k in ("channels", "providers", "interventions")
+        items(data, k) for k in ("channels", "providers", "interventions")
     )
     segs, chans, provs, ivs = (set(_names(x)) for x in (seg_items, ch_items, pr_items, iv_items))
 
@@ -59,12 +53,12 @@ def cross_reference_problems(data: object) -> list[tuple[str, str]]:
             allowed_txt = ", ".join(sorted(allowed)) or f"no {kind}s defined"
             out.append((path, f"unknown {kind} '{n}' (allowed: {allowed_txt})"))
 
-    for key, items in (
+    for key, listed in (
         ("channels", ch_items),
         ("providers", pr_items),
         ("interventions", iv_items),
     ):
-        names = _names(items)
+        names = _names(listed)
         rep = sorted({n for n in names if names.count(n) > 1})
         if rep:
             out.append((key, f"names must be unique; repeated: {', '.join(rep)}"))
@@ -114,7 +108,7 @@ def cross_reference_problems(data: object) -> list[tuple[str, str]]:
         if node == start:
             out.append((f"interventions[{start}].follow_up", "follow-up chain is circular"))
     strategy = data.get("strategy") if isinstance(data.get("strategy"), dict) else {}
-    offer_items = _items(strategy, "offers")
+    offer_items = items(strategy, "offers")
     offered = [o["intervention"] for _, o in offer_items if isinstance(o.get("intervention"), str)]
     rep = sorted({n for n in offered if offered.count(n) > 1})
     if rep:
@@ -139,7 +133,7 @@ def cross_reference_problems(data: object) -> list[tuple[str, str]]:
             out.append(
                 (f"channels{label(i, c)}.end_month", f"must be after start_month ({start_m})")
             )
-    for i, inter in _items(strategy, "interactions"):
+    for i, inter in items(strategy, "interactions"):
         pair = _strs(inter.get("interventions"))
         check(f"strategy.interactions[{i}].interventions", "intervention", pair, ivs)
         if len(pair) == 2 and pair[0] == pair[1]:
@@ -183,7 +177,7 @@ def _economics_problems(data: dict) -> list[tuple[str, str]]:
                 )
             )
 
-    cyv = _items(econ, "case_year_values")
+    cyv = items(econ, "case_year_values")
     for i, item in cyv:
         stakeholder(f"economics.case_year_values[{i}]", item)
     used = [x["stakeholder"] for _, x in cyv if isinstance(x.get("stakeholder"), str)]
@@ -195,7 +189,7 @@ def _economics_problems(data: dict) -> list[tuple[str, str]]:
                 f"each stakeholder may appear once; repeated: {', '.join(rep)}",
             )
         )
-    linked = _items(econ, "linked_outcomes")
+    linked = items(econ, "linked_outcomes")
     names = _names(linked)
     rep = sorted({n for n in names if names.count(n) > 1})
     if rep:
