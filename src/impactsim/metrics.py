@@ -84,6 +84,11 @@ def labels_for(spec: ModelSpec, scenario: str) -> Labels:
     )
 
 
+#: Families present (the denominator of every share): target population, per segment and
+#: per adopter category. A share whose denominator is 0 is not defined (NaN).
+FAMILIES = "families"
+
+
 def _div(a: np.ndarray | float, b: np.ndarray | float) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(np.asarray(b) > 0, np.asarray(a, dtype=float) / np.asarray(b), np.nan)
@@ -190,12 +195,17 @@ def summary_rows(rows: _Rows, rec: Recording, spec: ModelSpec, lab: Labels, repl
             sc, replicate, "participant_months", rec.participant_months[:, k].sum(), intervention=iv
         )
     per_seg("reach_cumulative", rec.any_ever[M])
+    add(sc, replicate, FAMILIES, n_t)
+    for j, name in enumerate(segs):
+        add(sc, replicate, FAMILIES, n_s[j], segment=name)
     for a, cat in enumerate(ADOPTER_CATEGORIES):
+        n_cat = rec.n_cat[M, a][T].sum()
+        add(sc, replicate, FAMILIES, n_cat, adopter_category=cat)
         add(
             sc,
             replicate,
             "reach_cumulative",
-            _div(rec.any_ever_cat[M, a][T].sum(), rec.n_cat[M, a][T].sum()),
+            _div(rec.any_ever_cat[M, a][T].sum(), n_cat),
             adopter_category=cat,
         )
     for c, ch in enumerate(lab.channels):
@@ -318,12 +328,17 @@ def timeseries_rows(
             intervention=iv,
         )
     series("reach_cumulative", rec.any_ever)
+    rows.add(sc, replicate, FAMILIES, n_t, months)
+    for j, name in enumerate(lab.segments):
+        rows.add(sc, replicate, FAMILIES, n_s[:, j], months, segment=name)
     for a, cat in enumerate(ADOPTER_CATEGORIES):
+        n_cat = rec.n_cat[:, a][:, T].sum(axis=1)
+        rows.add(sc, replicate, FAMILIES, n_cat, months, adopter_category=cat)
         rows.add(
             sc,
             replicate,
             "reach_cumulative",
-            _div(rec.any_ever_cat[:, a][:, T].sum(axis=1), rec.n_cat[:, a][:, T].sum(axis=1)),
+            _div(rec.any_ever_cat[:, a][:, T].sum(axis=1), n_cat),
             months,
             adopter_category=cat,
         )
