@@ -205,6 +205,10 @@ def test_reference_lists_the_bounds_of_fields_that_may_be_null():
         lambda d: d["interventions"][0].update(name={"a": 1}, follow_up={"after": []}),
         lambda d: d["providers"][0].update(name=[], count="two"),
         lambda d: d["strategy"].update(interactions=[{"interventions": [[], {}]}]),
+        lambda d: d["interventions"][0].update(effect_size="big", effect_multiplier=[2]),
+        lambda d: d["interventions"][0].update(effect_size={"mean": "1", "sd": None}),
+        lambda d: d["population"].update(size="many", network=[]),
+        lambda d: d["population"]["segments"][0].update(share=None, relative_degree="x"),
     ],
 )
 def test_the_contradiction_checks_tolerate_malformed_documents(damage):
@@ -214,3 +218,58 @@ def test_the_contradiction_checks_tolerate_malformed_documents(damage):
     damage(d)
     with pytest.raises(ScenarioError):
         parse_scenario(d, "t.yaml")
+
+
+def test_a_segment_expected_to_hold_no_family_is_refused():
+    # share x size < 1 family: the segment is empty in most replicates (P = (1 - share)^size,
+    # 0.95^10 = 0.60 here) and each of its shares would be 0/0; at exactly 1 it is kept
+    d = base_dict(size=10)
+    seg = d["population"]["segments"][0]
+    d["population"]["segments"] = [{**seg, "share": 0.95}, {**seg, "name": "few", "share": 0.05}]
+    with pytest.raises(
+        ScenarioError, match=r"segments\[1:few\]\.share: 0.05 of population.size 10 is 0.5 fam"
+    ):
+        parse_scenario(d, "t.yaml")
+    d["population"]["size"] = 20
+    assert parse_scenario(d, "t.yaml").population.segments[1].share == 0.05
+
+
+def _two_programmes(mean: float, gamma: float, spillover: float) -> dict:
+    """The base scenario with programmes a and b (same effect), an interaction and a network."""
+    d = base_dict()
+    iv = d["interventions"][0]
+    d["interventions"] = [
+        {**iv, "name": n, "effect_size": {"mean": mean, "sd": 0.1}, "spillover_fraction": spillover}
+        for n in ("a", "b")
+    ]
+    d["interventions"][0]["effect_multiplier"] = {"all_parents": 2.0}
+    offer = d["strategy"]["offers"][0]
+    d["strategy"]["offers"] = [{**offer, "intervention": n} for n in ("a", "b")]
+    d["strategy"]["interactions"] = [{"interventions": ["a", "b"], "gamma": gamma}]
+    d["population"]["network"] = {"kind": "random", "mean_degree": 4.0, "homophily": 0.0}
+    return d
+
+
+def test_effects_that_add_up_beyond_the_scale_are_refused():
+    # hand calculation of the bound (impactsim.scenario.effect_bound): e = (|mean| + 2 sd) x
+    # multiplier, so e_a = (0.8 + 0.2) x 2 = 2.0 and e_b = 1.0; gamma 1 adds min = 1.0;
+    # spillover 0.1 x 4 neighbours x (2.0 + 1.0) adds 1.2: G = 5.2 SD > 5
+    with pytest.raises(ScenarioError, match=r"interventions: .* mean gain of 5.2 SD") as err:
+        parse_scenario(_two_programmes(0.8, gamma=1.0, spillover=0.1), "t.yaml")
+    for term in ("interventions[0:a] 2 SD", "gamma 1: +1 SD", "spillover_fraction 0.1 x 4"):
+        assert term in str(err.value)
+    # overlap (negative gamma) never raises the bound: 2.0 + 1.0 + 1.2 = 4.2 SD is allowed
+    assert parse_scenario(_two_programmes(0.8, gamma=-0.5, spillover=0.1), "t.yaml")
+    # without spillover nobody passes an effect on: 2 + 1 + 1 = 4 SD
+    d = _two_programmes(0.8, gamma=1.0, spillover=0.0)
+    assert parse_scenario(d, "t.yaml")
+
+
+def test_the_library_stays_well_below_the_effect_bound():
+    # docs/scenario.md says the library's strategies stay below 2.7 SD (the bound is 5)
+    from impactsim.loading import read_yaml
+    from impactsim.scenario.effect_bound import largest_gain
+
+    gains = {p.stem: largest_gain(read_yaml(p)) for p in (ROOT / "scenarios").glob("*.yaml")}
+    assert len(gains) >= 10
+    assert 2.0 < max(gains.values()) < 2.7, gains

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from impactsim.scenario import Scenario
+from impactsim.scenario.effect_bound import MAX_COMBINED_GAIN_SD
 
 HEADER = """# Scenario file reference
 
@@ -30,6 +31,40 @@ message naming the file, the field path, the value and what is allowed
 (`impactsim validate FILE`). Rates are hazards **per month**; the engine turns them into
 per-step probabilities `1 - exp(-rate * dt_months)`. Effect sizes are Cohen's d on the latent
 problem score (SD units). See `docs/model.md` for the equations.
+
+Field limits are checked one field at a time; the checks across fields below refuse
+settings that are each allowed but together void what the planner asked for
+(`impactsim.scenario.contradictions`), each naming the fields concerned.
+
+"""
+
+CROSS_FIELD = f"""## Checks across fields
+
+- **A segment must expect at least one family**: `share × population.size ≥ 1`. A smaller
+  segment is empty in most replicates (with probability `(1 − share)^size`), so its reach,
+  prevalence and impact would not be defined (`docs/model.md`, "When a value is not
+  defined").
+- **Something must be offered to someone**: `outcome.target_segments` and
+  `eligibility.segments` may not be empty lists; an offer may not start at or after the
+  horizon, nor rely only on providers with `count: 0`, nor follow (`follow_up.after`) a
+  programme that is not offered; an interaction pair is given once.
+- **Combined effects: at most {MAX_COMBINED_GAIN_SD:g} SD.** Each effect field has its own
+  limit, but the gain of one parent adds them up (`docs/model.md` section 7). For every
+  segment `s` the check computes the largest mean gain a completer can carry,
+
+      G_s = Σ_k e_k,s + Σ_(k<l) max(γ_kl, 0) · min(e_k,s, e_l,s) + Σ_k σ_k · D_s · max_s' e_k,s'
+
+  over the offered programmes `k` open to `s`, with `e_k,s = (|mean_k| + 2 · sd_k) · μ_k,s`
+  (the upper end of the effect a replicate may draw, times the segment's effect multiplier,
+  at full fidelity and dose), the synergies `γ > 0` of the interactions (overlaps only lower
+  the gain), and `D_s = mean_degree × relative_degree` neighbours who may each pass on the
+  share `spillover_fraction` (σ) of their own effect (random networks only). `G_s` may not
+  exceed {MAX_COMBINED_GAIN_SD:g} SD. The reason: the problem score is standard normal, so
+  {MAX_COMBINED_GAIN_SD:g} SD is already the limit of a single `effect_size.mean`; beyond it
+  lies one parent in 3.5 million, and a larger gain moves every parent below any cut-off, so
+  the results would show the end of the scale rather than the programmes. The largest
+  effects in the source material are about 1 SD (positive parenting, d = 1.00, Spencer et
+  al. 2019). The library's strategies stay below 2.7 SD.
 
 """
 
@@ -120,7 +155,7 @@ def _nested(annotation: Any) -> list[type[BaseModel]]:
 
 def render() -> str:
     """Return the Markdown reference of every scenario section."""
-    lines = [HEADER]
+    lines = [HEADER, CROSS_FIELD]
     for model in _models(Scenario):
         lines.append(f"## {model.__name__}\n")
         doc = (model.__doc__ or "").strip()

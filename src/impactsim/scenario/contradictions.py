@@ -2,14 +2,16 @@
 
 Field limits are checked one field at a time; these checks read several fields at once and
 refuse a scenario in which something the planner asked for can never happen: an empty
-target population, a programme offered to nobody, after the horizon, by no organisation,
-or following a programme that is never offered, and an interaction given twice. Like the
-cross-references, they work on the raw document and tolerate malformed parts.
+target population, a segment too small to hold a family, a programme offered to nobody,
+after the horizon, by no organisation, or following a programme that is never offered, an
+interaction given twice, and effects that add up beyond the scale of the problem score.
+Like the cross-references, they work on the raw document and tolerate malformed parts.
 """
 
 from __future__ import annotations
 
-from impactsim.scenario.raw import items, section, text
+from impactsim.scenario.effect_bound import effect_bound_problems
+from impactsim.scenario.raw import items, number, section, text
 
 VOID = "so the programme would silently reach nobody"
 
@@ -22,8 +24,13 @@ def contradiction_problems(data: object) -> list[tuple[str, str]]:
     """
     if not isinstance(data, dict):
         return []
-    out = _empty_lists(data) + _offers_that_reach_nobody(data) + _repeated_interactions(data)
-    return out
+    return (
+        _empty_lists(data)
+        + _segments_without_families(data)
+        + _offers_that_reach_nobody(data)
+        + _repeated_interactions(data)
+        + effect_bound_problems(data)
+    )
 
 
 def _empty_lists(data: dict) -> list[tuple[str, str]]:
@@ -45,6 +52,35 @@ def _empty_lists(data: dict) -> list[tuple[str, str]]:
                     "every segment, or name at least one",
                 )
             )
+    return out
+
+
+def _segments_without_families(data: dict) -> list[tuple[str, str]]:
+    """Segments expected to hold less than one family: empty in most replicates.
+
+    Every share of such a segment (reach, prevalence, impact) would be 0/0 in the replicates
+    in which it holds no family, so the tables would carry "not defined" rows for a group
+    the planner named.
+    """
+    population = section(data, "population")
+    size = population.get("size", 20_000)
+    if not isinstance(size, int) or isinstance(size, bool) or size < 1:
+        return []
+    out = []
+    for i, seg in items(population, "segments"):
+        share = number(seg.get("share"))
+        if share is None or share * size >= 1.0:
+            continue
+        out.append(
+            (
+                f"population.segments[{i}:{seg.get('name')}].share",
+                f"{share:g} of population.size {size} is {share * size:.3g} families: the "
+                "segment would be empty in most replicates and its shares (reach, "
+                "prevalence, impact) not defined; give it a share of at least "
+                f"1/{size} = {1 / size:.3g}, simulate more families, or merge it into "
+                "another segment",
+            )
+        )
     return out
 
 

@@ -27,3 +27,10 @@ def section(data: Any, key: str) -> dict:
 def text(value: Any) -> str | None:
     """A name as written, or None where the document holds something else there."""
     return value if isinstance(value, str) else None
+
+
+def number(value: Any) -> float | None:
+    """A finite number as written (not a bool), or None where the document holds other."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if value == value and abs(value) != float("inf") else None
