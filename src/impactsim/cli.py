@@ -218,13 +218,16 @@ def _check_sweep(file: Path, data: object, allow_external_paths: bool) -> str:
     )
 
 
-def _check_out_dir(out_dir: Path) -> None:
+def _check_out_dir(out_dir: Path, *inner: tuple[str, ...]) -> None:
     """Refuse, before anything is simulated, an output directory that cannot be one.
 
     An empty ``--out`` (or ``.``) would put the outputs into the working directory, which
     the atomic move of the staged outputs would replace; a path that is a file cannot
-    hold them.
+    hold them; a folder the command writes into (``inner``, e.g. ``("runs", "package")``)
+    that is a symbolic link planted there would send files elsewhere.
     """
+    from impactsim.io import OutputPathError, refuse_planted_links
+
     problem = None
     if str(out_dir) in ("", ".") or out_dir.resolve() == Path.cwd().resolve():
         problem = "is the working directory; name a directory for the outputs (e.g. outputs/run)"
@@ -233,6 +236,11 @@ def _check_out_dir(out_dir: Path) -> None:
     if problem is not None:
         typer.echo(f"error: --out {str(out_dir)!r} {problem}", err=True)
         raise typer.Exit(EXIT_INVALID)
+    try:
+        refuse_planted_links(out_dir, *inner)
+    except OutputPathError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
 
 
 @app.command()
@@ -402,7 +410,10 @@ def compare(
             loaded.append((path, load_scenario(path)))
         except ScenarioError as err:
             _fail(err)
-    _check_out_dir(out if out is not None else Path("outputs") / "compare")
+    _check_out_dir(
+        out if out is not None else Path("outputs") / "compare",
+        *(("runs", sc.name) for _, sc in loaded),
+    )
     base = baseline
     if baseline is not None:
         for path, sc in loaded:

@@ -342,10 +342,15 @@ class CompareResult:
 
         Returns:
             The directory. Every file is written atomically.
+
+        Raises:
+            OutputPathError: ``runs`` or a run's folder inside ``path`` is a symbolic link
+                (checked before anything is written; a planted link is never followed).
         """
-        from impactsim.io import write_csv, write_text
+        from impactsim.io import inner_dir, refuse_planted_links, write_csv, write_text
 
         out = Path(path)
+        refuse_planted_links(out, *(("runs", name) for name in self.runs if write_runs))
         out.mkdir(parents=True, exist_ok=True)
         write_csv(out / "comparison.csv", self.comparison)
         write_csv(out / "frontier.csv", self.frontier)
@@ -354,7 +359,7 @@ class CompareResult:
         write_text(out / "comparison.txt", self.table() + "\n")
         if write_runs:
             for name, res in self.runs.items():
-                res.to_dir(out / "runs" / name)
+                res.to_dir(inner_dir(out, "runs") / name)
         return out
 
 

@@ -65,6 +65,57 @@ def atomic_write(path: Path, write: Callable[[Path], Any]) -> Path:
     return path
 
 
+class OutputPathError(ValueError):
+    """A folder inside an output directory is a symbolic link: files would go elsewhere."""
+
+
+def planted_link(root: Path, *parts: str) -> Path | None:
+    """The first of ``root/a``, ``root/a/b``, ... that is a symbolic link, or None.
+
+    ``root`` itself is the user's choice and may be a link; a link *inside* it was put
+    there by someone else and would send the files written through it out of the
+    directory.
+    """
+    path = Path(root)
+    for part in parts:
+        path = path / part
+        if path.is_symlink():
+            return path
+    return None
+
+
+def refuse_planted_links(root: Path, *paths: tuple[str, ...]) -> None:
+    """Check, before anything is written, that no folder on any of ``paths`` is a link.
+
+    Args:
+        root: the output directory (it may itself be a link: the user chose it).
+        paths: folders below ``root``, each as its parts, e.g. ``("runs", "package")``.
+
+    Raises:
+        OutputPathError: a folder below ``root`` is a symbolic link.
+    """
+    for parts in paths:
+        link = planted_link(root, *parts)
+        if link is not None:
+            raise OutputPathError(
+                f"{link}: is a symbolic link (to {os.readlink(link)}) inside the output "
+                f"directory {root}; files written through it would land elsewhere. Remove "
+                "it, or choose another output directory"
+            )
+
+
+def inner_dir(root: Path, *parts: str) -> Path:
+    """``root/parts...``, created, after checking that no folder on the way is a link.
+
+    Raises:
+        OutputPathError: a folder below ``root`` is a symbolic link.
+    """
+    refuse_planted_links(root, parts)
+    path = Path(root).joinpath(*parts)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)

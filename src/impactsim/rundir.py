@@ -9,7 +9,6 @@ saying exactly what is wrong.
 from __future__ import annotations
 
 import json
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +18,7 @@ import pandas as pd
 
 from impactsim import plots
 from impactsim._version import __version__
-from impactsim.io import atomic_write
+from impactsim.io import OutputPathError, atomic_write, refuse_planted_links
 from impactsim.loading import ScenarioError, load_scenario
 from impactsim.scenario import Scenario
 
@@ -188,12 +187,11 @@ def write_figures(run_dir: str | Path, out: str | Path | None = None, dpi: int =
     """
     run = load_run_dir(run_dir)
     target = Path(out) if out is not None else run.path / "figures"
-    if out is None and target.is_symlink():
-        # a link planted in the run directory would send the figures elsewhere
-        raise RunDirError(
-            f"{target}: is a symbolic link (to {os.readlink(target)}), not the run's figures "
-            "folder; remove it, or give the folder to write to with --out"
-        )
+    try:  # a link planted in the run directory would send the figures elsewhere
+        if out is None:
+            refuse_planted_links(run.path, ("figures",))
+    except OutputPathError as err:
+        raise RunDirError(f"{err}; or give the folder to write to with --out") from None
     written = []
     for stem, fig in figures_for(run).items():
         path = target / f"{stem}.png"
