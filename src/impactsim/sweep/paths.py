@@ -1,90 +1,47 @@
-"""Dotted paths into a scenario: ``interventions.group_course.effect_size.mean``.
+"""Dotted paths into a scenario, with the schema's knowledge of which mappings take new keys.
 
-A path addresses the *validated* scenario's dictionary (every default filled in). Mapping
-keys are written as they are; list items by their ``name`` (``segments.lower_ses``) or by
-their position (``segments.2`` or ``segments[2]``). A resolved path is a *location*: a
-tuple of keys and list positions, the same form pydantic uses in its error locations.
+The paths themselves are walked by :mod:`impactsim.scenario.paths` (re-exported here);
+this module adds :func:`resolve`, which lets a sweep set a key that a mapping with
+user-chosen keys (``contact_rates.school``) does not hold yet.
 """
 
 from __future__ import annotations
 
-import copy
-import difflib
-import re
-import types
-from typing import Annotated, Any, Union, get_args, get_origin
+from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel
 
 from impactsim.scenario import Scenario
+from impactsim.scenario.paths import (
+    Location,
+    PathError,
+    format_location,
+    get_value,
+    locate,
+    set_value,
+    split_path,
+    strip_optional,
+    with_values,
+)
 
-Location = tuple[str | int, ...]
-
-_PART = re.compile(r"^(?P<key>[^\[\]]*)(?P<idx>(\[\d+\])*)$")
-
-
-class PathError(ValueError):
-    """A dotted path does not address a field of the scenario."""
-
-
-def split_path(path: str) -> list[str | int]:
-    """Split a dotted path into keys (str) and list positions (int).
-
-    ``"segments[2].share"`` and ``"segments.2.share"`` both give ``["segments", 2, "share"]``.
-
-    Raises:
-        PathError: empty path or empty part.
-    """
-    if not isinstance(path, str) or not path.strip():
-        raise PathError("path is empty; expected a dotted path such as 'population.size'")
-    parts: list[str | int] = []
-    for raw in path.strip().split("."):
-        m = _PART.match(raw)
-        if m is None or (not m.group("key") and not m.group("idx")):
-            raise PathError(f"empty or malformed part {raw!r} in path {path!r}")
-        key = m.group("key")
-        if key:
-            parts.append(int(key) if key.isdigit() else key)
-        parts.extend(int(i) for i in re.findall(r"\[(\d+)\]", m.group("idx")))
-    return parts
-
-
-def format_location(loc: Location, data: Any = None) -> str:
-    """Dotted form of a location; list items are shown by name when they have one."""
-    out: list[str] = []
-    node = data
-    for part in loc:
-        if isinstance(part, int):
-            item = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
-            name = item.get("name") if isinstance(item, dict) else None
-            out.append(f"{'.' if out else ''}{name}" if isinstance(name, str) else f"[{part}]")
-            node = item
-        else:
-            out.append(f"{'.' if out else ''}{part}")
-            node = node.get(part) if isinstance(node, dict) else None
-    return "".join(out)
-
-
-def _strip(annotation: Any) -> Any:
-    """Remove Annotated[...] and Optional[...] wrappers."""
-    while True:
-        origin = get_origin(annotation)
-        if origin is Annotated:
-            annotation = get_args(annotation)[0]
-        elif origin in (Union, types.UnionType):
-            args = [a for a in get_args(annotation) if a is not type(None)]
-            if len(args) != 1:
-                return annotation
-            annotation = args[0]
-        else:
-            return annotation
+__all__ = [
+    "Location",
+    "PathError",
+    "format_location",
+    "get_value",
+    "is_free_mapping",
+    "resolve",
+    "set_value",
+    "split_path",
+    "with_values",
+]
 
 
 def _annotation_at(loc: Location) -> Any:
     """Schema type at a location of the Scenario model (None when unknown)."""
     node: Any = Scenario
     for part in loc:
-        node = _strip(node)
+        node = strip_optional(node)
         origin = get_origin(node)
         if isinstance(node, type) and issubclass(node, BaseModel) and isinstance(part, str):
             field = node.model_fields.get(part)
@@ -97,7 +54,7 @@ def _annotation_at(loc: Location) -> Any:
             node = get_args(node)[1]
         else:
             return None
-    return _strip(node)
+    return strip_optional(node)
 
 
 def is_free_mapping(loc: Location) -> bool:
@@ -106,24 +63,6 @@ def is_free_mapping(loc: Location) -> bool:
     A new key may be added to such a mapping.
     """
     return get_origin(_annotation_at(loc)) is dict
-
-
-def _list_item(node: list[Any], part: str | int, shown: str) -> int:
-    if isinstance(part, int):
-        if 0 <= part < len(node):
-            return part
-        raise PathError(f"position {part} is out of range at '{shown}' (it has {len(node)} items)")
-    names = [item.get("name") for item in node if isinstance(item, dict)]
-    if part in names:
-        return names.index(part)
-    allowed = [n for n in names if isinstance(n, str)]
-    close = difflib.get_close_matches(part, allowed, n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
-    listed = ", ".join(allowed) if allowed else "(none)"
-    raise PathError(
-        f"no item named '{part}' in '{shown}'{hint} Allowed: {listed}, "
-        f"or a position 0-{len(node) - 1}"
-    )
 
 
 def resolve(data: dict[str, Any], path: str, *, allow_new_key: bool = True) -> Location:
@@ -141,59 +80,4 @@ def resolve(data: dict[str, Any], path: str, *, allow_new_key: bool = True) -> L
     Raises:
         PathError: with what exists at the point where the path stops matching.
     """
-    parts = split_path(path)
-    loc: list[str | int] = []
-    node: Any = data
-    for i, part in enumerate(parts):
-        shown = format_location(tuple(loc), data) or "<scenario>"
-        last = i == len(parts) - 1
-        if isinstance(node, list):
-            idx = _list_item(node, part, shown)
-            loc.append(idx)
-            node = node[idx]
-        elif isinstance(node, dict):
-            key = str(part)
-            if key in node:
-                loc.append(key)
-                node = node[key]
-            elif last and allow_new_key and is_free_mapping(tuple(loc)):
-                loc.append(key)
-                node = None
-            else:
-                allowed = sorted(node)
-                close = difflib.get_close_matches(key, allowed, n=1)
-                hint = f"; did you mean '{close[0]}'?" if close else ""
-                listed = ", ".join(allowed) if allowed else "(none)"
-                raise PathError(f"unknown key '{key}' in '{shown}'{hint} Allowed keys: {listed}")
-        else:
-            raise PathError(f"'{shown}' is a single value ({node!r}), so it has no part '{part}'")
-    return tuple(loc)
-
-
-def get_value(data: Any, loc: Location) -> Any:
-    """Value at a location (None for a key that does not exist yet)."""
-    node = data
-    for part in loc:
-        if isinstance(node, dict):
-            node = node.get(part)  # type: ignore[call-overload]
-        elif isinstance(node, list) and isinstance(part, int):
-            node = node[part]
-        else:
-            return None
-    return node
-
-
-def set_value(data: Any, loc: Location, value: Any) -> None:
-    """Set the value at a location in place (the containers must exist)."""
-    node = data
-    for part in loc[:-1]:
-        node = node[part]
-    node[loc[-1]] = value
-
-
-def with_values(data: dict[str, Any], changes: list[tuple[Location, Any]]) -> dict[str, Any]:
-    """A deep copy of ``data`` with values set at the given locations."""
-    out = copy.deepcopy(data)
-    for loc, value in changes:
-        set_value(out, loc, copy.deepcopy(value))
-    return out
+    return locate(data, path, is_free_mapping if allow_new_key else None)
