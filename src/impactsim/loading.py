@@ -33,6 +33,7 @@ from impactsim.inputs import (
     short,
 )
 from impactsim.scenario import Scenario, cross_reference_problems
+from impactsim.scenario.sources import source_path_problems
 
 #: Largest scenario file accepted (bytes); scenario files are a few kilobytes.
 MAX_FILE_BYTES = 5_000_000
@@ -304,6 +305,7 @@ _CROSS_PREFIXES = (
     "providers",
     "outcome.",
     "economics",
+    "sources[",
 )
 
 
@@ -359,7 +361,8 @@ def parse_scenario(data: Any, file: str = "<scenario>") -> Scenario:
             for p in problems_from_validation(exc, file, data, Scenario)
             if not (p.path == "" and p.message.startswith(_CROSS_PREFIXES))
         ]
-        found += [Problem(file, path, "", msg) for path, msg in cross_reference_problems(data)]
+        crossed = cross_reference_problems(data) + source_path_problems(data, Scenario)
+        found += [Problem(file, path, "", msg) for path, msg in crossed]
         raise ScenarioError(found) from None
     except RecursionError:
         raise ScenarioError([Problem(file, "", "", "nesting is too deep")]) from None

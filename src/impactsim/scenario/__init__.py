@@ -61,6 +61,7 @@ from impactsim.scenario.population import (
 from impactsim.scenario.providers import Provider
 from impactsim.scenario.references import cross_reference_problems
 from impactsim.scenario.settings import Outcome, Simulation
+from impactsim.scenario.sources import Source
 from impactsim.scenario.strategy import Interaction, Offer, Strategy
 
 __all__ = [
@@ -102,6 +103,7 @@ __all__ = [
     "Scenario",
     "Segment",
     "Simulation",
+    "Source",
     "Strategy",
     "StrategyCosts",
     "StrictModel",

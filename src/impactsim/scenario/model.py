@@ -13,6 +13,7 @@ from impactsim.scenario.population import Population
 from impactsim.scenario.providers import Provider
 from impactsim.scenario.references import cross_reference_problems
 from impactsim.scenario.settings import Outcome, Simulation
+from impactsim.scenario.sources import Source, source_path_problems
 from impactsim.scenario.strategy import Strategy
 
 
@@ -36,10 +37,18 @@ class Scenario(StrictModel):
         default_factory=Economics,
         description="costs and benefits: discounting, monetised outcomes, stakeholders",
     )
+    sources: dict[str, Source] = Field(
+        default_factory=dict,
+        description=(
+            "where each value comes from: dotted path (as in sweep files, e.g. "
+            "interventions.online_course.effect_size.mean) -> citation, note, assumption"
+        ),
+    )
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
-        found = cross_reference_problems(self.model_dump())
+        data = self.model_dump()
+        found = cross_reference_problems(data) + source_path_problems(data, type(self))
         if found:
             raise ValueError("; ".join(f"{path}: {msg}" for path, msg in found))
         return self
