@@ -1,6 +1,7 @@
 """The HTML report: self-contained, plain-language summary, renders in headless Chromium."""
 
 import base64
+import html
 import io
 import os
 import re
@@ -15,7 +16,10 @@ from typer.testing import CliRunner
 
 from helpers import base_dict
 from impactsim.cli import app
-from impactsim.report import assumptions_from_file, build_report
+from impactsim.compare import compare, icer_metric
+from impactsim.loading import load_scenario
+from impactsim.report import build_report
+from impactsim.tables import eur
 
 runner = CliRunner()
 CHROMIUM_FLAGS = [
@@ -55,23 +59,35 @@ def strategy(tmp_path, name: str, d: float, cost: float):
     ]
     data["interventions"][0]["effect_size"] = {"mean": d, "sd": 0.05}
     data["interventions"][0]["costs"] = {"per_participant_month_eur": cost}
+    data["sources"] = {
+        "channels.campaign.referral_strength": {"assumption": True, "note": "instant uptake"},
+        "interventions.prog.effect_size.mean": {"citation": "Trial et al. 2001", "note": "d"},
+    }
     path = tmp_path / f"{name}.yaml"
-    text = yaml.safe_dump(data, sort_keys=False)
-    text = text.replace(
-        "referral_strength: 1000.0", "referral_strength: 1000.0  # ASSUMPTION: instant uptake"
-    )
-    path.write_text(text)
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
 
 
 @pytest.fixture(scope="module")
-def report_file(tmp_path_factory):
+def strategy_files(tmp_path_factory):
+    # identifiers with _ and - : the report must show them as words
     tmp = tmp_path_factory.mktemp("report")
-    a = strategy(tmp, "light", 0.2, 50)
-    b = strategy(tmp, "intensive", 0.5, 400)
-    out = tmp / "report.html"
-    build_report([a, b], out, replicates=4, seed=3, progress=False)
+    return [strategy(tmp, "light_touch", 0.2, 50), strategy(tmp, "intensive-course", 0.5, 400)]
+
+
+@pytest.fixture(scope="module")
+def report_file(strategy_files):
+    out = strategy_files[0].parent / "report.html"
+    build_report(strategy_files, out, replicates=4, seed=3, progress=False)
     return out
+
+
+def _visible_text(page: str) -> str:
+    """What a reader sees: the page without scripts, styles, images and the raw scenarios."""
+    for tag in ("script", "style", "pre"):
+        page = re.sub(rf"<{tag}\b.*?</{tag}>", " ", page, flags=re.S)
+    page = re.sub(r"<[^>]+>", " ", page)
+    return html.unescape(page)
 
 
 def test_report_is_self_contained_with_valid_images(report_file):
@@ -93,29 +109,62 @@ def test_report_opens_with_plain_language_summary(report_file):
     assert summary < text.index("<h2>Comparison</h2>") < text.index("<h2>Figures</h2>")
     assert (
         text.index("<h2>Figures</h2>")
-        < text.index("<h2>Assumptions</h2>")
+        < text.index("<h2>Where the numbers come from</h2>")
         < text.index("<h2>Scenario details</h2>")
     )
     m = re.search(
-        r"<b>intensive</b> reaches (\d+) % of parents in 1 year and prevents about ([\d,]+) problem "
-        r"cases a year .*? It returns €([\d.]+) per euro spent; the chance that benefits exceed "
-        r"costs is (\d+) %",
+        r"<b>intensive course</b> reaches (\d+) % of parents in 1 year and prevents about ([\d,]+) "
+        r"problem cases a year .*? It returns €([\d.]+) per euro spent; the chance that benefits "
+        r"exceed costs is (\d+) %",
         text,
     )
     assert m, "plain-language summary missing"
     assert 0 < int(m.group(1)) <= 100
-    # the assumption flagged in the file is listed
-    assert "instant uptake" in text
 
 
-def test_assumptions_are_read_from_comments(tmp_path):
-    p = tmp_path / "s.yaml"
-    p.write_text(
-        "a: 1  # ASSUMPTION: guessed\nb: 2  # from a paper\n  - {name: x, rate: 0.1}  # ASSUMPTION\n"
+def test_the_icer_row_shows_the_comparisons_value(report_file, strategy_files):
+    # the report looked up a metric 'icer' that compare never writes: "n/a" for every strategy
+    cmp = compare([load_scenario(p) for p in strategy_files], replicates=4, seed=3)
+    icer = cmp.value("intensive-course", icer_metric(cmp.effect))["mean"]
+    assert icer == icer and icer > 0  # defined: the intensive course costs more and does more
+    row = re.search(
+        r"<td>extra cost per prevented case-year \(ICER, €\)</td><td>(.*?)</td>",
+        report_file.read_text(encoding="utf-8"),
     )
-    rows = assumptions_from_file(p)
-    assert rows[0] == ("a", "1", "ASSUMPTION: guessed")
-    assert len(rows) == 2
+    assert row and row.group(1) == eur(icer, millions=True)
+
+
+def test_no_cell_reads_na_where_the_comparison_has_a_value(report_file, strategy_files):
+    cmp = compare([load_scenario(p) for p in strategy_files], replicates=4, seed=3)
+    page = report_file.read_text(encoding="utf-8")
+    table = page[page.index("<h3>Difference from the baseline") :]
+    table = table[: table.index("</table>")]
+    defined = cmp.comparison.query("scenario == 'intensive-course'")["mean"].notna()
+    assert defined.all()
+    assert "n/a" not in table
+
+
+def test_every_label_shown_is_a_label_not_an_identifier(report_file):
+    seen = _visible_text(report_file.read_text(encoding="utf-8"))
+    identifiers = re.findall(r"\b[a-z][a-z0-9]*(?:[_-][a-z0-9]+)*_[a-z0-9]+\b", seen)
+    assert identifiers == []
+    for name in ("light_touch", "intensive-course", "no_programme"):
+        assert name not in seen
+    assert "no programme" in seen and "light touch" in seen
+
+
+def test_the_sources_table_reads_the_scenarios_sources(report_file):
+    page = _visible_text(report_file.read_text(encoding="utf-8"))
+    assert re.search(
+        r"campaign › hazard per month that a parent made aware through this channel enrols\s+"
+        r"1000 per month\s+assumption\s+instant uptake",
+        page,
+    )
+    assert re.search(
+        r"prog › effect size › mean effect size in completers\s+0.5 Cohen's d\s+"
+        r"Trial et al. 2001\s+d",
+        page,
+    )
 
 
 def chromium() -> str | None:

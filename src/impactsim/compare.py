@@ -491,7 +491,7 @@ def _compare_tables(
         add(name, base, "p_better_impact", _point(float((d["public_impact_pp"] > 0).mean()), n))
         add(name, base, "p_better_npv", _point(float((d["npv"] > 0).mean()), n))
         dc, de = float(d["cost_pv"].mean()), float(d[effect].mean())
-        add(name, base, f"icer_eur_per_{_effect_unit(effect)}", _point(icer(dc, de), n))
+        add(name, base, icer_metric(effect), _point(icer(dc, de), n))
         dominates = dc <= 0 and de >= 0 and (dc < 0 or de > 0)
         dominated = dc >= 0 and de <= 0 and (dc > 0 or de < 0)
         add(name, base, "dominates_baseline", _point(float(dominates), n))
@@ -526,6 +526,11 @@ def _compare_tables(
 
 def _effect_unit(effect: str) -> str:
     return "case_year" if effect == "case_years_prevented_pv" else "pp"
+
+
+def icer_metric(effect: str) -> str:
+    """Name of the ICER row in :attr:`CompareResult.comparison` for an effect measure."""
+    return f"icer_eur_per_{_effect_unit(effect)}"
 
 
 def _ceac(

@@ -2,7 +2,7 @@
 
 One file, images embedded as base64 PNG, no scripts or styles from the network. It opens
 with a plain-language summary per strategy, then the comparison table, the figures, the
-assumptions flagged in the scenario files, and the full resolved scenarios.
+sources the scenario files state for their values, and the full resolved scenarios.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ import base64
 import datetime as dt
 import html
 import io
-import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -21,11 +20,12 @@ from matplotlib.figure import Figure
 
 from impactsim import plots
 from impactsim._version import __version__
-from impactsim.compare import CompareError, CompareResult, compare
+from impactsim.compare import NO_PROGRAMME, CompareError, CompareResult, compare, icer_metric
 from impactsim.io import write_text
 from impactsim.loading import dump_scenario, load_scenario
 from impactsim.runner import RunResult, run
 from impactsim.scenario import Scenario
+from impactsim.scenario.labels import value_label, words
 from impactsim.tables import eur, interval, select
 
 #: Marks the page after loading so a headless browser can check it: number of images that
@@ -145,20 +145,26 @@ def headline_table(runs: dict[str, RunResult]) -> str:
     return f'<div class="scroll"><table><tr><th>metric (mean, 95 % interval)</th>{head}</tr>{"".join(rows)}</table></div>'
 
 
-def comparison_table(cmp: CompareResult) -> str:
-    """HTML table of paired differences against the baseline."""
+def comparison_table(cmp: CompareResult, labels: Mapping[str, str]) -> str:
+    """HTML table of paired differences against the baseline.
+
+    Args:
+        cmp: the comparison.
+        labels: the label shown for each strategy (see :func:`strategy_labels`).
+    """
     df = cmp.comparison
+    per = "case-year" if cmp.effect == "case_years_prevented_pv" else "percentage point"
     want = [
-        ("diff_public_impact_pp", "public impact (pp)", "num"),
-        ("diff_reach_cumulative", "reach", "pct"),
-        ("diff_cost_pv", "costs (PV)", "eur"),
-        ("diff_npv", "NPV", "eur"),
-        ("p_better_impact", "P(more impact)", "pct"),
-        ("p_better_npv", "P(higher NPV)", "pct"),
-        ("icer", "ICER (€ per case-year)", "eur"),
+        ("diff_public_impact_pp", "public impact (percentage points)", "num"),
+        ("diff_reach_cumulative", "reach (share of parents)", "pct"),
+        ("diff_cost_pv", "costs (present value)", "eur"),
+        ("diff_npv", "net present value", "eur"),
+        ("p_better_impact", "chance of more impact", "pct"),
+        ("p_better_npv", "chance of a higher net present value", "pct"),
+        (icer_metric(cmp.effect), f"extra cost per prevented {per} (ICER, €)", "eur"),
     ]
     others = [s for s in cmp.runs if s != cmp.baseline]
-    head = "".join(f"<th>{html.escape(s)}</th>" for s in others)
+    head = "".join(f"<th>{html.escape(labels[s])}</th>" for s in others)
     rows = []
     for metric, label, kind in want:
         cells = []
@@ -177,35 +183,74 @@ def comparison_table(cmp: CompareResult) -> str:
                     f"<td>{_fmt(r['mean'], kind)}<br><small>[{_fmt(r['lo'], kind)}, {_fmt(r['hi'], kind)}]</small></td>"
                 )
         rows.append(f"<tr><td>{html.escape(label)}</td>{''.join(cells)}</tr>")
-    frontier = cmp.frontier
-    status = ""
-    if "status" in frontier.columns:
-        label_col = "scenario" if "scenario" in frontier.columns else frontier.columns[0]
-        items = ", ".join(
-            f"{html.escape(str(r[label_col]))}: {html.escape(str(r['status']))}"
-            for _, r in frontier.iterrows()
-        )
-        status = f"<p>Cost against impact: {items}.</p>"
     return (
-        f"<h3>Difference from the baseline ({html.escape(cmp.baseline)}), paired replicates</h3>"
-        f'<div class="scroll"><table><tr><th>difference (mean, 95 % interval)</th>{head}</tr>{"".join(rows)}</table></div>{status}'
+        f"<h3>Difference from the baseline ({html.escape(labels[cmp.baseline])}), paired "
+        "replicates</h3>"
+        f'<div class="scroll"><table><tr><th>difference (mean, 95 % interval)</th>{head}</tr>{"".join(rows)}</table></div>'
+        + frontier_sentence(cmp, labels)
     )
 
 
-_ASSUMPTION = re.compile(r"^\s*-?\s*\{?\s*([A-Za-z_][\w\-]*)\s*:\s*(.*?)\s*#\s*(.*ASSUMPTION.*)$")
+#: What each place on the cost-effectiveness frontier means, in words.
+FRONTIER_WORDS = {
+    "efficient": "efficient (no other option, or mix of two, gives more for the money)",
+    "dominated": "dominated (another option costs no more and achieves at least as much)",
+    "extendedly dominated": "extendedly dominated (a mix of two other options would do better)",
+}
 
 
-def assumptions_from_file(path: Path) -> list[tuple[str, str, str]]:
-    """Lines of a scenario file whose comment says ASSUMPTION: (key, value, comment)."""
-    out = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if "#" not in line or "ASSUMPTION" not in line.split("#", 1)[1]:
-            continue
-        m = _ASSUMPTION.match(line)
-        code, comment = line.split("#", 1)
-        key, value = (m.group(1), m.group(2)) if m else ("", code.strip())
-        out.append((key, value.strip().rstrip(",") or "(section)", comment.strip()))
-    return out
+def frontier_sentence(cmp: CompareResult, labels: Mapping[str, str]) -> str:
+    """One paragraph: each option's place on the cost-effectiveness frontier, in words."""
+    frontier = cmp.frontier
+    if "status" not in frontier.columns:
+        return ""
+    shown = {**labels, NO_PROGRAMME: "no programme"}
+    items = "; ".join(
+        f"<b>{html.escape(shown.get(r['scenario'], words(str(r['scenario']))))}</b>: "
+        f"{html.escape(FRONTIER_WORDS.get(r['status'], str(r['status'])))}"
+        for _, r in frontier.iterrows()
+    )
+    return f"<p>Costs against prevented problem case-years: {items}.</p>"
+
+
+def strategy_labels(scenarios: Mapping[str, Scenario]) -> dict[str, str]:
+    """The label shown for each strategy: its ``strategy.name``, else its name in words.
+
+    Two strategies with the same label are told apart by their scenario names in words.
+    """
+    out = {
+        name: sc.strategy.name if sc.strategy.name != "strategy" else words(name)
+        for name, sc in scenarios.items()
+    }
+    shared = {v for v in out.values() if list(out.values()).count(v) > 1}
+    return {k: f"{v} ({words(k)})" if v in shared else v for k, v in out.items()}
+
+
+def sources_table(scenario: Scenario) -> str:
+    """HTML table of the scenario's ``sources``: value, amount, source or assumption, note.
+
+    Assumptions come first: they are the numbers to replace with local data.
+    """
+    entries = sorted(scenario.sources.items(), key=lambda kv: not kv[1].assumption)
+    rows = []
+    for path, src in entries:
+        shown = value_label(scenario, path)
+        origin = "<b>assumption</b>" if src.assumption else html.escape(src.citation)
+        if src.assumption and src.citation:
+            origin += f" ({html.escape(src.citation)})"
+        rows.append(
+            f'<tr><td class="text">{html.escape(shown.label)}</td>'
+            f"<td>{html.escape(shown.value)}</td>"
+            f'<td class="text">{origin}</td><td class="text">{html.escape(src.note)}</td></tr>'
+        )
+    if not rows:
+        return "<p>This scenario file states no sources for its values.</p>"
+    return (
+        '<div class="scroll"><table><tr><th class="text">value</th><th>amount</th>'
+        '<th class="text">source</th><th class="text">note</th></tr>'
+        + "".join(rows)
+        + "</table></div>"
+    )
 
 
 def key_parameters(scenario: Scenario) -> str:
@@ -279,6 +324,8 @@ def build_report(
     else:
         ((label, (_, sc)),) = scenarios.items()
         runs = {label: run(sc, replicates=replicates, seed=seed, progress=progress)}
+    labels = strategy_labels({k: v[1] for k, v in scenarios.items()})
+    runs = {labels[k]: r for k, r in runs.items()}  # shown by label from here on
     first = next(iter(runs.values()))
     title = "impactsim report: " + ", ".join(runs)
     body = [
@@ -297,7 +344,7 @@ def build_report(
     )
     body += ["<h2>Comparison</h2>", headline_table(runs)]
     if cmp is not None:
-        body.append(comparison_table(cmp))
+        body.append(comparison_table(cmp, labels))
     figs = []
     if len(runs) > 1:
         figs.append(
@@ -334,24 +381,15 @@ def build_report(
             _img(plots.differential_impact(res), f"{label}: differential impact by segment")
         )
     body += ["<h2>Figures</h2>", f'<div class="figs">{"".join(figs)}</div>']
-    body.append("<h2>Assumptions</h2>")
+    body.append("<h2>Where the numbers come from</h2>")
     body.append(
-        "<p>Values the scenario files mark as ASSUMPTION (not taken from a source). "
-        "Replace them with local data before drawing conclusions.</p>"
+        "<p>Each value the scenario files document, with its source. Values marked "
+        "<b>assumption</b> are not taken from a source: replace them with local data before "
+        "drawing conclusions.</p>"
     )
-    for label, (path, sc) in scenarios.items():
-        rows = assumptions_from_file(path)
-        table = "".join(
-            f'<tr><td class="text">{html.escape(k)}</td><td class="text">{html.escape(v)}</td>'
-            f'<td class="text">{html.escape(c)}</td></tr>'
-            for k, v, c in rows
-        )
-        body.append(f"<h3>{html.escape(label)}</h3>{key_parameters(sc)}")
-        if rows:
-            body.append(
-                f'<div class="scroll"><table><tr><th class="text">field</th><th class="text">value</th>'
-                f'<th class="text">note</th></tr>{table}</table></div>'
-            )
+    for name, (_, sc) in scenarios.items():
+        body.append(f"<h3>{html.escape(labels[name])}</h3>{key_parameters(sc)}")
+        body.append(sources_table(sc))
     body.append("<h2>Scenario details</h2>")
     for label, res in runs.items():
         body.append(

@@ -1,0 +1,138 @@
+"""Plain labels for a scenario's values, read from the schema's field descriptions.
+
+Every field's description reads "what it is (unit)"; a value addressed by a dotted path
+is shown to a reader as the labels of the items on the way (a segment's or programme's
+``label``, else its name in words) and the field's description, with the value and its
+unit: ``higher education / income › share of all families in this segment`` = ``45 %``.
+The report's assumptions table and the app's help texts use these.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, get_args, get_origin
+
+from pydantic import BaseModel
+
+from impactsim.scenario.paths import Location, get_value, locate, strip_optional
+
+_UNIT = re.compile(r"\(([^()]*)\)")
+_PER_KEY = re.compile(r"^per [\w ]+?: ")
+SEPARATOR = " › "
+
+
+@dataclass(frozen=True)
+class ValueLabel:
+    """How one value of a scenario is shown to a reader."""
+
+    label: str
+    value: str
+    unit: str
+
+
+def words(name: str) -> str:
+    """An identifier in words: ``lower_ses_migration`` -> ``lower ses migration``."""
+    return name.replace("_", " ").replace("-", " ")
+
+
+def split_description(description: str) -> tuple[str, str]:
+    """``(what, unit)`` of a field description "what it is (unit); more".
+
+    The unit is the last parenthesised group (up to a ``;`` or ``,`` inside it), the label
+    the text before it up to a semicolon, without a leading "per channel name:".
+    """
+    groups = list(_UNIT.finditer(description))
+    unit = groups[-1].group(1).split(";")[0].split(",")[0].strip() if groups else ""
+    unit = "" if unit in ("dimensionless", "default 1") else unit
+    what = description[: groups[-1].start()] if groups else description
+    what = what.split(";")[0]
+    return _PER_KEY.sub("", what.strip().rstrip(":;,")), unit
+
+
+def format_value(value: Any, unit: str) -> str:
+    """A value with its unit: fractions as percentages, euros with a sign, others with :g."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int | float):
+        if unit.startswith(("fraction", "probability", "share")) and 0 <= value <= 1:
+            return f"{100 * value:.4g} %"
+        if unit.startswith("euros"):
+            return f"€{value:,.0f} {unit.removeprefix('euros').strip()}".rstrip()
+        number = f"{value:,}" if isinstance(value, int) else f"{value:g}"
+        return number if unit in ("count", "integer", "") else f"{number} {unit}"
+    if value is None:
+        return "none"
+    if isinstance(value, str):
+        return value
+    return f"{len(value)} entries" if isinstance(value, list | dict) else str(value)
+
+
+def value_label(scenario: BaseModel, path: str) -> ValueLabel:
+    """Label, value and unit of the value at a dotted path of a validated scenario.
+
+    Raises:
+        impactsim.scenario.paths.PathError: the path addresses nothing.
+    """
+    data = scenario.model_dump()
+    loc = locate(data, path)
+    names, what, unit = _walk(type(scenario), data, loc)
+    label = SEPARATOR.join([*names, what]) if what else SEPARATOR.join(names)
+    return ValueLabel(label, format_value(get_value(data, loc), unit), unit)
+
+
+def _walk(root: type[BaseModel], data: dict, loc: Location) -> tuple[list[str], str, str]:
+    """The item labels on the way to ``loc`` and the last field's (what, unit)."""
+    kind: Any = root
+    node: Any = data
+    names: list[str] = []
+    what, unit = "", ""
+    for depth, part in enumerate(loc):
+        kind = strip_optional(kind)
+        if isinstance(kind, type) and issubclass(kind, BaseModel):
+            field = kind.model_fields[str(part)]
+            what, unit = split_description(field.description or str(part))
+            kind, node = field.annotation, node[part]
+            inner = strip_optional(kind)
+            if (
+                0 < depth < len(loc) - 1
+                and isinstance(inner, type)
+                and issubclass(inner, BaseModel)
+            ):
+                names.append(words(str(part)))  # a section inside a section: its name
+        elif get_origin(kind) is list:
+            node = node[part]
+            names.append(_item_label(data, node, int(part)))
+            what, unit = "", ""
+            kind = get_args(kind)[0]
+        else:  # a mapping with chosen keys: the key names the thing, the field the quantity
+            names.append(words(str(part)))
+            node = node[part]
+            kind = get_args(kind)[1]
+    return names, what, unit
+
+
+def _item_label(data: dict, item: Any, position: int) -> str:
+    """A list item's label, else its name in words (an offer: its programme's label)."""
+    if not isinstance(item, dict):
+        return f"item {position + 1}"
+    if item.get("label"):
+        return str(item["label"])
+    if isinstance(item.get("name"), str):
+        return words(item["name"])
+    if isinstance(item.get("stakeholder"), str):
+        return words(item["stakeholder"])
+    pair = item.get("interventions")
+    if isinstance(pair, list):
+        return "combination of " + " and ".join(_programme(data, p) for p in pair)
+    programme = item.get("intervention")
+    if isinstance(programme, str):
+        return f"offer of {_programme(data, programme)}"
+    return f"item {position + 1}"
+
+
+def _programme(data: dict, name: str) -> str:
+    for iv in data.get("interventions", []):
+        if iv.get("name") == name:
+            return str(iv.get("label") or words(name))
+    return words(name)
