@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= outputs/demo
 
-.PHONY: demo test lint format docs clean bench compare-engines chromium validation-figures baseline golden
+.PHONY: demo test lint format docs translations clean bench compare-engines chromium validation-figures baseline golden
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ format: $(VENV)/.installed-test
 
 docs: $(VENV)/.installed
 	$(BIN)/python -m impactsim.docgen docs/scenario.md
+
+# extract planner-facing messages, update the Dutch catalogue, compile it (Babel)
+translations: $(VENV)/.installed
+	$(BIN)/python scripts/update_translations.py
 
 bench: $(VENV)/.installed-test
 	$(BIN)/python benchmarks/run_benchmarks.py --mesa-sizes 10000 100000

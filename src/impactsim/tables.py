@@ -18,14 +18,14 @@ import numpy as np
 import pandas as pd
 from numpy.typing import ArrayLike
 
+from impactsim.i18n import MINUS as MINUS  # the minus sign of amounts (re-exported)
+from impactsim.i18n import money
+
 #: Label of the total over a breakdown column.
 ALL = "all"
 
 #: Columns that say which part of the population a row is about.
 BREAKDOWN_COLUMNS: tuple[str, ...] = ("segment", "intervention", "channel", "adopter_category")
-
-#: The minus sign of amounts in text (U+2212, not the hyphen).
-MINUS = "\u2212"
 
 
 # --------------------------------------------------------------------------- rows
@@ -150,10 +150,4 @@ def eur(amount: float, *, millions: bool = False) -> str:
     Returns:
         The amount, rounded to whole euros (or to 10,000 euros in millions).
     """
-    if amount != amount:
-        return "n/a"
-    sign = MINUS if amount < 0 else ""
-    size = abs(amount)
-    if millions and size >= 1e6:
-        return f"{sign}€{size / 1e6:.2f} million"
-    return f"{sign}€{size:,.0f}"
+    return money(amount, "en", millions=millions)

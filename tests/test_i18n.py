@@ -1,0 +1,51 @@
+"""Translations and number formats of planner-facing text (impactsim.i18n)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from impactsim.i18n import check_language, gettext_for, money, number, percent
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.parametrize(
+    ("lang", "value", "digits", "shown"),
+    [
+        ("en", 1234.567, 1, "1,234.6"),
+        ("nl", 1234.567, 1, "1.234,6"),
+        ("en", -0.25, 2, "\u22120.25"),  # a true minus sign
+        ("en", -0.001, 1, "0.0"),  # no minus before a rounded zero
+        ("nl", float("nan"), 1, "n/a"),
+    ],
+)
+def test_number(lang, value, digits, shown):
+    assert number(value, lang, digits) == shown
+
+
+def test_percent_and_money_follow_the_language():
+    assert (percent(0.439, "en"), percent(0.439, "nl")) == ("43.9 %", "43,9 %")
+    assert (money(6260.4, "en"), money(-6260.4, "nl")) == ("€6,260", "\u2212€ 6.260")
+    assert money(1_234_000, "en", millions=True) == "€1.23 million"
+    assert money(999_999, "en", millions=True) == "€999,999"
+
+
+def test_an_unknown_language_is_refused_by_name():
+    with pytest.raises(ValueError, match="unknown language 'de'; choose one of: en, nl"):
+        check_language("de")
+    assert gettext_for("en")("public impact") == "public impact"
+
+
+def test_the_catalogues_are_in_step_with_the_code():
+    # a message added or removed in the code without `make translations` fails here
+    done = subprocess.run(
+        [sys.executable, "scripts/update_translations.py", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
