@@ -222,3 +222,19 @@ def test_cli_compare_writes_long_table_and_prints_report(tmp_path):
     res = CliRunner().invoke(app, ["compare", *files[:2], "--out", str(out)])
     assert res.exit_code == 2
     assert "define different populations" in res.output and "Traceback" not in res.output
+
+
+def test_on_replicate_reports_progress_and_an_exception_stops_the_comparison():
+    a, b = build(strategy("only_a", ["a"])), build(strategy("only_b", ["b"]))
+    seen: list[tuple[str, int]] = []
+    impactsim.compare([a, b], replicates=3, seed=1, on_replicate=lambda s, r: seen.append((s, r)))
+    assert seen == [(s, r) for s in ("only_a", "only_b") for r in range(3)]
+
+    class Stop(Exception):
+        pass
+
+    def stop(label: str, r: int) -> None:
+        raise Stop
+
+    with pytest.raises(Stop):
+        impactsim.compare([a, b], replicates=3, seed=1, on_replicate=stop)

@@ -18,6 +18,7 @@ strategies the interaction contribution ``X(A+B) - X(A) - X(B)``. Formulas are i
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -386,6 +387,7 @@ def compare(
     level: float = 0.95,
     progress: bool | None = None,
     on_run: Callable[[str], None] | None = None,
+    on_replicate: Callable[[str, int], None] | None = None,
 ) -> CompareResult:
     """Run strategies with common random numbers and compare them with a baseline.
 
@@ -401,6 +403,8 @@ def compare(
         level: central interval of the reported intervals (0.95: 2.5-97.5 percentiles).
         progress: show progress bars (as :func:`impactsim.run`).
         on_run: called with each strategy's label after it has run.
+        on_replicate: called with a strategy's label and replicate number after each
+            replicate (progress); an exception it raises stops the comparison (cancel).
 
     Returns:
         A :class:`CompareResult`.
@@ -436,7 +440,8 @@ def compare(
     base_seed = ref.simulation.seed if seed is None else int(seed)
     runs: dict[str, RunResult] = {}
     for name, sc in labelled.items():
-        runs[name] = run(sc, replicates=reps, seed=base_seed, progress=progress)
+        each = None if on_replicate is None else functools.partial(on_replicate, name)
+        runs[name] = run(sc, replicates=reps, seed=base_seed, progress=progress, on_replicate=each)
         if on_run is not None:
             on_run(name)
     outcomes = _outcomes(runs)
