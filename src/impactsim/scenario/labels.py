@@ -81,6 +81,27 @@ def value_label(scenario: BaseModel, path: str) -> ValueLabel:
     return ValueLabel(label, format_value(get_value(data, loc), unit), unit)
 
 
+def location_parts(
+    root: type[BaseModel], data: dict[str, Any], loc: Location
+) -> tuple[list[str], str, str]:
+    """The parts of a place's label, for data that need not be valid (an uploaded file).
+
+    Args:
+        root: the schema of ``data`` (:class:`~impactsim.scenario.Scenario`).
+        data: the parsed document.
+        loc: keys and list positions of the place.
+
+    Returns:
+        ``(names, what, unit)``: the labels of the items on the way (user data, shown as
+        written), the last field's description and its unit (schema text, which the
+        catalogues translate).
+
+    Raises:
+        KeyError, IndexError, TypeError: ``loc`` leaves the schema or the data.
+    """
+    return _walk(root, data, loc)
+
+
 def _walk(root: type[BaseModel], data: dict, loc: Location) -> tuple[list[str], str, str]:
     """The item labels on the way to ``loc`` and the last field's (what, unit)."""
     kind: Any = root
