@@ -132,3 +132,14 @@ def test_lower_layers_do_not_import_upper_ones(lower):
         if _within(a, lower) and any(_within(b, upper) for upper in LAYERS[lower])
     )
     assert not bad, "\n".join(bad)
+
+
+def test_nothing_below_the_app_imports_it():
+    """The web app is the top edge: only the command line (and the app itself) imports it."""
+    graph = import_graph()
+    bad = sorted(
+        f"{a} imports {b}"
+        for a, b in graph.edges
+        if _within(b, "impactsim.app") and not (_within(a, "impactsim.app") or a == "impactsim.cli")
+    )
+    assert not bad, "\n".join(bad)

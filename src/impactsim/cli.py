@@ -557,6 +557,42 @@ def scenarios_copy(
         typer.echo(f"wrote {path}")
 
 
+@app.command(name="app")
+def app_command(
+    files: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="scenario files to start with (the first is the municipality, the others "
+            "strategies compared with it); none: the built-in default municipality"
+        ),
+    ] = None,
+    port: Annotated[int, typer.Option("--port", "-p", min=1, max=65535, help="port")] = 8765,
+    host: Annotated[
+        str, typer.Option("--host", help="address to listen on (127.0.0.1: this computer only)")
+    ] = "127.0.0.1",
+    lang: Annotated[str, typer.Option("--lang", help="language to open in: en or nl")] = "en",
+) -> None:
+    """Start the planners' web app (docs/app.md) and serve it until Ctrl-C."""
+    from impactsim.i18n import LANGUAGES
+
+    if lang not in LANGUAGES:
+        typer.echo(f"error: --lang must be one of {', '.join(LANGUAGES)} (got {lang!r})", err=True)
+        raise typer.Exit(EXIT_INVALID)
+    paths = list(files or [])
+    for path in paths:
+        try:
+            load_scenario(path)  # every problem, exit 2, before the server starts
+        except ScenarioError as err:
+            _fail(err)
+    try:
+        from impactsim.app.main import serve
+    except ImportError as err:
+        typer.echo(f"error: the app needs Solara: pip install 'impactsim[app]' ({err})", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    typer.echo(f"impactsim app: open http://{host}:{port} in a browser (Ctrl-C stops it)")
+    serve(paths, host=host, port=port, lang=lang)
+
+
 # sweep, sweep-results, sweep-analyze (heavy imports happen inside the commands)
 register_sweep_commands(app)
 

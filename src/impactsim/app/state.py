@@ -1,0 +1,124 @@
+"""Per-session state of the app and the background run.
+
+Solara keeps each ``solara.reactive`` value per browser session (per virtual kernel):
+two tabs have their own municipality, edits, language and run. The run is a Solara task
+(:func:`run_task`) on a worker thread of its own; the page only starts and cancels it and
+reads its progress and result.
+
+The scenario files given on the command line reach the server process through the
+environment (:data:`SCENARIOS_ENV`, :data:`LANG_ENV`), so the app also runs under
+``solara run impactsim.app.main``.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import solara
+import solara.lab
+
+from impactsim.app.jobs import Analysis, Plan, analyse
+from impactsim.i18n import DEFAULT_LANGUAGE, LANGUAGES
+from impactsim.inputs import Problem
+from impactsim.loading import default_scenario, load_scenario
+from impactsim.scenario import Scenario
+
+#: Scenario files to start with, separated by ``os.pathsep``; empty: the default municipality.
+SCENARIOS_ENV = "IMPACTSIM_APP_SCENARIOS"
+#: Language the app opens in (``en`` or ``nl``).
+LANG_ENV = "IMPACTSIM_APP_LANG"
+
+DEFAULT = "default"
+UPLOADED = "uploaded"
+
+
+@functools.cache
+def given_scenarios() -> tuple[Scenario, ...]:
+    """The scenarios the app was started with (validated by the command before)."""
+    paths = [p for p in os.environ.get(SCENARIOS_ENV, "").split(os.pathsep) if p]
+    return tuple(load_scenario(Path(p)) for p in paths) or (default_scenario(),)
+
+
+def start_language() -> str:
+    """The language the app opens in."""
+    lang = os.environ.get(LANG_ENV, DEFAULT_LANGUAGE)
+    return lang if lang in LANGUAGES else DEFAULT_LANGUAGE
+
+
+@dataclass(frozen=True)
+class Upload:
+    """The last uploaded scenario file: the scenario, or the problems found in it."""
+
+    name: str
+    scenario: Scenario | None = None
+    problems: tuple[Problem, ...] = ()
+    data: Any = field(default=None, compare=False)
+
+
+lang = solara.reactive(start_language())
+#: ``DEFAULT`` (the scenario the app was started with) or ``UPLOADED``.
+source = solara.reactive(DEFAULT)
+upload = solara.reactive(None)  # Upload | None
+#: Library strategies chosen to compare, by name.
+chosen = solara.reactive(())  # tuple[str, ...]
+#: Knob edits of the municipality's scenario: {knob key: value}.
+edits = solara.reactive({})  # dict[str, Any]
+#: The cancel event of the run in progress.
+cancel_event = solara.reactive(None)  # threading.Event | None
+waiting = solara.reactive(False)
+
+
+def municipality() -> Scenario:
+    """The municipality (with its own strategy) the planner works on."""
+    up = upload.value
+    if source.value == UPLOADED and up is not None and up.scenario is not None:
+        return up.scenario
+    return given_scenarios()[0]
+
+
+def others_given() -> tuple[Scenario, ...]:
+    """Further strategies given on the command line (compared as they are)."""
+    return given_scenarios()[1:] if source.value == DEFAULT else ()
+
+
+def reset_for(new_source: str) -> None:
+    """Switch municipality: edits and chosen strategies start afresh."""
+    source.value = new_source
+    edits.value = {}
+
+
+@solara.lab.task
+def run_task(plan: Plan) -> Analysis:
+    """Run a plan on this session's worker thread, reporting progress to the page."""
+    waiting.value = False
+
+    def progress(share: float) -> None:
+        waiting.value = False
+        run_task.progress = 100.0 * share
+
+    def wait() -> None:
+        waiting.value = True
+
+    run_task.progress = 0.0
+    return analyse(plan, progress, wait)
+
+
+def start(plan: Plan) -> None:
+    """Start a run (a running one of this session is cancelled first)."""
+    stop()
+    cancel_event.value = plan.cancel
+    run_task(plan)
+
+
+def stop() -> None:
+    """Cancel this session's run: it stops after the replicate in progress."""
+    event: threading.Event | None = cancel_event.value
+    if event is not None:
+        event.set()
+    if run_task.pending:
+        run_task.cancel()

@@ -1,0 +1,242 @@
+"""The planners' app without a browser: knobs, edits, problems, strategies, runs, results."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+import yaml
+
+import impactsim
+from impactsim.app import jobs, knobs, results
+from impactsim.compare import comparability_problems
+from impactsim.library import entries
+from impactsim.loading import default_scenario, dump_scenario, load_scenario, parse_scenario
+from impactsim.scenario.settings import MAX_SEED
+
+
+def small(size: int = 600, months: int = 24, replicates: int = 2):
+    """The default municipality, smaller and shorter (fast in tests)."""
+    d = default_scenario().model_dump(mode="json")
+    d["name"] = "small-town"
+    d["population"]["size"] = size
+    d["simulation"].update(months=months, replicates=replicates, seed=5)
+    return parse_scenario(d, "<small>")
+
+
+def by_key(scenario):
+    return {k.key: k for k in knobs.knobs_for(scenario)}
+
+
+def test_knobs_carry_units_and_ranges_from_the_schema():
+    ks = by_key(default_scenario())
+    places = ks["providers.community_centres.capacity_per_month"]
+    assert (places.lo, places.hi, places.nullable, places.kind) == (0.0, 1e7, True, "number")
+    assert places.unit == "participants per month" and places.value == 6
+    count = ks["providers.community_centres.count"]
+    assert (count.lo, count.hi, count.kind, count.value) == (0, 100_000, "integer", 6)
+    assert ks["start.home_visits"].unit == "months" and ks["start.home_visits"].value == 6
+    assert (ks["simulation.replicates"].lo, ks["simulation.replicates"].hi) == (1, 1_000_000)
+    assert ks["simulation.seed"].hi == MAX_SEED
+    assert ks["offered.group_course"].kind == "toggle" and ks["channel.media"].value is True
+    assert {k.group for k in ks.values()} == set(knobs.GROUPS)
+
+
+@pytest.mark.parametrize(
+    ("key", "text", "message"),
+    [
+        ("providers.community_centres.count", "-1", "at least 0"),
+        ("providers.community_centres.count", "2.5", "use a whole number"),
+        ("providers.community_centres.count", "six", "'six' is not a number"),
+        ("providers.community_centres.count", "", "a value is needed"),
+        ("simulation.replicates", "0", "at least 1"),
+        ("providers.community_centres.capacity_per_month", "2e7", "at most 10,000,000"),
+    ],
+)
+def test_a_value_outside_its_knob_is_refused_in_words(key, text, message):
+    with pytest.raises(knobs.KnobError) as err:
+        knobs.check_value(by_key(default_scenario())[key], text)
+    assert str(err.value) == message
+
+
+def test_values_are_read_as_planners_write_them():
+    ks = by_key(default_scenario())
+    assert knobs.check_value(ks["providers.community_centres.capacity_per_month"], "2,5") == 2.5
+    assert knobs.check_value(ks["providers.community_centres.capacity_per_month"], "") is None
+    assert knobs.check_value(ks["providers.community_centres.count"], "3") == 3
+
+
+def test_edits_change_the_scenario_as_asked():
+    sc = default_scenario()
+    edits = {
+        "providers.community_centres.count": 2,
+        "providers.online_platform.capacity_per_month": None,
+        "offered.home_visits": False,
+        "channel.media": False,
+        "start.group_course": 12,
+        "simulation.replicates": 7,
+        knobs.BUDGET: 1e6,
+    }
+    edited, problems = knobs.edited_scenario(sc, edits)
+    assert problems == [] and edited is not None
+    assert {p.name: p.count for p in edited.providers}["community_centres"] == 2
+    offers = {o.intervention: o for o in edited.strategy.offers}
+    assert "home_visits" not in offers and offers["group_course"].start_month == 12
+    assert all("media" not in o.channels for o in offers.values())
+    assert edited.simulation.replicates == 7
+    assert sc.simulation.replicates == 30  # the original is untouched
+
+
+def test_problems_of_an_edit_are_shown_at_their_knob():
+    sc = default_scenario()
+    edits = {"offered.group_course": False, "start.home_visits": 80}
+    edited, problems = knobs.edited_scenario(sc, edits)
+    assert edited is None
+    mine, rest = knobs.problems_by_knob(sc, edits, problems)
+    assert rest == []
+    assert "horizon" in mine["start.home_visits"][0].message
+    # the booster follows the group course, which is switched off
+    assert "group_course" in mine["offered.group_booster"][0].message
+
+
+def test_problem_paths_become_locations():
+    assert knobs.problem_location("providers[2:community_centres].count") == (
+        "providers",
+        2,
+        "count",
+    )
+    assert knobs.problem_location("strategy.offers[3].start_month") == (
+        "strategy",
+        "offers",
+        3,
+        "start_month",
+    )
+
+
+@pytest.mark.parametrize("entry", [e for e in entries() if e.kind == "scenario"], ids=str)
+def test_every_library_strategy_fits_the_default_municipality(entry):
+    home = default_scenario()
+    sc = jobs.strategy_in(home, entry.path)
+    assert sc.population.size == home.population.size
+    assert comparability_problems({home.name: home, sc.name: sc}) == []
+
+
+def test_a_strategy_for_other_families_is_refused_with_its_problems(tmp_path):
+    d = small().model_dump(mode="json")
+    for seg, name in zip(d["population"]["segments"], "abc", strict=True):
+        seg["name"] = name
+    online = d["interventions"][0]
+    online["dropout_multiplier"] = online["effect_multiplier"] = {}
+    d["interventions"] = [online]
+    d["strategy"]["offers"] = d["strategy"]["offers"][:1]
+    d["strategy"]["interactions"] = []
+    other = parse_scenario(d, "<other>")
+    with pytest.raises(impactsim.ScenarioError) as err:
+        jobs.strategy_in(other, jobs.library_strategies()["package"])
+    assert err.value.problems
+
+
+def test_an_uploaded_file_gives_the_scenario_or_its_problems():
+    good = dump_scenario(small()).encode()
+    sc, problems = jobs.upload_problems(good, "good.yaml")
+    assert problems == [] and sc == small()
+    d = yaml.safe_load(good)
+    d["providers"][2]["count"] = -1
+    sc, problems = jobs.upload_problems(yaml.safe_dump(d).encode(), "bad.yaml")
+    assert sc is None
+    assert [p.path for p in problems] == ["providers[2:community_centres].count"]
+    sc, problems = jobs.upload_problems(b"population: [", "broken.yaml")
+    assert sc is None and problems
+
+
+def test_the_page_says_an_upload_problem_in_words_in_both_languages():
+    from impactsim.app.pages import plain_problem
+
+    d = yaml.safe_load(dump_scenario(small()))
+    d["providers"][2]["count"] = -1
+    _, problems = jobs.upload_problems(yaml.safe_dump(d).encode(), "bad.yaml")
+    en = plain_problem(problems[0], d, "en")
+    assert (
+        en
+        == "community centres › number of organisations of this type: must be at least 0 (given: -1)"
+    )
+    nl = plain_problem(problems[0], d, "nl")
+    assert "moet minstens 0 zijn" in nl and "community centres" in nl
+
+
+def test_numbers_follow_the_language():
+    assert results.fmt(0.4391, "pct", "en") == "43.9 %"
+    assert results.fmt(0.4391, "pct", "nl") == "43,9 %"
+    assert results.fmt(1.5, "pp", "nl") == "1,50 procentpunt"
+    assert results.fmt(-6260.4, "eur", "nl") == "−€ 6.260"
+    assert results.fmt(float("nan"), "eur", "nl") == "n/a"
+
+
+def test_analysis_equals_the_api_and_reports_progress():
+    sc = small()
+    seen: list[float] = []
+    plan = jobs.Plan({sc.name: sc}, replicates=2, seed=5)
+    analysis = jobs.analyse(plan, on_progress=seen.append)
+    assert seen == [0.5, 1.0]
+    api = impactsim.run(sc, replicates=2, seed=5, progress=False)
+    page = analysis.runs[sc.name]
+    assert page.summary.equals(api.summary)
+    assert {f[0] for f in analysis.figures} == {"plane", "funnel", "adoption", "differential"}
+    assert all(png.startswith(b"\x89PNG") for *_, png in analysis.figures)
+    html = results.headline_table(analysis, {sc.name: "package"}, "nl")
+    mean = results.metric_interval(api, "reach_cumulative")["mean"]
+    assert results.fmt(mean, "pct", "nl") in html
+    assert "package" in results.plain_summary("package", page, "en")
+
+
+def test_a_cancelled_run_stops_and_frees_the_slot():
+    sc = small()
+    plan = jobs.Plan({sc.name: sc}, replicates=4, seed=5)
+
+    def cancel_after_first(share: float) -> None:
+        plan.cancel.set()
+
+    with pytest.raises(jobs.Cancelled):
+        jobs.analyse(plan, on_progress=cancel_after_first)
+    assert jobs.SLOTS.acquire(blocking=False)  # released for the next run
+    jobs.SLOTS.release()
+
+
+def test_a_run_waits_for_the_slot_and_may_be_cancelled_while_waiting():
+    sc = small()
+    plan = jobs.Plan({sc.name: sc}, replicates=2, seed=5)
+    waited = threading.Event()
+
+    def on_wait() -> None:
+        waited.set()
+        plan.cancel.set()
+
+    with jobs.SLOTS:
+        with pytest.raises(jobs.Cancelled):
+            jobs.analyse(plan, on_wait=on_wait)
+    assert waited.is_set()
+
+
+def test_the_report_download_reproduces_the_run(tmp_path):
+    sc = small()
+    plan = jobs.Plan({sc.name: sc}, replicates=2, seed=5)
+    html = jobs.report_html(plan).decode()
+    assert "package" in html and "<!DOCTYPE html>" in html
+    path = tmp_path / "edited.yaml"
+    path.write_text(dump_scenario(sc), encoding="utf-8")
+    assert load_scenario(path) == sc
+
+
+def test_the_app_command_refuses_bad_input_before_serving(tmp_path):
+    from typer.testing import CliRunner
+
+    from impactsim.cli import app
+
+    bad = tmp_path / "bad.yaml"
+    d = default_scenario().model_dump(mode="json")
+    d["providers"][2]["count"] = -1
+    bad.write_text(yaml.safe_dump(d), encoding="utf-8")
+    res = CliRunner().invoke(app, ["app", str(bad), "--port", "1"])
+    assert res.exit_code == 2 and "providers[2:community_centres].count" in res.output
+    res = CliRunner().invoke(app, ["app", "--lang", "fr"])
+    assert res.exit_code == 2 and "--lang must be one of en, nl" in res.output

@@ -1,0 +1,250 @@
+"""The planners' app in a real browser: Playwright drives Debian's Chromium.
+
+One app server (``impactsim app small.yaml``) runs in a subprocess on a free port for the
+module. A planner's path through it, in Dutch: switch the language, give a knob a value
+it refuses and then one it takes, run, compare the numbers on the page with
+:func:`impactsim.run` on the same edited scenario and seed, download the edited scenario
+(it loads as the same scenario) and the report, upload a bad scenario file and read the
+problem at its field, ask for a run too large for the machine and read the error while
+the app keeps serving, and see that a second tab is a session of its own.
+
+Screenshots at 1366x768 are checked not to be blank. ``IMPACTSIM_SCREENSHOTS=docs``
+(``make app-screenshots``) also writes them to ``docs/figures/app-*.png`` for the README.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import matplotlib.image as mpimg
+import pytest
+import yaml
+
+import impactsim
+from impactsim.app import knobs, results
+from impactsim.loading import default_scenario, load_scenario
+
+pytest.importorskip("solara")
+playwright_api = pytest.importorskip("playwright.sync_api")
+expect = playwright_api.expect
+
+ROOT = Path(__file__).resolve().parents[1]
+SRC = Path(impactsim.__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+FIGURES = ROOT / "docs" / "figures"
+EDIT = {"providers.community_centres.count": 2}
+SEED = 11
+
+
+def _skip_or_fail(why: str) -> None:
+    if os.environ.get("CI"):
+        pytest.fail(why)
+    pytest.skip(why)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def small_scenario(path: Path) -> Path:
+    """The default municipality with 1,000 families over 2 years, 3 replicates."""
+    d = default_scenario().model_dump(mode="json")
+    d["name"] = "small-town"
+    d["population"]["size"] = 1000
+    d["simulation"].update(months=24, replicates=3, seed=SEED)
+    path.write_text(yaml.safe_dump(d, sort_keys=False), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
+    """The app on a free port; yields its address and the scenario it started with."""
+    chromium = shutil.which("chromium") or (CHROMIUM if Path(CHROMIUM).exists() else None)
+    if chromium is None:
+        _skip_or_fail(
+            "chromium is not installed (Debian package 'chromium'; make test installs it)"
+        )
+    check = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "app_assets.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
+    if check.returncode != 0:
+        _skip_or_fail("Solara's page files are missing: " + check.stdout.strip())
+    tmp = tmp_path_factory.mktemp("app")
+    scenario = small_scenario(tmp / "small.yaml")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")]),
+    }
+    log = (tmp / "server.log").open("w")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "impactsim.cli", "app", str(scenario), "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 90
+    while True:
+        try:
+            urllib.request.urlopen(url, timeout=2).close()
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                pytest.fail("the app did not start:\n" + (tmp / "server.log").read_text())
+            time.sleep(0.3)
+    try:
+        yield url, scenario
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    with playwright_api.sync_playwright() as p:
+        exe = shutil.which("chromium") or CHROMIUM
+        b = p.chromium.launch(executable_path=exe, args=["--no-sandbox"])
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+def open_page(browser, url: str):
+    context = browser.new_context(viewport={"width": 1366, "height": 768}, accept_downloads=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(url)
+    page.wait_for_selector(".impactsim")
+    return page
+
+
+def screenshot(page, name: str, tmp_path: Path, at=None) -> Path:
+    """A 1366x768 screenshot, checked not blank; also into docs/figures when asked.
+
+    Args:
+        page: the page.
+        name: the file is ``app-NAME.png``.
+        tmp_path: where to write it.
+        at: a locator to scroll into view first; default the top of the page.
+    """
+    if at is None:
+        page.evaluate("document.querySelector('.impactsim').scrollIntoView()")
+    else:
+        at.evaluate("e => e.scrollIntoView({block: 'center'})")
+    page.wait_for_timeout(300)
+    shot = tmp_path / f"app-{name}.png"
+    page.screenshot(path=str(shot))
+    pixels = mpimg.imread(shot)
+    assert pixels.shape[:2] == (768, 1366)
+    gray = pixels[..., :3].mean(axis=2)
+    assert gray.std() > 0.05, f"screenshot {name} is blank"
+    assert (gray < 0.5).mean() > 0.005, f"no text visible in screenshot {name}"
+    if os.environ.get("IMPACTSIM_SCREENSHOTS") == "docs":
+        FIGURES.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(shot, FIGURES / shot.name)
+    return shot
+
+
+def set_knob(page, key: str, text: str) -> None:
+    css = ".knob-" + key.lower().replace(".", "-").replace("_", "-")
+    field = page.locator(f"{css} input")
+    field.fill(text)
+    field.press("Tab")
+
+
+def test_a_planners_path_through_the_app_in_dutch(server, browser, tmp_path):
+    url, scenario_file = server
+    page = open_page(browser, url)
+    page.get_by_role("button", name="Nederlands").click()
+    page.get_by_text("Gemeente", exact=True).wait_for()
+    page.get_by_text("De belangrijkste instellingen wijzigen").wait_for()
+
+    key = "providers.community_centres.count"
+    set_knob(page, key, "-3")
+    page.locator(".knob-providers-community-centres-count").get_by_text("minstens 0").wait_for()
+    set_knob(page, key, "2")
+    expect(page.locator(".knob-providers-community-centres-count")).not_to_contain_text(
+        "minstens 0"
+    )
+
+    page.locator(".run-button").click()
+    page.wait_for_selector("table.results", timeout=120_000)
+    edited, problems = knobs.edited_scenario(load_scenario(scenario_file), EDIT)
+    assert problems == [] and edited is not None
+    api = impactsim.run(edited, replicates=3, seed=SEED, progress=False)
+    for metric, _label, kind in results.HEADLINE:
+        stats = results.metric_interval(api, metric)
+        cell = page.locator(f'td[data-metric="{metric}"][data-strategy="{edited.name}"]').first
+        assert cell.locator(".mean").inner_text() == results.fmt(stats["mean"], kind, "nl"), metric
+        if kind != "prob" and stats["lo"] == stats["lo"]:
+            lo, hi = results.fmt(stats["lo"], kind, "nl"), results.fmt(stats["hi"], kind, "nl")
+            assert cell.locator(".interval").inner_text() == f"[{lo}; {hi}]", metric
+    summary = page.locator("p.summary").first.inner_text()
+    assert summary == results.plain_summary("package", api, "nl")
+    page.get_by_text("Wie betaalt en wie profiteert").wait_for()
+    assert page.locator(".figs img").count() >= 4
+    screenshot(page, "results", tmp_path)
+
+    with page.expect_download() as got:
+        page.get_by_role("button", name="Gewijzigd scenario downloaden (YAML)").click()
+    saved = tmp_path / "edited.yaml"
+    got.value.save_as(saved)
+    assert load_scenario(saved) == edited  # `impactsim run edited.yaml` gives these numbers
+
+    with page.expect_download(timeout=120_000) as got:
+        page.get_by_role("button", name="Rapport downloaden (HTML)").click()
+    report = tmp_path / "report.html"
+    got.value.save_as(report)
+    text = report.read_text(encoding="utf-8")
+    assert "package" in text and "small-town" in text
+
+    bad = yaml.safe_load(scenario_file.read_text(encoding="utf-8"))
+    bad["providers"][2]["count"] = -1
+    bad_file = tmp_path / "bad.yaml"
+    bad_file.write_text(yaml.safe_dump(bad), encoding="utf-8")
+    page.set_input_files("input[type=file]", str(bad_file))
+    problem = page.locator(".upload-problems .problem").first
+    problem.wait_for()
+    assert "community centres" in problem.inner_text()
+    assert "moet minstens 0 zijn (ingevuld: -1)" in problem.inner_text()
+    screenshot(page, "upload-error", tmp_path, at=problem)
+
+
+def test_a_failed_run_is_shown_and_the_app_keeps_serving_other_tabs(server, browser, tmp_path):
+    url, _ = server
+    first = open_page(browser, url)
+    second = open_page(browser, url)
+    first.get_by_role("button", name="Nederlands").click()
+    first.get_by_text("Gemeente", exact=True).wait_for()
+    assert second.get_by_text("Municipality", exact=True).count() == 1  # its own session
+
+    set_knob(second, "simulation.replicates", "1000000")
+    second.locator(".run-button").click()
+    error = second.locator(".run-error")
+    error.wait_for()
+    assert "Too large for this computer" in error.inner_text()
+
+    set_knob(second, "simulation.replicates", "2")
+    second.locator(".run-button").click()
+    second.wait_for_selector("table.results", timeout=120_000)
+    assert second.locator(".run-error").count() == 0
+    screenshot(second, "start", tmp_path)
