@@ -5,8 +5,8 @@ module. A planner's path through it, in Dutch: switch the language, give a knob 
 it refuses and then one it takes, run, compare the numbers on the page with
 :func:`impactsim.run` on the same edited scenario and seed, download the edited scenario
 (it loads as the same scenario) and the report, upload a bad scenario file and read the
-problem at its field, ask for a run too large for the machine and read the error while
-the app keeps serving, and see that a second tab is a session of its own.
+problem at its field. In a second tab, a session of its own: ask for a run too large for
+the machine and read the error, cancel a long run, and run again.
 
 Screenshots at 1366x768 are checked not to be blank. ``IMPACTSIM_SCREENSHOTS=docs``
 (``make app-screenshots``) also writes them to ``docs/figures/app-*.png`` for the README.
@@ -229,7 +229,7 @@ def test_a_planners_path_through_the_app_in_dutch(server, browser, tmp_path):
     screenshot(page, "upload-error", tmp_path, at=problem)
 
 
-def test_a_failed_run_is_shown_and_the_app_keeps_serving_other_tabs(server, browser, tmp_path):
+def test_failed_and_cancelled_runs_are_shown_and_the_app_keeps_serving(server, browser, tmp_path):
     url, _ = server
     first = open_page(browser, url)
     second = open_page(browser, url)
@@ -242,6 +242,14 @@ def test_a_failed_run_is_shown_and_the_app_keeps_serving_other_tabs(server, brow
     error = second.locator(".run-error")
     error.wait_for()
     assert "Too large for this computer" in error.inner_text()
+
+    set_knob(second, "simulation.replicates", "500")
+    second.locator(".run-button").click()
+    second.locator(".progress").wait_for()
+    started = time.monotonic()
+    second.locator(".cancel-button").click()
+    second.get_by_text("Run cancelled.").wait_for()
+    assert time.monotonic() - started < 10  # stops after the replicate in progress
 
     set_knob(second, "simulation.replicates", "2")
     second.locator(".run-button").click()

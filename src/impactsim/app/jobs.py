@@ -126,6 +126,19 @@ def strategy_in(municipality: Scenario, library_file: Path) -> Scenario:
     return parse_scenario(data, library_file.name)
 
 
+def warm_engine(scenario: Scenario) -> None:
+    """Load the engine (from numba's cache, or compile it) before the first run needs it.
+
+    The server calls this on a thread when it starts; it holds the simulation slot, so a
+    run started meanwhile waits for it rather than loading the engine a second time.
+    """
+    from impactsim.engine.simulate import warm_up
+    from impactsim.engine.spec import compile_scenario
+
+    with SLOTS:
+        warm_up(compile_scenario(scenario))
+
+
 def _wait_for_slot(plan: Plan, on_wait: Callable[[], None] | None) -> None:
     if SLOTS.acquire(blocking=False):
         return

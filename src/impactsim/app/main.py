@@ -8,6 +8,7 @@ also runs under Solara's own command: ``solara run impactsim.app.main``.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -43,7 +44,12 @@ def serve(
     import matplotlib
     import uvicorn
 
+    from impactsim.app.jobs import warm_engine
+    from impactsim.app.state import given_scenarios
+
     matplotlib.use("Agg")  # figures are drawn off-screen, in worker threads
+    start = given_scenarios()[0]
+    threading.Thread(target=warm_engine, args=(start,), daemon=True, name="warm-up").start()
 
     # Solara reads SOLARA_APP when its server module is first imported
     uvicorn.run("solara.server.starlette:app", host=host, port=port, log_level=log_level)

@@ -329,7 +329,11 @@ def RunCard(plan: Plan | None) -> None:
             )
         if task.pending:
             if state.waiting.value:
-                solara.Text(_("Waiting for another simulation on this server to finish…"))
+                solara.Text(
+                    _(
+                        "Waiting: the server is loading the simulation engine or running another simulation…"
+                    )
+                )
             share = task.progress or 0.0
             solara.ProgressLinear(value=share if share > 0 else True)
             solara.Text(
