@@ -282,15 +282,24 @@ def _error_text(exc: BaseException | None, lang: str) -> str:
 
 
 def build_plan(
-    base: Scenario, edited: Scenario, lang: str
+    edited: Scenario,
+    chosen: tuple[str, ...],
+    others: tuple[Scenario, ...],
+    edits: dict[str, Any],
+    lang: str,
 ) -> tuple[Plan | None, list[tuple[str, list[Problem]]]]:
-    """The run the page would start: the edited scenario and the chosen strategies."""
+    """The run the page would start: the edited scenario, the others given, the chosen ones.
+
+    Returns:
+        ``(plan, [])``, or ``(None, [(strategy, problems)])`` when chosen library
+        strategies do not fit the municipality.
+    """
     scenarios = {edited.name: edited}
-    for sc in state.others_given():
+    for sc in others:
         scenarios.setdefault(sc.name, sc)
     misfits: list[tuple[str, list[Problem]]] = []
     library = library_strategies()
-    for name in state.chosen.value:
+    for name in chosen:
         if name not in library:
             continue
         try:
@@ -301,7 +310,7 @@ def build_plan(
         if sc.name in scenarios:
             sc = sc.model_copy(update={"name": f"{sc.name}-library"})
         scenarios[sc.name] = sc
-    budget = state.edits.value.get(BUDGET)
+    budget = edits.get(BUDGET)
     sim = edited.simulation
     plan = Plan(scenarios, sim.replicates, sim.seed, budget, lang)
     return (None if misfits else plan), misfits
@@ -465,10 +474,15 @@ def Page() -> None:
     lang = state.lang.value
     _ = gettext_for(lang)
     base = state.municipality()
-    edited, problems = edited_scenario(base, state.edits.value)
-    plan, misfits = (None, [])
-    if edited is not None:
-        plan, misfits = build_plan(base, edited, lang)
+    edits = state.edits.value
+    # validating and building the plan take a while: only when what they read changes
+    edited, problems = solara.use_memo(lambda: edited_scenario(base, edits), [base, edits])
+    chosen, others = state.chosen.value, state.others_given()
+
+    def plan_of() -> tuple[Plan | None, list[tuple[str, list[Problem]]]]:
+        return (None, []) if edited is None else build_plan(edited, chosen, others, edits, lang)
+
+    plan, misfits = solara.use_memo(plan_of, [edited, chosen, others, edits, lang])
     solara.Title(_("impactsim: parenting programmes"))
     solara.Style(CSS)
     with solara.Div(classes=["impactsim"], style={"padding": "12px 20px"}):
@@ -488,9 +502,8 @@ def Page() -> None:
                 KnobsCard(base, problems).key(f"knobs:{state.source.value}:{base.name}")
             with solara.Column():
                 RunCard(plan)
-                shown = state.run_task.value or state.run_task.latest
-                if shown is not None:
-                    Results(shown)
+                if state.shown.value is not None:
+                    Results(state.shown.value)
                 else:
                     solara.Info(
                         _("Choose a municipality and strategies, change settings, then press Run.")

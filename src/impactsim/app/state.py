@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import os
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -92,12 +93,28 @@ def reset_for(new_source: str) -> None:
     edits.value = {}
 
 
+#: The results shown: the last finished run's (kept while the next one runs).
+shown = solara.reactive(None)  # Analysis | None
+
+#: Seconds between two progress updates of the page (each re-renders the run card).
+PROGRESS_EVERY_S = 0.25
+
+
 @solara.lab.task
 def run_task(plan: Plan) -> Analysis:
-    """Run a plan on this session's worker thread, reporting progress to the page."""
+    """Run a plan on this session's worker thread, reporting progress to the page.
+
+    Progress is passed on at most every :data:`PROGRESS_EVERY_S` seconds: the update
+    renders the run card in this thread, time the simulation would otherwise lose.
+    """
     waiting.value = False
+    last = [0.0]
 
     def progress(share: float) -> None:
+        now = time.monotonic()
+        if share < 1.0 and now - last[0] < PROGRESS_EVERY_S:
+            return
+        last[0] = now
         waiting.value = False
         run_task.progress = 100.0 * share
 
@@ -105,7 +122,10 @@ def run_task(plan: Plan) -> Analysis:
         waiting.value = True
 
     run_task.progress = 0.0
-    return analyse(plan, progress, wait)
+    analysis = analyse(plan, progress, wait)
+    if not plan.cancel.is_set():
+        shown.value = analysis
+    return analysis
 
 
 def start(plan: Plan) -> None:
