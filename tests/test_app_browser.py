@@ -6,7 +6,7 @@ it refuses and then one it takes, run, compare the numbers on the page with
 :func:`impactsim.run` on the same edited scenario and seed, download the edited scenario
 (it loads as the same scenario) and the report, upload a bad scenario file and read the
 problem at its field. In a second tab, a session of its own: ask for a run too large for
-the machine and read the error, cancel a long run, and run again.
+the machine and read the error, cancel a long run, and compare with a library strategy.
 
 Screenshots at 1366x768 are checked not to be blank. ``IMPACTSIM_SCREENSHOTS=docs``
 (``make app-screenshots``) also writes them to ``docs/figures/app-*.png`` for the README.
@@ -252,7 +252,9 @@ def test_failed_and_cancelled_runs_are_shown_and_the_app_keeps_serving(server, b
     assert time.monotonic() - started < 10  # stops after the replicate in progress
 
     set_knob(second, "simulation.replicates", "2")
+    second.get_by_text("free market", exact=True).click()  # a library strategy to compare
     second.locator(".run-button").click()
-    second.wait_for_selector("table.results", timeout=120_000)
+    second.locator('td[data-metric="diff_public_impact_pp"]').wait_for(timeout=120_000)
     assert second.locator(".run-error").count() == 0
-    screenshot(second, "start", tmp_path)
+    assert second.locator('td[data-metric="reach_cumulative"]').count() == 2
+    screenshot(second, "compare", tmp_path)
