@@ -17,6 +17,10 @@ from impactsim.app.state import LANG_ENV, SCENARIOS_ENV
 
 __all__ = ["Page", "serve"]
 
+#: How long the session of a closed or disconnected tab is kept (reconnecting within it
+#: keeps edits and results); ``SOLARA_KERNEL_CULL_TIMEOUT`` overrides it.
+CULL_TIMEOUT = "10m"
+
 
 def serve(
     scenarios: Sequence[Path] = (),
@@ -48,6 +52,12 @@ def serve(
     from impactsim.app.state import given_scenarios
 
     matplotlib.use("Agg")  # figures are drawn off-screen, in worker threads
+    if "SOLARA_KERNEL_CULL_TIMEOUT" not in os.environ:
+        from solara.server import settings
+
+        # a closed tab's session ends after this (Solara's default: 24 h); its run is
+        # then cancelled at the next replicate instead of holding the simulation slot
+        settings.kernel.cull_timeout = CULL_TIMEOUT
     start = given_scenarios()[0]
     threading.Thread(target=warm_engine, args=(start,), daemon=True, name="warm-up").start()
 

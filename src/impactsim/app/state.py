@@ -109,8 +109,11 @@ def run_task(plan: Plan) -> Analysis:
     """
     waiting.value = False
     last = [0.0]
+    closed = _closed_event()
 
     def progress(share: float) -> None:
+        if closed is not None and closed.is_set():  # the tab was closed: stop, free the slot
+            plan.cancel.set()
         now = time.monotonic()
         if share < 1.0 and now - last[0] < PROGRESS_EVERY_S:
             return
@@ -126,6 +129,16 @@ def run_task(plan: Plan) -> Analysis:
     if not plan.cancel.is_set():
         shown.value = analysis
     return analysis
+
+
+def _closed_event() -> threading.Event | None:
+    """The event Solara sets when this session ends (None where Solara has none)."""
+    try:
+        from solara.lifecycle import kernel_closed_event
+
+        return kernel_closed_event()
+    except (ImportError, RuntimeError):
+        return None
 
 
 def start(plan: Plan) -> None:
