@@ -10,6 +10,7 @@ import yaml
 import impactsim
 from impactsim.app import jobs, knobs, results
 from impactsim.compare import comparability_problems
+from impactsim.i18n import gettext_for
 from impactsim.library import entries
 from impactsim.loading import default_scenario, dump_scenario, load_scenario, parse_scenario
 from impactsim.scenario.settings import MAX_SEED
@@ -84,6 +85,7 @@ def test_edits_change_the_scenario_as_asked():
     assert "home_visits" not in offers and offers["group_course"].start_month == 12
     assert all("media" not in o.channels for o in offers.values())
     assert edited.simulation.replicates == 7
+    assert not any(p.startswith("strategy.offers.home_visits") for p in edited.sources)
     assert sc.simulation.replicates == 30  # the original is untouched
 
 
@@ -130,6 +132,7 @@ def test_a_strategy_for_other_families_is_refused_with_its_problems(tmp_path):
     d["interventions"] = [online]
     d["strategy"]["offers"] = d["strategy"]["offers"][:1]
     d["strategy"]["interactions"] = []
+    d["sources"] = {}
     other = parse_scenario(d, "<other>")
     with pytest.raises(impactsim.ScenarioError) as err:
         jobs.strategy_in(other, jobs.library_strategies()["package"])
@@ -169,7 +172,7 @@ def test_numbers_follow_the_language():
     assert results.fmt(0.4391, "pct", "nl") == "43,9 %"
     assert results.fmt(1.5, "pp", "nl") == "1,50 procentpunt"
     assert results.fmt(-6260.4, "eur", "nl") == "−€ 6.260"
-    assert results.fmt(float("nan"), "eur", "nl") == "n/a"
+    assert results.fmt(float("nan"), "eur", "nl") == gettext_for("nl")("n/a")
 
 
 def test_analysis_equals_the_api_and_reports_progress():
