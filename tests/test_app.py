@@ -243,3 +243,16 @@ def test_the_app_command_refuses_bad_input_before_serving(tmp_path):
     assert res.exit_code == 2 and "providers[2:community_centres].count" in res.output
     res = CliRunner().invoke(app, ["app", "--lang", "fr"])
     assert res.exit_code == 2 and "--lang must be one of en, nl" in res.output
+
+
+def test_who_pays_and_who_benefits_adds_up():
+    sc = small()
+    analysis = jobs.analyse(jobs.Plan({sc.name: sc}, replicates=2, seed=5))
+    res = analysis.runs[sc.name]
+    flows = {h: results.stakeholder_flows(res, h) for h in sc.economics.all_stakeholders}
+    paid = sum(f["pays"] for f in flows.values())
+    received = sum(f["receives"] for f in flows.values())
+    assert paid.to_numpy() == pytest.approx(res.metric("cost_pv").to_numpy())
+    assert received.to_numpy() == pytest.approx(res.metric("benefit_pv").to_numpy())
+    html = results.stakeholder_table(analysis, {sc.name: "package"}, "nl")
+    assert "gemeente betaalt" in html and "gemeente, netto" in html

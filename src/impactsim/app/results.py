@@ -11,12 +11,14 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 
+import pandas as pd
+
 from impactsim.app.jobs import Analysis
 from impactsim.compare import NO_PROGRAMME, CompareResult, icer_metric
 from impactsim.i18n import N_, gettext_for, money, number, percent
 from impactsim.runner import RunResult
 from impactsim.scenario.labels import words
-from impactsim.tables import interval, select
+from impactsim.tables import interval, replicate_values, select
 
 #: Headline metrics: summary metric, label (catalogue message), kind of number.
 HEADLINE: tuple[tuple[str, str, str], ...] = (
@@ -171,29 +173,55 @@ def frontier_text(cmp: CompareResult, labels: Mapping[str, str], lang: str) -> l
     return out
 
 
+def stakeholder_flows(result: RunResult, holder: str) -> dict[str, pd.Series]:
+    """What one stakeholder pays, receives and nets, per replicate (present values).
+
+    A run that splits its costs by payer has ``cost_pv_paid_by_<stakeholder>``; one that
+    does not is paid for by the municipality.
+    """
+    s = result.summary
+    receives = replicate_values(s, f"benefit_pv_{holder}")
+    if len(select(s, f"cost_pv_paid_by_{holder}")):
+        pays = replicate_values(s, f"cost_pv_paid_by_{holder}")
+    elif holder == "municipality":
+        pays = replicate_values(s, "cost_pv")
+    else:
+        pays = receives * 0.0
+    if receives.empty:
+        receives = pays * 0.0
+    return {"pays": pays, "receives": receives, "net": receives - pays}
+
+
+#: The rows of "who pays and who benefits" per stakeholder.
+FLOWS = (
+    ("pays", N_("{stakeholder} pays")),
+    ("receives", N_("{stakeholder} receives")),
+    ("net", N_("{stakeholder}, net")),
+)
+
+
 def stakeholder_table(analysis: Analysis, labels: Mapping[str, str], lang: str) -> str:
-    """Who pays and who benefits: costs (paid by the municipality) and benefits by stakeholder."""
+    """Who pays and who benefits, with 95 % intervals.
+
+    Per stakeholder: the costs it pays, the benefits it receives and the difference;
+    stakeholders with neither are left out.
+    """
     _ = gettext_for(lang)
     first = next(iter(analysis.runs.values()))
-    holders = first.scenario.economics.all_stakeholders
-    paid = _("costs, paid by the municipality")
-    rows = [
-        f"<tr><td>{html.escape(paid)}</td>"
-        + "".join(
-            _cell(metric_interval(r, "cost_pv"), "eur", "cost_pv", n, lang)
-            for n, r in analysis.runs.items()
-        )
-        + "</tr>"
-    ]
-    for holder in holders:
-        metric = f"benefit_pv_{holder}"
-        stats = {n: metric_interval(r, metric) for n, r in analysis.runs.items()}
-        if all(s["n"] == 0 or s["mean"] == 0 for s in stats.values()):
+    rows = []
+    for holder in first.scenario.economics.all_stakeholders:
+        flows = {n: stakeholder_flows(r, holder) for n, r in analysis.runs.items()}
+        if all(not f["pays"].abs().sum() and not f["receives"].abs().sum() for f in flows.values()):
             continue
         who = _(STAKEHOLDERS[holder]) if holder in STAKEHOLDERS else words(holder)
-        label = _("benefits to {stakeholder}").format(stakeholder=who)
-        cells = "".join(_cell(stats[n], "eur", metric, n, lang) for n in analysis.runs)
-        rows.append(f"<tr><td>{html.escape(label)}</td>{cells}</tr>")
+        for key, label in FLOWS:
+            cells = "".join(
+                _cell(interval(flows[n][key]), "eur", f"{key}_{holder}", n, lang)
+                for n in analysis.runs
+            )
+            text = html.escape(_(label).format(stakeholder=who))
+            strong = f"<b>{text}</b>" if key == "net" else text
+            rows.append(f"<tr><td>{strong}</td>{cells}</tr>")
     head = [labels[n] for n in analysis.runs]
     return _table(head, rows, _("present value (mean, 95 % interval)"))
 
