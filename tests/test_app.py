@@ -186,6 +186,9 @@ def test_analysis_equals_the_api_and_reports_progress():
     assert page.summary.equals(api.summary)
     assert {f[0] for f in analysis.figures} == {"plane", "funnel", "adoption", "differential"}
     assert all(png.startswith(b"\x89PNG") for *_, png in analysis.figures)
+    dutch = jobs.figures_in(analysis, "nl")
+    assert [f[:3] for f in dutch] == [f[:3] for f in analysis.figures]
+    assert dutch[0][3] != analysis.figures[0][3] and jobs.figures_in(analysis, "nl") is dutch
     html = results.headline_table(analysis, {sc.name: "package"}, "nl")
     mean = results.metric_interval(api, "reach_cumulative")["mean"]
     assert results.fmt(mean, "pct", "nl") in html

@@ -3,7 +3,8 @@
 Every function takes the tidy tables of a run (``summary`` and/or ``timeseries`` long
 DataFrames, or a :class:`~impactsim.runner.RunResult`), accepts an optional ``ax`` and
 returns the :class:`~matplotlib.figure.Figure`. Defaults: titles, units on the axes,
-legends outside the data, the colour-blind-safe Okabe-Ito palette.
+legends outside the data, the colour-blind-safe Okabe-Ito palette. The figures the app
+shows take ``lang`` (``"en"`` or ``"nl"``) for their titles, axes and legends.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from scipy.stats import norm
 
+from impactsim.i18n import DEFAULT_LANGUAGE, N_, gettext_for, money, number
 from impactsim.scenario import ADOPTER_CATEGORIES
 from impactsim.tables import ALL, eur, interval, quantile_levels, replicate_values, select
 
@@ -64,11 +66,26 @@ def _present(df: pd.DataFrame, col: str, exclude: Sequence[str] = (ALL,)) -> lis
     return [v for v in pd.unique(df[col].astype(str)) if v not in exclude]
 
 
+#: How the groupings of the adoption curves are named.
+BY_NAMES = {"segment": N_("segment"), "adopter_category": N_("adopter category")}
+
+#: The stages of the impact funnel, as shown.
+STAGES = {
+    "efficacy": N_("efficacy"),
+    "effectiveness": N_("effectiveness"),
+    "use": N_("use"),
+    "reach": N_("reach"),
+    "public impact": N_("public impact"),
+}
+
+
 def adoption_curves(
     timeseries: Any,
     by: str = "segment",
     intervention: str = ALL,
     ax: Axes | None = None,
+    *,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> Figure:
     """Adoption S-curves with 95 % bands: share who ever took part, over time.
 
@@ -77,10 +94,12 @@ def adoption_curves(
         by: ``"segment"`` or ``"adopter_category"``.
         intervention: one intervention, or ``"all"`` for any programme.
         ax: axes to draw on.
+        lang: language of the texts.
 
     Returns:
         The figure.
     """
+    _ = gettext_for(lang)
     ts = _table(timeseries, "timeseries")
     metric = "reach_cumulative" if intervention == ALL else "reach_direct"
     if by == "adopter_category":
@@ -94,18 +113,19 @@ def adoption_curves(
             continue
         color = "#444444" if group == ALL else PALETTE[j % len(PALETTE)]
         style = "--" if group == ALL else "-"
-        ax.plot(
-            band["month"], 100 * band["mean"], style, color=color, label=group.replace("_", " ")
-        )
+        shown = _("all") if group == ALL else group.replace("_", " ")
+        ax.plot(band["month"], 100 * band["mean"], style, color=color, label=shown)
         ax.fill_between(
             band["month"], 100 * band["lo"], 100 * band["hi"], color=color, alpha=0.18, lw=0
         )
-    what = "any programme" if intervention == ALL else intervention.replace("_", " ")
-    ax.set_title(f"Adoption over time by {by.replace('_', ' ')}: {what}")
-    ax.set_xlabel("month")
-    ax.set_ylabel("took part (% of target population)")
+    what = _("any programme") if intervention == ALL else intervention.replace("_", " ")
+    grouping = _(BY_NAMES[by]) if by in BY_NAMES else by.replace("_", " ")
+    title = _("Adoption over time by {grouping}: {what}").format(grouping=grouping, what=what)
+    ax.set_title(title)
+    ax.set_xlabel(_("month"))
+    ax.set_ylabel(_("took part (% of target population)"))
     ax.set_ylim(bottom=0)
-    _legend_outside(ax, by.replace("_", " "))
+    _legend_outside(ax, grouping)
     return fig
 
 
@@ -187,9 +207,12 @@ def funnel_values(summary: Any) -> pd.DataFrame:
     )
 
 
-def impact_funnel(summary: Any, ax: Axes | None = None) -> Figure:
+def impact_funnel(summary: Any, ax: Axes | None = None, *, lang: str = DEFAULT_LANGUAGE) -> Figure:
     """The impact funnel efficacy → effectiveness → use → reach → public impact (pp)."""
+    _ = gettext_for(lang)
     table = funnel_values(summary)
+    if lang != DEFAULT_LANGUAGE:
+        table["detail"] = _funnel_details(summary, lang)
     fig, ax = _axes(ax, (8.0, 4.0))
     y = np.arange(len(table))[::-1]
     colors = [PALETTE[0]] * 4 + [PALETTE[3]]
@@ -197,18 +220,50 @@ def impact_funnel(summary: Any, ax: Axes | None = None) -> Figure:
     for yi, (val, detail) in zip(
         y, zip(table["value_pp"], table["detail"], strict=True), strict=True
     ):
-        ax.text(val, yi, f"  {val:.2f} pp ({detail})", va="center", fontsize=9)
-    ax.set_yticks(y, table["stage"])
-    ax.set_xlabel("public impact if the chain stopped here (percentage points)")
-    ax.set_title("Impact funnel: from proven effect to public impact")
+        pp = f"{number(val, lang, 2)} {_('pp')}" if lang != DEFAULT_LANGUAGE else f"{val:.2f} pp"
+        ax.text(val, yi, f"  {pp} ({detail})", va="center", fontsize=9)
+    ax.set_yticks(y, [_(STAGES.get(st, st)) for st in table["stage"]])
+    ax.set_xlabel(_("public impact if the chain stopped here (percentage points)"))
+    ax.set_title(_("Impact funnel: from proven effect to public impact"))
     ax.set_xlim(0, max(1e-9, float(np.nanmax(table["value_pp"]))) * 1.6)
     return fig
+
+
+def _funnel_details(summary: Any, lang: str) -> list[str]:
+    """The funnel's bar texts in a language (numbers in its format)."""
+    _ = gettext_for(lang)
+    s = _table(summary, "summary")
+
+    def mean(metric: str) -> float:
+        vals = select(s, metric)["value"]
+        return float(vals.mean()) if len(vals) else float("nan")
+
+    return [
+        f"d = {number(mean('efficacy_d'), lang, 2)}",
+        _("d x fidelity = {d}").format(d=number(mean("effectiveness_d"), lang, 2)),
+        _("{share} % of organisations offer").format(
+            share=number(100 * mean("use_provider_share"), lang, 0)
+        ),
+        _("{share} % of parents reached").format(
+            share=number(100 * mean("reach_cumulative"), lang, 0)
+        ),
+        _("simulated"),
+    ]
+
+
+#: Metrics of :func:`public_impact_comparison` with their names and units, as shown.
+COMPARED = {
+    "public_impact_pp": (N_("public impact"), N_("percentage points")),
+    "reach_cumulative": (N_("reach"), N_("share of parents")),
+}
 
 
 def public_impact_comparison(
     summaries: dict[str, Any] | Sequence[Any],
     metric: str = "public_impact_pp",
     ax: Axes | None = None,
+    *,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> Figure:
     """Public impact (or another metric) with 95 % intervals across strategies.
 
@@ -216,7 +271,9 @@ def public_impact_comparison(
         summaries: ``{label: summary or result}``, or a sequence (labelled by scenario name).
         metric: summary metric to compare (totals).
         ax: axes to draw on.
+        lang: language of the texts (public impact and reach; other metrics by name).
     """
+    _ = gettext_for(lang)
     if not isinstance(summaries, dict):
         summaries = {str(_table(x, "summary")["scenario"].iloc[0]): x for x in summaries}
     fig, ax = _axes(ax, (8.0, 0.6 * len(summaries) + 1.8))
@@ -229,15 +286,24 @@ def public_impact_comparison(
         )
     ax.set_yticks(range(len(labels)), labels)
     ax.invert_yaxis()
-    unit = "percentage points" if metric.endswith("_pp") else "value"
-    ax.set_xlabel(f"{metric.replace('_', ' ')} ({unit}); mean and 95 % interval")
-    ax.set_title(f"{metric.replace('_', ' ').capitalize()} by strategy")
+    if metric in COMPARED:
+        what, unit = (_(text) for text in COMPARED[metric])
+    else:
+        what, unit = (
+            metric.replace("_", " "),
+            ("percentage points" if metric.endswith("_pp") else "value"),
+        )
+    ax.set_xlabel(_("{what} ({unit}); mean and 95 % interval").format(what=what, unit=unit))
+    ax.set_title(_("{what} by strategy").format(what=what[:1].upper() + what[1:]))
     ax.axvline(0, color="#999999", lw=0.8)
     return fig
 
 
-def differential_impact(summary: Any, ax: Axes | None = None) -> Figure:
+def differential_impact(
+    summary: Any, ax: Axes | None = None, *, lang: str = DEFAULT_LANGUAGE
+) -> Figure:
     """Public impact per segment (differential impact) with 95 % intervals."""
+    _ = gettext_for(lang)
     s = _table(summary, "summary")
     segments = _present(s[s["metric"] == "public_impact_pp"], "segment")
     fig, ax = _axes(ax, (7.0, 4.0))
@@ -247,11 +313,10 @@ def differential_impact(summary: Any, ax: Axes | None = None) -> Figure:
         color = "#444444" if seg == ALL else PALETTE[j % len(PALETTE)]
         ax.bar(j, m, color=color, alpha=0.85)
         ax.errorbar(j, m, yerr=[[m - lo], [hi - m]], color="black", capsize=4)
-    ax.set_xticks(
-        range(len(segments) + 1), [g.replace("_", " ") for g in [ALL, *segments]], rotation=15
-    )
-    ax.set_ylabel("public impact (percentage points)")
-    ax.set_title("Differential impact: fall in prevalence per segment")
+    names = [_("all"), *(g.replace("_", " ") for g in segments)]
+    ax.set_xticks(range(len(segments) + 1), names, rotation=15)
+    ax.set_ylabel(_("public impact (percentage points)"))
+    ax.set_title(_("Differential impact: fall in prevalence per segment"))
     ax.axhline(0, color="#999999", lw=0.8)
     return fig
 
@@ -297,6 +362,8 @@ def cost_effectiveness_plane(
     effect: str = "case_years_prevented_pv",
     wtp_eur: float | None = None,
     ax: Axes | None = None,
+    *,
+    lang: str = DEFAULT_LANGUAGE,
 ) -> Figure:
     """Cost-effectiveness plane against no programme: one point per replicate, means marked.
 
@@ -305,7 +372,9 @@ def cost_effectiveness_plane(
         effect: effect metric on the x axis (default discounted prevented case-years).
         wtp_eur: draw the willingness-to-pay line (euros per unit of effect).
         ax: axes to draw on.
+        lang: language of the texts.
     """
+    _ = gettext_for(lang)
     tables = _summaries(results)
     fig, ax = _axes(ax, (7.5, 5.0))
     xmax = 0.0
@@ -331,17 +400,19 @@ def cost_effectiveness_plane(
             wtp_eur * xs / 1e6,
             ":",
             color="#555555",
-            label=f"willingness to pay {eur(wtp_eur)} per unit",
+            label=_("willingness to pay {amount} per unit").format(
+                amount=eur(wtp_eur) if lang == DEFAULT_LANGUAGE else money(wtp_eur, lang)
+            ),
         )
     ax.axhline(0, color="#999999", lw=0.8)
     ax.axvline(0, color="#999999", lw=0.8)
-    ax.set_xlabel(
-        effect.replace("_", " ")
-        + (" (case-years, discounted)" if effect == "case_years_prevented_pv" else "")
-    )
-    ax.set_ylabel("present value of costs (million €)")
-    ax.set_title("Cost-effectiveness plane versus no programme")
-    _legend_outside(ax, "strategy")
+    if effect == "case_years_prevented_pv":
+        ax.set_xlabel(_("prevented problem case-years (discounted)"))
+    else:
+        ax.set_xlabel(effect.replace("_", " "))
+    ax.set_ylabel(_("present value of costs (million €)"))
+    ax.set_title(_("Cost-effectiveness plane versus no programme"))
+    _legend_outside(ax, _("strategy"))
     return fig
 
 

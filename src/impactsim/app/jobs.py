@@ -9,8 +9,9 @@ per browser session) and calls :func:`analyse`, which
 - runs the strategies with common random numbers (:func:`impactsim.compare`), reporting
   each finished replicate to a progress callback, and stops at the next replicate when
   the session's cancel event is set (:class:`Cancelled`);
-- draws the figures (PNG bytes) while it still holds the slot (matplotlib is not
-  thread-safe).
+- draws the figures (PNG bytes) in the plan's language; another language's are drawn
+  when the page first asks for them (:func:`figures_in`). Drawing holds :data:`PLOTS`
+  (matplotlib's pyplot is not thread-safe).
 
 A strategy from the library is put into the planner's municipality by
 :func:`strategy_in`: the library file's channels, providers, programmes and strategy,
@@ -44,6 +45,8 @@ from impactsim.scenario import Scenario
 
 #: One simulation at a time on this server; the others wait (and may be cancelled).
 SLOTS = threading.BoundedSemaphore(1)
+#: One figure drawn at a time: matplotlib's pyplot keeps global state.
+PLOTS = threading.RLock()
 
 #: The sections a library strategy keeps; the rest comes from the municipality.
 STRATEGY_SECTIONS = ("name", "description", "channels", "providers", "interventions", "strategy")
@@ -82,9 +85,10 @@ class Analysis:
         plan: what was run.
         runs: each strategy's run, by scenario name.
         comparison: the paired comparison (None with one strategy).
-        figures: ``(key, caption, png bytes)``; captions are catalogue messages with a
-            ``{strategy}`` placeholder where they name one.
+        figures: ``(key, strategy or "", caption message, png bytes)`` in the plan's
+            language.
         seconds: wall time from the start of the simulations to the figures.
+        other_figures: the figures in other languages, drawn when first asked for.
     """
 
     plan: Plan
@@ -92,6 +96,9 @@ class Analysis:
     comparison: CompareResult | None
     figures: list[tuple[str, str, str, bytes]]
     seconds: float
+    other_figures: dict[str, list[tuple[str, str, str, bytes]]] = field(
+        default_factory=dict, repr=False
+    )
 
 
 def library_strategies() -> dict[str, Path]:
@@ -205,7 +212,7 @@ def analyse(
             runs = comparison.runs
         if plan.cancel.is_set():
             raise Cancelled
-        figures = draw_figures(runs)
+        figures = draw_figures(runs, plan.lang)
         return Analysis(plan, runs, comparison, figures, time.perf_counter() - t0)
     finally:
         SLOTS.release()
@@ -218,8 +225,25 @@ def _png(fig: Figure) -> bytes:
     return buf.getvalue()
 
 
-def draw_figures(runs: Mapping[str, RunResult]) -> list[tuple[str, str, str, bytes]]:
+def figures_in(analysis: Analysis, lang: str) -> list[tuple[str, str, str, bytes]]:
+    """The analysis's figures in a language (drawn the first time; blocks meanwhile)."""
+    if lang == analysis.plan.lang:
+        return analysis.figures
+    with PLOTS:
+        if lang not in analysis.other_figures:
+            analysis.other_figures[lang] = draw_figures(analysis.runs, lang)
+        return analysis.other_figures[lang]
+
+
+def draw_figures(
+    runs: Mapping[str, RunResult], lang: str = "en"
+) -> list[tuple[str, str, str, bytes]]:
     """The result figures as ``(key, strategy or "", caption message, PNG bytes)``."""
+    with PLOTS:
+        return _draw(runs, lang)
+
+
+def _draw(runs: Mapping[str, RunResult], lang: str) -> list[tuple[str, str, str, bytes]]:
     out: list[tuple[str, str, str, bytes]] = []
     first = next(iter(runs.values()))
     if len(runs) > 1:
@@ -228,7 +252,7 @@ def draw_figures(runs: Mapping[str, RunResult]) -> list[tuple[str, str, str, byt
                 "impact",
                 "",
                 N_("Public impact by strategy (mean, 95 % interval)"),
-                _png(plots.public_impact_comparison(dict(runs))),
+                _png(plots.public_impact_comparison(dict(runs), lang=lang)),
             )
         )
     wtp = first.scenario.economics.willingness_to_pay_eur_per_case_year
@@ -237,17 +261,17 @@ def draw_figures(runs: Mapping[str, RunResult]) -> list[tuple[str, str, str, byt
             "plane",
             "",
             N_("Cost-effectiveness plane: costs against prevented case-years, per replicate"),
-            _png(plots.cost_effectiveness_plane(dict(runs), wtp_eur=wtp)),
+            _png(plots.cost_effectiveness_plane(dict(runs), wtp_eur=wtp, lang=lang)),
         )
     )
     for name, res in runs.items():
-        out.append(("funnel", name, N_("Impact funnel"), _png(plots.impact_funnel(res))))
+        out.append(("funnel", name, N_("Impact funnel"), _png(plots.impact_funnel(res, lang=lang))))
         out.append(
             (
                 "adoption",
                 name,
                 N_("Adoption over time by segment"),
-                _png(plots.adoption_curves(res)),
+                _png(plots.adoption_curves(res, lang=lang)),
             )
         )
         out.append(
@@ -255,7 +279,7 @@ def draw_figures(runs: Mapping[str, RunResult]) -> list[tuple[str, str, str, byt
                 "differential",
                 name,
                 N_("Differential impact by segment"),
-                _png(plots.differential_impact(res)),
+                _png(plots.differential_impact(res, lang=lang)),
             )
         )
     return out

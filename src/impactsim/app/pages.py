@@ -20,6 +20,7 @@ from impactsim.app.jobs import (
     Analysis,
     Cancelled,
     Plan,
+    figures_in,
     library_strategies,
     report_html,
     strategy_in,
@@ -366,15 +367,21 @@ def Figures(analysis: Analysis, labels: dict[str, str]) -> None:
     if which not in names:
         which = names[0]
     solara.HTML(tag="h2", unsafe_innerHTML=html.escape(_("Figures")))
-    solara.Text(_("The figures are labelled in English in this version."))
-    shown = [f for f in analysis.figures if not f[1]]
+    lang = state.lang.value
+    drawn = solara.use_thread(lambda: figures_in(analysis, lang), [id(analysis), lang])
+    if drawn.value is None:
+        solara.ProgressLinear(True)
+        solara.Text(_("Drawing the figures…"))
+        return
+    figures = drawn.value
+    shown = [f for f in figures if not f[1]]
     if len(names) > 1:
         solara.ToggleButtonsSingle(
             value=which,
             on_value=set_which,
             children=[solara.Button(labels[n], value=n) for n in names],
         )
-    shown += [f for f in analysis.figures if f[1] == which]
+    shown += [f for f in figures if f[1] == which]
     with solara.GridFixed(columns=2):
         for _key, strategy, caption, png in shown:
             with solara.Div(classes=["figs"]):
