@@ -589,6 +589,14 @@ def app_command(
     except ImportError as err:
         typer.echo(f"error: the app needs Solara: pip install 'impactsim[app]' ({err})", err=True)
         raise typer.Exit(EXIT_INVALID) from None
+    from impactsim.app.assets import missing
+
+    if missing():
+        typer.echo(
+            "note: Solara's page files are not installed, so the page loads them from the "
+            "internet; `python -m impactsim.app.assets` installs them (needs npm)",
+            err=True,
+        )
     typer.echo(f"impactsim app: open http://{host}:{port} in a browser (Ctrl-C stops it)")
     serve(paths, host=host, port=port, lang=lang)
 

@@ -8,5 +8,6 @@ and the translations; nothing below imports it. Modules:
 - :mod:`~impactsim.app.results`: the results as translated text and tables (no UI);
 - :mod:`~impactsim.app.state`: per-session state and the background run (Solara);
 - :mod:`~impactsim.app.upload`, :mod:`~impactsim.app.pages`: the page (Solara);
-- :mod:`~impactsim.app.main`: the entry point and the server.
+- :mod:`~impactsim.app.main`: the entry point and the server;
+- :mod:`~impactsim.app.assets`: Solara's page files from npm, so the page needs no CDN.
 """
