@@ -141,15 +141,15 @@ def test_a_strategy_for_other_families_is_refused_with_its_problems(tmp_path):
 
 def test_an_uploaded_file_gives_the_scenario_or_its_problems():
     good = dump_scenario(small()).encode()
-    sc, problems = jobs.upload_problems(good, "good.yaml")
+    sc, problems, _ = jobs.read_upload(good, "good.yaml")
     assert problems == [] and sc == small()
     d = yaml.safe_load(good)
     d["providers"][2]["count"] = -1
-    sc, problems = jobs.upload_problems(yaml.safe_dump(d).encode(), "bad.yaml")
-    assert sc is None
+    sc, problems, data = jobs.read_upload(yaml.safe_dump(d).encode(), "bad.yaml")
+    assert sc is None and data == d
     assert [p.path for p in problems] == ["providers[2:community_centres].count"]
-    sc, problems = jobs.upload_problems(b"population: [", "broken.yaml")
-    assert sc is None and problems
+    sc, problems, data = jobs.read_upload(b"population: [", "broken.yaml")
+    assert sc is None and problems and data is None
 
 
 def test_the_page_says_an_upload_problem_in_words_in_both_languages():
@@ -157,7 +157,7 @@ def test_the_page_says_an_upload_problem_in_words_in_both_languages():
 
     d = yaml.safe_load(dump_scenario(small()))
     d["providers"][2]["count"] = -1
-    _, problems = jobs.upload_problems(yaml.safe_dump(d).encode(), "bad.yaml")
+    _, problems, _ = jobs.read_upload(yaml.safe_dump(d).encode(), "bad.yaml")
     en = plain_problem(problems[0], d, "en")
     assert (
         en

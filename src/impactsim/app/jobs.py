@@ -39,7 +39,7 @@ from impactsim.compare import CompareResult, compare
 from impactsim.i18n import N_
 from impactsim.inputs import Problem, ScenarioError
 from impactsim.library import entries
-from impactsim.loading import dump_scenario, parse_scenario, read_yaml
+from impactsim.loading import dump_scenario, parse_scenario, parse_yaml_text, read_yaml
 from impactsim.runner import RunResult, run
 from impactsim.scenario import Scenario
 
@@ -311,11 +311,18 @@ def report_html(plan: Plan, build: Callable[..., Path] | None = None) -> bytes:
         return out.read_bytes()
 
 
-def upload_problems(raw: bytes, name: str) -> tuple[Scenario | None, list[Problem]]:
-    """An uploaded scenario file, validated: ``(scenario, [])`` or ``(None, problems)``."""
-    from impactsim.loading import parse_yaml_text
+def read_upload(raw: bytes, name: str) -> tuple[Scenario | None, list[Problem], Any]:
+    """An uploaded scenario file, validated.
 
+    Returns:
+        ``(scenario, [], data)`` or ``(None, problems, data)``; ``data`` is the parsed
+        document (None when the file is not YAML), against which problems are worded.
+    """
     try:
-        return parse_scenario(parse_yaml_text(raw, name), name), []
+        data = parse_yaml_text(raw, name)
     except ScenarioError as err:
-        return None, list(err.problems)
+        return None, list(err.problems), None
+    try:
+        return parse_scenario(data, name), [], data
+    except ScenarioError as err:
+        return None, list(err.problems), data

@@ -22,9 +22,9 @@ from impactsim.app.jobs import (
     Plan,
     figures_in,
     library_strategies,
+    read_upload,
     report_html,
     strategy_in,
-    upload_problems,
 )
 from impactsim.app.knobs import (
     BUDGET,
@@ -34,6 +34,7 @@ from impactsim.app.knobs import (
     check_value,
     edited_scenario,
     knobs_for,
+    problem_location,
     problems_by_knob,
 )
 from impactsim.app.upload import ScenarioUpload
@@ -81,11 +82,8 @@ def plain_problem(problem: Problem, data: Any, lang: str) -> str:
     _ = gettext_for(lang)
     where = problem.path or _("the file as a whole")
     if problem.path and isinstance(data, dict):
-        from impactsim.app.knobs import problem_location
-        from impactsim.scenario import Scenario as Root
-
         try:
-            names, what, _unit = location_parts(Root, data, problem_location(problem.path))
+            names, what, _unit = location_parts(Scenario, data, problem_location(problem.path))
             where = SEPARATOR.join([*names, _(what)] if what else names) or where
         except (KeyError, IndexError, TypeError, ValueError):
             where = words(problem.path)
@@ -130,14 +128,7 @@ def MunicipalityCard() -> None:
     up: state.Upload | None = state.upload.value
 
     def on_file(name: str, raw: bytes) -> None:
-        scenario, problems = upload_problems(raw, name)
-        data = None
-        try:
-            from impactsim.loading import parse_yaml_text
-
-            data = parse_yaml_text(raw, name)
-        except ScenarioError:
-            pass
+        scenario, problems, data = read_upload(raw, name)
         state.upload.value = state.Upload(name, scenario, tuple(problems), data)
         if scenario is not None:
             state.reset_for(state.UPLOADED)
