@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
+import yaml
 
 from helpers import base_dict
+from impactsim import library
 from impactsim.inputs import ScenarioError
-from impactsim.loading import parse_scenario
+from impactsim.loading import default_scenario_path, load_scenario, parse_scenario
 
 
 def _with_sources(sources: dict, **population: object) -> dict:
@@ -70,3 +76,54 @@ def test_every_problem_at_once_with_field_errors():
     ]
     cite = next(p for p in err.value.problems if p.path == "sources.population.size")
     assert "give a citation, or mark the value as an assumption" in cite.message
+
+
+# --- the library states the source of every number (issue 33) -------------------------------
+
+
+def _library_scenarios() -> list[Path]:
+    found = [e.path for e in library.entries() if e.kind == "scenario"]
+    return [*found, default_scenario_path()]
+
+
+def _numeric_leaves(node: object, path: tuple[str, ...] = ()) -> Iterator[str]:
+    """Dotted path of every number in a raw YAML document; list items by name, else position."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _numeric_leaves(value, (*path, str(key)))
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            name = item.get("name") if isinstance(item, dict) else None
+            yield from _numeric_leaves(item, (*path, name if isinstance(name, str) else str(i)))
+    elif isinstance(node, int | float) and not isinstance(node, bool):
+        yield ".".join(path)
+
+
+def test_the_library_has_the_built_in_default_and_the_strategies():
+    names = {p.name for p in _library_scenarios()}
+    assert {"default.yaml", "package.yaml", "free-market.yaml"} <= names
+
+
+@pytest.mark.parametrize("path", _library_scenarios(), ids=lambda p: p.name)
+def test_every_number_of_a_library_scenario_states_its_source(path):
+    # the run settings (horizon, time step, replicates, seed) are choices of the run, not
+    # facts about the municipality or the programmes, so `simulation` needs no source
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    leaves = [p for p in _numeric_leaves(doc) if p.split(".")[0] not in ("simulation", "sources")]
+    sources = doc.get("sources") or {}
+    missing = [p for p in leaves if p not in sources]
+    assert not missing, f"{path.name}: no source for {missing}"
+    sc = load_scenario(path)  # every key addresses a value, every entry is cited or assumed
+    for key, source in sc.sources.items():
+        assert source.note.strip() and len(source.note) <= 300, (path.name, key)
+
+
+@pytest.mark.parametrize("path", _library_scenarios(), ids=lambda p: p.name)
+def test_no_source_is_kept_in_a_comment_any_more(path):
+    comments = [
+        m.group(1)
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if (m := re.search(r"(?:^|\s)#(.*)$", line))
+    ]
+    stale = [c for c in comments if "ASSUMPTION" in c or "[brief §" in c]
+    assert not stale, f"{path.name}: sources still in comments: {stale}"
