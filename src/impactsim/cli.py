@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, NoReturn
 
 import typer
 
+from impactsim.i18n import Language
 from impactsim.io import EXIT_SIGINT, install_signal_handlers, interrupt_exit_code
 from impactsim.loading import (
     ScenarioError,
@@ -491,6 +492,9 @@ def report(
     baseline: Annotated[
         str | None, typer.Option("--baseline", "-b", help="baseline strategy (default: first)")
     ] = None,
+    lang: Annotated[
+        Language, typer.Option("--lang", "-l", help="language of the report: en or nl")
+    ] = "en",
 ) -> None:
     """Run strategies and write one self-contained HTML report for planners."""
     from impactsim.compare import CompareError
@@ -503,7 +507,9 @@ def report(
         except ScenarioError as err:
             _fail(err)
     try:
-        written = build_report(scenarios, out, replicates=replicates, seed=seed, baseline=baseline)
+        written = build_report(
+            scenarios, out, replicates=replicates, seed=seed, baseline=baseline, lang=lang
+        )
     except (CompareError, MemoryLimitError) as err:
         _fail_run(err)
     except KeyboardInterrupt as exc:

@@ -15,6 +15,7 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel
 
+from impactsim.i18n import DEFAULT_LANGUAGE, gettext_for, money, number, percent
 from impactsim.scenario.paths import Location, get_value, locate, strip_optional
 
 _UNIT = re.compile(r"\(([^()]*)\)")
@@ -50,35 +51,56 @@ def split_description(description: str) -> tuple[str, str]:
     return _PER_KEY.sub("", what.strip().rstrip(":;,")), unit
 
 
-def format_value(value: Any, unit: str) -> str:
-    """A value with its unit: fractions as percentages, euros with a sign, others with :g."""
+def format_value(value: Any, unit: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A value with its unit: fractions as percentages, euros with a sign, others as written.
+
+    Args:
+        value: the value.
+        unit: its unit in English (as the schema gives it); shown translated.
+        lang: language of the text and the number format.
+    """
+    _ = gettext_for(lang)
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     if isinstance(value, int | float):
         if unit.startswith(("fraction", "probability", "share")) and 0 <= value <= 1:
-            return f"{100 * value:.4g} %"
+            return percent(value, lang, _digits(100 * value))
         if unit.startswith("euros"):
-            return f"€{value:,.0f} {unit.removeprefix('euros').strip()}".rstrip()
-        number = f"{value:,}" if isinstance(value, int) else f"{value:g}"
-        return number if unit in ("count", "integer", "") else f"{number} {unit}"
+            per = unit.removeprefix("euros").strip()
+            return f"{money(value, lang)} {_(per) if per else ''}".rstrip()
+        shown = number(value, lang, 0 if isinstance(value, int) else _digits(value))
+        return shown if unit in ("count", "integer", "") else f"{shown} {_(unit)}"
     if value is None:
-        return "none"
+        return _("none")
     if isinstance(value, str):
         return value
-    return f"{len(value)} entries" if isinstance(value, list | dict) else str(value)
+    return _("{n} entries").format(n=len(value)) if isinstance(value, list | dict) else str(value)
 
 
-def value_label(scenario: BaseModel, path: str) -> ValueLabel:
+def _digits(value: float) -> int:
+    """Decimals that show a value as written (up to 4 significant digits, at most 6)."""
+    text = f"{value:.4g}"
+    if "e" in text:
+        return 6
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def value_label(scenario: BaseModel, path: str, lang: str = DEFAULT_LANGUAGE) -> ValueLabel:
     """Label, value and unit of the value at a dotted path of a validated scenario.
+
+    The field's label and unit are translated; item labels are the scenario's own.
 
     Raises:
         impactsim.scenario.paths.PathError: the path addresses nothing.
     """
+    _ = gettext_for(lang)
     data = scenario.model_dump()
     loc = locate(data, path)
     names, what, unit = _walk(type(scenario), data, loc)
-    label = SEPARATOR.join([*names, what]) if what else SEPARATOR.join(names)
-    return ValueLabel(label, format_value(get_value(data, loc), unit), unit)
+    label = SEPARATOR.join([*names, _(what)]) if what else SEPARATOR.join(names)
+    return ValueLabel(
+        label, format_value(get_value(data, loc), unit, lang), _(unit) if unit else ""
+    )
 
 
 def _walk(root: type[BaseModel], data: dict, loc: Location) -> tuple[list[str], str, str]:
