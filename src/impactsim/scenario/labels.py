@@ -20,6 +20,11 @@ from impactsim.scenario.paths import Location, get_value, locate, strip_optional
 
 _UNIT = re.compile(r"\(([^()]*)\)")
 _PER_KEY = re.compile(r"^per [\w ]+?: ")
+#: The first words of the units the schema's descriptions give in their last parentheses.
+_UNIT_WORDS = re.compile(
+    r"^(fraction|probability|months?|years?|calendar year|per |euros|count|SD units|"
+    r"Cohen's d|true/false|ties|participants|contacts|non-negative integer|dimensionless)"
+)
 SEPARATOR = " › "
 
 
@@ -40,15 +45,29 @@ def words(name: str) -> str:
 def split_description(description: str) -> tuple[str, str]:
     """``(what, unit)`` of a field description "what it is (unit); more".
 
-    The unit is the last parenthesised group (up to a ``;`` or ``,`` inside it), the label
-    the text before it up to a semicolon, without a leading "per channel name:".
+    The unit is the last parenthesised group that names a unit (its part before a ``;``
+    or ``,``); other parentheses are asides that belong to the text. The label is the
+    text before the unit or the first semicolon outside parentheses, whichever comes
+    first, without a leading "per channel name:".
     """
-    groups = list(_UNIT.finditer(description))
-    unit = groups[-1].group(1).split(";")[0].split(",")[0].strip() if groups else ""
-    unit = "" if unit in ("dimensionless", "default 1") else unit
-    what = description[: groups[-1].start()] if groups else description
-    what = what.split(";")[0]
-    return _PER_KEY.sub("", what.strip().rstrip(":;,")), unit
+    units = [
+        (m.start(), unit)
+        for m in _UNIT.finditer(description)
+        if _UNIT_WORDS.match(unit := m.group(1).split(";")[0].split(",")[0].strip())
+    ]
+    start, unit = units[-1] if units else (len(description), "")
+    what = description[: min(start, len(_head(description)))]
+    return _PER_KEY.sub("", what.strip().rstrip(":;,")), "" if unit == "dimensionless" else unit
+
+
+def _head(description: str) -> str:
+    """The description up to its first semicolon outside parentheses."""
+    depth = 0
+    for i, char in enumerate(description):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == ";" and depth == 0:
+            return description[:i]
+    return description
 
 
 def format_value(value: Any, unit: str, lang: str = DEFAULT_LANGUAGE) -> str:
