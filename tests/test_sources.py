@@ -13,6 +13,7 @@ from helpers import base_dict
 from impactsim import library
 from impactsim.inputs import ScenarioError
 from impactsim.loading import default_scenario_path, load_scenario, parse_scenario
+from impactsim.scenario.paths import item_name
 
 
 def _with_sources(sources: dict, **population: object) -> dict:
@@ -87,14 +88,18 @@ def _library_scenarios() -> list[Path]:
 
 
 def _numeric_leaves(node: object, path: tuple[str, ...] = ()) -> Iterator[str]:
-    """Dotted path of every number in a raw YAML document; list items by name, else position."""
+    """Dotted path of every number in a raw YAML document; list items by name, else position.
+
+    Items without a ``name`` go by what identifies them (paths.item_name): an offer by its
+    programme, so a reordered list keeps its sources.
+    """
     if isinstance(node, dict):
         for key, value in node.items():
             yield from _numeric_leaves(value, (*path, str(key)))
     elif isinstance(node, list):
         for i, item in enumerate(node):
-            name = item.get("name") if isinstance(item, dict) else None
-            yield from _numeric_leaves(item, (*path, name if isinstance(name, str) else str(i)))
+            name = item_name(item)
+            yield from _numeric_leaves(item, (*path, name if name is not None else str(i)))
     elif isinstance(node, int | float) and not isinstance(node, bool):
         yield ".".join(path)
 
@@ -127,3 +132,31 @@ def test_no_source_is_kept_in_a_comment_any_more(path):
     ]
     stale = [c for c in comments if "ASSUMPTION" in c or "[brief §" in c]
     assert not stale, f"{path.name}: sources still in comments: {stale}"
+
+
+def test_items_without_a_name_go_by_what_identifies_them():
+    # an offer by its programme, an interaction by its pair: reordering keeps the meaning
+    from impactsim.scenario.paths import format_location, locate
+
+    d = base_dict()
+    d["interventions"].append({**d["interventions"][0], "name": "other"})
+    offer = d["strategy"]["offers"][0]
+    d["strategy"]["offers"] = [{**offer, "intervention": "other"}, offer]
+    d["strategy"]["interactions"] = [{"interventions": ["prog", "other"], "gamma": 0.5}]
+    d["sources"] = {
+        "strategy.offers.prog.start_month": {"citation": "plan"},
+        "strategy.interactions.prog+other.gamma": {"assumption": True},
+    }
+    data = parse_scenario(d, "t.yaml").model_dump()
+    assert locate(data, "strategy.offers.prog.start_month") == (
+        "strategy",
+        "offers",
+        1,
+        "start_month",
+    )
+    assert (
+        format_location(("strategy", "interactions", 0), data) == "strategy.interactions.prog+other"
+    )
+    d["strategy"]["offers"].append(offer)  # the same programme offered twice: ambiguous
+    with pytest.raises(ScenarioError, match=r"several items are called 'prog' in 'strategy.offers"):
+        parse_scenario(d, "t.yaml")
