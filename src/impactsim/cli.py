@@ -149,15 +149,28 @@ def _print_economics(result: RunResult, totals: pd.DataFrame) -> None:
             f"{label:<42} {_fmt(row['mean'], kind):>14}   "
             f"[{_fmt(row['lo'], kind)}, {_fmt(row['hi'], kind)}]"
         )
-    for sh in econ.all_stakeholders:
-        metric = f"benefit_pv_{sh}"
-        if metric in totals.index and totals.loc[metric, "mean"] != 0:
-            row = totals.loc[metric]
-            label = f"  benefit to {sh}"
-            typer.echo(
-                f"{label:<42} {_fmt(row['mean'], 'eur'):>14}   "
-                f"[{_fmt(row['lo'], 'eur')}, {_fmt(row['hi'], 'eur')}]"
-            )
+    _print_stakeholders(econ.all_stakeholders, totals)
+
+
+def _print_stakeholders(stakeholders: list[str], totals: pd.DataFrame) -> None:
+    """Who pays and who receives: each stakeholder's costs, benefits and net (means)."""
+
+    def mean(metric: str) -> float:
+        return float(totals.loc[metric, "mean"]) if metric in totals.index else 0.0
+
+    rows = [
+        (sh, mean(f"cost_pv_paid_by_{sh}"), mean(f"benefit_pv_{sh}"), f"net_pv_{sh}")
+        for sh in stakeholders
+    ]
+    rows = [r for r in rows if r[1] != 0 or r[2] != 0]
+    if not rows:
+        return
+    head = f"{'who pays and who receives (mean)':<34} {'pays':>14} {'receives':>14} {'net':>14}"
+    typer.echo("\n" + head)
+    for sh, pays, gets, net in rows:
+        typer.echo(
+            f"  {sh.replace('_', ' '):<32} {eur(pays):>14} {eur(gets):>14} {eur(mean(net)):>14}"
+        )
 
 
 @app.command()
