@@ -12,8 +12,10 @@ import yaml
 from helpers import base_dict
 from impactsim import library
 from impactsim.inputs import ScenarioError
-from impactsim.loading import default_scenario_path, load_scenario, parse_scenario
+from impactsim.loading import default_scenario_path, load_scenario, parse_scenario, read_yaml
 from impactsim.scenario.paths import item_name
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _with_sources(sources: dict, **population: object) -> dict:
@@ -160,3 +162,29 @@ def test_items_without_a_name_go_by_what_identifies_them():
     d["strategy"]["offers"].append(offer)  # the same programme offered twice: ambiguous
     with pytest.raises(ScenarioError, match=r"several items are called 'prog' in 'strategy.offers"):
         parse_scenario(d, "t.yaml")
+
+
+#: Strategies for the same synthetic municipality: their results compare directly and share
+#: random numbers for the population only if these sections are identical.
+MUNICIPALITY = [
+    "civil-society",
+    "embedding",
+    "free-market",
+    "multilevel-triple-p",
+    "online-upscaling",
+    "package",
+    "stepped-care",
+]
+CRITICAL_MASS = ["critical-mass-broad", "critical-mass-seeded"]
+
+
+@pytest.mark.parametrize("group", [MUNICIPALITY, CRITICAL_MASS], ids=["municipality", "critical"])
+def test_strategies_of_one_municipality_share_it_and_its_sources(group):
+    # the library's files are edited by hand; this keeps the shared municipality shared
+    docs = [read_yaml(ROOT / "scenarios" / f"{name}.yaml") for name in group]
+    every = [read_yaml(p) for p in _library_scenarios() if p.parent.name == "scenarios"]
+    for section in ("population", "outcome", "economics"):
+        kept = docs if section == "population" else every
+        assert all(d[section] == kept[0][section] for d in kept), section
+        cited = [{k: v for k, v in d["sources"].items() if k.startswith(section)} for d in kept]
+        assert all(c == cited[0] for c in cited), f"sources of {section}"
