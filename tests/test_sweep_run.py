@@ -171,13 +171,15 @@ def test_interrupted_driver_resumes_to_the_clean_result(tmp_path):
     pd.testing.assert_frame_equal(
         load_results(tmp_path / "r").data, load_results(tmp_path / "clean").data
     )
-    # a task file without a manifest entry (driver killed between the two) counts as done
+    # a task file the manifest does not record yet (driver killed between the two) counts
+    # as done once it passes its checks, and is no damage
     m = json.loads((tmp_path / "r" / "manifest.json").read_text())
     for t in m["tasks"]:
-        t["status"] = "pending"
+        t.update(status="pending", rows=None, sha256=None)
+    m["counts"] = {"pending": 8, "done": 0, "failed": 0}
     (tmp_path / "r" / "manifest.json").write_text(json.dumps(m))
     again = run_sweep(sweep, tmp_path / "r", workers=0, **quiet())
-    assert (again.skipped, again.ran) == (8, 0)
+    assert (again.skipped, again.ran, again.repairs) == (8, 0, [])
 
 
 def test_directory_guards(tmp_path):
