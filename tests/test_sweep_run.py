@@ -3,6 +3,7 @@
 import copy
 import json
 import os
+import shutil
 import signal
 from pathlib import Path
 
@@ -277,6 +278,14 @@ def test_cli_sweep_results_and_analyze(tmp_path):
     assert res.exit_code == 0, res.output
     assert (out / "analysis" / "tornado_public_impact_pp.csv").is_file()
     assert (out / "analysis" / "tornado_public_impact_pp.png").stat().st_size > 1000
+    # an analysis folder replaced by a link planted in the sweep directory is not followed
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.rmtree(out / "analysis")
+    (out / "analysis").symlink_to(elsewhere, target_is_directory=True)
+    res = runner.invoke(app, ["sweep-analyze", str(out), "--output", "public_impact_pp"])
+    assert res.exit_code == 2 and "analysis: is a symbolic link" in res.output
+    assert list(elsewhere.iterdir()) == []
     # a sweep-file error: exit 2, file and field named, no traceback
     bad = copy.deepcopy(d)
     bad["sampler"] = {"method": "latin_hypercub", "samples": 4}
