@@ -173,8 +173,8 @@ def _damage_swap_tables(d):
     [
         (_damage_run_json_list, "run.json: expected a JSON object"),
         (_damage_ceac_columns, "ceac.csv: not the ceac table impactsim writes"),
-        (_damage_value_text, "summary.parquet: column(s) value should hold numbers"),
-        (_damage_swap_tables, "timeseries.parquet: not the timeseries table"),
+        (_damage_value_text, "summary.parquet: column value should hold numbers"),
+        (_damage_swap_tables, "summary.parquet: not the summary table impactsim writes"),
     ],
 )
 def test_plot_refuses_damaged_run_dirs_by_name(run_dir, tmp_path, damage, says):

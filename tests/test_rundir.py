@@ -1,0 +1,250 @@
+"""Damaged run directories: each damage is refused by name (exit 2), never a traceback.
+
+One small real run directory is written once (the library's ``package`` scenario at 300
+families, 6 months, 2 replicates); each test copies it, damages one file and runs
+``impactsim plot`` on it in-process. Every damage here used to end in a traceback or in
+figures drawn silently from the damaged numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import impactsim
+from impactsim.cli import app
+from impactsim.loading import load_scenario, parse_scenario
+from impactsim.rundir import RunDirError, load_run_dir
+
+LIBRARY = Path(__file__).parents[1] / "scenarios"
+
+
+def tiny(path: Path, size: int = 300, months: int = 6):
+    """A library scenario made small: ``size`` families, ``months`` months."""
+    data = load_scenario(path).model_dump()
+    data["population"]["size"] = size
+    data["simulation"]["months"] = months
+    return parse_scenario(data, str(path))
+
+
+def write_run(out: Path, scenario, replicates: int = 2, **kw) -> Path:
+    with warnings.catch_warnings():  # the tiny horizon makes some linked outcomes void
+        warnings.simplefilter("ignore")
+        result = impactsim.run(scenario, replicates=replicates, seed=1, progress=False, **kw)
+    result.to_dir(out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory) -> Path:
+    return write_run(tmp_path_factory.mktemp("clean") / "run", tiny(LIBRARY / "package.yaml"))
+
+
+def _table(d: Path, name: str) -> pd.DataFrame:
+    return pd.read_parquet(d / f"{name}.parquet")
+
+
+def _put(d: Path, name: str, table: pd.DataFrame) -> None:
+    table.to_parquet(d / f"{name}.parquet", index=False)
+
+
+def _edit(name: str, change: Callable[[pd.DataFrame], pd.DataFrame | None]):
+    def damage(d: Path) -> None:
+        table = _table(d, name)
+        out = change(table)
+        _put(d, name, table if out is None else out)
+
+    return damage
+
+
+def _info(change: Callable[[dict], None]):
+    def damage(d: Path) -> None:
+        info = json.loads((d / "run.json").read_text())
+        change(info)
+        (d / "run.json").write_text(json.dumps(info))
+
+    return damage
+
+
+def _set(table: pd.DataFrame, metric: str, column: str, value) -> None:
+    table.loc[table["metric"] == metric, column] = value
+
+
+def _ceac(d: Path) -> None:
+    table = pd.read_csv(d / "ceac.csv")
+    table.loc[3, "p_cost_effective"] = 0.5
+    table.to_csv(d / "ceac.csv", index=False)
+
+
+def _outside_link(d: Path) -> None:
+    outside = d.parent / "elsewhere.parquet"
+    shutil.copy(d / "summary.parquet", outside)
+    (d / "summary.parquet").unlink()
+    (d / "summary.parquet").symlink_to(outside)
+
+
+def _replace_by_dir(name: str):
+    def damage(d: Path) -> None:
+        (d / name).unlink()
+        (d / name).mkdir()
+
+    return damage
+
+
+def _fifo(d: Path) -> None:
+    (d / "run.json").unlink()
+    os.mkfifo(d / "run.json")
+
+
+DAMAGES = {
+    # damage: (what it does, a fragment of the message)
+    "run.json nested 100,000 deep": (
+        lambda d: (d / "run.json").write_text("[" * 100_000 + "]" * 100_000),
+        "run.json: unreadable",
+    ),
+    "run.json with NaN": (
+        lambda d: (d / "run.json").write_text('{"seed": NaN}'),
+        "run.json: unreadable (NaN is not a JSON value)",
+    ),
+    "run.json seed as text": (
+        _info(lambda i: i.update(seed="one")),
+        "run.json: seed should be a whole number from 0 (got 'one')",
+    ),
+    "run.json without replicates": (
+        _info(lambda i: i.pop("replicates")),
+        "run.json: replicates should be a whole number from 1 (missing)",
+    ),
+    "run.json of another scenario": (
+        _info(lambda i: i.update(scenario="free-market")),
+        "run.json: scenario is 'free-market' but scenario.resolved.yaml says 'package'",
+    ),
+    "run.json a named pipe": (_fifo, "run.json: is not a regular file (a pipe or device)"),
+    "summary with gaps in a label column": (
+        _edit(
+            "summary",
+            lambda t: t.assign(segment=t["segment"].astype(object).where(t.index % 3 > 0)),
+        ),
+        "summary.parquet: column segment should hold text labels without gaps",
+    ),
+    "summary values true/false": (
+        _edit("summary", lambda t: t.assign(value=t["value"] > 0)),
+        "summary.parquet: column value should hold numbers, not bool",
+    ),
+    "summary rows repeated": (
+        _edit("summary", lambda t: pd.concat([t, t[t["metric"] == "public_impact_pp"]])),
+        "repeats an earlier row; each row is written once",
+    ),
+    "summary rows of one replicate lost": (
+        _edit(
+            "summary", lambda t: t[~((t["metric"] == "public_impact_pp") & (t["replicate"] == 1))]
+        ),
+        "the rows of metric public_impact_pp are there for 1 of the 2 replicates",
+    ),
+    "summary of another scenario": (
+        _edit("summary", lambda t: t.assign(scenario="civil-society")),
+        "summary.parquet: column scenario holds civil-society, which scenario.resolved.yaml",
+    ),
+    "summary of a third replicate": (
+        _edit("summary", lambda t: pd.concat([t, t[t["replicate"] == 1].assign(replicate=2)])),
+        "summary.parquet: holds 3 replicate(s) (0 to 2), but the run had 2",
+    ),
+    "summary negative enrolments": (
+        _edit("summary", lambda t: _set(t, "enrolments", "value", -3.0)),
+        "value -3 should be a count or amount of 0 or more",
+    ),
+    "summary reach above 1": (
+        _edit("summary", lambda t: _set(t, "reach_cumulative", "value", 1.7)),
+        "(replicate 0, metric reach_cumulative): value 1.7 should be a share from 0 to 1",
+    ),
+    "summary infinite cost": (
+        _edit("summary", lambda t: _set(t, "cost_pv", "value", np.inf)),
+        "value should be a finite number (or NaN), not inf",
+    ),
+    "summary replaced by the time series": (
+        lambda d: shutil.copy(d / "timeseries.parquet", d / "summary.parquet"),
+        "summary.parquet: not the summary table impactsim writes; unexpected columns month",
+    ),
+    "summary a directory": (
+        _replace_by_dir("summary.parquet"),
+        "summary.parquet: is a directory, expected the file impactsim writes",
+    ),
+    "summary a link out of the run directory": (
+        _outside_link,
+        "summary.parquet: is a symbolic link to",
+    ),
+    "time series past the horizon": (
+        _edit("timeseries", lambda t: t.assign(month=t["month"].replace(6, 9))),
+        "timeseries.parquet: holds month(s) 9 past the run's months 0 to 6",
+    ),
+    "time series months as fractions": (
+        _edit("timeseries", lambda t: t.assign(month=t["month"] / 2)),
+        "timeseries.parquet: column month should hold whole numbers, not float64",
+    ),
+    "time series of other replicates": (
+        _edit("timeseries", lambda t: t.assign(replicate=t["replicate"] + 5)),
+        "timeseries.parquet: holds replicates 5, 6, summary.parquet 0, 1",
+    ),
+    "ceac.csv a number changed": (
+        _ceac,
+        "ceac.csv: row 4: p_cost_effective is 0.5, but the run's summary gives 0.0",
+    ),
+    "ceac.csv a directory": (_replace_by_dir("ceac.csv"), "ceac.csv: is a directory"),
+    "scenario of another horizon": (
+        lambda d: (d / "scenario.resolved.yaml").write_text(
+            (d / "scenario.resolved.yaml").read_text().replace("months: 6", "months: 5")
+        ),
+        "run.json: months is 6 but scenario.resolved.yaml says 5",
+    ),
+}
+
+
+def copy_run(clean: Path, to: Path) -> Path:
+    shutil.copytree(clean, to, ignore=shutil.ignore_patterns("figures"))
+    return to
+
+
+@pytest.mark.parametrize("name", list(DAMAGES))
+def test_plot_refuses_a_damaged_run_directory_by_name(clean, tmp_path, name):
+    damage, says = DAMAGES[name]
+    d = copy_run(clean, tmp_path / "run")
+    damage(d)
+    res = CliRunner().invoke(app, ["plot", str(d)])
+    assert res.exit_code == 2, res.output
+    assert says in res.output, res.output
+    assert "rerun `impactsim run`" in res.output or "is a symbolic link" in res.output
+    assert "Traceback" not in res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit), res.exception
+    assert not (d / "figures").exists()
+    with pytest.raises(RunDirError):
+        load_run_dir(d).ceac()
+
+
+def test_a_link_inside_the_run_directory_is_read(clean, tmp_path):
+    d = copy_run(clean, tmp_path / "run")
+    (d / "tables").mkdir()
+    (d / "summary.parquet").rename(d / "tables" / "summary.parquet")
+    (d / "summary.parquet").symlink_to(Path("tables") / "summary.parquet")
+    pd.testing.assert_frame_equal(load_run_dir(d).summary, load_run_dir(clean).summary)
+
+
+@pytest.mark.parametrize("path", sorted(LIBRARY.glob("*.yaml")), ids=lambda p: p.stem)
+def test_the_run_directories_of_every_library_scenario_pass_the_checks(tmp_path, path):
+    # 60 families and a late start make empty segments and undefined shares (NaN); replicates
+    # 3 to 5 are numbered from 3 (a run split with first_replicate)
+    d = write_run(tmp_path / "run", tiny(path, size=60, months=30), replicates=3, first_replicate=3)
+    run = load_run_dir(d)
+    assert sorted(run.summary["replicate"].unique()) == [3, 4, 5]
+    run.ceac()
