@@ -179,6 +179,7 @@ def _damage_swap_tables(d):
 )
 def test_plot_refuses_damaged_run_dirs_by_name(run_dir, tmp_path, damage, says):
     # each of these ended in a traceback (AttributeError, TypeError, KeyError) before
+    import json
     import shutil
 
     from typer.testing import CliRunner
@@ -187,6 +188,10 @@ def test_plot_refuses_damaged_run_dirs_by_name(run_dir, tmp_path, damage, says):
 
     damaged = tmp_path / "damaged"
     shutil.copytree(run_dir, damaged, ignore=shutil.ignore_patterns("figures"))
+    # as written before run.json recorded checksums (which now refuse any change first)
+    info = json.loads((damaged / "run.json").read_text())
+    del info["format"], info["sha256"]
+    (damaged / "run.json").write_text(json.dumps(info))
     damage(damaged)
     res = CliRunner().invoke(app, ["plot", str(damaged)])
     assert res.exit_code == 2, res.output

@@ -40,10 +40,10 @@ def tiny(path: Path, size: int = 300, months: int = 6):
     return parse_scenario(data, str(path))
 
 
-def write_run(out: Path, scenario, replicates: int = 2, **kw) -> Path:
+def write_run(out: Path, scenario, replicates: int = 2, seed: int = 1, **kw) -> Path:
     with warnings.catch_warnings():  # the tiny horizon makes some linked outcomes void
         warnings.simplefilter("ignore")
-        result = impactsim.run(scenario, replicates=replicates, seed=1, progress=False, **kw)
+        result = impactsim.run(scenario, replicates=replicates, seed=seed, progress=False, **kw)
     result.to_dir(out)
     return out
 
@@ -216,12 +216,25 @@ def copy_run(clean: Path, to: Path) -> Path:
     return to
 
 
+def without_checksums(d: Path) -> Path:
+    """Make ``d`` a run directory as written before run.json recorded checksums."""
+    info = json.loads((d / "run.json").read_text())
+    del info["format"], info["sha256"]
+    (d / "run.json").write_text(json.dumps(info, indent=2))
+    return d
+
+
+def plot(d: Path, *args: str):
+    return CliRunner().invoke(app, ["plot", str(d), *args])
+
+
 @pytest.mark.parametrize("name", list(DAMAGES))
 def test_plot_refuses_a_damaged_run_directory_by_name(clean, tmp_path, name):
+    # without checksums (an older run directory), so that the checks of form are reached
     damage, says = DAMAGES[name]
-    d = copy_run(clean, tmp_path / "run")
+    d = without_checksums(copy_run(clean, tmp_path / "run"))
     damage(d)
-    res = CliRunner().invoke(app, ["plot", str(d)])
+    res = plot(d)
     assert res.exit_code == 2, res.output
     assert says in res.output, res.output
     assert "rerun `impactsim run`" in res.output or "is a symbolic link" in res.output
@@ -248,3 +261,114 @@ def test_the_run_directories_of_every_library_scenario_pass_the_checks(tmp_path,
     run = load_run_dir(d)
     assert sorted(run.summary["replicate"].unique()) == [3, 4, 5]
     run.ceac()
+
+
+@pytest.mark.parametrize("name", list(DAMAGES))
+def test_with_checksums_every_damage_is_refused_too(clean, tmp_path, name):
+    d = copy_run(clean, tmp_path / "run")
+    DAMAGES[name][0](d)
+    res = plot(d)
+    assert res.exit_code == 2, res.output
+    assert "Traceback" not in res.output and not (d / "figures").exists()
+
+
+def _perturb(d: Path) -> None:
+    table = _table(d, "summary")
+    table.loc[table["metric"] == "public_impact_pp", "value"] *= 1.5
+    _put(d, "summary", table)
+
+
+def _crlf(d: Path) -> None:
+    for name in ("ceac.csv", "scenario.resolved.yaml", "run.json"):
+        text = (d / name).read_bytes()
+        (d / name).write_bytes(text.replace(b"\n", b"\r\n"))
+
+
+CHANGES = {
+    "a number in the summary, the table otherwise valid": (
+        _perturb,
+        "summary.parquet: changed after impactsim wrote it",
+    ),
+    "the scenario's description edited": (
+        lambda d: (d / "scenario.resolved.yaml").write_text(
+            (d / "scenario.resolved.yaml")
+            .read_text()
+            .replace("name: package", "name: package\n# edited")
+        ),
+        "scenario.resolved.yaml: changed after impactsim wrote it",
+    ),
+    "ceac.csv written again with other rounding": (
+        lambda d: pd.read_csv(d / "ceac.csv").round(2).to_csv(d / "ceac.csv", index=False),
+        "ceac.csv: changed after impactsim wrote it",
+    ),
+    "the time series of another run": (
+        lambda d: shutil.copy(d.parent / "other" / "timeseries.parquet", d / "timeseries.parquet"),
+        "timeseries.parquet: changed after impactsim wrote it",
+    ),
+    "no checksum for the summary": (
+        _info(lambda i: i["sha256"].pop("summary.parquet")),
+        "summary.parquet: run.json records no checksum for it",
+    ),
+    "a format from the future": (
+        _info(lambda i: i.update(format=2)),
+        "run.json: written in run directory format 2 by a newer impactsim",
+    ),
+    "a format as text": (
+        _info(lambda i: i.update(format="1")),
+        "run.json: format should be a whole number from 1 (got '1')",
+    ),
+    "checksums removed, the format kept": (
+        _info(lambda i: i.pop("sha256")),
+        "run.json: sha256 should map each file",
+    ),
+}
+
+
+@pytest.fixture(scope="module")
+def other(clean) -> Path:
+    """A run of another seed, next to ``clean``'s copies."""
+    return write_run(clean.parent / "other", tiny(LIBRARY / "package.yaml"), seed=2)
+
+
+@pytest.mark.parametrize("name", list(CHANGES))
+def test_a_file_changed_after_the_run_is_refused(clean, other, tmp_path, name):
+    damage, says = CHANGES[name]
+    d = copy_run(clean, tmp_path / "run")
+    shutil.copytree(other, tmp_path / "other")
+    damage(d)
+    res = plot(d)
+    assert res.exit_code == 2, res.output
+    assert says in res.output, res.output
+    assert "Traceback" not in res.output and not (d / "figures").exists()
+
+
+def test_checksums_read_text_files_with_crlf_line_ends_as_written(clean, tmp_path):
+    d = copy_run(clean, tmp_path / "run")
+    _crlf(d)
+    run = load_run_dir(d)
+    assert run.notes == []
+    pd.testing.assert_frame_equal(run.ceac(), load_run_dir(clean).ceac())
+
+
+def figures(d: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(d.glob("*.png"))}
+
+
+def test_a_run_directory_without_checksums_is_read_with_a_note(clean, tmp_path):
+    d = without_checksums(copy_run(clean, tmp_path / "run"))
+    res = plot(d, "--out", str(tmp_path / "old"))
+    assert res.exit_code == 0, res.output
+    assert "note: " in res.output and "run.json records no checksums" in res.output
+    assert plot(clean, "--out", str(tmp_path / "new")).exit_code == 0
+    assert figures(tmp_path / "old") == figures(tmp_path / "new")
+    assert len(figures(tmp_path / "new")) == 9
+
+
+def test_run_json_records_the_format_and_every_file_checksum(clean):
+    from impactsim.runfiles import RUN_FORMAT, file_digest
+
+    info = json.loads((clean / "run.json").read_text())
+    assert info["format"] == RUN_FORMAT
+    files = sorted(p.name for p in clean.iterdir() if p.name != "run.json" and p.is_file())
+    assert sorted(info["sha256"]) == files
+    assert all(info["sha256"][n] == file_digest(clean / n) for n in files)

@@ -477,10 +477,13 @@ def plot(
     dpi: Annotated[int, typer.Option(min=30, max=600, help="resolution (dots per inch)")] = 120,
 ) -> None:
     """Draw every figure of a run directory as PNG files."""
-    from impactsim.rundir import RunDirError, write_figures
+    from impactsim.rundir import RunDirError, load_run_dir, write_figures
 
     try:
-        written = write_figures(run_dir, out, dpi=dpi)
+        run = load_run_dir(run_dir)
+        for note in run.notes:
+            typer.echo(f"note: {note}", err=True)
+        written = write_figures(run, out, dpi=dpi)
     except RunDirError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(EXIT_INVALID) from None

@@ -23,9 +23,11 @@ from impactsim.io import OutputPathError, atomic_write, refuse_planted_links
 from impactsim.loading import ScenarioError, load_scenario
 from impactsim.runfiles import (
     FORMS,
+    NO_CHECKSUMS,
     REQUIRED,
     RERUN,
     RunDirError,
+    check_digest,
     check_file,
     check_run,
     check_table,
@@ -52,13 +54,23 @@ __all__ = [
 
 @dataclass
 class RunDir:
-    """The tables and provenance of one run, read back from disk."""
+    """The tables and provenance of one run, read back from disk.
+
+    Attributes:
+        path: the run directory.
+        summary: per-replicate horizon metrics (as :attr:`RunResult.summary`).
+        timeseries: per-replicate monthly metrics.
+        scenario: the resolved scenario that was run.
+        info: run.json (provenance, format, checksums).
+        notes: what a reader should know, e.g. that run.json records no checksums.
+    """
 
     path: Path
     summary: pd.DataFrame
     timeseries: pd.DataFrame
     scenario: Scenario
     info: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
 
     def ceac(self) -> pd.DataFrame:
         """The acceptability curve table (``ceac.csv``), recomputed if the file is absent.
@@ -73,6 +85,7 @@ class RunDir:
         if not os.path.lexists(self.path / "ceac.csv"):
             return expected
         path = check_file(self.path, "ceac.csv")
+        check_digest(path, self.info)
         try:
             table = pd.read_csv(path, encoding="utf-8")
         except (OSError, ValueError) as exc:  # pandas' parser errors are ValueErrors
@@ -134,6 +147,8 @@ def load_run_dir(path: str | Path) -> RunDir:
         )
     files = {name: check_file(p, name) for name in REQUIRED}
     info = read_info(files["run.json"])
+    for name in ("summary.parquet", "timeseries.parquet", "scenario.resolved.yaml"):
+        check_digest(files[name], info)
     tables = {}
     for name in ("summary", "timeseries"):
         try:
@@ -148,7 +163,8 @@ def load_run_dir(path: str | Path) -> RunDir:
     except ScenarioError as exc:
         raise RunDirError(f"{p / 'scenario.resolved.yaml'}: not a valid scenario:\n{exc}") from None
     check_run(p, info, scenario, tables)
-    return RunDir(p, tables["summary"], tables["timeseries"], scenario, info)
+    notes = [] if "sha256" in info else [NO_CHECKSUMS.format(path=p)]
+    return RunDir(p, tables["summary"], tables["timeseries"], scenario, info, notes)
 
 
 def _has(summary: pd.DataFrame, metric: str) -> bool:
@@ -173,18 +189,21 @@ def figures_for(run: Any) -> dict[str, Any]:
     return figs
 
 
-def write_figures(run_dir: str | Path, out: str | Path | None = None, dpi: int = 120) -> list[Path]:
+def write_figures(
+    run_dir: str | Path | RunDir, out: str | Path | None = None, dpi: int = 120
+) -> list[Path]:
     """Draw every figure of a run directory as PNG files.
 
     Args:
-        run_dir: directory written by ``impactsim run``.
+        run_dir: directory written by ``impactsim run``, or one read with
+            :func:`load_run_dir`.
         out: where to write (default ``RUN_DIR/figures``).
         dpi: resolution.
 
     Returns:
         The files written.
     """
-    run = load_run_dir(run_dir)
+    run = run_dir if isinstance(run_dir, RunDir) else load_run_dir(run_dir)
     target = Path(out) if out is not None else run.path / "figures"
     try:  # a link planted in the run directory would send the figures elsewhere
         if out is None:

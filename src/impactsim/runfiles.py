@@ -1,15 +1,21 @@
-"""The files of a run directory: what each must hold, and the checks a reader makes.
+"""The files of a run directory: what each must hold, their checksums, and their checks.
 
 A run directory (``impactsim run``, ``impactsim compare`` under ``runs/``,
 ``RunResult.to_dir``) holds the run's tables, the resolved scenario and ``run.json``.
+Since run directory format 1, ``run.json`` records ``"format": 1`` and the SHA-256 of
+every other file (:func:`file_digest`), so a change made to a file after the run is
+detected when it is read. A directory written before (``run.json`` without ``format``)
+is read with a note (:data:`NO_CHECKSUMS`): its tables are checked for form only.
+
 Reading one (:func:`impactsim.rundir.load_run_dir`) passes every file through these
 checks, and a failure is a :class:`RunDirError` that names the file, the column or row,
 what was expected, and says to rerun ``impactsim run``:
 
 * :func:`check_file`: a regular file (not a directory or pipe), not a symbolic link
   that leads out of the run directory;
-* :func:`check_info`: ``run.json`` is a JSON object with the keys and types impactsim
-  writes;
+* :func:`check_info`: ``run.json`` is a JSON object of a known format with the keys
+  and types impactsim writes;
+* :func:`check_digest`: the file is the one impactsim wrote (format 1 on);
 * :func:`check_table`: the table has exactly impactsim's columns and types, no missing
   labels or numbers, no infinities, no repeated rows, every row in every replicate, and
   shares and counts in range;
@@ -21,6 +27,7 @@ A low layer: it imports the scenario model and the table helpers only.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -37,12 +44,23 @@ from impactsim.scenario import ADOPTER_CATEGORIES, Scenario
 from impactsim.scenario.settings import MAX_SEED
 from impactsim.tables import ALL, BREAKDOWN_COLUMNS, PSEUDO_CHANNELS
 
+#: Version of the run directory layout; run.json says ``"format": RUN_FORMAT``.
+RUN_FORMAT = 1
 #: Files every reader needs.
 REQUIRED = ("summary.parquet", "timeseries.parquet", "scenario.resolved.yaml", "run.json")
+#: Text files: their checksum is taken with line ends as ``\n`` (a checkout with CRLF
+#: line ends, as git may make on Windows, is the same file).
+TEXT_SUFFIXES = (".csv", ".yaml", ".json")
 #: run.json is a few hundred bytes; a larger one is not impactsim's.
 MAX_INFO_BYTES = 1_000_000
 #: What to do about a damaged run directory.
 RERUN = "rerun `impactsim run` to write the run directory again"
+#: Said when reading a run directory whose run.json records no checksums.
+NO_CHECKSUMS = (
+    "{path}: run.json records no checksums (written before impactsim recorded them): the "
+    "tables were checked for form, but a number changed after the run cannot be detected; "
+    "rerun `impactsim run` for a run directory that can be verified"
+)
 
 #: Metrics that are shares (in [0, 1]) and counts or amounts that are never negative.
 FRACTIONS = frozenset(
@@ -123,6 +141,22 @@ FORMS = {
 
 
 # --------------------------------------------------------------------------- files
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file (hex); text files (:data:`TEXT_SUFFIXES`) with CRLF read as LF."""
+    h = hashlib.sha256()
+    text = path.suffix in TEXT_SUFFIXES
+    carry = b""
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            if text:
+                chunk = carry + chunk
+                carry = b"\r" if chunk.endswith(b"\r") else b""
+                chunk = chunk[: len(chunk) - len(carry)].replace(b"\r\n", b"\n")
+            h.update(chunk)
+    h.update(carry)
+    return h.hexdigest()
+
+
 def check_file(run_dir: Path, name: str) -> Path:
     """The path of a file a reader needs, after checking that it can be read as one.
 
@@ -151,6 +185,28 @@ def check_file(run_dir: Path, name: str) -> Path:
         kind = "a directory" if stat.S_ISDIR(mode) else "not a regular file (a pipe or device)"
         raise RunDirError(f"{path}: is {kind}, expected the file impactsim writes ({RERUN})")
     return path
+
+
+def check_digest(path: Path, info: dict[str, Any]) -> None:
+    """Refuse a file that is not the one impactsim wrote (when run.json records checksums).
+
+    Raises:
+        RunDirError: run.json records no checksum for the file, or another one.
+    """
+    digests = info.get("sha256")
+    if digests is None:  # written before run directories recorded checksums
+        return
+    expected = digests.get(path.name)
+    if expected is None:
+        raise RunDirError(
+            f"{path}: run.json records no checksum for it, so it was not written with the "
+            f"run ({RERUN})"
+        )
+    if file_digest(path) != expected:
+        raise RunDirError(
+            f"{path}: changed after impactsim wrote it (its SHA-256 is not the one in "
+            f"run.json); its numbers cannot be trusted ({RERUN})"
+        )
 
 
 # --------------------------------------------------------------------------- run.json
@@ -193,19 +249,28 @@ def _short(exc: BaseException) -> str:
 
 
 def check_info(info: Any, path: Path) -> dict[str, Any]:
-    """Check the provenance of a run (``run.json``): object, version, keys, types.
+    """Check the provenance of a run (``run.json``): object, format, version, keys, types.
 
     Returns:
         ``info``.
 
     Raises:
-        RunDirError: not an object; another impactsim version (major.minor); a key
-            missing or of another type.
+        RunDirError: not an object; a newer or unknown format; another impactsim version
+            (major.minor); a key missing or of another type; checksums missing (format 1
+            on) or malformed.
     """
     if not isinstance(info, dict):
         raise RunDirError(
             f"{path}: expected a JSON object with the run's provenance, "
             f"not a {type(info).__name__} ({RERUN})"
+        )
+    fmt = info.get("format")
+    if fmt is not None and (type(fmt) is not int or fmt < 1):
+        raise RunDirError(f"{path}: format should be a whole number from 1 (got {fmt!r}) ({RERUN})")
+    if fmt is not None and fmt > RUN_FORMAT:
+        raise RunDirError(
+            f"{path}: written in run directory format {fmt} by a newer impactsim; this "
+            f"impactsim {__version__} reads format {RUN_FORMAT} (update impactsim, or {RERUN})"
         )
     made_by = info.get("impactsim_version", "unknown")
     if not isinstance(made_by, str) or _major_minor(made_by) != _major_minor(__version__):
@@ -223,6 +288,15 @@ def check_info(info: Any, path: Path) -> dict[str, Any]:
         if not ok:
             got = "missing" if key not in info else f"got {value!r}"[:80]
             raise RunDirError(f"{path}: {key} should be {want} ({got}) ({RERUN})")
+    digests = info.get("sha256")
+    if (fmt is not None or digests is not None) and not (
+        isinstance(digests, dict)
+        and all(isinstance(v, str) and len(v) == 64 for v in digests.values())
+    ):
+        raise RunDirError(
+            f"{path}: sha256 should map each file of the run directory to its SHA-256 "
+            f"checksum (64 hex digits) ({RERUN})"
+        )
     return info
 
 
