@@ -372,3 +372,37 @@ def test_run_json_records_the_format_and_every_file_checksum(clean):
     files = sorted(p.name for p in clean.iterdir() if p.name != "run.json" and p.is_file())
     assert sorted(info["sha256"]) == files
     assert all(info["sha256"][n] == file_digest(clean / n) for n in files)
+
+
+@pytest.mark.parametrize(
+    ("where", "says"),
+    [
+        ("figures is a file", "figures: is a file, not a folder for the figures"),
+        ("a figure's name is a folder", "error: cannot write the figures: [Errno 21]"),
+        ("--out is a file", "out.png: is a file, not a folder for the figures"),
+    ],
+)
+def test_plot_refuses_a_folder_it_cannot_write_figures_to(clean, tmp_path, where, says):
+    # the first two ended in a traceback (FileExistsError, IsADirectoryError)
+    d = copy_run(clean, tmp_path / "run")
+    args: list[str] = []
+    if where == "figures is a file":
+        (d / "figures").write_text("notes")
+    elif where == "a figure's name is a folder":
+        (d / "figures" / "ceac.png").mkdir(parents=True)
+    else:
+        (tmp_path / "out.png").write_text("x")
+        args = ["--out", str(tmp_path / "out.png")]
+    res = plot(d, *args)
+    assert res.exit_code == 2, res.output
+    assert says in res.output and "Traceback" not in res.output
+
+
+def test_a_refused_ceac_file_leaves_no_figure_open(clean, tmp_path):
+    import matplotlib.pyplot as plt
+
+    d = copy_run(clean, tmp_path / "run")
+    _ceac(d)
+    before = plt.get_fignums()
+    assert plot(d).exit_code == 2
+    assert plt.get_fignums() == before

@@ -487,6 +487,9 @@ def plot(
     except RunDirError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(EXIT_INVALID) from None
+    except OSError as err:  # the folder to write to: a folder named like a figure, say
+        typer.echo(f"error: cannot write the figures: {err}", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
     for path in written:
         typer.echo(f"wrote {path}")
 

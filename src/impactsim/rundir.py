@@ -172,20 +172,32 @@ def _has(summary: pd.DataFrame, metric: str) -> bool:
 
 
 def figures_for(run: Any) -> dict[str, Any]:
-    """All standard figures of one run (a RunResult or RunDir), by file stem."""
-    figs = {
-        "adoption_by_segment": plots.adoption_curves(run, by="segment"),
-        "adoption_by_adopter_category": plots.adoption_curves(run, by="adopter_category"),
-        "reach_by_channel": plots.reach_by_channel(run),
-        "impact_funnel": plots.impact_funnel(run),
-        "public_impact_over_time": plots.public_impact_over_time(run),
-        "differential_impact": plots.differential_impact(run),
+    """All standard figures of one run (a RunResult or RunDir), by file stem.
+
+    When drawing one fails (a RunDir whose ceac.csv is refused, say), the figures drawn
+    before it are closed, so that a long Python session does not keep them.
+    """
+    draw = {
+        "adoption_by_segment": lambda: plots.adoption_curves(run, by="segment"),
+        "adoption_by_adopter_category": lambda: plots.adoption_curves(run, by="adopter_category"),
+        "reach_by_channel": lambda: plots.reach_by_channel(run),
+        "impact_funnel": lambda: plots.impact_funnel(run),
+        "public_impact_over_time": lambda: plots.public_impact_over_time(run),
+        "differential_impact": lambda: plots.differential_impact(run),
     }
     if _has(run.summary, "cost_pv"):
         wtp = run.scenario.economics.willingness_to_pay_eur_per_case_year
-        figs["cost_effectiveness_plane"] = plots.cost_effectiveness_plane(run, wtp_eur=wtp)
-        figs["ceac"] = plots.ceac(run)
-        figs["roi_distribution"] = plots.roi_distribution(run)
+        draw["cost_effectiveness_plane"] = lambda: plots.cost_effectiveness_plane(run, wtp_eur=wtp)
+        draw["ceac"] = lambda: plots.ceac(run)
+        draw["roi_distribution"] = lambda: plots.roi_distribution(run)
+    figs: dict[str, Any] = {}
+    try:
+        for stem, make in draw.items():
+            figs[stem] = make()
+    except BaseException:
+        for fig in figs.values():
+            plt.close(fig)
+        raise
     return figs
 
 
@@ -202,6 +214,11 @@ def write_figures(
 
     Returns:
         The files written.
+
+    Raises:
+        RunDirError: the run directory is refused (:func:`load_run_dir`), its ``figures``
+            is a symbolic link, or the folder to write to is a file.
+        OSError: a figure cannot be written there (a folder of that name, no permission).
     """
     run = run_dir if isinstance(run_dir, RunDir) else load_run_dir(run_dir)
     target = Path(out) if out is not None else run.path / "figures"
@@ -210,10 +227,19 @@ def write_figures(
             refuse_planted_links(run.path, ("figures",))
     except OutputPathError as err:
         raise RunDirError(f"{err}; or give the folder to write to with --out") from None
+    if target.exists() and not target.is_dir():
+        raise RunDirError(
+            f"{target}: is a file, not a folder for the figures; remove it, or give the "
+            "folder to write to with --out"
+        )
     written = []
-    for stem, fig in figures_for(run).items():
-        path = target / f"{stem}.png"
-        atomic_write(path, lambda p, fig=fig: fig.savefig(p, dpi=dpi, format="png"))
-        plt.close(fig)
-        written.append(path)
+    figs = figures_for(run)
+    try:
+        for stem, fig in figs.items():
+            path = target / f"{stem}.png"
+            atomic_write(path, lambda p, fig=fig: fig.savefig(p, dpi=dpi, format="png"))
+            written.append(path)
+    finally:
+        for fig in figs.values():
+            plt.close(fig)
     return written
