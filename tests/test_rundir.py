@@ -406,3 +406,77 @@ def test_a_refused_ceac_file_leaves_no_figure_open(clean, tmp_path):
     before = plt.get_fignums()
     assert plot(d).exit_code == 2
     assert plt.get_fignums() == before
+
+
+# --------------------------------------------------------------------------- report
+def report(*args: str):
+    return CliRunner().invoke(app, ["report", *args])
+
+
+def test_report_reads_a_run_directory_without_simulating_again(clean, tmp_path):
+    from impactsim.report import headline_table
+
+    res = report(str(clean), "--out", str(tmp_path / "r.html"))
+    assert res.exit_code == 0, res.output
+    page = (tmp_path / "r.html").read_text()
+    assert "impactsim report: package" in page and "300 families, 6 months, 2 replicates" in page
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        again = impactsim.run(tiny(LIBRARY / "package.yaml"), replicates=2, seed=1, progress=False)
+    run = load_run_dir(clean)
+    assert headline_table({"package": run}) == headline_table({"package": again})
+
+
+@pytest.fixture(scope="module")
+def compared(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("compare")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cmp = impactsim.compare(
+            [tiny(LIBRARY / "free-market.yaml"), tiny(LIBRARY / "package.yaml")],
+            replicates=3,
+            progress=False,
+        )
+    cmp.to_dir(out)
+    cmp.comparison.to_csv(out / "expected.csv", index=False)
+    return out
+
+
+def test_report_compares_the_run_directories_compare_wrote(compared, tmp_path):
+    from impactsim.compare import compare_runs
+
+    runs = [compared / "runs" / "free-market", compared / "runs" / "package"]
+    res = report(*map(str, runs), "--out", str(tmp_path / "r.html"))
+    assert res.exit_code == 0, res.output
+    assert "Difference from the baseline (" in (tmp_path / "r.html").read_text()
+    read = {r.scenario.name: r for r in map(load_run_dir, runs)}
+    pd.testing.assert_frame_equal(
+        compare_runs(read).comparison, pd.read_csv(compared / "expected.csv"), check_dtype=False
+    )
+
+
+@pytest.mark.parametrize(
+    ("inputs", "says"),
+    [
+        ("unpaired", "runs 'free-market' and 'package' are not paired (seed"),
+        ("mixed", "give scenario files or run directories, not both"),
+        ("replicates", "--replicates and --seed apply to scenario files"),
+        ("damaged", "ceac.csv: changed after impactsim wrote it"),
+        ("out is a folder", "error: cannot write the report: [Errno 21]"),
+    ],
+)
+def test_report_refuses_run_directories_it_cannot_use(compared, other, tmp_path, inputs, says):
+    free = str(compared / "runs" / "free-market")
+    args = {
+        "unpaired": [free, str(other)],
+        "mixed": [free, str(LIBRARY / "package.yaml")],
+        "replicates": [free, "-r", "4"],
+        "damaged": [str(tmp_path / "run")],
+        "out is a folder": [free],
+    }[inputs]
+    _ceac(copy_run(compared / "runs" / "package", tmp_path / "run"))
+    out = tmp_path if inputs == "out is a folder" else tmp_path / "r.html"
+    res = report(*args, "--out", str(out))
+    assert res.exit_code == 2, res.output
+    assert says in res.output, res.output
+    assert "Traceback" not in res.output and not (tmp_path / "r.html").exists()

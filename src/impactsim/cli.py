@@ -7,7 +7,7 @@ import math
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
 import typer
 
@@ -497,7 +497,11 @@ def plot(
 @app.command()
 def report(
     scenarios: Annotated[
-        list[Path], typer.Argument(help="one or more scenario YAML files (one per strategy)")
+        list[Path],
+        typer.Argument(
+            help="one or more scenario YAML files (one per strategy), or run directories "
+            "(read without simulating again)"
+        ),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write")] = Path(
         "report.html"
@@ -515,22 +519,41 @@ def report(
         Language, typer.Option("--lang", "-l", help="language of the report: en or nl")
     ] = "en",
 ) -> None:
-    """Run strategies and write one self-contained HTML report for planners."""
+    """Run strategies, or read their run directories, and write one HTML report for planners.
+
+    Run directories (written by `impactsim run`, or under runs/ by `impactsim compare`)
+    are read and checked, not simulated again; several are compared when they are paired
+    (the same seed and replicates).
+    """
     from impactsim.compare import CompareError
     from impactsim.report import build_report
     from impactsim.resources import MemoryLimitError
+    from impactsim.rundir import RunDirError, load_run_dir
 
+    inputs: list[Any] = []
     for path in scenarios:
         try:
-            load_scenario(path)
+            if path.is_dir():
+                inputs.append(load_run_dir(path))
+                for note in inputs[-1].notes:
+                    typer.echo(f"note: {note}", err=True)
+            else:
+                load_scenario(path)
+                inputs.append(path)
         except ScenarioError as err:
             _fail(err)
+        except RunDirError as err:
+            typer.echo(f"error: {err}", err=True)
+            raise typer.Exit(EXIT_INVALID) from None
     try:
         written = build_report(
-            scenarios, out, replicates=replicates, seed=seed, baseline=baseline, lang=lang
+            inputs, out, replicates=replicates, seed=seed, baseline=baseline, lang=lang
         )
-    except (CompareError, MemoryLimitError) as err:
+    except (CompareError, MemoryLimitError, RunDirError) as err:
         _fail_run(err)
+    except OSError as err:  # --out a folder, say
+        typer.echo(f"error: cannot write the report: {err}", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
     except KeyboardInterrupt as exc:
         _interrupted(exc, f"{out} was not written")
     typer.echo(f"wrote {written}")

@@ -13,6 +13,7 @@ import html
 import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -20,7 +21,14 @@ from matplotlib.figure import Figure
 
 from impactsim import plots
 from impactsim._version import __version__
-from impactsim.compare import NO_PROGRAMME, CompareError, CompareResult, compare, icer_metric
+from impactsim.compare import (
+    NO_PROGRAMME,
+    CompareError,
+    CompareResult,
+    compare,
+    compare_runs,
+    icer_metric,
+)
 from impactsim.i18n import (
     DEFAULT_LANGUAGE,
     N_,
@@ -32,6 +40,7 @@ from impactsim.i18n import (
 )
 from impactsim.io import write_text
 from impactsim.loading import dump_scenario, load_scenario
+from impactsim.rundir import RunDir, load_run_dir
 from impactsim.runner import RunResult, run
 from impactsim.scenario import Scenario
 from impactsim.scenario.labels import value_label, words
@@ -339,8 +348,74 @@ def key_parameters(scenario: Scenario, lang: str = DEFAULT_LANGUAGE) -> str:
     return f'<div class="scroll"><table><tr>{head}</tr>{"".join(rows)}</table></div>'
 
 
+def strategies(
+    paths: Sequence[str | Path | RunDir],
+    replicates: int | None = None,
+    seed: int | None = None,
+    baseline: str | None = None,
+    progress: bool | None = None,
+) -> tuple[dict[str, Any], CompareResult | None]:
+    """The strategies of a report: run from scenario files, or read from run directories.
+
+    Args:
+        paths: scenario files, or run directories (paths or read with
+            :func:`impactsim.rundir.load_run_dir`), one per strategy; not both kinds.
+        replicates: replicates per strategy (scenario files only).
+        seed: base seed (scenario files only).
+        baseline: baseline strategy label for the comparison (default the first).
+        progress: show progress bars.
+
+    Returns:
+        The runs by scenario name, and their comparison (with several).
+
+    Raises:
+        CompareError: both kinds given; ``replicates`` or ``seed`` with run directories;
+            repeated scenario names; strategies that cannot be compared.
+        impactsim.rundir.RunDirError: a run directory is refused.
+    """
+    dirs = [p for p in paths if isinstance(p, RunDir) or Path(p).is_dir()]
+    if dirs and len(dirs) != len(paths):
+        raise CompareError(["give scenario files or run directories, not both"])
+    if dirs and (replicates is not None or seed is not None):
+        raise CompareError(
+            [
+                "--replicates and --seed apply to scenario files; a run directory holds the "
+                "replicates it was run with"
+            ]
+        )
+    if dirs:
+        read = [p if isinstance(p, RunDir) else load_run_dir(p) for p in dirs]
+        loaded: list[tuple[Path, Any]] = [(r.path, r) for r in read]
+    else:
+        loaded = [(Path(p), load_scenario(Path(p))) for p in paths]  # type: ignore[arg-type]
+    names = [_scenario(x).name for _, x in loaded]
+    repeated = [
+        f"{name} ({', '.join(str(f) for f, x in loaded if _scenario(x).name == name)})"
+        for name in sorted({n for n in names if names.count(n) > 1})
+    ]
+    if repeated:  # one would silently replace the other in the report
+        raise CompareError(
+            [f"strategies need distinct scenario names; repeated: {'; '.join(repeated)}"]
+        )
+    if dirs:
+        runs: dict[str, Any] = {r.scenario.name: r for _, r in loaded}
+        return runs, compare_runs(runs, baseline) if len(runs) > 1 else None
+    scenarios = {sc.name: sc for _, sc in loaded}
+    if len(scenarios) > 1:
+        cmp = compare(
+            scenarios, baseline=baseline, replicates=replicates, seed=seed, progress=progress
+        )
+        return dict(cmp.runs), cmp
+    ((label, sc),) = scenarios.items()
+    return {label: run(sc, replicates=replicates, seed=seed, progress=progress)}, None
+
+
+def _scenario(x: Any) -> Scenario:
+    return x if isinstance(x, Scenario) else x.scenario
+
+
 def build_report(
-    paths: Sequence[str | Path],
+    paths: Sequence[str | Path | RunDir],
     out: str | Path,
     replicates: int | None = None,
     seed: int | None = None,
@@ -348,11 +423,12 @@ def build_report(
     progress: bool | None = None,
     lang: str = DEFAULT_LANGUAGE,
 ) -> Path:
-    """Run the strategies and write one self-contained HTML report.
+    """Run the strategies, or read their run directories, and write one HTML report.
 
     Args:
         paths: scenario files (one per strategy); with several, they are compared with common
-            random numbers (see :func:`impactsim.compare`).
+            random numbers (see :func:`impactsim.compare`). Or run directories, read without
+            simulating again (several: paired runs, as ``impactsim compare`` writes them).
         out: HTML file to write.
         replicates: replicates per strategy (default: the first scenario's).
         seed: base seed (default: the first scenario's).
@@ -364,27 +440,7 @@ def build_report(
         The written path.
     """
     check_language(lang)
-    files = [Path(p) for p in paths]
-    loaded = [(f, load_scenario(f)) for f in files]
-    names = [sc.name for _, sc in loaded]
-    repeated = [
-        f"{name} ({', '.join(str(f) for f, sc in loaded if sc.name == name)})"
-        for name in sorted({n for n in names if names.count(n) > 1})
-    ]
-    if repeated:  # one would silently replace the other in the report
-        raise CompareError(
-            [f"strategies need distinct scenario names; repeated: {'; '.join(repeated)}"]
-        )
-    scenarios = {sc.name: sc for _, sc in loaded}
-    cmp: CompareResult | None = None
-    if len(scenarios) > 1:
-        cmp = compare(
-            scenarios, baseline=baseline, replicates=replicates, seed=seed, progress=progress
-        )
-        runs = cmp.runs
-    else:
-        ((name, sc),) = scenarios.items()
-        runs = {name: run(sc, replicates=replicates, seed=seed, progress=progress)}
+    runs, cmp = strategies(paths, replicates, seed, baseline, progress)
     return write_text(Path(out), render_report(runs, cmp, lang))
 
 

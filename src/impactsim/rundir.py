@@ -72,6 +72,16 @@ class RunDir:
     info: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def seed(self) -> int:
+        """Base seed of the run (the resolved scenario's, checked against run.json)."""
+        return int(self.scenario.simulation.seed)
+
+    @property
+    def replicates(self) -> int:
+        """Number of replicates (the resolved scenario's, checked against the tables)."""
+        return int(self.scenario.simulation.replicates)
+
     def ceac(self) -> pd.DataFrame:
         """The acceptability curve table (``ceac.csv``), recomputed if the file is absent.
 
