@@ -480,3 +480,14 @@ def test_report_refuses_run_directories_it_cannot_use(compared, other, tmp_path,
     assert res.exit_code == 2, res.output
     assert says in res.output, res.output
     assert "Traceback" not in res.output and not (tmp_path / "r.html").exists()
+
+
+def test_a_link_in_a_loop_is_refused(clean, tmp_path):
+    # found by tests/test_rundir_fuzz.py: summary.parquet -> summary.parquet was a
+    # RuntimeError ("Symlink loop") from Path.resolve
+    d = copy_run(clean, tmp_path / "run")
+    (d / "summary.parquet").unlink()
+    (d / "summary.parquet").symlink_to("summary.parquet")
+    res = plot(d)
+    assert res.exit_code == 2, res.output
+    assert "summary.parquet: is a symbolic link that leads in a loop" in res.output

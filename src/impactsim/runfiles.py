@@ -172,7 +172,12 @@ def check_file(run_dir: Path, name: str) -> Path:
     if not os.path.lexists(path):
         raise RunDirError(f"{path}: missing; every run directory has it ({RERUN})")
     if path.is_symlink():
-        target = path.resolve()
+        try:
+            target = path.resolve()
+        except (OSError, RuntimeError):  # a loop of links (RuntimeError before Python 3.13)
+            raise RunDirError(
+                f"{path}: is a symbolic link that leads in a loop, not a file ({RERUN})"
+            ) from None
         if not target.is_relative_to(run_dir.resolve()):
             raise RunDirError(
                 f"{path}: is a symbolic link to {target}, outside the run directory; "
