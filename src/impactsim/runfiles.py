@@ -473,7 +473,7 @@ def check_run(
     for name, table in tables.items():
         path = run_dir / f"{name}.parquet"
         for col, labels in allowed.items():
-            unknown = sorted(set(table[col].astype(str)) - labels)
+            unknown = sorted({str(v) for v in pd.unique(table[col])} - labels)
             if unknown:
                 raise RunDirError(
                     f"{path}: column {col} holds {', '.join(unknown[:5])}, which "
