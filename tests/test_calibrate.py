@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import yaml
 from scipy import stats
+from typer.testing import CliRunner
 
 from helpers import base_dict, build
 from impactsim.calibrate.checks import weighted_quantiles
@@ -391,3 +392,17 @@ def test_calibration_writes_outputs_and_reports_a_missed_target(tmp_path):
     other = load_inputs(*write_inputs(tmp_path, 30, 100))
     with pytest.raises(ScenarioError, match="calibration of other inputs"):
         calibrate(other, out, Settings(population=30, generations=3, seed=1))
+
+
+def test_cli_invalid_inputs_exit_2_with_every_problem(tmp_path):
+    from impactsim.cli import app
+
+    scen, targets, params = write_inputs(tmp_path, 120, 100)
+    Path(params).write_text(yaml.safe_dump({"parameters": [param(path="channels.campaign.nope")]}))
+    result = CliRunner().invoke(
+        app, ["calibrate", scen, targets, params, "--out", str(tmp_path / "o")]
+    )
+    assert result.exit_code == 2
+    assert "targets.yaml: targets[0:reach].observed" in result.output
+    assert "params.yaml: parameters[0:channels.campaign.nope].path" in result.output
+    assert not (tmp_path / "o").exists()
