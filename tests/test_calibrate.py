@@ -406,3 +406,17 @@ def test_cli_invalid_inputs_exit_2_with_every_problem(tmp_path):
     assert "targets.yaml: targets[0:reach].observed" in result.output
     assert "params.yaml: parameters[0:channels.campaign.nope].path" in result.output
     assert not (tmp_path / "o").exists()
+
+
+def test_example_calibration_files_are_valid():
+    from impactsim.calibrate.run import load_inputs
+
+    root = Path(__file__).resolve().parents[1] / "scenarios"
+    inputs = load_inputs(
+        root / "package.yaml",
+        root / "calibration" / "targets.yaml",
+        root / "calibration" / "params.yaml",
+    )
+    assert [t.name for t in inputs.targets.items] == ["participation_past_year", "provider_offer"]
+    assert inputs.targets.items[0].observed.count == round(0.019 * 754)
+    assert len(inputs.parameters.items) == 3
