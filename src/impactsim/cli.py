@@ -1,4 +1,4 @@
-"""Command line interface (typer): ``impactsim run``, ``impactsim compare``, ``impactsim validate``."""
+"""Command line interface (typer): ``impactsim run``, ``compare``, ``validate``, ``calibrate``."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
 import typer
 
+from impactsim.calibrate.cli import register as register_calibrate_command
 from impactsim.i18n import Language
 from impactsim.io import EXIT_SIGINT, install_signal_handlers, interrupt_exit_code
 from impactsim.loading import (
@@ -607,6 +608,8 @@ def scenarios_copy(
 
 # sweep, sweep-results, sweep-analyze (heavy imports happen inside the commands)
 register_sweep_commands(app)
+# calibrate (pyabc and the engine are imported when it runs)
+register_calibrate_command(app)
 
 
 def _stopped_while_starting(signum: int) -> NoReturn:
