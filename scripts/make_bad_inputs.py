@@ -1239,6 +1239,228 @@ def _cases() -> list[Case]:
         number,
         "0x1F",
     )
+    # ------------------------------------------- the same classes, other fields (issue 30)
+    add(
+        "channel_named_ALL.yaml",
+        _scenario(
+            "a channel named 'ALL', used by the segments and the offer",
+            lambda d: (
+                d["channels"][0].update(name="ALL"),
+                [
+                    s.update(contact_rates={"ALL": r})
+                    for s, r in zip(d["population"]["segments"], (0.2, 0.1), strict=True)
+                ],
+                d["strategy"]["offers"][0].update(channels=["ALL"]),
+            ),
+        ),
+        "a channel named 'ALL' (its reach rows would merge into the totals)",
+        "channels[0",
+        "'ALL' is reserved",
+    )
+    add(
+        "provider_named_all.yaml",
+        _scenario(
+            "a provider type named 'all'",
+            lambda d: (
+                d["providers"][0].update(name="all"),
+                d["strategy"]["offers"][0].update(providers=["all"]),
+            ),
+        ),
+        "a provider type named 'all'",
+        "providers[0",
+        "'all' is reserved",
+    )
+    add(
+        "linked_outcome_named_aLL.yaml",
+        _scenario(
+            "a linked outcome named 'aLL'",
+            _set(
+                "economics",
+                {
+                    "linked_outcomes": [
+                        {
+                            "name": "aLL",
+                            "stakeholder": "municipality",
+                            "cost_avoided_eur": 20000,
+                            "probability_per_case_year": 0.01,
+                        }
+                    ]
+                },
+            ),
+        ),
+        "a linked outcome named 'aLL' (any case)",
+        "economics.linked_outcomes[0",
+        "'aLL' is reserved",
+    )
+    add(
+        "stakeholder_named_All.yaml",
+        _scenario(
+            "a case-year value for a stakeholder named 'All'",
+            _set(
+                "economics",
+                {
+                    "stakeholders": ["All"],
+                    "case_year_values": [{"stakeholder": "All", "eur_per_case_year": 1000}],
+                },
+            ),
+        ),
+        "a stakeholder named 'All'",
+        "economics.stakeholders[0]",
+        "'All' is reserved",
+    )
+    add(
+        "replicates_leading_zero.yaml",
+        _scenario_written(
+            "010 replicates (YAML 1.1: octal 8)",
+            _set("simulation", "replicates", PLACEHOLDER),
+            "010",
+        ),
+        "a replicate count with a leading zero",
+        "simulation.replicates",
+        number,
+        "010",
+    )
+    add(
+        "seed_binary.yaml",
+        _scenario_written(
+            "0b1011 as the seed (YAML 1.1: binary 11)",
+            _set("simulation", "seed", PLACEHOLDER),
+            "0b1011",
+        ),
+        "a binary number",
+        "simulation.seed",
+        number,
+        "0b1011",
+    )
+    add(
+        "capacity_hex.yaml",
+        _scenario_written(
+            "0x20 places a month (YAML 1.1: 32)",
+            _set("providers", 0, "capacity_per_month", PLACEHOLDER),
+            "0x20",
+        ),
+        "a hexadecimal capacity",
+        "providers[0:platform].capacity_per_month",
+        number,
+        "0x20",
+    )
+    add(
+        "duration_base_60_float.yaml",
+        _scenario_written(
+            "2:30.5 months (YAML 1.1: base 60, 150.5)",
+            _set("interventions", 0, "duration_months", PLACEHOLDER),
+            "2:30.5",
+        ),
+        "a base-60 number with a fraction",
+        f"{IV0}.duration_months",
+        number,
+        "2:30.5",
+    )
+    add(
+        "advantage_rank_signed_octal.yaml",
+        _scenario_written(
+            "+012 as a rank (YAML 1.1: octal 10)",
+            _set("population", "segments", 1, "advantage_rank", PLACEHOLDER),
+            "+012",
+        ),
+        "a signed number with a leading zero",
+        "population.segments[1:lower_ses].advantage_rank",
+        number,
+        "+012",
+    )
+    add(
+        "eligibility_empty_indicated.yaml",
+        _scenario(
+            "an indicated programme with a score threshold and no eligible segment",
+            _set("interventions", 0, "eligibility", {"segments": [], "min_problem_score": 0.5}),
+        ),
+        "an empty eligibility list next to a score threshold",
+        f"{IV0}.eligibility.segments",
+        reach_nobody,
+    )
+    add(
+        "second_offer_after_horizon.yaml",
+        _scenario(
+            "a second programme starting half a month after a 6-month horizon",
+            lambda d: (
+                d["simulation"].update(months=6),
+                d["interventions"].append(
+                    {"name": "visits", "duration_months": 1, "effect_size": {"mean": 0.2, "sd": 0}}
+                ),
+                d["strategy"]["offers"].append(
+                    {"intervention": "visits", "providers": ["platform"], "start_month": 6.5}
+                ),
+            ),
+        ),
+        "a later offer starting after the horizon (a fraction of a month)",
+        "strategy.offers[1].start_month",
+        reach_nobody,
+    )
+    add(
+        "both_providers_count_zero.yaml",
+        _scenario(
+            "an offer whose two provider types both have no organisations",
+            lambda d: (
+                d["providers"][0].update(count=0),
+                d["providers"].append({"name": "clinics", "count": 0, "capacity_per_month": 5}),
+                d["strategy"]["offers"][0].update(providers=["platform", "clinics"]),
+            ),
+        ),
+        "every provider of an offer with count 0 (two of them)",
+        "strategy.offers[0].providers",
+        "count 0",
+    )
+    add(
+        "follow_up_of_defined_unoffered.yaml",
+        _scenario(
+            "a booster after 'visits', defined but never offered",
+            lambda d: (
+                d["interventions"].extend(
+                    [
+                        {
+                            "name": "visits",
+                            "duration_months": 3,
+                            "effect_size": {"mean": 0.4, "sd": 0},
+                        },
+                        {
+                            "name": "booster",
+                            "duration_months": 1,
+                            "effect_size": {"mean": 0.1, "sd": 0},
+                            "follow_up": {"after": "visits"},
+                        },
+                    ]
+                )
+                or d["strategy"]["offers"].append(
+                    {"intervention": "booster", "providers": ["platform"]}
+                )
+            ),
+        ),
+        "a follow-up of a defined programme that is not offered (another is)",
+        "strategy.offers[1].intervention",
+        "which is not offered",
+    )
+    add(
+        "interaction_exact_duplicate.yaml",
+        _scenario(
+            "the same interaction twice, word for word",
+            lambda d: (
+                d["interventions"].append(
+                    {"name": "visits", "duration_months": 1, "effect_size": {"mean": 0.2, "sd": 0}}
+                ),
+                d["strategy"]["offers"].append(
+                    {"intervention": "visits", "channels": ["online"], "providers": ["platform"]}
+                ),
+                d["strategy"].update(
+                    interactions=[
+                        {"interventions": ["course", "visits"], "gamma": 0.1} for _ in range(2)
+                    ]
+                ),
+            ),
+        ),
+        "an interaction given twice in the same order with the same gamma",
+        "strategy.interactions[1].interventions",
+        "already given",
+    )
     add(
         "sweep_python_tag.yaml",
         _text(

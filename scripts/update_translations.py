@@ -82,7 +82,8 @@ def updated(lang: str, tmpl: Catalog) -> Catalog:
 
 def _po_bytes(cat: Catalog) -> bytes:
     buf = io.BytesIO()
-    write_po(buf, cat, width=96, omit_header=False, sort_output=False)
+    # file names without line numbers: moving code does not change the catalogues
+    write_po(buf, cat, width=96, omit_header=False, sort_output=False, include_lineno=False)
     # the Babel version would change the file with every Babel release
     return re.sub(rb'"Generated-By: Babel [^"]*\\n"', rb'"Generated-By: Babel\\n"', buf.getvalue())
 

@@ -177,3 +177,28 @@ def engine_bundles(d: dict[str, Any], seed: int = 1) -> Engine:
     )
     eng.restart_counts()
     return eng
+
+
+def tiny_sweep_dict(**over: Any) -> dict[str, Any]:
+    """A sweep of 3 points x 2 replicates, one replicate per task (6 tasks of ~0.05 s each).
+
+    For the tests of damaged sweep directories (tests/test_sweep_integrity.py, _fuzz.py).
+    """
+    d: dict[str, Any] = {
+        "name": "tiny",
+        "base": base_dict(size=100, months=3),
+        "parameters": [
+            {
+                "path": "interventions.prog.effect_size.mean",
+                "name": "effect",
+                "values": [0.2, 0.4, 0.6],
+            }
+        ],
+        "sampler": {"method": "grid"},
+        "replicates": 2,
+        "replicates_per_task": 1,
+        "seed": 1,
+        "outputs": {"metrics": ["public_impact_pp", "reach_cumulative"]},
+    }
+    d.update(over)
+    return d

@@ -30,6 +30,7 @@ from impactsim.engine.simulate import Recording
 from impactsim.engine.spec import compile_scenario
 from impactsim.loading import ScenarioError, parse_scenario
 from impactsim.rng import replicate_key
+from impactsim.tables import eur
 
 
 # --------------------------------------------------------------------------- helpers
@@ -186,6 +187,47 @@ def test_cost_flows_hand_calculation():
     # NMB at 20000 per case-year: 20000 x 12 - 137650 = 102350
     assert m["nmb"] == pytest.approx(102350.0)
     assert m["p_cost_effective"] == 1.0
+
+
+def test_costs_by_payer_and_each_stakeholders_net_position():
+    # the costs of test_cost_flows_hand_calculation: the intervention (8650) paid by the
+    # health insurer, the channel (123000) by the municipality by default, coordination
+    # (6000) by the families (a user-chosen payer for the test)
+    d = costed_dict()
+    d["interventions"][0]["costs"]["payer"] = "health_insurer"
+    d["strategy"]["costs"]["payer"] = "families"
+    sc, spec, rec = synthetic(d)
+    e = replicate_economics(rec, spec, sc, rep_key=1)
+    assert e.cost_pv_payer == {
+        "municipality": pytest.approx(123000.0),
+        "health_insurer": pytest.approx(8650.0),
+        "education": 0.0,
+        "justice": 0.0,
+        "families": pytest.approx(6000.0),
+    }
+    m = e.metrics(wtp_eur_per_case_year=20000.0)
+    assert sum(m[f"cost_pv_paid_by_{h}"] for h in e.cost_pv_payer) == pytest.approx(m["cost_pv"])
+    # net = receives - pays: the municipality receives the 144000 of the default value
+    assert m["net_pv_municipality"] == pytest.approx(144000.0 - 123000.0)
+    assert m["net_pv_health_insurer"] == pytest.approx(-8650.0)
+    assert m["net_pv_justice"] == 0.0
+
+
+def test_a_funded_place_costs_money_used_or_not():
+    # 2 organisations x 5 places a month x EUR 10 a place-month, offering in months 4..9
+    # (synthetic: provider_offer_months of organisation 0 only) -> organisation 0 offers 6
+    # months: 5 x 10 x 6 = 300, with no participant at all needed
+    d = costed_dict()
+    d["interventions"][0]["costs"] = {"per_place_month_eur": 10.0}
+    d["providers"][0].update(count=2, capacity_per_month=5.0)
+    sc, spec, rec = synthetic(d)
+    rec.participant_months[:] = 0
+    rec.enrol_new[:] = 0
+    e = replicate_economics(rec, spec, sc, rep_key=1)
+    assert e.cost_pv_intervention["prog"] == pytest.approx(300.0)
+    rec.provider_offer_months[4:10, 1, 0] = 1.0  # the second organisation offers too
+    e = replicate_economics(rec, spec, sc, rep_key=1)
+    assert e.cost_pv_intervention["prog"] == pytest.approx(600.0)
 
 
 def test_discounted_costs_hand_calculation():
@@ -454,6 +496,17 @@ def _problems(d: dict) -> list[str]:
             "economics.discount_rate",
             "unknown key",
         ),
+        (
+            lambda d: d["channels"][0].update(costs={"per_contact_eur": 1, "payer": "police"}),
+            "channels[0:campaign].costs.payer",
+            "unknown stakeholder 'police' (allowed: municipality, health_insurer",
+        ),
+        (
+            # base_dict's provider has unlimited places: a cost per place means nothing
+            lambda d: d["interventions"][0].update(costs={"per_place_month_eur": 5}),
+            "interventions[0:prog].costs.per_place_month_eur",
+            "platform offer(s) it with unlimited places",
+        ),
     ],
 )
 def test_bad_economic_input_is_a_clear_error(edit, path, text):
@@ -510,3 +563,17 @@ def test_cli_run_prints_economics_and_writes_tables(tmp_path):
     for name in ("cost_pv", "benefit_pv", "npv", "bcr", "roi", "p_benefit_exceeds_cost"):
         assert name in set(summary["metric"]), name
     assert (out / "ceac.csv").is_file() and (out / "wsipp.csv").is_file()
+    # who pays and who receives: the municipality pays every enrolment (default payer)
+    # and receives the default value per case-year; its net is receives - pays
+    totals = summary[(summary[["segment", "intervention", "channel"]] == "all").all(axis=1)]
+    stats = totals.groupby("metric")["value"].mean()
+    assert stats["cost_pv_paid_by_municipality"] == pytest.approx(stats["cost_pv"])
+    assert stats["net_pv_municipality"] == pytest.approx(
+        stats["benefit_pv_municipality"] - stats["cost_pv"]
+    )
+    line = next(x for x in res.output.splitlines() if x.strip().startswith("municipality"))
+    assert line.split()[1:] == [
+        eur(stats["cost_pv"]),
+        eur(stats["benefit_pv_municipality"]),
+        eur(stats["net_pv_municipality"]),
+    ]

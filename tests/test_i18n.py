@@ -20,7 +20,8 @@ ROOT = Path(__file__).resolve().parents[1]
         ("nl", 1234.567, 1, "1.234,6"),
         ("en", -0.25, 2, "\u22120.25"),  # a true minus sign
         ("en", -0.001, 1, "0.0"),  # no minus before a rounded zero
-        ("nl", float("nan"), 1, "n/a"),
+        ("en", float("nan"), 1, "n/a"),
+        ("nl", float("nan"), 1, "n.v.t."),
     ],
 )
 def test_number(lang, value, digits, shown):
@@ -49,3 +50,26 @@ def test_the_catalogues_are_in_step_with_the_code():
         text=True,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_every_message_has_a_dutch_translation_with_its_placeholders():
+    # the code's messages and the schema's labels and units alike
+    import re
+
+    from babel.messages.pofile import read_po
+
+    from impactsim.i18n import catalogue_path
+
+    with catalogue_path("nl").open("rb") as fh:
+        catalogue = read_po(fh)
+    fields = re.compile(r"\{[^{}]*\}")
+    untranslated, broken = [], []
+    for msg in catalogue:
+        if not msg.id:
+            continue
+        if not msg.string or msg.fuzzy:
+            untranslated.append(msg.id)
+        elif sorted(fields.findall(msg.id)) != sorted(fields.findall(msg.string)):
+            broken.append(msg.id)
+    assert (untranslated, broken) == ([], [])
+    assert gettext_for("nl")("Summary") == "Samenvatting"

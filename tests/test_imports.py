@@ -92,19 +92,27 @@ LAYERS = {
         "impactsim.plots",
         "impactsim.cli",
         "impactsim.sweep",
+        "impactsim.calibrate",
     ),
     "impactsim.metrics": (
         "impactsim.cli",
         "impactsim.report",
         "impactsim.plots",
         "impactsim.sweep",
+        "impactsim.calibrate",
     ),
     "impactsim.economics": (
         "impactsim.cli",
         "impactsim.report",
         "impactsim.plots",
         "impactsim.sweep",
+        "impactsim.calibrate",
     ),
+    # calibration is the upper edge: only the command line may import it
+    "impactsim.sweep": ("impactsim.calibrate",),
+    "impactsim.runner": ("impactsim.calibrate",),
+    "impactsim.compare": ("impactsim.calibrate",),
+    "impactsim.report": ("impactsim.calibrate",),
 }
 
 

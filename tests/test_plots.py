@@ -173,12 +173,13 @@ def _damage_swap_tables(d):
     [
         (_damage_run_json_list, "run.json: expected a JSON object"),
         (_damage_ceac_columns, "ceac.csv: not the ceac table impactsim writes"),
-        (_damage_value_text, "summary.parquet: column(s) value should hold numbers"),
-        (_damage_swap_tables, "timeseries.parquet: not the timeseries table"),
+        (_damage_value_text, "summary.parquet: column value should hold numbers"),
+        (_damage_swap_tables, "summary.parquet: not the summary table impactsim writes"),
     ],
 )
 def test_plot_refuses_damaged_run_dirs_by_name(run_dir, tmp_path, damage, says):
     # each of these ended in a traceback (AttributeError, TypeError, KeyError) before
+    import json
     import shutil
 
     from typer.testing import CliRunner
@@ -187,6 +188,10 @@ def test_plot_refuses_damaged_run_dirs_by_name(run_dir, tmp_path, damage, says):
 
     damaged = tmp_path / "damaged"
     shutil.copytree(run_dir, damaged, ignore=shutil.ignore_patterns("figures"))
+    # as written before run.json recorded checksums (which now refuse any change first)
+    info = json.loads((damaged / "run.json").read_text())
+    del info["format"], info["sha256"]
+    (damaged / "run.json").write_text(json.dumps(info))
     damage(damaged)
     res = CliRunner().invoke(app, ["plot", str(damaged)])
     assert res.exit_code == 2, res.output

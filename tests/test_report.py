@@ -157,7 +157,7 @@ def test_the_sources_table_reads_the_scenarios_sources(report_file):
     page = _visible_text(report_file.read_text(encoding="utf-8"))
     assert re.search(
         r"campaign › hazard per month that a parent made aware through this channel enrols\s+"
-        r"1000 per month\s+assumption\s+instant uptake",
+        r"1,000 per month\s+assumption\s+instant uptake",
         page,
     )
     assert re.search(
@@ -235,3 +235,40 @@ def test_report_refuses_two_strategies_of_the_same_name(tmp_path):
     assert "distinct scenario names; repeated: package" in res.output
     assert "a.yaml" in res.output and "b.yaml" in res.output
     assert not (tmp_path / "r.html").exists()
+
+
+def test_the_report_in_dutch(strategy_files, tmp_path):
+    # --lang nl: headings, summary, table labels and number formats are Dutch
+    out = tmp_path / "rapport.html"
+    res = runner.invoke(
+        app,
+        [
+            "report",
+            *map(str, strategy_files),
+            "-r",
+            "4",
+            "-s",
+            "3",
+            "--lang",
+            "nl",
+            "--out",
+            str(out),
+        ],
+    )
+    assert res.exit_code == 0, res.output
+    page = out.read_text(encoding="utf-8")
+    assert '<html lang="nl">' in page
+    for heading in ("Samenvatting", "Vergelijking", "Figuren", "Waar de getallen vandaan komen"):
+        assert f"<h2>{heading}</h2>" in page
+    m = re.search(
+        r"<b>intensive course</b> bereikt (\d+) % van de ouders in 1 jaar en voorkomt ongeveer "
+        r"([\d.]+) probleemgevallen per jaar \(een prevalentie die aan het eind (\d+,\d) "
+        r"procentpunt lager is",
+        page,
+    )
+    assert m, "Dutch plain-language summary missing"
+    seen = _visible_text(page)
+    assert "extra kosten per voorkomen probleemjaar (ICER, €)" in seen
+    assert re.search(r"€ \d{1,3}(\.\d{3})*\b", seen)  # euros with Dutch thousands dots
+    for english in ("reaches", "Summary", "net present value", "no programme"):
+        assert english not in seen

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
 import pytest
+import yaml
 
 from helpers import base_dict
+from impactsim import library
 from impactsim.inputs import ScenarioError
-from impactsim.loading import parse_scenario
+from impactsim.loading import default_scenario_path, load_scenario, parse_scenario, read_yaml
+from impactsim.scenario.paths import item_name
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _with_sources(sources: dict, **population: object) -> dict:
@@ -70,3 +79,112 @@ def test_every_problem_at_once_with_field_errors():
     ]
     cite = next(p for p in err.value.problems if p.path == "sources.population.size")
     assert "give a citation, or mark the value as an assumption" in cite.message
+
+
+# --- the library states the source of every number (issue 33) -------------------------------
+
+
+def _library_scenarios() -> list[Path]:
+    found = [e.path for e in library.entries() if e.kind == "scenario"]
+    return [*found, default_scenario_path()]
+
+
+def _numeric_leaves(node: object, path: tuple[str, ...] = ()) -> Iterator[str]:
+    """Dotted path of every number in a raw YAML document; list items by name, else position.
+
+    Items without a ``name`` go by what identifies them (paths.item_name): an offer by its
+    programme, so a reordered list keeps its sources.
+    """
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _numeric_leaves(value, (*path, str(key)))
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            name = item_name(item)
+            yield from _numeric_leaves(item, (*path, name if name is not None else str(i)))
+    elif isinstance(node, int | float) and not isinstance(node, bool):
+        yield ".".join(path)
+
+
+def test_the_library_has_the_built_in_default_and_the_strategies():
+    names = {p.name for p in _library_scenarios()}
+    assert {"default.yaml", "package.yaml", "free-market.yaml"} <= names
+
+
+@pytest.mark.parametrize("path", _library_scenarios(), ids=lambda p: p.name)
+def test_every_number_of_a_library_scenario_states_its_source(path):
+    # the run settings (horizon, time step, replicates, seed) are choices of the run, not
+    # facts about the municipality or the programmes, so `simulation` needs no source
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    leaves = [p for p in _numeric_leaves(doc) if p.split(".")[0] not in ("simulation", "sources")]
+    sources = doc.get("sources") or {}
+    missing = [p for p in leaves if p not in sources]
+    assert not missing, f"{path.name}: no source for {missing}"
+    sc = load_scenario(path)  # every key addresses a value, every entry is cited or assumed
+    for key, source in sc.sources.items():
+        assert source.note.strip() and len(source.note) <= 300, (path.name, key)
+
+
+@pytest.mark.parametrize("path", _library_scenarios(), ids=lambda p: p.name)
+def test_no_source_is_kept_in_a_comment_any_more(path):
+    comments = [
+        m.group(1)
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if (m := re.search(r"(?:^|\s)#(.*)$", line))
+    ]
+    stale = [c for c in comments if "ASSUMPTION" in c or "[brief §" in c]
+    assert not stale, f"{path.name}: sources still in comments: {stale}"
+
+
+def test_items_without_a_name_go_by_what_identifies_them():
+    # an offer by its programme, an interaction by its pair: reordering keeps the meaning
+    from impactsim.scenario.paths import format_location, locate
+
+    d = base_dict()
+    d["interventions"].append({**d["interventions"][0], "name": "other"})
+    offer = d["strategy"]["offers"][0]
+    d["strategy"]["offers"] = [{**offer, "intervention": "other"}, offer]
+    d["strategy"]["interactions"] = [{"interventions": ["prog", "other"], "gamma": 0.5}]
+    d["sources"] = {
+        "strategy.offers.prog.start_month": {"citation": "plan"},
+        "strategy.interactions.prog+other.gamma": {"assumption": True},
+    }
+    data = parse_scenario(d, "t.yaml").model_dump()
+    assert locate(data, "strategy.offers.prog.start_month") == (
+        "strategy",
+        "offers",
+        1,
+        "start_month",
+    )
+    assert (
+        format_location(("strategy", "interactions", 0), data) == "strategy.interactions.prog+other"
+    )
+    d["strategy"]["offers"].append(offer)  # the same programme offered twice: ambiguous
+    with pytest.raises(ScenarioError, match=r"several items are called 'prog' in 'strategy.offers"):
+        parse_scenario(d, "t.yaml")
+
+
+#: Strategies for the same synthetic municipality: their results compare directly and share
+#: random numbers for the population only if these sections are identical.
+MUNICIPALITY = [
+    "civil-society",
+    "embedding",
+    "free-market",
+    "multilevel-triple-p",
+    "online-upscaling",
+    "package",
+    "stepped-care",
+]
+CRITICAL_MASS = ["critical-mass-broad", "critical-mass-seeded"]
+
+
+@pytest.mark.parametrize("group", [MUNICIPALITY, CRITICAL_MASS], ids=["municipality", "critical"])
+def test_strategies_of_one_municipality_share_it_and_its_sources(group):
+    # the library's files are edited by hand; this keeps the shared municipality shared
+    docs = [read_yaml(ROOT / "scenarios" / f"{name}.yaml") for name in group]
+    every = [read_yaml(p) for p in _library_scenarios() if p.parent.name == "scenarios"]
+    for section in ("population", "outcome", "economics"):
+        kept = docs if section == "population" else every
+        assert all(d[section] == kept[0][section] for d in kept), section
+        cited = [{k: v for k, v in d["sources"].items() if k.startswith(section)} for d in kept]
+        assert all(c == cited[0] for c in cited), f"sources of {section}"

@@ -3,6 +3,7 @@
 import copy
 import json
 import os
+import shutil
 import signal
 from pathlib import Path
 
@@ -171,13 +172,15 @@ def test_interrupted_driver_resumes_to_the_clean_result(tmp_path):
     pd.testing.assert_frame_equal(
         load_results(tmp_path / "r").data, load_results(tmp_path / "clean").data
     )
-    # a task file without a manifest entry (driver killed between the two) counts as done
+    # a task file the manifest does not record yet (driver killed between the two) counts
+    # as done once it passes its checks, and is no damage
     m = json.loads((tmp_path / "r" / "manifest.json").read_text())
     for t in m["tasks"]:
-        t["status"] = "pending"
+        t.update(status="pending", rows=None, sha256=None)
+    m["counts"] = {"pending": 8, "done": 0, "failed": 0}
     (tmp_path / "r" / "manifest.json").write_text(json.dumps(m))
     again = run_sweep(sweep, tmp_path / "r", workers=0, **quiet())
-    assert (again.skipped, again.ran) == (8, 0)
+    assert (again.skipped, again.ran, again.repairs) == (8, 0, [])
 
 
 def test_directory_guards(tmp_path):
@@ -275,6 +278,14 @@ def test_cli_sweep_results_and_analyze(tmp_path):
     assert res.exit_code == 0, res.output
     assert (out / "analysis" / "tornado_public_impact_pp.csv").is_file()
     assert (out / "analysis" / "tornado_public_impact_pp.png").stat().st_size > 1000
+    # an analysis folder replaced by a link planted in the sweep directory is not followed
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.rmtree(out / "analysis")
+    (out / "analysis").symlink_to(elsewhere, target_is_directory=True)
+    res = runner.invoke(app, ["sweep-analyze", str(out), "--output", "public_impact_pp"])
+    assert res.exit_code == 2 and "analysis: is a symbolic link" in res.output
+    assert list(elsewhere.iterdir()) == []
     # a sweep-file error: exit 2, file and field named, no traceback
     bad = copy.deepcopy(d)
     bad["sampler"] = {"method": "latin_hypercub", "samples": 4}

@@ -1,4 +1,4 @@
-"""Command line interface (typer): ``impactsim run``, ``impactsim compare``, ``impactsim validate``."""
+"""Command line interface (typer): ``impactsim run``, ``compare``, ``validate``, ``calibrate``."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ import math
 import signal
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
 import typer
 
+from impactsim.calibrate.cli import register as register_calibrate_command
+from impactsim.i18n import Language
 from impactsim.io import EXIT_SIGINT, install_signal_handlers, interrupt_exit_code
 from impactsim.loading import (
     ScenarioError,
@@ -148,15 +150,28 @@ def _print_economics(result: RunResult, totals: pd.DataFrame) -> None:
             f"{label:<42} {_fmt(row['mean'], kind):>14}   "
             f"[{_fmt(row['lo'], kind)}, {_fmt(row['hi'], kind)}]"
         )
-    for sh in econ.all_stakeholders:
-        metric = f"benefit_pv_{sh}"
-        if metric in totals.index and totals.loc[metric, "mean"] != 0:
-            row = totals.loc[metric]
-            label = f"  benefit to {sh}"
-            typer.echo(
-                f"{label:<42} {_fmt(row['mean'], 'eur'):>14}   "
-                f"[{_fmt(row['lo'], 'eur')}, {_fmt(row['hi'], 'eur')}]"
-            )
+    _print_stakeholders(econ.all_stakeholders, totals)
+
+
+def _print_stakeholders(stakeholders: list[str], totals: pd.DataFrame) -> None:
+    """Who pays and who receives: each stakeholder's costs, benefits and net (means)."""
+
+    def mean(metric: str) -> float:
+        return float(totals.loc[metric, "mean"]) if metric in totals.index else 0.0
+
+    rows = [
+        (sh, mean(f"cost_pv_paid_by_{sh}"), mean(f"benefit_pv_{sh}"), f"net_pv_{sh}")
+        for sh in stakeholders
+    ]
+    rows = [r for r in rows if r[1] != 0 or r[2] != 0]
+    if not rows:
+        return
+    head = f"{'who pays and who receives (mean)':<34} {'pays':>14} {'receives':>14} {'net':>14}"
+    typer.echo("\n" + head)
+    for sh, pays, gets, net in rows:
+        typer.echo(
+            f"  {sh.replace('_', ' '):<32} {eur(pays):>14} {eur(gets):>14} {eur(mean(net)):>14}"
+        )
 
 
 @app.command()
@@ -463,12 +478,18 @@ def plot(
     dpi: Annotated[int, typer.Option(min=30, max=600, help="resolution (dots per inch)")] = 120,
 ) -> None:
     """Draw every figure of a run directory as PNG files."""
-    from impactsim.rundir import RunDirError, write_figures
+    from impactsim.rundir import RunDirError, load_run_dir, write_figures
 
     try:
-        written = write_figures(run_dir, out, dpi=dpi)
+        run = load_run_dir(run_dir)
+        for note in run.notes:
+            typer.echo(f"note: {note}", err=True)
+        written = write_figures(run, out, dpi=dpi)
     except RunDirError as err:
         typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    except OSError as err:  # the folder to write to: a folder named like a figure, say
+        typer.echo(f"error: cannot write the figures: {err}", err=True)
         raise typer.Exit(EXIT_INVALID) from None
     for path in written:
         typer.echo(f"wrote {path}")
@@ -477,7 +498,11 @@ def plot(
 @app.command()
 def report(
     scenarios: Annotated[
-        list[Path], typer.Argument(help="one or more scenario YAML files (one per strategy)")
+        list[Path],
+        typer.Argument(
+            help="one or more scenario YAML files (one per strategy), or run directories "
+            "(read without simulating again)"
+        ),
     ],
     out: Annotated[Path, typer.Option("--out", "-o", help="HTML file to write")] = Path(
         "report.html"
@@ -491,21 +516,45 @@ def report(
     baseline: Annotated[
         str | None, typer.Option("--baseline", "-b", help="baseline strategy (default: first)")
     ] = None,
+    lang: Annotated[
+        Language, typer.Option("--lang", "-l", help="language of the report: en or nl")
+    ] = "en",
 ) -> None:
-    """Run strategies and write one self-contained HTML report for planners."""
+    """Run strategies, or read their run directories, and write one HTML report for planners.
+
+    Run directories (written by `impactsim run`, or under runs/ by `impactsim compare`)
+    are read and checked, not simulated again; several are compared when they are paired
+    (the same seed and replicates).
+    """
     from impactsim.compare import CompareError
     from impactsim.report import build_report
     from impactsim.resources import MemoryLimitError
+    from impactsim.rundir import RunDirError, load_run_dir
 
+    inputs: list[Any] = []
     for path in scenarios:
         try:
-            load_scenario(path)
+            if path.is_dir():
+                inputs.append(load_run_dir(path))
+                for note in inputs[-1].notes:
+                    typer.echo(f"note: {note}", err=True)
+            else:
+                load_scenario(path)
+                inputs.append(path)
         except ScenarioError as err:
             _fail(err)
+        except RunDirError as err:
+            typer.echo(f"error: {err}", err=True)
+            raise typer.Exit(EXIT_INVALID) from None
     try:
-        written = build_report(scenarios, out, replicates=replicates, seed=seed, baseline=baseline)
-    except (CompareError, MemoryLimitError) as err:
+        written = build_report(
+            inputs, out, replicates=replicates, seed=seed, baseline=baseline, lang=lang
+        )
+    except (CompareError, MemoryLimitError, RunDirError) as err:
         _fail_run(err)
+    except OSError as err:  # --out a folder, say
+        typer.echo(f"error: cannot write the report: {err}", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
     except KeyboardInterrupt as exc:
         _interrupted(exc, f"{out} was not written")
     typer.echo(f"wrote {written}")
@@ -603,6 +652,8 @@ def app_command(
 
 # sweep, sweep-results, sweep-analyze (heavy imports happen inside the commands)
 register_sweep_commands(app)
+# calibrate (pyabc and the engine are imported when it runs)
+register_calibrate_command(app)
 
 
 def _stopped_while_starting(signum: int) -> NoReturn:

@@ -414,11 +414,84 @@ def compare(
             horizon, economics), have repeated names, or the baseline/combination is unknown.
     """
     labelled = _labels(scenarios)
-    problems = comparability_problems(labelled)
+    base, combos = _settings(labelled, baseline, combinations, effect, [])
+    ref = labelled[base]
+    reps = ref.simulation.replicates if replicates is None else int(replicates)
+    base_seed = ref.simulation.seed if seed is None else int(seed)
+    runs: dict[str, RunResult] = {}
+    for name, sc in labelled.items():
+        each = None if on_replicate is None else functools.partial(on_replicate, name)
+        runs[name] = run(sc, replicates=reps, seed=base_seed, progress=progress, on_replicate=each)
+        if on_run is not None:
+            on_run(name)
+    return _result(runs, base, combos, effect, level, base_seed, reps)
+
+
+def compare_runs(
+    runs: Mapping[str, Any],
+    baseline: str | None = None,
+    *,
+    combinations: Mapping[str, tuple[str, str]] | None = None,
+    effect: str = "case_years_prevented_pv",
+    level: float = 0.95,
+) -> CompareResult:
+    """Compare strategies that were already run with common random numbers.
+
+    For runs read back from disk (:func:`impactsim.rundir.load_run_dir`), e.g. the run
+    directories ``impactsim compare`` writes under ``runs/``: the same tables as
+    :func:`compare`, without simulating again.
+
+    Args:
+        runs: ``{label: run}``; each with ``scenario`` and ``summary`` (a RunResult or
+            a RunDir).
+        baseline: label of the baseline; default the first.
+        combinations: as in :func:`compare`.
+        effect: as in :func:`compare`.
+        level: as in :func:`compare`.
+
+    Returns:
+        A :class:`CompareResult`.
+
+    Raises:
+        CompareError: as :func:`compare`, and when the runs are not paired: another base
+            seed or other replicate numbers than the first run's.
+    """
+    labelled = {str(k): r.scenario for k, r in runs.items()}
+    problems: list[str] = []
+    items = list(runs.items())
+    first_name, first = items[0] if items else ("", None)
+    reps = sorted(int(r) for r in pd.unique(first.summary["replicate"])) if first else []
+    for name, res in items[1:]:
+        mine = sorted(int(r) for r in pd.unique(res.summary["replicate"]))
+        if res.scenario.simulation.seed != first.scenario.simulation.seed or mine != reps:
+            problems.append(
+                f"runs '{first_name}' and '{name}' are not paired (seed "
+                f"{first.scenario.simulation.seed} against {res.scenario.simulation.seed}, "
+                f"{len(reps)} against {len(mine)} replicates): run the strategies together "
+                "with `impactsim compare`, which writes paired runs under runs/"
+            )
+    base, combos = _settings(labelled, baseline, combinations, effect, problems)
+    seed = int(first.scenario.simulation.seed) if first else 0
+    return _result(dict(runs), base, combos, effect, level, seed, len(reps))
+
+
+def _settings(
+    labelled: Mapping[str, Scenario],
+    baseline: str | None,
+    combinations: Mapping[str, tuple[str, str]] | None,
+    effect: str,
+    problems: list[str],
+) -> tuple[str, dict[str, list[tuple[str, str]]]]:
+    """The baseline and combinations of a comparison, after checking everything.
+
+    Raises:
+        CompareError: every problem found (and those already in ``problems``).
+    """
+    problems = [*comparability_problems(labelled), *problems]
     if effect not in EFFECTS:
         problems.append(f"effect must be one of {', '.join(EFFECTS)} (got {effect!r})")
     names = list(labelled)
-    base = names[0] if baseline is None else baseline
+    base = names[0] if baseline is None and names else str(baseline)
     if base not in labelled:
         problems.append(f"unknown baseline '{base}' (strategies: {', '.join(names)})")
     if combinations is None:
@@ -435,32 +508,36 @@ def compare(
             combos[combo] = [tuple(parts)]  # type: ignore[list-item]
     if problems:
         raise CompareError(problems)
-    ref = labelled[base]
-    reps = ref.simulation.replicates if replicates is None else int(replicates)
-    base_seed = ref.simulation.seed if seed is None else int(seed)
-    runs: dict[str, RunResult] = {}
-    for name, sc in labelled.items():
-        each = None if on_replicate is None else functools.partial(on_replicate, name)
-        runs[name] = run(sc, replicates=reps, seed=base_seed, progress=progress, on_replicate=each)
-        if on_run is not None:
-            on_run(name)
+    return base, combos
+
+
+def _result(
+    runs: dict[str, Any],
+    base: str,
+    combos: dict[str, list[tuple[str, str]]],
+    effect: str,
+    level: float,
+    seed: int,
+    replicates: int,
+) -> CompareResult:
+    """The comparison tables of strategies already run (paired replicates)."""
     outcomes = _outcomes(runs)
     wide = {
         str(name): df.drop(columns="scenario").set_index("replicate")
         for name, df in outcomes.groupby("scenario", sort=False)
     }
     comparison, frontier = _compare_tables(wide, base, combos, effect, level)
-    ceac = _ceac(wide, base, ref.economics.wtp_grid_eur_per_case_year, effect)
+    grid = runs[base].scenario.economics.wtp_grid_eur_per_case_year
     return CompareResult(
         baseline=base,
-        seed=base_seed,
-        replicates=reps,
+        seed=seed,
+        replicates=replicates,
         effect=effect,
         runs=runs,
         outcomes=outcomes,
         comparison=comparison,
         frontier=frontier,
-        ceac=ceac,
+        ceac=_ceac(wide, base, grid, effect),
         combinations=combos,
     )
 

@@ -36,6 +36,7 @@ INTERVENTION_COST_ITEMS: tuple[str, ...] = (
     "per_completer_eur",
     "per_provider_adoption_eur",
     "per_provider_year_eur",
+    "per_place_month_eur",
 )
 
 #: Economics metrics in the summary table and what they mean (units).
@@ -49,6 +50,14 @@ ECONOMICS_METRICS: dict[str, str] = {
     "benefit_pv": "present value of all monetised benefits, discounted at the effect rate (euros)",
     "benefit_pv_<stakeholder>": "benefit_pv accruing to one stakeholder (euros)",
     "benefit_pv_beyond_horizon": "part of benefit_pv falling after the horizon (euros)",
+    "cost_pv_paid_by_<stakeholder>": (
+        "cost_pv paid by one stakeholder (each cost section's payer, default the "
+        "municipality) (euros)"
+    ),
+    "net_pv_<stakeholder>": (
+        "what one stakeholder receives minus what it pays: benefit_pv_<stakeholder> - "
+        "cost_pv_paid_by_<stakeholder> (euros)"
+    ),
     "case_years_prevented": "prevented problem-case-years within the horizon (case-years)",
     "case_years_prevented_pv": (
         "prevented case-years discounted at the effect rate, incl. extrapolation (case-years)"
@@ -213,17 +222,31 @@ def strategy_active_months(spec: ModelSpec) -> np.ndarray:
 # --------------------------------------------------------------------------- one replicate
 @dataclass
 class CostFlows:
-    """Nominal costs per month (euros), months 1..M at index 0..M-1."""
+    """Nominal costs per month (euros), months 1..M at index 0..M-1, and who pays them."""
 
     intervention: dict[str, np.ndarray]
     channel: dict[str, np.ndarray]
     coordination: np.ndarray
+    payer: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def total(self) -> np.ndarray:
         """All costs per month (euros)."""
         out = self.coordination.copy()
         for arr in (*self.intervention.values(), *self.channel.values()):
             out += arr
+        return out
+
+    def by_payer(self) -> dict[str, np.ndarray]:
+        """Costs per month of each paying stakeholder (euros)."""
+        out: dict[str, np.ndarray] = {}
+        parts = [
+            *((("intervention", k), v) for k, v in self.intervention.items()),
+            *((("channel", k), v) for k, v in self.channel.items()),
+            (("strategy", "coordination"), self.coordination),
+        ]
+        for key, flow in parts:
+            who = self.payer.get(key, "municipality")
+            out[who] = out.get(who, 0.0) + flow
         return out
 
 
@@ -247,8 +270,14 @@ def cost_flows(rec: Recording, spec: ModelSpec, scenario: Scenario, rep_key: int
     def cv_of(c: float | None) -> float:
         return econ.cost_cv if c is None else c
 
+    # funded places: each organisation's places per month while it offers k (0 if unlimited:
+    # a place cost with unlimited places is refused when the scenario is read)
+    places = np.where(np.isfinite(spec.prov_cap_step), spec.prov_cap_step / spec.dt, 0.0)
+    place_months = np.einsum("mpk,p->mk", rec.provider_offer_months[sl], places)
+    payer = {("strategy", "coordination"): scenario.strategy.costs.payer}
     iv_out: dict[str, np.ndarray] = {}
     for k, name in enumerate(spec.intervention_names):
+        payer["intervention", name] = ivs[name].costs.payer
         costs = ivs[name].costs
         cv = cv_of(costs.cv)
         volume = {
@@ -257,6 +286,7 @@ def cost_flows(rec: Recording, spec: ModelSpec, scenario: Scenario, rep_key: int
             "per_completer_eur": rec.complete_new[sl, k, :].sum(axis=1),
             "per_provider_adoption_eur": rec.provider_adopt_new[sl, k],
             "per_provider_year_eur": rec.provider_offer_months[sl, :, k].sum(axis=1) / 12.0,
+            "per_place_month_eur": place_months[:, k],
         }
         flow = np.zeros(spec.n_months)
         for item in INTERVENTION_COST_ITEMS:
@@ -278,6 +308,7 @@ def cost_flows(rec: Recording, spec: ModelSpec, scenario: Scenario, rep_key: int
     ch_out: dict[str, np.ndarray] = {}
     for c, name in enumerate(spec.channel_names):
         costs = chans[name].costs
+        payer["channel", name] = costs.payer
         cv = cv_of(costs.cv)
         flow = np.zeros(spec.n_months)
         if costs.per_month_active_eur > 0:
@@ -293,7 +324,7 @@ def cost_flows(rec: Recording, spec: ModelSpec, scenario: Scenario, rep_key: int
     if sc.coordination_per_year_eur > 0:
         mult = gamma_multiplier(rep_key, cv_of(sc.cv), "cost", "strategy", "coordination")
         coord = sc.coordination_per_year_eur / 12.0 * mult * strategy_active_months(spec)[sl]
-    return CostFlows(intervention=iv_out, channel=ch_out, coordination=coord)
+    return CostFlows(intervention=iv_out, channel=ch_out, coordination=coord, payer=payer)
 
 
 def prevented_cases(rec: Recording, spec: ModelSpec) -> np.ndarray:
@@ -394,6 +425,7 @@ class ReplicateEconomics:
     benefit_pv: float
     benefit_pv_stakeholder: dict[str, float]
     benefit_pv_beyond_horizon: float
+    cost_pv_payer: dict[str, float]
     case_years_prevented: float
     case_years_prevented_pv: float
     participants: float
@@ -412,6 +444,10 @@ class ReplicateEconomics:
         for sh, v in self.benefit_pv_stakeholder.items():
             out[f"benefit_pv_{sh}"] = v
         out["benefit_pv_beyond_horizon"] = self.benefit_pv_beyond_horizon
+        for sh, v in self.cost_pv_payer.items():
+            out[f"cost_pv_paid_by_{sh}"] = v
+        for sh, v in self.cost_pv_payer.items():
+            out[f"net_pv_{sh}"] = self.benefit_pv_stakeholder[sh] - v
         out["case_years_prevented"] = self.case_years_prevented
         out["case_years_prevented_pv"] = self.case_years_prevented_pv
         out.update(benefit_cost_ratios(self.benefit_pv, self.cost_pv))
@@ -480,6 +516,7 @@ def replicate_economics(
         by_sh[item.stakeholder] += float(pv.sum())
         beyond += float(pv[when > horizon_years + 1e-9].sum())
 
+    paid = flows.by_payer()
     T = spec.target
     n_t = float(rec.n[M, T].sum())
     cases_m = float((rec.prev_cf[M, T] - rec.prev[M, T]).sum())
@@ -492,6 +529,9 @@ def replicate_economics(
         benefit_pv=float(sum(by_sh.values())),
         benefit_pv_stakeholder=by_sh,
         benefit_pv_beyond_horizon=beyond,
+        cost_pv_payer={
+            sh: present_value(paid[sh], r_c) if sh in paid else 0.0 for sh in stakeholders
+        },
         case_years_prevented=float(delta.sum() / 12.0),
         case_years_prevented_pv=float(np.dot(case_years, discount_factor(t, r_e))),
         participants=float(rec.enrol_new.sum()),

@@ -49,6 +49,11 @@ def N_(message: str) -> str:
     return message
 
 
+#: Messages of this module, marked for the catalogue.
+NOT_AVAILABLE = N_("n/a")
+MILLION = N_("million")
+
+
 def check_language(lang: str) -> Language:
     """``lang`` if it is a supported language.
 
@@ -87,7 +92,7 @@ def gettext_for(lang: str) -> Callable[[str], str]:
 def number(value: float, lang: str, digits: int = 1) -> str:
     """A number with ``digits`` decimals and the language's separators; NaN as ``n/a``."""
     if value != value:
-        return gettext_for(lang)("n/a")
+        return gettext_for(lang)(NOT_AVAILABLE)
     pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
     text = format_decimal(abs(value), format=pattern, locale=LOCALES[check_language(lang)])
     return f"{MINUS}{text}" if value < 0 and text.strip("0.,") else text
@@ -107,10 +112,10 @@ def money(amount: float, lang: str, *, millions: bool = False) -> str:
         millions: write amounts of a million or more as ``€1.23 million`` / ``€ 1,23 miljoen``.
     """
     if amount != amount:
-        return gettext_for(lang)("n/a")
+        return gettext_for(lang)(NOT_AVAILABLE)
     sign = MINUS if amount < 0 else ""
     euro = "€ " if check_language(lang) == "nl" else "€"
     if millions and abs(amount) >= 1e6:
         text = number(abs(amount) / 1e6, lang, 2)
-        return f"{sign}{euro}{text} {gettext_for(lang)('million')}"
+        return f"{sign}{euro}{text} {gettext_for(lang)(MILLION)}"
     return f"{sign}{euro}{number(abs(amount), lang, 0)}"

@@ -18,7 +18,7 @@ import pandas as pd
 from impactsim.engine.simulate import Recording
 from impactsim.engine.spec import ModelSpec
 from impactsim.scenario import ADOPTER_CATEGORIES
-from impactsim.tables import ALL
+from impactsim.tables import ALL, PSEUDO_CHANNELS
 from impactsim.tables import interval_table as interval_table  # re-exported
 
 ID_COLUMNS = [
@@ -30,7 +30,6 @@ ID_COLUMNS = [
     "channel",
     "adopter_category",
 ]
-PSEUDO_CHANNELS = ("word_of_mouth", "follow_up")
 
 #: Metric names and what they mean (units). Used in docs and the CLI summary.
 METRICS: dict[str, str] = {

@@ -427,12 +427,15 @@ def ceac(curves: Any, ax: Axes | None = None) -> Figure:
     """
     if not isinstance(curves, dict):
         curves = {None: curves}
-    fig, ax = _axes(ax, (7.5, 4.5))
-    j = 0
+    tables = {}  # before the figure, so that a refused table leaves no figure open
     for label, obj in curves.items():
         table = obj.ceac() if hasattr(obj, "ceac") else obj
         if not isinstance(table, pd.DataFrame) or "p_cost_effective" not in table.columns:
             raise TypeError("expected a RunResult or a CEAC table with 'p_cost_effective'")
+        tables[label] = table
+    fig, ax = _axes(ax, (7.5, 4.5))
+    j = 0
+    for label, table in tables.items():
         groups = (
             table.groupby("scenario", observed=True)
             if "scenario" in table.columns

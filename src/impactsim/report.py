@@ -13,6 +13,7 @@ import html
 import io
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib.pyplot as plt
 import pandas as pd
@@ -20,13 +21,30 @@ from matplotlib.figure import Figure
 
 from impactsim import plots
 from impactsim._version import __version__
-from impactsim.compare import NO_PROGRAMME, CompareError, CompareResult, compare, icer_metric
+from impactsim.compare import (
+    NO_PROGRAMME,
+    CompareError,
+    CompareResult,
+    compare,
+    compare_runs,
+    icer_metric,
+)
+from impactsim.i18n import (
+    DEFAULT_LANGUAGE,
+    N_,
+    check_language,
+    gettext_for,
+    money,
+    number,
+    percent,
+)
 from impactsim.io import write_text
 from impactsim.loading import dump_scenario, load_scenario
+from impactsim.rundir import RunDir, load_run_dir
 from impactsim.runner import RunResult, run
 from impactsim.scenario import Scenario
 from impactsim.scenario.labels import value_label, words
-from impactsim.tables import eur, interval, select
+from impactsim.tables import interval, select
 
 #: Marks the page after loading so a headless browser can check it: number of images that
 #: failed to decode, and the page width (the page should not scroll sideways at 1366 px).
@@ -78,90 +96,130 @@ def _mean(summary: pd.DataFrame, metric: str, **where: str) -> float:
     return float(vals.mean()) if len(vals) else float("nan")
 
 
-def plain_summary(label: str, result: RunResult) -> str:
+def plain_summary(label: str, result: RunResult, lang: str = DEFAULT_LANGUAGE) -> str:
     """One plain-language paragraph for a strategy (reach, cases, returns, chance)."""
+    _ = gettext_for(lang)
     s = result.summary
     years = result.scenario.simulation.months / 12
-    reach = _mean(s, "reach_cumulative")
     per_year = _mean(s, "case_years_prevented") / years if years > 0 else float("nan")
-    bcr = _mean(s, "bcr")
-    p_gain = _mean(s, "p_benefit_exceeds_cost")
-    impact = _mean(s, "public_impact_pp")
-    horizon = f"{years:g} year{'s' if years != 1 else ''}"
+    horizon = (_("{n} year") if years == 1 else _("{n} years")).format(n=number(years, lang, 0))
     parts = [
-        f"<b>{html.escape(label)}</b> reaches {100 * reach:.0f} % of parents in {horizon} "
-        f"and prevents about {per_year:,.0f} problem cases a year "
-        f"(prevalence {impact:.1f} percentage points lower at the end than without the programmes)."
+        _(
+            "<b>{label}</b> reaches {reach} of parents in {horizon} and prevents about {cases} "
+            "problem cases a year (prevalence {impact} percentage points lower at the end than "
+            "without the programmes)."
+        ).format(
+            label=html.escape(label),
+            reach=percent(_mean(s, "reach_cumulative"), lang, 0),
+            horizon=horizon,
+            cases=number(per_year, lang, 0),
+            impact=number(_mean(s, "public_impact_pp"), lang, 1),
+        )
     ]
+    bcr = _mean(s, "bcr")
     if bcr == bcr and _mean(s, "cost_pv") > 0:
         parts.append(
-            f"It returns €{bcr:.2f} per euro spent; the chance that "
-            f"benefits exceed costs is {100 * p_gain:.0f} %."
+            _(
+                "It returns {bcr} per euro spent; the chance that benefits exceed costs is "
+                "{chance}."
+            ).format(
+                bcr=money_cents(bcr, lang),
+                chance=percent(_mean(s, "p_benefit_exceeds_cost"), lang, 0),
+            )
         )
     return " ".join(parts)
 
 
+def money_cents(amount: float, lang: str) -> str:
+    """Euros with cents (``€1.12``; ``€ 1,12``), for returns per euro."""
+    return f"{'€ ' if lang == 'nl' else '€'}{number(amount, lang, 2)}"
+
+
 HEADLINE = [
-    ("reach_cumulative", "reach (any programme)", "pct"),
-    ("public_impact_pp", "public impact (pp)", "num"),
-    ("differential_impact_gap_pp", "impact gap least − most advantaged (pp)", "num"),
-    ("case_years_prevented", "problem case-years prevented", "int"),
-    ("cost_pv", "costs (present value)", "eur"),
-    ("benefit_pv", "benefits (present value)", "eur"),
-    ("npv", "net present value", "eur"),
-    ("bcr", "benefit-cost ratio", "num"),
-    ("roi", "ROI (B − C) / C", "num"),
-    ("p_benefit_exceeds_cost", "chance benefits exceed costs", "pct"),
+    ("reach_cumulative", N_("reach (any programme)"), "pct"),
+    ("public_impact_pp", N_("public impact (percentage points)"), "num"),
+    (
+        "differential_impact_gap_pp",
+        N_("impact gap least − most advantaged (percentage points)"),
+        "num",
+    ),
+    ("case_years_prevented", N_("problem case-years prevented"), "int"),
+    ("cost_pv", N_("costs (present value)"), "eur"),
+    ("benefit_pv", N_("benefits (present value)"), "eur"),
+    ("npv", N_("net present value"), "eur"),
+    ("bcr", N_("benefit-cost ratio"), "ratio"),
+    ("roi", N_("return on investment (B − C) / C"), "ratio"),
+    ("p_benefit_exceeds_cost", N_("chance benefits exceed costs"), "pct"),
 ]
 
 
-def _fmt(x: float, kind: str) -> str:
+def _fmt(x: float, kind: str, lang: str) -> str:
     if x != x:
-        return "n/a"
-    return {
-        "pct": f"{100 * x:.1f} %",
-        "num": f"{x:.2f}",
-        "int": f"{x:,.0f}",
-        "eur": eur(x, millions=True),
-    }[kind]
+        return gettext_for(lang)("n/a")
+    if kind == "pct":
+        return percent(x, lang, 1)
+    if kind == "eur":
+        return money(x, lang, millions=True)
+    return number(x, lang, 0 if kind == "int" else 2)
 
 
-def headline_table(runs: dict[str, RunResult]) -> str:
+def _cell(mean: float, lo: float, hi: float, kind: str, lang: str) -> str:
+    """A table cell: the mean, and its interval below when there is one."""
+    if lo != lo:
+        return f"<td>{_fmt(mean, kind, lang)}</td>"
+    return (
+        f"<td>{_fmt(mean, kind, lang)}<br><small>[{_fmt(lo, kind, lang)}, "
+        f"{_fmt(hi, kind, lang)}]</small></td>"
+    )
+
+
+def _table(head: str, corner: str, rows: list[str]) -> str:
+    return (
+        f'<div class="scroll"><table><tr><th>{html.escape(corner)}</th>{head}</tr>'
+        f"{''.join(rows)}</table></div>"
+    )
+
+
+def headline_table(runs: dict[str, RunResult], lang: str = DEFAULT_LANGUAGE) -> str:
     """HTML table: rows = metrics (mean and 95 % interval), columns = strategies."""
+    _ = gettext_for(lang)
     head = "".join(f"<th>{html.escape(label)}</th>" for label in runs)
     rows = []
     for metric, label, kind in HEADLINE:
         cells = []
         for res in runs.values():
             iv = interval(select(res.summary, metric)["value"])
-            m, lo, hi = iv["mean"], iv["lo"], iv["hi"]
-            if metric.startswith("p_"):
-                cells.append(f"<td>{_fmt(m, kind)}</td>")
-            else:
-                cells.append(
-                    f"<td>{_fmt(m, kind)}<br><small>[{_fmt(lo, kind)}, {_fmt(hi, kind)}]</small></td>"
-                )
-        rows.append(f"<tr><td>{html.escape(label)}</td>{''.join(cells)}</tr>")
-    return f'<div class="scroll"><table><tr><th>metric (mean, 95 % interval)</th>{head}</tr>{"".join(rows)}</table></div>'
+            lo = float("nan") if metric.startswith("p_") else iv["lo"]
+            cells.append(_cell(iv["mean"], lo, iv["hi"], kind, lang))
+        rows.append(f"<tr><td>{html.escape(_(label))}</td>{''.join(cells)}</tr>")
+    return _table(head, _("metric (mean, 95 % interval)"), rows)
 
 
-def comparison_table(cmp: CompareResult, labels: Mapping[str, str]) -> str:
+def comparison_table(
+    cmp: CompareResult, labels: Mapping[str, str], lang: str = DEFAULT_LANGUAGE
+) -> str:
     """HTML table of paired differences against the baseline.
 
     Args:
         cmp: the comparison.
         labels: the label shown for each strategy (see :func:`strategy_labels`).
+        lang: language of the text.
     """
+    _ = gettext_for(lang)
     df = cmp.comparison
-    per = "case-year" if cmp.effect == "case_years_prevented_pv" else "percentage point"
+    icer = (
+        _("extra cost per prevented case-year (ICER, €)")
+        if cmp.effect == "case_years_prevented_pv"
+        else _("extra cost per percentage point of impact (ICER, €)")
+    )
     want = [
-        ("diff_public_impact_pp", "public impact (percentage points)", "num"),
-        ("diff_reach_cumulative", "reach (share of parents)", "pct"),
-        ("diff_cost_pv", "costs (present value)", "eur"),
-        ("diff_npv", "net present value", "eur"),
-        ("p_better_impact", "chance of more impact", "pct"),
-        ("p_better_npv", "chance of a higher net present value", "pct"),
-        (icer_metric(cmp.effect), f"extra cost per prevented {per} (ICER, €)", "eur"),
+        ("diff_public_impact_pp", _("public impact (percentage points)"), "num"),
+        ("diff_reach_cumulative", _("reach (share of parents)"), "pct"),
+        ("diff_cost_pv", _("costs (present value)"), "eur"),
+        ("diff_npv", _("net present value"), "eur"),
+        ("p_better_impact", _("chance of more impact"), "pct"),
+        ("p_better_npv", _("chance of a higher net present value"), "pct"),
+        (icer_metric(cmp.effect), icer, "eur"),
     ]
     others = [s for s in cmp.runs if s != cmp.baseline]
     head = "".join(f"<th>{html.escape(labels[s])}</th>" for s in others)
@@ -173,44 +231,49 @@ def comparison_table(cmp: CompareResult, labels: Mapping[str, str]) -> str:
                 (df["scenario"] == s) & (df["metric"] == metric) & (df["versus"] == cmp.baseline)
             ]
             if sel.empty:
-                cells.append("<td>n/a</td>")
+                cells.append("<td>" + _("n/a") + "</td>")
                 continue
             r = sel.iloc[0]
-            if metric.startswith(("p_", "icer")) or r["lo"] != r["lo"]:
-                cells.append(f"<td>{_fmt(r['mean'], kind)}</td>")
-            else:
-                cells.append(
-                    f"<td>{_fmt(r['mean'], kind)}<br><small>[{_fmt(r['lo'], kind)}, {_fmt(r['hi'], kind)}]</small></td>"
-                )
+            lo = float("nan") if metric.startswith(("p_", "icer")) else r["lo"]
+            cells.append(_cell(r["mean"], lo, r["hi"], kind, lang))
         rows.append(f"<tr><td>{html.escape(label)}</td>{''.join(cells)}</tr>")
+    title = _("Difference from the baseline ({baseline}), paired replicates").format(
+        baseline=labels[cmp.baseline]
+    )
     return (
-        f"<h3>Difference from the baseline ({html.escape(labels[cmp.baseline])}), paired "
-        "replicates</h3>"
-        f'<div class="scroll"><table><tr><th>difference (mean, 95 % interval)</th>{head}</tr>{"".join(rows)}</table></div>'
-        + frontier_sentence(cmp, labels)
+        f"<h3>{html.escape(title)}</h3>"
+        + _table(head, _("difference (mean, 95 % interval)"), rows)
+        + frontier_sentence(cmp, labels, lang)
     )
 
 
 #: What each place on the cost-effectiveness frontier means, in words.
 FRONTIER_WORDS = {
-    "efficient": "efficient (no other option, or mix of two, gives more for the money)",
-    "dominated": "dominated (another option costs no more and achieves at least as much)",
-    "extendedly dominated": "extendedly dominated (a mix of two other options would do better)",
+    "efficient": N_("efficient (no other option, or mix of two, gives more for the money)"),
+    "dominated": N_("dominated (another option costs no more and achieves at least as much)"),
+    "extendedly dominated": N_("extendedly dominated (a mix of two other options would do better)"),
 }
 
 
-def frontier_sentence(cmp: CompareResult, labels: Mapping[str, str]) -> str:
+def frontier_sentence(
+    cmp: CompareResult, labels: Mapping[str, str], lang: str = DEFAULT_LANGUAGE
+) -> str:
     """One paragraph: each option's place on the cost-effectiveness frontier, in words."""
+    _ = gettext_for(lang)
     frontier = cmp.frontier
     if "status" not in frontier.columns:
         return ""
-    shown = {**labels, NO_PROGRAMME: "no programme"}
+    shown = {**labels, NO_PROGRAMME: _("no programme")}
     items = "; ".join(
         f"<b>{html.escape(shown.get(r['scenario'], words(str(r['scenario']))))}</b>: "
-        f"{html.escape(FRONTIER_WORDS.get(r['status'], str(r['status'])))}"
-        for _, r in frontier.iterrows()
+        f"{html.escape(_(FRONTIER_WORDS.get(r['status'], str(r['status']))))}"
+        for _row, r in frontier.iterrows()
     )
-    return f"<p>Costs against prevented problem case-years: {items}.</p>"
+    return (
+        "<p>"
+        + _("Costs against prevented problem case-years: {items}.").format(items=items)
+        + "</p>"
+    )
 
 
 def strategy_labels(scenarios: Mapping[str, Scenario]) -> dict[str, str]:
@@ -226,16 +289,18 @@ def strategy_labels(scenarios: Mapping[str, Scenario]) -> dict[str, str]:
     return {k: f"{v} ({words(k)})" if v in shared else v for k, v in out.items()}
 
 
-def sources_table(scenario: Scenario) -> str:
+def sources_table(scenario: Scenario, lang: str = DEFAULT_LANGUAGE) -> str:
     """HTML table of the scenario's ``sources``: value, amount, source or assumption, note.
 
-    Assumptions come first: they are the numbers to replace with local data.
+    Assumptions come first: they are the numbers to replace with local data. Labels and
+    units are translated; citations and notes are shown as the scenario file gives them.
     """
+    _ = gettext_for(lang)
     entries = sorted(scenario.sources.items(), key=lambda kv: not kv[1].assumption)
     rows = []
     for path, src in entries:
-        shown = value_label(scenario, path)
-        origin = "<b>assumption</b>" if src.assumption else html.escape(src.citation)
+        shown = value_label(scenario, path, lang)
+        origin = "<b>" + _("assumption") + "</b>" if src.assumption else html.escape(src.citation)
         if src.assumption and src.citation:
             origin += f" ({html.escape(src.citation)})"
         rows.append(
@@ -244,163 +309,251 @@ def sources_table(scenario: Scenario) -> str:
             f'<td class="text">{origin}</td><td class="text">{html.escape(src.note)}</td></tr>'
         )
     if not rows:
-        return "<p>This scenario file states no sources for its values.</p>"
-    return (
-        '<div class="scroll"><table><tr><th class="text">value</th><th>amount</th>'
-        '<th class="text">source</th><th class="text">note</th></tr>'
-        + "".join(rows)
-        + "</table></div>"
+        return "<p>" + _("This scenario file states no sources for its values.") + "</p>"
+    head = "".join(
+        f'<th class="text">{_(h)}</th>' if h != N_("amount") else f"<th>{_(h)}</th>"
+        for h in (N_("value"), N_("amount"), N_("source"), N_("note"))
     )
+    return f'<div class="scroll"><table><tr>{head}</tr>{"".join(rows)}</table></div>'
 
 
-def key_parameters(scenario: Scenario) -> str:
+def key_parameters(scenario: Scenario, lang: str = DEFAULT_LANGUAGE) -> str:
     """HTML table of each offered intervention's main parameters."""
+    _ = gettext_for(lang)
     rows = []
     for iv in scenario.offered_interventions:
         costs = getattr(iv, "costs", None)
         monthly = getattr(costs, "per_participant_month_eur", None) if costs is not None else None
-        rows.append(
-            "<tr>"
-            f"<td>{html.escape(iv.label or iv.name)}</td>"
-            f"<td>{iv.effect_size.mean:.2f} ± {iv.effect_size.sd:.2f}</td>"
-            f"<td>{iv.duration_months:g}</td>"
-            f"<td>{iv.dropout_rate_per_month:g}</td>"
-            f"<td>{'none' if iv.effect_half_life_months is None else f'{iv.effect_half_life_months:g}'}</td>"
-            f"<td>{'' if monthly is None else eur(monthly, millions=True)}</td>"
-            "</tr>"
+        half_life = iv.effect_half_life_months
+        cells = [
+            html.escape(iv.label or words(iv.name)),
+            f"{number(iv.effect_size.mean, lang, 2)} ± {number(iv.effect_size.sd, lang, 2)}",
+            number(iv.duration_months, lang, 1),
+            number(iv.dropout_rate_per_month, lang, 2),
+            _("none") if half_life is None else number(half_life, lang, 0),
+            "" if monthly is None else money(monthly, lang, millions=True),
+        ]
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    head = "".join(
+        f"<th>{_(h)}</th>"
+        for h in (
+            N_("programme"),
+            N_("effect d (mean ± sd)"),
+            N_("duration (months)"),
+            N_("dropout (per month)"),
+            N_("half-life (months)"),
+            N_("cost per participant-month"),
         )
-    return (
-        '<div class="scroll"><table><tr><th>programme</th><th>effect d (mean ± sd)</th><th>duration (months)</th>'
-        "<th>dropout (per month)</th><th>half-life (months)</th><th>cost per participant-month</th></tr>"
-        + "".join(rows)
-        + "</table></div>"
     )
+    return f'<div class="scroll"><table><tr>{head}</tr>{"".join(rows)}</table></div>'
 
 
-def build_report(
-    paths: Sequence[str | Path],
-    out: str | Path,
+def strategies(
+    paths: Sequence[str | Path | RunDir],
     replicates: int | None = None,
     seed: int | None = None,
     baseline: str | None = None,
     progress: bool | None = None,
-) -> Path:
-    """Run the strategies and write one self-contained HTML report.
+) -> tuple[dict[str, Any], CompareResult | None]:
+    """The strategies of a report: run from scenario files, or read from run directories.
 
     Args:
-        paths: scenario files (one per strategy); with several, they are compared with common
-            random numbers (see :func:`impactsim.compare`).
-        out: HTML file to write.
-        replicates: replicates per strategy (default: the first scenario's).
-        seed: base seed (default: the first scenario's).
+        paths: scenario files, or run directories (paths or read with
+            :func:`impactsim.rundir.load_run_dir`), one per strategy; not both kinds.
+        replicates: replicates per strategy (scenario files only).
+        seed: base seed (scenario files only).
         baseline: baseline strategy label for the comparison (default the first).
         progress: show progress bars.
 
     Returns:
-        The written path.
+        The runs by scenario name, and their comparison (with several).
+
+    Raises:
+        CompareError: both kinds given; ``replicates`` or ``seed`` with run directories;
+            repeated scenario names; strategies that cannot be compared.
+        impactsim.rundir.RunDirError: a run directory is refused.
     """
-    files = [Path(p) for p in paths]
-    loaded = [(f, load_scenario(f)) for f in files]
-    names = [sc.name for _, sc in loaded]
+    dirs = [p for p in paths if isinstance(p, RunDir) or Path(p).is_dir()]
+    if dirs and len(dirs) != len(paths):
+        raise CompareError(["give scenario files or run directories, not both"])
+    if dirs and (replicates is not None or seed is not None):
+        raise CompareError(
+            [
+                "--replicates and --seed apply to scenario files; a run directory holds the "
+                "replicates it was run with"
+            ]
+        )
+    if dirs:
+        read = [p if isinstance(p, RunDir) else load_run_dir(p) for p in dirs]
+        loaded: list[tuple[Path, Any]] = [(r.path, r) for r in read]
+    else:
+        loaded = [(Path(p), load_scenario(Path(p))) for p in paths]  # type: ignore[arg-type]
+    names = [_scenario(x).name for _, x in loaded]
     repeated = [
-        f"{name} ({', '.join(str(f) for f, sc in loaded if sc.name == name)})"
+        f"{name} ({', '.join(str(f) for f, x in loaded if _scenario(x).name == name)})"
         for name in sorted({n for n in names if names.count(n) > 1})
     ]
     if repeated:  # one would silently replace the other in the report
         raise CompareError(
             [f"strategies need distinct scenario names; repeated: {'; '.join(repeated)}"]
         )
-    scenarios = {sc.name: (f, sc) for f, sc in loaded}
-    cmp: CompareResult | None = None
+    if dirs:
+        runs: dict[str, Any] = {r.scenario.name: r for _, r in loaded}
+        return runs, compare_runs(runs, baseline) if len(runs) > 1 else None
+    scenarios = {sc.name: sc for _, sc in loaded}
     if len(scenarios) > 1:
         cmp = compare(
-            {k: v[1] for k, v in scenarios.items()},
-            baseline=baseline,
-            replicates=replicates,
-            seed=seed,
-            progress=progress,
+            scenarios, baseline=baseline, replicates=replicates, seed=seed, progress=progress
         )
-        runs = cmp.runs
-    else:
-        ((label, (_, sc)),) = scenarios.items()
-        runs = {label: run(sc, replicates=replicates, seed=seed, progress=progress)}
-    labels = strategy_labels({k: v[1] for k, v in scenarios.items()})
-    runs = {labels[k]: r for k, r in runs.items()}  # shown by label from here on
+        return dict(cmp.runs), cmp
+    ((label, sc),) = scenarios.items()
+    return {label: run(sc, replicates=replicates, seed=seed, progress=progress)}, None
+
+
+def _scenario(x: Any) -> Scenario:
+    return x if isinstance(x, Scenario) else x.scenario
+
+
+def build_report(
+    paths: Sequence[str | Path | RunDir],
+    out: str | Path,
+    replicates: int | None = None,
+    seed: int | None = None,
+    baseline: str | None = None,
+    progress: bool | None = None,
+    lang: str = DEFAULT_LANGUAGE,
+) -> Path:
+    """Run the strategies, or read their run directories, and write one HTML report.
+
+    Args:
+        paths: scenario files (one per strategy); with several, they are compared with common
+            random numbers (see :func:`impactsim.compare`). Or run directories, read without
+            simulating again (several: paired runs, as ``impactsim compare`` writes them).
+        out: HTML file to write.
+        replicates: replicates per strategy (default: the first scenario's).
+        seed: base seed (default: the first scenario's).
+        baseline: baseline strategy label for the comparison (default the first).
+        progress: show progress bars.
+        lang: language of the report (``en`` or ``nl``).
+
+    Returns:
+        The written path.
+    """
+    check_language(lang)
+    runs, cmp = strategies(paths, replicates, seed, baseline, progress)
+    return write_text(Path(out), render_report(runs, cmp, lang))
+
+
+def render_report(
+    runs: Mapping[str, RunResult], cmp: CompareResult | None, lang: str = DEFAULT_LANGUAGE
+) -> str:
+    """The report's HTML for finished runs (keyed by scenario name) and their comparison."""
+    _ = gettext_for(lang)
+    labels = strategy_labels({k: r.scenario for k, r in runs.items()})
+    shown = {labels[k]: r for k, r in runs.items()}
     first = next(iter(runs.values()))
-    title = "impactsim report: " + ", ".join(runs)
-    body = [
-        f"<h1>{html.escape(title)}</h1>",
-        f'<p class="meta">{first.scenario.population.size:,} families, '
-        f"{first.scenario.simulation.months} months, {first.replicates} replicates, seed {first.seed}; "
-        f"impactsim {__version__}, {dt.date.today().isoformat()}. Outcome: "
-        f"{html.escape(first.scenario.outcome.name)}.</p>",
-        "<h2>Summary</h2>",
-    ]
-    body += [f'<p class="summary">{plain_summary(label, res)}</p>' for label, res in runs.items()]
-    body.append(
-        "<p>Public impact is the fall in the share of parents above the problem cut-off, compared with "
-        "the same families without the programmes (percentage points). Intervals are the 2.5–97.5 % "
-        "range across Monte Carlo replicates and include the uncertainty in effect sizes and costs.</p>"
+    sc = first.scenario
+    title = _("impactsim report: {strategies}").format(strategies=", ".join(shown))
+    meta = _(
+        "{families} families, {months} months, {replicates} replicates, seed {seed}; "
+        "impactsim {version}, {date}. Outcome: {outcome}."
+    ).format(
+        families=number(sc.population.size, lang, 0),
+        months=sc.simulation.months,
+        replicates=first.replicates,
+        seed=first.seed,
+        version=__version__,
+        date=dt.date.today().isoformat(),
+        outcome=html.escape(sc.outcome.name),
     )
-    body += ["<h2>Comparison</h2>", headline_table(runs)]
+    body = [f"<h1>{html.escape(title)}</h1>", f'<p class="meta">{meta}</p>']
+    body.append("<h2>" + _("Summary") + "</h2>")
+    body += [f'<p class="summary">{plain_summary(k, r, lang)}</p>' for k, r in shown.items()]
+    body.append(
+        "<p>"
+        + _(
+            "Public impact is the fall in the share of parents above the problem cut-off, "
+            "compared with the same families without the programmes (percentage points). "
+            "Intervals are the 2.5–97.5 % range across Monte Carlo replicates and include the "
+            "uncertainty in effect sizes and costs."
+        )
+        + "</p>"
+    )
+    body += ["<h2>" + _("Comparison") + "</h2>", headline_table(shown, lang)]
     if cmp is not None:
-        body.append(comparison_table(cmp, labels))
-    figs = []
-    if len(runs) > 1:
-        figs.append(
-            _img(
-                plots.public_impact_comparison(runs),
-                "Public impact by strategy (mean, 95 % interval)",
-            )
-        )
-        figs.append(
-            _img(
-                plots.public_impact_comparison(runs, metric="reach_cumulative"), "Reach by strategy"
-            )
-        )
-    has_costs = any(_mean(r.summary, "cost_pv") > 0 for r in runs.values())
-    if has_costs:
-        wtp = first.scenario.economics.willingness_to_pay_eur_per_case_year
-        figs.append(
-            _img(
-                plots.cost_effectiveness_plane(runs, wtp_eur=wtp),
-                "Costs against prevented case-years, per replicate",
-            )
-        )
-        figs.append(
-            _img(
-                plots.ceac({k: r for k, r in runs.items()}),
-                "Chance each strategy is cost-effective versus no programme",
-            )
-        )
-        figs.append(_img(plots.roi_distribution(runs), "Return on investment across replicates"))
-    for label, res in runs.items():
-        figs.append(_img(plots.adoption_curves(res), f"{label}: adoption over time by segment"))
-        figs.append(_img(plots.impact_funnel(res), f"{label}: impact funnel"))
-        figs.append(
-            _img(plots.differential_impact(res), f"{label}: differential impact by segment")
-        )
-    body += ["<h2>Figures</h2>", f'<div class="figs">{"".join(figs)}</div>']
-    body.append("<h2>Where the numbers come from</h2>")
+        body.append(comparison_table(cmp, labels, lang))
+    body += [
+        "<h2>" + _("Figures") + "</h2>",
+        f'<div class="figs">{"".join(_figures(shown, lang))}</div>',
+    ]
+    body.append("<h2>" + _("Where the numbers come from") + "</h2>")
     body.append(
-        "<p>Each value the scenario files document, with its source. Values marked "
-        "<b>assumption</b> are not taken from a source: replace them with local data before "
-        "drawing conclusions.</p>"
+        "<p>"
+        + _(
+            "Each value the scenario files document, with its source. Values marked "
+            "<b>assumption</b> are not taken from a source: replace them with local data "
+            "before drawing conclusions."
+        )
+        + "</p>"
     )
-    for name, (_, sc) in scenarios.items():
-        body.append(f"<h3>{html.escape(labels[name])}</h3>{key_parameters(sc)}")
-        body.append(sources_table(sc))
-    body.append("<h2>Scenario details</h2>")
-    for label, res in runs.items():
+    for name, res in runs.items():
+        body.append(f"<h3>{html.escape(labels[name])}</h3>{key_parameters(res.scenario, lang)}")
+        body.append(sources_table(res.scenario, lang))
+    body.append("<h2>" + _("Scenario details") + "</h2>")
+    for label, res in shown.items():
+        what = _("{strategy}: fully resolved scenario").format(strategy=label)
         body.append(
-            f"<details><summary>{html.escape(label)}: fully resolved scenario</summary>"
+            f"<details><summary>{html.escape(what)}</summary>"
             f"<pre>{html.escape(dump_scenario(res.scenario))}</pre></details>"
         )
-    doc = (
-        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+    return (
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)}</title><style>{CSS}</style></head>"
         f"<body><main>{''.join(body)}</main>{LOAD_CHECK}</body></html>\n"
     )
-    target = Path(out)
-    return write_text(target, doc)
+
+
+def _figures(runs: Mapping[str, RunResult], lang: str) -> list[str]:
+    """The report's figures with translated captions (the figures' own text is English)."""
+    _ = gettext_for(lang)
+    figs = []
+    if len(runs) > 1:
+        figs.append(
+            _img(
+                plots.public_impact_comparison(dict(runs)),
+                _("Public impact by strategy (mean, 95 % interval)"),
+            )
+        )
+        figs.append(
+            _img(
+                plots.public_impact_comparison(dict(runs), metric="reach_cumulative"),
+                _("Reach by strategy"),
+            )
+        )
+    first = next(iter(runs.values()))
+    if any(_mean(r.summary, "cost_pv") > 0 for r in runs.values()):
+        wtp = first.scenario.economics.willingness_to_pay_eur_per_case_year
+        figs.append(
+            _img(
+                plots.cost_effectiveness_plane(dict(runs), wtp_eur=wtp),
+                _("Costs against prevented case-years, per replicate"),
+            )
+        )
+        figs.append(
+            _img(
+                plots.ceac(dict(runs)),
+                _("Chance each strategy is cost-effective versus no programme"),
+            )
+        )
+        figs.append(
+            _img(plots.roi_distribution(dict(runs)), _("Return on investment across replicates"))
+        )
+    for label, res in runs.items():
+        for draw, caption in (
+            (plots.adoption_curves, N_("{strategy}: adoption over time by segment")),
+            (plots.impact_funnel, N_("{strategy}: impact funnel")),
+            (plots.differential_impact, N_("{strategy}: differential impact by segment")),
+        ):
+            figs.append(_img(draw(res), _(caption).format(strategy=label)))
+    return figs

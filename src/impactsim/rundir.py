@@ -1,103 +1,137 @@
 """Read a run directory written by ``impactsim run`` and draw its figures.
 
 A run directory holds ``summary.parquet``, ``timeseries.parquet``,
-``scenario.resolved.yaml`` and ``run.json`` (see :mod:`impactsim.io`). Reading one that is
-missing, partial or written by another impactsim version gives a :class:`RunDirError`
-saying exactly what is wrong.
+``scenario.resolved.yaml`` and ``run.json`` (see :mod:`impactsim.io`), and ``ceac.csv``.
+Every file read passes the checks of :mod:`impactsim.runfiles`; one that is missing,
+partial, changed, from another run or written by another impactsim version gives a
+:class:`RunDirError` saying which file, where in it and what is wrong.
 """
 
 from __future__ import annotations
 
-import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
 
 from impactsim import plots
-from impactsim._version import __version__
 from impactsim.io import OutputPathError, atomic_write, refuse_planted_links
 from impactsim.loading import ScenarioError, load_scenario
+from impactsim.runfiles import (
+    FORMS,
+    NO_CHECKSUMS,
+    REQUIRED,
+    RERUN,
+    RunDirError,
+    check_digest,
+    check_file,
+    check_run,
+    check_table,
+    read_info,
+)
 from impactsim.scenario import Scenario
 
-REQUIRED = ("summary.parquet", "timeseries.parquet", "scenario.resolved.yaml", "run.json")
-BREAKDOWN = ("segment", "intervention", "channel", "adopter_category")
-#: Columns each table must have, and those of them that must hold numbers.
-COLUMNS = {
-    "summary": (("scenario", "replicate", "metric", *BREAKDOWN, "value"), ("replicate", "value")),
-    "timeseries": (
-        ("scenario", "replicate", "month", "metric", *BREAKDOWN, "value"),
-        ("replicate", "month", "value"),
-    ),
-    "ceac": (
-        ("wtp_eur_per_case_year", "p_cost_effective", "mean_nmb"),
-        ("wtp_eur_per_case_year", "p_cost_effective", "mean_nmb"),
-    ),
-}
-#: The summary's columns (kept for callers that check a summary themselves).
-SUMMARY_COLUMNS = COLUMNS["summary"][0]
-
-
-class RunDirError(ValueError):
-    """A run directory cannot be used; the message says what is missing or wrong."""
+#: The columns of each table (kept for callers that check a table themselves).
+COLUMNS = {kind: form.columns for kind, form in FORMS.items()}
+#: The summary's columns.
+SUMMARY_COLUMNS = COLUMNS["summary"]
+__all__ = [
+    "COLUMNS",
+    "REQUIRED",
+    "SUMMARY_COLUMNS",
+    "RunDir",
+    "RunDirError",
+    "check_table",
+    "figures_for",
+    "load_run_dir",
+    "write_figures",
+]
 
 
 @dataclass
 class RunDir:
-    """The tables and provenance of one run, read back from disk."""
+    """The tables and provenance of one run, read back from disk.
+
+    Attributes:
+        path: the run directory.
+        summary: per-replicate horizon metrics (as :attr:`RunResult.summary`).
+        timeseries: per-replicate monthly metrics.
+        scenario: the resolved scenario that was run.
+        info: run.json (provenance, format, checksums).
+        notes: what a reader should know, e.g. that run.json records no checksums.
+    """
 
     path: Path
     summary: pd.DataFrame
     timeseries: pd.DataFrame
     scenario: Scenario
     info: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def seed(self) -> int:
+        """Base seed of the run (the resolved scenario's, checked against run.json)."""
+        return int(self.scenario.simulation.seed)
+
+    @property
+    def replicates(self) -> int:
+        """Number of replicates (the resolved scenario's, checked against the tables)."""
+        return int(self.scenario.simulation.replicates)
 
     def ceac(self) -> pd.DataFrame:
-        """The acceptability curve table (``ceac.csv``), recomputed if the file is absent."""
-        path = self.path / "ceac.csv"
-        if path.is_file():
-            try:
-                table = pd.read_csv(path)
-            except (OSError, ValueError) as exc:  # pandas' parser errors are ValueErrors
-                raise RunDirError(f"{path}: unreadable CSV file ({exc})") from None
-            check_table(table, "ceac", path)
-            return table
+        """The acceptability curve table (``ceac.csv``), recomputed if the file is absent.
+
+        Raises:
+            RunDirError: ``ceac.csv`` is not a readable table of impactsim's form, or
+                disagrees with the summary it was computed from.
+        """
         from impactsim.economics import ceac_table
 
-        return ceac_table(self.summary, self.scenario.economics.wtp_grid_eur_per_case_year)
+        expected = ceac_table(self.summary, self.scenario.economics.wtp_grid_eur_per_case_year)
+        if not os.path.lexists(self.path / "ceac.csv"):
+            return expected
+        path = check_file(self.path, "ceac.csv")
+        check_digest(path, self.info)
+        try:
+            table = pd.read_csv(path, encoding="utf-8")
+        except (OSError, ValueError) as exc:  # pandas' parser errors are ValueErrors
+            raise RunDirError(f"{path}: unreadable CSV file ({exc}) ({RERUN})") from None
+        check_table(table, "ceac", path)
+        check_same(table, expected, path)
+        return table
 
 
-def check_table(table: pd.DataFrame, kind: str, path: Path) -> None:
-    """Refuse a table that is not the one impactsim writes as ``kind`` (see :data:`COLUMNS`).
+def check_same(table: pd.DataFrame, expected: pd.DataFrame, path: Path) -> None:
+    """Refuse a derived table that differs from the one recomputed from the run's tables.
 
     Raises:
-        RunDirError: a column is missing, or one that holds numbers holds something else
-            (text, say): the file was changed, swapped with another or written by other
-            software.
+        RunDirError: another number of rows, or the first differing row and column.
     """
-    columns, numeric = COLUMNS[kind]
-    absent = [c for c in columns if c not in table.columns]
-    if absent:
+    if len(table) != len(expected):
         raise RunDirError(
-            f"{path}: not the {kind} table impactsim writes; missing columns "
-            f"{', '.join(absent)} (rerun `impactsim run`)"
+            f"{path}: {len(table)} rows, but the run's summary gives {len(expected)} ({RERUN})"
         )
-    wrong = [c for c in numeric if not pd.api.types.is_numeric_dtype(table[c])]
-    if wrong:
-        raise RunDirError(
-            f"{path}: column(s) {', '.join(wrong)} should hold numbers, not "
-            f"{', '.join(str(table[c].dtype) for c in wrong)} (rerun `impactsim run`)"
-        )
-
-
-def _major_minor(version: str) -> tuple[str, ...]:
-    return tuple(version.split("+")[0].split(".")[:2])
+    for col in expected.columns:
+        a, b = table[col].reset_index(drop=True), expected[col].reset_index(drop=True)
+        if pd.api.types.is_numeric_dtype(b):
+            x, y = a.to_numpy(dtype=float), b.to_numpy(dtype=float)
+            same = np.isclose(x, y, rtol=1e-9, atol=1e-12, equal_nan=True)
+        else:
+            same = (a.astype(str) == b.astype(str)).to_numpy()
+        if not same.all():
+            i = int(np.flatnonzero(~same)[0])
+            raise RunDirError(
+                f"{path}: row {i + 1}: {col} is {a.iloc[i]}, but the run's summary gives "
+                f"{b.iloc[i]}: the file was changed after the run ({RERUN})"
+            )
 
 
 def load_run_dir(path: str | Path) -> RunDir:
-    """Read a run directory.
+    """Read a run directory, checking every file it reads (see :mod:`impactsim.runfiles`).
 
     Args:
         path: directory written by ``impactsim run`` or ``RunResult.to_dir``.
@@ -106,50 +140,41 @@ def load_run_dir(path: str | Path) -> RunDir:
         The :class:`RunDir`.
 
     Raises:
-        RunDirError: the directory is missing, lacks files, has unreadable tables, or was
-            written by an impactsim version with a different major.minor number.
+        RunDirError: the directory is missing or lacks files; a file is not a regular
+            file inside it; run.json, a table or the scenario is unreadable, not what
+            impactsim writes, or from another run or impactsim version (major.minor).
     """
     p = Path(path)
     if not p.exists():
         raise RunDirError(f"{p}: run directory not found; create it with `impactsim run --out {p}`")
     if not p.is_dir():
         raise RunDirError(f"{p}: is a file, expected a run directory written by `impactsim run`")
-    missing = [name for name in REQUIRED if not (p / name).is_file()]
+    missing = [name for name in REQUIRED if not os.path.lexists(p / name)]
     if missing:
         raise RunDirError(
             f"{p}: not a complete run directory; missing {', '.join(missing)} "
             "(rerun `impactsim run --out DIR`)"
         )
-    try:
-        info = json.loads((p / "run.json").read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise RunDirError(f"{p / 'run.json'}: unreadable ({exc})") from None
-    if not isinstance(info, dict):
-        raise RunDirError(
-            f"{p / 'run.json'}: expected a JSON object with the run's provenance, "
-            f"not a {type(info).__name__}"
-        )
-    made_by = str(info.get("impactsim_version", "unknown"))
-    if _major_minor(made_by) != _major_minor(__version__):
-        raise RunDirError(
-            f"{p}: written by impactsim {made_by}, this is impactsim {__version__}; "
-            "rerun the scenario with this version (its tables may differ)"
-        )
+    files = {name: check_file(p, name) for name in REQUIRED}
+    info = read_info(files["run.json"])
+    for name in ("summary.parquet", "timeseries.parquet", "scenario.resolved.yaml"):
+        check_digest(files[name], info)
     tables = {}
     for name in ("summary", "timeseries"):
         try:
-            tables[name] = pd.read_parquet(p / f"{name}.parquet")
+            tables[name] = pd.read_parquet(files[f"{name}.parquet"])
         except Exception as exc:  # pyarrow raises several types for damaged files
             raise RunDirError(
-                f"{p / (name + '.parquet')}: unreadable Parquet file ({exc})"
+                f"{files[name + '.parquet']}: unreadable Parquet file ({exc}) ({RERUN})"
             ) from None
-    for name, table in tables.items():
-        check_table(table, name, p / f"{name}.parquet")
+        check_table(tables[name], name, files[f"{name}.parquet"])
     try:
-        scenario = load_scenario(p / "scenario.resolved.yaml")
+        scenario = load_scenario(files["scenario.resolved.yaml"])
     except ScenarioError as exc:
         raise RunDirError(f"{p / 'scenario.resolved.yaml'}: not a valid scenario:\n{exc}") from None
-    return RunDir(p, tables["summary"], tables["timeseries"], scenario, info)
+    check_run(p, info, scenario, tables)
+    notes = [] if "sha256" in info else [NO_CHECKSUMS.format(path=p)]
+    return RunDir(p, tables["summary"], tables["timeseries"], scenario, info, notes)
 
 
 def _has(summary: pd.DataFrame, metric: str) -> bool:
@@ -157,45 +182,74 @@ def _has(summary: pd.DataFrame, metric: str) -> bool:
 
 
 def figures_for(run: Any) -> dict[str, Any]:
-    """All standard figures of one run (a RunResult or RunDir), by file stem."""
-    figs = {
-        "adoption_by_segment": plots.adoption_curves(run, by="segment"),
-        "adoption_by_adopter_category": plots.adoption_curves(run, by="adopter_category"),
-        "reach_by_channel": plots.reach_by_channel(run),
-        "impact_funnel": plots.impact_funnel(run),
-        "public_impact_over_time": plots.public_impact_over_time(run),
-        "differential_impact": plots.differential_impact(run),
+    """All standard figures of one run (a RunResult or RunDir), by file stem.
+
+    When drawing one fails (a RunDir whose ceac.csv is refused, say), the figures drawn
+    before it are closed, so that a long Python session does not keep them.
+    """
+    draw = {
+        "adoption_by_segment": lambda: plots.adoption_curves(run, by="segment"),
+        "adoption_by_adopter_category": lambda: plots.adoption_curves(run, by="adopter_category"),
+        "reach_by_channel": lambda: plots.reach_by_channel(run),
+        "impact_funnel": lambda: plots.impact_funnel(run),
+        "public_impact_over_time": lambda: plots.public_impact_over_time(run),
+        "differential_impact": lambda: plots.differential_impact(run),
     }
     if _has(run.summary, "cost_pv"):
         wtp = run.scenario.economics.willingness_to_pay_eur_per_case_year
-        figs["cost_effectiveness_plane"] = plots.cost_effectiveness_plane(run, wtp_eur=wtp)
-        figs["ceac"] = plots.ceac(run)
-        figs["roi_distribution"] = plots.roi_distribution(run)
+        draw["cost_effectiveness_plane"] = lambda: plots.cost_effectiveness_plane(run, wtp_eur=wtp)
+        draw["ceac"] = lambda: plots.ceac(run)
+        draw["roi_distribution"] = lambda: plots.roi_distribution(run)
+    figs: dict[str, Any] = {}
+    try:
+        for stem, make in draw.items():
+            figs[stem] = make()
+    except BaseException:
+        for fig in figs.values():
+            plt.close(fig)
+        raise
     return figs
 
 
-def write_figures(run_dir: str | Path, out: str | Path | None = None, dpi: int = 120) -> list[Path]:
+def write_figures(
+    run_dir: str | Path | RunDir, out: str | Path | None = None, dpi: int = 120
+) -> list[Path]:
     """Draw every figure of a run directory as PNG files.
 
     Args:
-        run_dir: directory written by ``impactsim run``.
+        run_dir: directory written by ``impactsim run``, or one read with
+            :func:`load_run_dir`.
         out: where to write (default ``RUN_DIR/figures``).
         dpi: resolution.
 
     Returns:
         The files written.
+
+    Raises:
+        RunDirError: the run directory is refused (:func:`load_run_dir`), its ``figures``
+            is a symbolic link, or the folder to write to is a file.
+        OSError: a figure cannot be written there (a folder of that name, no permission).
     """
-    run = load_run_dir(run_dir)
+    run = run_dir if isinstance(run_dir, RunDir) else load_run_dir(run_dir)
     target = Path(out) if out is not None else run.path / "figures"
     try:  # a link planted in the run directory would send the figures elsewhere
         if out is None:
             refuse_planted_links(run.path, ("figures",))
     except OutputPathError as err:
         raise RunDirError(f"{err}; or give the folder to write to with --out") from None
+    if target.exists() and not target.is_dir():
+        raise RunDirError(
+            f"{target}: is a file, not a folder for the figures; remove it, or give the "
+            "folder to write to with --out"
+        )
     written = []
-    for stem, fig in figures_for(run).items():
-        path = target / f"{stem}.png"
-        atomic_write(path, lambda p, fig=fig: fig.savefig(p, dpi=dpi, format="png"))
-        plt.close(fig)
-        written.append(path)
+    figs = figures_for(run)
+    try:
+        for stem, fig in figs.items():
+            path = target / f"{stem}.png"
+            atomic_write(path, lambda p, fig=fig: fig.savefig(p, dpi=dpi, format="png"))
+            written.append(path)
+    finally:
+        for fig in figs.values():
+            plt.close(fig)
     return written

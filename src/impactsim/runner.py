@@ -41,6 +41,7 @@ from impactsim.loading import dump_scenario
 from impactsim.metrics import summarise
 from impactsim.resources import MemoryLimitError, check_memory
 from impactsim.rng import replicate_key
+from impactsim.runfiles import RUN_FORMAT, file_digest
 from impactsim.scenario import Scenario
 from impactsim.scenario.settings import MAX_SEED
 from impactsim.tables import interval_table, replicate_values
@@ -226,16 +227,16 @@ class RunResult:
         out = Path(path)
         with staged_directory(out) as stage:
             write_run_dir(self, stage)
-            write_csv(stage / "ceac.csv", self.ceac())
-            write_csv(stage / "wsipp.csv", self.wsipp())
         return out
 
 
 def write_run_dir(result: RunResult, out: Path) -> Path:
-    """Write a run's outputs to ``out`` (see :data:`impactsim.io.RUN_FILES`).
+    """Write a run's files to ``out``: :data:`impactsim.io.RUN_FILES`, ceac.csv and wsipp.csv.
 
-    Each file is written atomically; to replace a directory's files all at once, write
-    into a :func:`~impactsim.io.staged_directory`.
+    run.json, written last, records the run directory format and the SHA-256 of every other file
+    (:func:`impactsim.runfiles.file_digest`), so that a reader detects a file changed
+    after the run. Each file is written atomically; to replace a directory's files all
+    at once, write into a :func:`~impactsim.io.staged_directory`.
 
     Args:
         result: the run.
@@ -245,12 +246,21 @@ def write_run_dir(result: RunResult, out: Path) -> Path:
         ``out``.
     """
     out.mkdir(parents=True, exist_ok=True)
-    write_csv(out / "summary.csv", result.summary)
-    write_parquet(out / "summary.parquet", result.summary)
-    write_csv(out / "summary_stats.csv", result.summary_stats())
-    write_parquet(out / "timeseries.parquet", result.timeseries)
-    write_text(out / "scenario.resolved.yaml", dump_scenario(result.scenario))
-    write_text(out / "run.json", json.dumps(result.run_info(), indent=2) + "\n")
+    written = [
+        write_csv(out / "summary.csv", result.summary),
+        write_parquet(out / "summary.parquet", result.summary),
+        write_csv(out / "summary_stats.csv", result.summary_stats()),
+        write_parquet(out / "timeseries.parquet", result.timeseries),
+        write_text(out / "scenario.resolved.yaml", dump_scenario(result.scenario)),
+        write_csv(out / "ceac.csv", result.ceac()),
+        write_csv(out / "wsipp.csv", result.wsipp()),
+    ]
+    info = {
+        "format": RUN_FORMAT,
+        **result.run_info(),
+        "sha256": {p.name: file_digest(p) for p in written},
+    }
+    write_text(out / "run.json", json.dumps(info, indent=2) + "\n")
     return out
 
 

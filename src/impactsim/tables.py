@@ -27,6 +27,10 @@ ALL = "all"
 #: Columns that say which part of the population a row is about.
 BREAKDOWN_COLUMNS: tuple[str, ...] = ("segment", "intervention", "channel", "adopter_category")
 
+#: Labels of the ``channel`` column that are not a scenario's channels: first contact by
+#: another parent, or by the programme a parent completed before.
+PSEUDO_CHANNELS: tuple[str, ...] = ("word_of_mouth", "follow_up")
+
 
 # --------------------------------------------------------------------------- rows
 def breakdown_mask(df: pd.DataFrame, *, free: Iterable[str] = (), **where: str) -> pd.Series:

@@ -29,6 +29,7 @@ def contradiction_problems(data: object) -> list[tuple[str, str]]:
         + _segments_without_families(data)
         + _offers_that_reach_nobody(data)
         + _repeated_interactions(data)
+        + _place_costs_without_places(data)
         + effect_bound_problems(data)
     )
 
@@ -158,4 +159,36 @@ def _repeated_interactions(data: dict) -> list[tuple[str, str]]:
             )
         else:
             seen[key] = i
+    return out
+
+
+def _place_costs_without_places(data: dict) -> list[tuple[str, str]]:
+    """A cost per funded place for a programme delivered with unlimited places."""
+    unlimited = {
+        text(p.get("name"))
+        for _, p in items(data, "providers")
+        if "capacity_per_month" in p and p["capacity_per_month"] is None  # default: 10
+    }
+    out = []
+    for i, iv in items(data, "interventions"):
+        cost = number(section(iv, "costs").get("per_place_month_eur"))
+        if not cost:
+            continue
+        name = text(iv.get("name"))
+        offered_by = {
+            text(p)
+            for _, o in items(section(data, "strategy"), "offers")
+            if text(o.get("intervention")) == name and isinstance(o.get("providers"), list)
+            for p in o["providers"]
+        }
+        without = sorted(p for p in offered_by & unlimited if p is not None)
+        if without:
+            out.append(
+                (
+                    f"interventions[{i}:{name}].costs.per_place_month_eur",
+                    f"a cost per place needs a number of places, but {', '.join(without)} "
+                    "offer(s) it with unlimited places (capacity_per_month: null); give their "
+                    "capacity_per_month or use per_provider_year_eur",
+                )
+            )
     return out

@@ -9,11 +9,15 @@ from __future__ import annotations
 from pydantic import Field
 
 from impactsim.inputs import StrictModel
-from impactsim.scenario.fields import CoefficientOfVariation, Euro
+from impactsim.scenario.fields import CoefficientOfVariation, Euro, Name
 
 _CV_DESCRIPTION = (
     "coefficient of variation (SD / mean) of the gamma distribution from which these amounts "
     "are drawn once per replicate (dimensionless); null = economics.cost_cv"
+)
+_PAYER_DESCRIPTION = (
+    "stakeholder who pays these costs: a default stakeholder or one in economics.stakeholders "
+    "(default: the municipality)"
 )
 
 
@@ -48,7 +52,16 @@ class InterventionCosts(StrictModel):
             "e.g. supervision, licence renewal (euros per organisation-year)"
         ),
     )
+    per_place_month_eur: Euro = Field(
+        0.0,
+        description=(
+            "cost of each funded place per month at every organisation offering the "
+            "intervention, used or not: places = the provider's capacity_per_month "
+            "(euros per place-month)"
+        ),
+    )
     cv: CoefficientOfVariation | None = Field(None, description=_CV_DESCRIPTION)
+    payer: Name = Field("municipality", description=_PAYER_DESCRIPTION)
 
 
 class ChannelCosts(StrictModel):
@@ -69,6 +82,7 @@ class ChannelCosts(StrictModel):
         ),
     )
     cv: CoefficientOfVariation | None = Field(None, description=_CV_DESCRIPTION)
+    payer: Name = Field("municipality", description=_PAYER_DESCRIPTION)
 
 
 class StrategyCosts(StrictModel):
@@ -82,3 +96,4 @@ class StrategyCosts(StrictModel):
         ),
     )
     cv: CoefficientOfVariation | None = Field(None, description=_CV_DESCRIPTION)
+    payer: Name = Field("municipality", description=_PAYER_DESCRIPTION)

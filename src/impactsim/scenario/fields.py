@@ -27,8 +27,8 @@ def _not_reserved(name: str) -> str:
     if name.lower() == ALL:
         raise ValueError(
             f"'{name}' is reserved: '{ALL}' marks the totals in impactsim's tables, so a "
-            "segment, channel, programme, provider or stakeholder of that name would be "
-            "mixed up with them; choose another name"
+            "segment, channel, programme, provider, stakeholder or linked outcome of that "
+            "name would be mixed up with them; choose another name"
         )
     return name
 

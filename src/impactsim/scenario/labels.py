@@ -15,10 +15,16 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel
 
+from impactsim.i18n import DEFAULT_LANGUAGE, gettext_for, money, number, percent
 from impactsim.scenario.paths import Location, get_value, locate, strip_optional
 
 _UNIT = re.compile(r"\(([^()]*)\)")
 _PER_KEY = re.compile(r"^per [\w ]+?: ")
+#: The first words of the units the schema's descriptions give in their last parentheses.
+_UNIT_WORDS = re.compile(
+    r"^(fraction|probability|months?|years?|calendar year|per |euros|count|SD units|"
+    r"Cohen's d|true/false|ties|participants|contacts|non-negative integer|dimensionless)"
+)
 SEPARATOR = " › "
 
 
@@ -39,46 +45,81 @@ def words(name: str) -> str:
 def split_description(description: str) -> tuple[str, str]:
     """``(what, unit)`` of a field description "what it is (unit); more".
 
-    The unit is the last parenthesised group (up to a ``;`` or ``,`` inside it), the label
-    the text before it up to a semicolon, without a leading "per channel name:".
+    The unit is the last parenthesised group that names a unit (its part before a ``;``
+    or ``,``); other parentheses are asides that belong to the text. The label is the
+    text before the unit or the first semicolon outside parentheses, whichever comes
+    first, without a leading "per channel name:".
     """
-    groups = list(_UNIT.finditer(description))
-    unit = groups[-1].group(1).split(";")[0].split(",")[0].strip() if groups else ""
-    unit = "" if unit in ("dimensionless", "default 1") else unit
-    what = description[: groups[-1].start()] if groups else description
-    what = what.split(";")[0]
-    return _PER_KEY.sub("", what.strip().rstrip(":;,")), unit
+    units = [
+        (m.start(), unit)
+        for m in _UNIT.finditer(description)
+        if _UNIT_WORDS.match(unit := m.group(1).split(";")[0].split(",")[0].strip())
+    ]
+    start, unit = units[-1] if units else (len(description), "")
+    what = description[: min(start, len(_head(description)))]
+    return _PER_KEY.sub("", what.strip().rstrip(":;,")), "" if unit == "dimensionless" else unit
 
 
-def format_value(value: Any, unit: str) -> str:
-    """A value with its unit: fractions as percentages, euros with a sign, others with :g."""
+def _head(description: str) -> str:
+    """The description up to its first semicolon outside parentheses."""
+    depth = 0
+    for i, char in enumerate(description):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == ";" and depth == 0:
+            return description[:i]
+    return description
+
+
+def format_value(value: Any, unit: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A value with its unit: fractions as percentages, euros with a sign, others as written.
+
+    Args:
+        value: the value.
+        unit: its unit in English (as the schema gives it); shown translated.
+        lang: language of the text and the number format.
+    """
+    _ = gettext_for(lang)
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return _("yes") if value else _("no")
     if isinstance(value, int | float):
         if unit.startswith(("fraction", "probability", "share")) and 0 <= value <= 1:
-            return f"{100 * value:.4g} %"
+            return percent(value, lang, _digits(100 * value))
         if unit.startswith("euros"):
-            return f"€{value:,.0f} {unit.removeprefix('euros').strip()}".rstrip()
-        number = f"{value:,}" if isinstance(value, int) else f"{value:g}"
-        return number if unit in ("count", "integer", "") else f"{number} {unit}"
+            per = unit.removeprefix("euros").strip()
+            return f"{money(value, lang)} {_(per) if per else ''}".rstrip()
+        shown = number(value, lang, 0 if isinstance(value, int) else _digits(value))
+        return shown if unit in ("count", "integer", "") else f"{shown} {_(unit)}"
     if value is None:
-        return "none"
+        return _("none")
     if isinstance(value, str):
         return value
-    return f"{len(value)} entries" if isinstance(value, list | dict) else str(value)
+    return _("{n} entries").format(n=len(value)) if isinstance(value, list | dict) else str(value)
 
 
-def value_label(scenario: BaseModel, path: str) -> ValueLabel:
+def _digits(value: float) -> int:
+    """Decimals that show a value as written (up to 4 significant digits, at most 6)."""
+    text = f"{value:.4g}"
+    if "e" in text:
+        return 6
+    return len(text.split(".")[1]) if "." in text else 0
+
+
+def value_label(scenario: BaseModel, path: str, lang: str = DEFAULT_LANGUAGE) -> ValueLabel:
     """Label, value and unit of the value at a dotted path of a validated scenario.
+
+    The field's label and unit are translated; item labels are the scenario's own.
 
     Raises:
         impactsim.scenario.paths.PathError: the path addresses nothing.
     """
+    _ = gettext_for(lang)
     data = scenario.model_dump()
     loc = locate(data, path)
     names, what, unit = _walk(type(scenario), data, loc)
-    label = SEPARATOR.join([*names, what]) if what else SEPARATOR.join(names)
-    return ValueLabel(label, format_value(get_value(data, loc), unit), unit)
+    label = SEPARATOR.join([*names, _(what)]) if what else SEPARATOR.join(names)
+    return ValueLabel(
+        label, format_value(get_value(data, loc), unit, lang), _(unit) if unit else ""
+    )
 
 
 def location_parts(

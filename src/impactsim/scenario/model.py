@@ -40,8 +40,9 @@ class Scenario(StrictModel):
     sources: dict[str, Source] = Field(
         default_factory=dict,
         description=(
-            "where each value comes from: dotted path (as in sweep files, e.g. "
-            "interventions.online_course.effect_size.mean) -> citation, note, assumption"
+            "where each value comes from: a dotted path as in sweep files, such as "
+            "interventions.online_course.effect_size.mean, mapped to a citation, a note and "
+            "whether the value is an assumption"
         ),
     )
 

@@ -1,8 +1,11 @@
 """Dotted paths into a scenario: ``interventions.group_course.effect_size.mean``.
 
 A path addresses the *validated* scenario's dictionary (every default filled in). Mapping
-keys are written as they are; list items by their ``name`` (``segments.lower_ses``) or by
-their position (``segments.2`` or ``segments[2]``). A resolved path is a *location*: a
+keys are written as they are; list items by their ``name`` (``segments.lower_ses``), by
+what identifies an item without a name (an offer by its programme,
+``strategy.offers.group_course``; a value per case-year by its stakeholder; an interaction
+by its pair, ``strategy.interactions.online_course+group_course``) or by their position
+(``segments.2`` or ``segments[2]``). A resolved path is a *location*: a
 tuple of keys and list positions, the same form pydantic uses in its error locations.
 
 Sweep, optimisation and calibration files name parameters this way, and a scenario's
@@ -50,6 +53,23 @@ def split_path(path: str) -> list[str | int]:
     return parts
 
 
+def item_name(item: Any) -> str | None:
+    """The name a list item is addressed by: its ``name``, else what identifies it.
+
+    Offers are named by their ``intervention``, values per case-year by their
+    ``stakeholder`` and interactions by their pair (``online_course+group_course``).
+    """
+    if not isinstance(item, dict):
+        return None
+    for key in ("name", "intervention", "stakeholder"):
+        if isinstance(item.get(key), str):
+            return item[key]
+    pair = item.get("interventions")
+    if isinstance(pair, list) and all(isinstance(x, str) for x in pair):
+        return "+".join(pair)
+    return None
+
+
 def format_location(loc: Location, data: Any = None) -> str:
     """Dotted form of a location; list items are shown by name when they have one."""
     out: list[str] = []
@@ -57,8 +77,8 @@ def format_location(loc: Location, data: Any = None) -> str:
     for part in loc:
         if isinstance(part, int):
             item = node[part] if isinstance(node, list) and 0 <= part < len(node) else None
-            name = item.get("name") if isinstance(item, dict) else None
-            out.append(f"{'.' if out else ''}{name}" if isinstance(name, str) else f"[{part}]")
+            name = item_name(item)
+            out.append(f"{'.' if out else ''}{name}" if name is not None else f"[{part}]")
             node = item
         else:
             out.append(f"{'.' if out else ''}{part}")
@@ -70,16 +90,22 @@ def list_item(node: list[Any], part: str | int, shown: str) -> int:
     """Position of the item ``part`` (a name or a position) in the list ``node``.
 
     Raises:
-        PathError: no such item; the message lists the names there are.
+        PathError: no such item, or several of that name; the message lists the names.
     """
     if isinstance(part, int):
         if 0 <= part < len(node):
             return part
         raise PathError(f"position {part} is out of range at '{shown}' (it has {len(node)} items)")
-    names = [item.get("name") for item in node if isinstance(item, dict)]
-    if part in names:
-        return names.index(part)
-    allowed = [n for n in names if isinstance(n, str)]
+    names = [item_name(item) for item in node]
+    found = [i for i, n in enumerate(names) if n == part]
+    if len(found) == 1:
+        return found[0]
+    if found:
+        raise PathError(
+            f"several items are called '{part}' in '{shown}' (positions "
+            f"{', '.join(map(str, found))}); address one by its position"
+        )
+    allowed = [n for n in names if n is not None]
     close = difflib.get_close_matches(part, allowed, n=1)
     hint = f"; did you mean '{close[0]}'?" if close else ""
     listed = ", ".join(allowed) if allowed else "(none)"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from impactsim.scenario.contradictions import contradiction_problems
 from impactsim.scenario.economics import DEFAULT_STAKEHOLDERS
-from impactsim.scenario.raw import items
+from impactsim.scenario.raw import items, section
 
 
 def _names(items: list[tuple[int, dict]]) -> list[str]:
@@ -153,12 +153,25 @@ def cross_reference_problems(data: object) -> list[tuple[str, str]]:
     return out
 
 
+def _cost_sections(data: dict) -> list[tuple[str, dict]]:
+    """``(path, costs)`` of every cost section of a raw scenario document."""
+    out = []
+    for key in ("interventions", "channels"):
+        for i, item in items(data, key):
+            costs = section(item, "costs")
+            name = f"[{i}:{item['name']}]" if isinstance(item.get("name"), str) else f"[{i}]"
+            if costs:
+                out.append((f"{key}{name}.costs", costs))
+    strategy = section(section(data, "strategy"), "costs")
+    if strategy:
+        out.append(("strategy.costs", strategy))
+    return out
+
+
 def _economics_problems(data: dict) -> list[tuple[str, str]]:
-    """Cross references of the economics section: stakeholders and names."""
+    """Cross references of the economics section: stakeholders, payers and names."""
     out: list[tuple[str, str]] = []
-    econ = data.get("economics")
-    if not isinstance(econ, dict):
-        return out
+    econ = section(data, "economics")
     extra = _strs(econ.get("stakeholders"))
     rep = sorted({n for n in extra if extra.count(n) > 1})
     if rep:
@@ -166,16 +179,19 @@ def _economics_problems(data: dict) -> list[tuple[str, str]]:
     known = [*DEFAULT_STAKEHOLDERS, *(n for n in extra if n not in DEFAULT_STAKEHOLDERS)]
     allowed_txt = ", ".join(known)
 
-    def stakeholder(path: str, item: dict) -> None:
-        name = item.get("stakeholder")
+    def stakeholder(path: str, item: dict, key: str = "stakeholder") -> None:
+        name = item.get(key)
         if isinstance(name, str) and name not in known:
             out.append(
                 (
-                    f"{path}.stakeholder",
+                    f"{path}.{key}",
                     f"unknown stakeholder '{name}' (allowed: {allowed_txt}; add new ones to "
                     "economics.stakeholders)",
                 )
             )
+
+    for path, costs in _cost_sections(data):
+        stakeholder(path, costs, "payer")
 
     cyv = items(econ, "case_year_values")
     for i, item in cyv:

@@ -12,7 +12,9 @@ Typical use::
 See ``docs/sweeps.md``. Modules: :mod:`~impactsim.sweep.spec` (loading sweep files),
 :mod:`~impactsim.sweep.schema` (their schema),
 :mod:`~impactsim.sweep.sampling` (designs), :mod:`~impactsim.sweep.execute` (process pool,
-Dask), :mod:`~impactsim.sweep.store` (directory, manifest), :mod:`~impactsim.sweep.results`,
+Dask), :mod:`~impactsim.sweep.store` (directory, manifest), :mod:`~impactsim.sweep.taskfile`
+(a task's file and its checks), :mod:`~impactsim.sweep.integrity` (checking a directory
+before trusting it), :mod:`~impactsim.sweep.results`,
 :mod:`~impactsim.sweep.sensitivity` (SALib), :mod:`~impactsim.sweep.plots`,
 :mod:`~impactsim.sweep.cli`.
 """
@@ -40,6 +42,7 @@ _EXPORTS = {
     "load_sweep": "spec",
     "parse_sweep": "spec",
     "SweepError": "store",
+    "DamagedSweepError": "integrity",
 }
 
 
@@ -57,6 +60,7 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "DamagedSweepError",
     "SensitivityError",
     "Sweep",
     "SweepError",

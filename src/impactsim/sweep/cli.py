@@ -197,7 +197,7 @@ def sweep_analyze(
     Sobol indices for sobol sweeps, Morris μ*/σ for morris sweeps, a tornado table for
     one_way sweeps.
     """
-    from impactsim.io import write_csv
+    from impactsim.io import OutputPathError, inner_dir, write_csv
     from impactsim.sweep.results import load_results
     from impactsim.sweep.sensitivity import SensitivityError, analyze
     from impactsim.sweep.store import SweepError
@@ -223,7 +223,10 @@ def sweep_analyze(
         tables = analyze(res, outputs, num_resamples=resamples, **where)
     except (SensitivityError, KeyError, ValueError) as err:
         _invalid(ValueError(str(err).strip("'\"")))
-    target = out if out is not None else Path(directory) / "analysis"
+    try:  # a link planted in the sweep directory would send the analysis elsewhere
+        target = out if out is not None else inner_dir(Path(directory), "analysis")
+    except OutputPathError as err:
+        _invalid(ValueError(f"{err}; or give the folder to write to with --out"))
     target.mkdir(parents=True, exist_ok=True)
     kind = {"sobol": "sobol", "morris": "morris", "one_way": "tornado"}[res.method]
     suffix = "" if segment == "all" else f"_{segment}"

@@ -26,6 +26,7 @@ import contextlib
 import multiprocessing
 import os
 import signal
+import sys
 import time
 from collections import deque
 from collections.abc import Callable
@@ -37,6 +38,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from impactsim.sweep import integrity
 from impactsim.sweep.paths import with_values
 from impactsim.sweep.sampling import point_changes, point_seed
 from impactsim.sweep.schema import MAX_WORKERS
@@ -49,6 +51,7 @@ from impactsim.sweep.store import (
     SweepError,
     TaskRecord,
 )
+from impactsim.sweep.taskfile import Expect, TaskFileError
 from impactsim.sweep.worker import TaskOutcome, TaskPayload, run_task
 
 #: Seconds between manifest rewrites while a sweep runs (it is always written at the end).
@@ -284,12 +287,14 @@ class SweepReport:
         done: tasks done (in this and earlier runs).
         failed: tasks failed.
         pending: tasks still to run (non-zero only when the run stopped early).
-        skipped: tasks already done when this run started.
+        skipped: tasks already done (their files checked) when this run started.
         ran: tasks finished (done or failed) in this run.
         retried: task attempts lost with a worker (or a broken pool) and submitted again.
         seconds: wall time of this run.
         backend: where the tasks ran.
         failures: ``{task, point, error}`` of every failed task.
+        repairs: what was found damaged and repaired when the run started (also said on
+            standard error, or to ``log``).
     """
 
     directory: Path
@@ -305,6 +310,7 @@ class SweepReport:
     seconds: float
     backend: str
     failures: list[dict[str, Any]] = field(default_factory=list)
+    repairs: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
@@ -331,6 +337,7 @@ def run_sweep(
     progress: bool = True,
     on_task_done: Callable[[TaskRecord], None] | None = None,
     allow_external_paths: bool = False,
+    log: Callable[[str], None] | None = None,
 ) -> SweepReport:
     """Run (or resume) a sweep into a directory.
 
@@ -352,13 +359,17 @@ def run_sweep(
         on_task_done: called with each task's manifest record when it is done or failed.
         allow_external_paths: when ``sweep`` is a path, let its ``base`` name a file outside
             the sweep's directory tree (see :func:`impactsim.sweep.spec.allowed_root`).
+        log: called with each message about a damaged file found and repaired when the
+            run starts (default: printed on standard error). Every task file is checked
+            before it counts as done (:mod:`impactsim.sweep.integrity`).
 
     Returns:
         A :class:`SweepReport`.
 
     Raises:
         ScenarioError: the sweep file is invalid.
-        SweepError: the directory is in use or holds another sweep, or the scheduler is gone.
+        SweepError: the directory is in use or holds another sweep, its record cannot be
+            restored, or the scheduler is gone.
     """
     t_start = time.perf_counter()
     if not isinstance(sweep, Sweep):
@@ -366,10 +377,8 @@ def run_sweep(
     store = SweepDir(out)
     store.lock()
     try:
-        store.prepare(sweep)
-        store.clean_temporary()
-        records = store.read_manifest()
-        rows = store.point_rows()
+        info, records, repairs = _resume(sweep, store, log)
+        rows = store.point_rows(info)
         fingerprint = sweep.fingerprint()
         skipped = sum(r.status == DONE for r in records)
         todo = [r for r in records if r.status == PENDING or (r.status == FAILED and retry_failed)]
@@ -435,7 +444,31 @@ def run_sweep(
             for r in records
             if r.status == FAILED
         ],
+        repairs=repairs,
     )
+
+
+def _resume(
+    sweep: Sweep, store: SweepDir, log: Callable[[str], None] | None
+) -> tuple[dict[str, Any], list[TaskRecord], list[str]]:
+    """Set the directory up or check it and its task files; move damaged files aside.
+
+    Returns:
+        sweep.json, the manifest's records (done exactly when the task's file passed its
+        checks) and the messages about what was repaired (also given to ``log``, or
+        printed on standard error).
+    """
+    notes = store.prepare(sweep)
+    store.clean_temporary()
+    info = store.read_info()
+    inventory = integrity.inspect(store, info)
+    notes += integrity.repair(store, inventory)
+    for note in notes:
+        if log is None:
+            print(f"warning: {note}", file=sys.stderr, flush=True)
+        else:
+            log(note)
+    return info, inventory.records, notes
 
 
 def _payload(
@@ -472,6 +505,7 @@ def _drive(
 ) -> tuple[int, int]:
     """The driver loop; returns the tasks finished in this run and the attempts retried."""
     fingerprint = sweep.fingerprint()
+    expect = Expect.of(fingerprint, sweep.definition(), [list(r.values()) for r in rows])
     queue: deque[TaskRecord] = deque(todo)
     inflight: dict[cf.Future, TaskRecord] = {}
     last_flush = time.monotonic()
@@ -508,11 +542,17 @@ def _drive(
         rec.seconds = round(outcome.seconds, 4)
         rec.worker = outcome.worker
         rec.finished = _now()
+        error = outcome.error or "unknown error"
         if outcome.ok and outcome.table is not None:
-            store.write_task(rec.task, outcome.table)
-            rec.status, rec.error, rec.rows = DONE, None, len(outcome.table)
-        else:
-            rec.status, rec.error, rec.rows = FAILED, outcome.error or "unknown error", None
+            try:
+                n_rows, sha256 = store.write_task(rec, outcome.table, expect)
+            except TaskFileError as err:  # the worker sent rows that are not the task's
+                error = f"the worker returned rows that are not this task's: {err}"
+            else:
+                rec.status, rec.error, rec.rows, rec.sha256 = DONE, None, n_rows, sha256
+                finish(rec)
+                return
+        rec.status, rec.error, rec.rows, rec.sha256 = FAILED, error, None, None
         finish(rec)
 
     try:

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from impactsim.sweep.sampling import UNIT_PREFIX
-from impactsim.sweep.store import DONE, FAILED, PENDING, SweepDir, SweepError
+from impactsim.sweep.store import DONE, FAILED, PENDING, DamagedFile, SweepDir
 from impactsim.tables import BREAKDOWN_COLUMNS, select
 
 
@@ -102,24 +102,32 @@ def load_results(directory: str | os.PathLike[str]) -> SweepResults:
 
     The tidy table holds the rows of every task that is done, ordered by point and
     replicate, so it is identical whatever the number of workers or the order in which
-    the tasks finished.
+    the tasks finished. Every file is checked first (:mod:`impactsim.sweep.integrity`):
+    nothing is read from a directory with a damaged file.
 
     Args:
         directory: the directory given to ``impactsim sweep --out``.
 
     Raises:
-        SweepError: the directory does not hold a sweep.
+        SweepError: the directory does not hold a sweep, or (``DamagedSweepError``) one of
+            its files is damaged, missing or belongs to another task or sweep; the message
+            names the files and the command that repairs the directory.
     """
+    import pyarrow as pa
+
+    from impactsim.sweep.integrity import read_checked, refusal
+
     store = SweepDir(directory)
-    if not store.is_sweep():
-        raise SweepError(f"{directory} is not a sweep directory (no sweep.json)")
-    info = store.read_info()
-    records = store.read_manifest()
+    info, inv = read_checked(store)
+    try:
+        points = store.read_points(info)
+    except DamagedFile as err:
+        raise refusal(store, info, [(err.path, err.problem)]) from None
+    records = inv.records
     manifest = pd.DataFrame([r.__dict__ for r in records])
-    points = store.read_points()
     params = [p["name"] for p in info["parameters"]]
-    done = [r.task for r in records if r.status == DONE]
-    raw = store.read_tasks(done)
+    tables = [inv.tables[r.task] for r in records if r.status == DONE]
+    raw = pa.concat_tables(tables).to_pandas() if tables else _empty_rows()
     raw = raw.sort_values(["point", "replicate"], kind="stable").reset_index(drop=True)
     data = raw[["point"]].merge(points[["point", *params]], on="point", how="left")
     for col in ("replicate", "metric", *BREAKDOWN_COLUMNS, "value"):
@@ -131,6 +139,19 @@ def load_results(directory: str | os.PathLike[str]) -> SweepResults:
     status = manifest.groupby("point")["status"].agg(_point_status)
     points = points.assign(status=points["point"].map(status).fillna(PENDING))
     return SweepResults(Path(directory), info, points, manifest, data)
+
+
+def _empty_rows() -> pd.DataFrame:
+    """The columns of a task's rows, without rows (no task done yet)."""
+    return pd.DataFrame(
+        {
+            "point": pd.Series(dtype="int64"),
+            "replicate": pd.Series(dtype="int64"),
+            "metric": pd.Series(dtype="object"),
+            **{c: pd.Series(dtype="object") for c in BREAKDOWN_COLUMNS},
+            "value": pd.Series(dtype="float64"),
+        }
+    )
 
 
 def _point_status(s: pd.Series) -> str:

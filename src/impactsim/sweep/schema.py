@@ -437,5 +437,13 @@ class Sweep:
 
     def fingerprint(self) -> str:
         """SHA-256 of :meth:`definition`; equal fingerprints mean equal tasks and numbers."""
-        text = json.dumps(self.definition(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()
+        return fingerprint_of(self.definition())
+
+
+def fingerprint_of(definition: dict[str, Any]) -> str:
+    """A sweep's fingerprint: SHA-256 of its definition as canonical JSON (sorted keys).
+
+    ``sweep.json`` holds both, so a definition altered after it was written is recognised.
+    """
+    text = json.dumps(definition, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -1,0 +1,1 @@
+"""Calibration of a scenario to local data (``impactsim calibrate``)."""

@@ -1,0 +1,155 @@
+"""The simulator seen by the inference: parameter values in, the targets' simulated values out.
+
+A candidate's values are written into the base scenario at the parameters' dotted paths
+(:func:`impactsim.sweep.paths.with_values`), the scenario is validated and run with
+``replicates`` Monte Carlo replicates, and each target's value is read per replicate
+from the run's tidy summary or time series. Every candidate uses the same seed (common
+random numbers), so two candidates differ only by their parameter values.
+
+A candidate the scenario schema refuses (a combination of values no single field check
+catches) gives NaN values, which every observation model scores as impossible.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from pydantic import ValidationError
+
+from impactsim.calibrate.schema import Target
+from impactsim.calibrate.targets import FLOW_METRICS
+from impactsim.inputs import Problem, ScenarioError
+from impactsim.scenario import Scenario
+from impactsim.sweep.paths import Location, with_values
+from impactsim.tables import select
+
+#: Key of the simulated values in the summary statistics handed to pyabc.
+SIMULATED = "simulated"
+
+
+def target_values(summary: pd.DataFrame, timeseries: pd.DataFrame, t: Target) -> pd.Series:
+    """One target's simulated value per replicate, from a run's tidy tables.
+
+    Args:
+        summary: the run's horizon summary (long format).
+        timeseries: the run's monthly time series (long format).
+        t: the target.
+
+    Returns:
+        Values indexed by replicate number (empty when the run reports no such row).
+    """
+    where = {"segment": t.segment, "intervention": t.intervention, "channel": t.channel}
+    if t.month is None and t.months is None:
+        rows = select(summary, t.metric, **where)
+        return rows.groupby("replicate", observed=True)["value"].mean()
+    first, last = (t.month, t.month) if t.month is not None else t.months  # type: ignore[misc]
+    rows = select(timeseries, t.metric, **where)
+    rows = rows.loc[(rows["month"] >= first) & (rows["month"] <= last)]
+    grouped = rows.groupby("replicate", observed=True)["value"]
+    return grouped.sum() if t.metric in FLOW_METRICS else grouped.mean()
+
+
+@dataclass(frozen=True)
+class Simulator:
+    """Parameter values to simulated target values (picklable: it runs in worker processes).
+
+    Attributes:
+        base: the base scenario as a dict (every default filled in).
+        locations: the parameters' scenario locations, keyed by their labels.
+        targets: the targets, in order.
+        replicates: Monte Carlo replicates per candidate.
+        seed: base seed of every candidate (common random numbers).
+    """
+
+    base: dict[str, Any]
+    locations: Mapping[str, Location]
+    targets: Sequence[Target]
+    replicates: int
+    seed: int
+
+    def scenario(self, values: Mapping[str, float]) -> Scenario:
+        """The base scenario with the given parameter values.
+
+        Raises:
+            pydantic.ValidationError: the combination is not a valid scenario.
+        """
+        changes = [(loc, float(values[label])) for label, loc in self.locations.items()]
+        return Scenario.model_validate(with_values(self.base, changes))
+
+    def values(
+        self, values: Mapping[str, float], *, seed: int | None = None, replicates: int | None = None
+    ) -> np.ndarray:
+        """Simulated values of every target per replicate.
+
+        Args:
+            values: parameter values by label.
+            seed: base seed (default: the simulator's, the same for every candidate).
+            replicates: replicates (default: the simulator's).
+
+        Returns:
+            ``[replicates, targets]``; NaN everywhere for an invalid candidate, and where a
+            replicate does not define the value (a share of no families).
+        """
+        from impactsim.runner import run
+
+        reps = self.replicates if replicates is None else replicates
+        try:
+            scenario = self.scenario(values)
+        except ValidationError:
+            return np.full((reps, len(self.targets)), np.nan)
+        result = run(
+            scenario, replicates=reps, seed=self.seed if seed is None else seed, progress=False
+        )
+        out = np.full((reps, len(self.targets)), np.nan)
+        for j, t in enumerate(self.targets):
+            series = target_values(result.summary, result.timeseries, t)
+            for r, value in series.items():
+                out[int(r), j] = value  # replicates are numbered from 0
+        return out
+
+    def __call__(self, parameters: Mapping[str, float]) -> dict[str, np.ndarray]:
+        """The pyabc model: parameter values to summary statistics."""
+        return {SIMULATED: self.values({k: float(parameters[k]) for k in self.locations})}
+
+
+def check_targets_reported(sim: Simulator, file: str) -> None:
+    """Refuse targets the base scenario's run does not report (one replicate is run).
+
+    A metric may lack the breakdown a target asks for (``waiting`` has no channel rows),
+    which the schema checks cannot see.
+
+    Args:
+        sim: the simulator.
+        file: the targets file (for messages).
+
+    Raises:
+        ScenarioError: naming every such target.
+    """
+    from impactsim.runner import run
+
+    scenario = Scenario.model_validate(sim.base)
+    result = run(scenario, replicates=1, seed=sim.seed, progress=False)
+    problems = []
+    for i, t in enumerate(sim.targets):
+        if target_values(result.summary, result.timeseries, t).empty:
+            table = result.summary if t.month is None and t.months is None else result.timeseries
+            rows = table.loc[table["metric"] == t.metric, ["segment", "intervention", "channel"]]
+            found = [
+                f"segment={a} intervention={b} channel={c}"
+                for a, b, c in rows.drop_duplicates().head(6).itertuples(index=False)
+            ]
+            problems.append(
+                Problem(
+                    file,
+                    f"targets[{i}:{t.name}]",
+                    f"{t.metric} segment={t.segment} intervention={t.intervention} "
+                    f"channel={t.channel}",
+                    "impactsim reports no such row of this metric; it has e.g. " + "; ".join(found),
+                )
+            )
+    if problems:
+        raise ScenarioError(problems)
