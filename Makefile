@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 OUT ?= outputs/demo
 
-.PHONY: demo app app-assets app-screenshots test lint format docs translations clean bench compare-engines chromium validation-figures baseline golden
+.PHONY: demo app app-screenshots test lint format docs translations clean bench compare-engines chromium validation-figures baseline golden
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,26 +23,18 @@ demo: $(VENV)/.installed
 	$(BIN)/impactsim run --out $(OUT)
 
 # The planners' web app (docs/app.md) on the built-in default municipality; SCENARIOS=...
-# PORT=... LANG_APP=nl to change. Its page files come from the npm registry (app-assets).
+# PORT=... LANG_APP=nl to change. Its page files come from PyPI (solara-assets, pinned).
 PORT ?= 8765
 LANG_APP ?= en
-app: $(VENV)/.installed-app app-assets
+app: $(VENV)/.installed-app
 	$(BIN)/impactsim app $(SCENARIOS) --port $(PORT) --lang $(LANG_APP)
 
 $(VENV)/.installed-app: pyproject.toml setup.py | $(BIN)/python
 	$(BIN)/python -m pip install -q -e ".[app]"
 	touch $@
 
-# Solara's page files (JavaScript, CSS) into the environment, so the app needs no CDN;
-# needs npm (Debian package 'npm', installed here when absent and we may).
-app-assets: | $(BIN)/python
-	@$(BIN)/python scripts/app_assets.py --check >/dev/null 2>&1 || { \
-	  command -v npm >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
-	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null); }; \
-	  $(BIN)/python scripts/app_assets.py || echo "note: app page files missing; the app browser tests will be skipped"; }
-
 # Rewrite docs/figures/app-*.png (the README's screenshots) from the browser tests.
-app-screenshots: $(VENV)/.installed-test app-assets chromium
+app-screenshots: $(VENV)/.installed-test chromium
 	IMPACTSIM_SCREENSHOTS=docs $(BIN)/python -m pytest -q -p no:xdist tests/test_app_browser.py
 
 # The report test renders HTML in headless Chromium (Debian package 'chromium'); installed
@@ -52,7 +44,7 @@ chromium:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "note: chromium not installed; the report rendering test will be skipped"; }
 
-test: $(VENV)/.installed-test chromium app-assets
+test: $(VENV)/.installed-test chromium
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 	$(BIN)/python -m pytest -n 2 -q

@@ -75,7 +75,7 @@ def server(tmp_path_factory) -> Iterator[tuple[str, Path]]:
             "chromium is not installed (Debian package 'chromium'; make test installs it)"
         )
     check = subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "app_assets.py"), "--check"],
+        [sys.executable, "-m", "impactsim.app.assets", "--check"],
         capture_output=True,
         text=True,
     )

@@ -643,7 +643,7 @@ def app_command(
     if missing():
         typer.echo(
             "note: Solara's page files are not installed, so the page loads them from the "
-            "internet; `python -m impactsim.app.assets` installs them (needs npm)",
+            "internet; pip install 'impactsim[app]' installs them (solara-assets)",
             err=True,
         )
     typer.echo(f"impactsim app: open http://{host}:{port} in a browser (Ctrl-C stops it)")

@@ -9,5 +9,5 @@ and the translations; nothing below imports it. Modules:
 - :mod:`~impactsim.app.state`: per-session state and the background run (Solara);
 - :mod:`~impactsim.app.upload`, :mod:`~impactsim.app.pages`: the page (Solara);
 - :mod:`~impactsim.app.main`: the entry point and the server;
-- :mod:`~impactsim.app.assets`: Solara's page files from npm, so the page needs no CDN.
+- :mod:`~impactsim.app.assets`: checks that Solara's page files (solara-assets) are installed.
 """

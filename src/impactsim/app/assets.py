@@ -1,32 +1,27 @@
-"""Put the browser files of Solara's page into Solara's asset folder, from the npm registry.
+"""Check that Solara's page files are installed, so the page needs no CDN.
 
-    python -m impactsim.app.assets          # fetch what is missing (needs `npm`)
-    python -m impactsim.app.assets --check  # exit 1 if something is missing
-
-(``scripts/app_assets.py`` and ``make app-assets`` run the same.)
+    python -m impactsim.app.assets --check  # exit 1, naming them, if some are missing
 
 Solara's page loads its JavaScript and CSS from a CDN unless they are in its asset folder
-(``<environment>/share/solara/cdn``, the folder its server looks in first). The
-``solara-assets`` package on PyPI fills that folder, but only for older Solara releases;
-this module reads which packages and versions the installed Solara's page asks for and
-unpacks each npm package (``npm pack``) there, so the app runs without the internet.
+(``<environment>/share/solara/cdn``, where its server looks first). The ``solara-assets``
+package on PyPI fills that folder for the Solara release of the same version, so the
+``app`` extra pins the two together (``solara==1.58.2``, ``solara-assets==1.58.2``) and
+everything comes from PyPI; this module only checks, from the page template of the
+installed Solara, that every file the page asks for is there.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
-import shutil
-import subprocess
 import sys
-import tarfile
-import tempfile
 from pathlib import Path
 
 import solara.server.settings as solara_settings
 
 TEMPLATE = Path(solara_settings.__file__).parent / "templates" / "solara.html.j2"
 _PACKAGE = re.compile(r"\{\{cdn\}\}/((?:@[\w.-]+/)?[\w.-]+@\d+\.\d+\.\d+)/")
+INSTALL = "pip install 'impactsim[app]' (it pins solara and solara-assets to one version)"
 
 
 def wanted() -> list[str]:
@@ -43,48 +38,21 @@ def folder() -> Path:
 
 
 def missing() -> list[str]:
-    """The wanted packages not yet in the asset folder."""
+    """The wanted packages not in the asset folder."""
     return [p for p in wanted() if not (folder() / p / "package.json").exists()]
 
 
-def fetch(package: str) -> None:
-    """Unpack one npm package into the asset folder."""
-    with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run(
-            ["npm", "pack", package, "--silent", "--pack-destination", tmp],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        (tarball,) = Path(tmp).glob("*.tgz")
-        with tarfile.open(tarball) as tar:
-            tar.extractall(tmp, filter="data")
-        target = folder() / package
-        if target.exists():
-            shutil.rmtree(target)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.move(str(Path(tmp) / "package"), target)
-
-
 def main() -> int:
-    """Fetch the missing packages, or with --check only report them (exit 1)."""
+    """Report the missing page files (exit 1) or say that all are there (exit 0)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only check; fetch nothing")
-    args = parser.parse_args()
+    parser.add_argument("--check", action="store_true", help="only check (the default)")
+    parser.parse_args()
     todo = missing()
-    if args.check:
-        for package in todo:
-            print(f"missing: {package} (run: python -m impactsim.app.assets)")
-        return 1 if todo else 0
-    if todo and shutil.which("npm") is None:
-        print(
-            "error: npm is needed to fetch Solara's page files (Debian package 'npm')",
-            file=sys.stderr,
-        )
-        return 1
     for package in todo:
-        print(f"fetching {package} into {folder()}")
-        fetch(package)
-    return 0
+        print(f"missing: {package} in {folder()} ({INSTALL})")
+    if not todo:
+        print(f"all {len(wanted())} page files of Solara are in {folder()}")
+    return 1 if todo else 0
 
 
 if __name__ == "__main__":
