@@ -32,9 +32,9 @@ from impactsim.inputs import Problem, ScenarioError
 from impactsim.loading import parse_scenario
 from impactsim.scenario import Scenario
 from impactsim.scenario.labels import split_description, words
-from impactsim.scenario.paths import PathError, locate
 from impactsim.scenario.providers import Provider
 from impactsim.scenario.settings import Simulation
+from impactsim.scenario.sources import without_dangling_sources
 from impactsim.scenario.strategy import Offer
 
 Kind = Literal["integer", "number", "toggle"]
@@ -271,17 +271,9 @@ def apply_edits(scenario: Scenario, edits: Mapping[str, Any]) -> dict[str, Any]:
     dropped = {k.split(".", 1)[1] for k, v in edits.items() if k.startswith("channel.") and not v}
     for offer in data["strategy"]["offers"]:
         offer["channels"] = [c for c in offer["channels"] if c not in dropped]
-    if off and data.get("sources"):  # the source of a value that is gone goes with it
-        data["sources"] = {k: v for k, v in data["sources"].items() if _resolves(data, k)}
+    if off:  # the source of a value that is gone goes with it
+        without_dangling_sources(data, Scenario)
     return data
-
-
-def _resolves(data: dict[str, Any], path: str) -> bool:
-    try:
-        locate(data, path)
-    except PathError:
-        return False
-    return True
 
 
 def edited_scenario(

@@ -13,7 +13,7 @@ from impactsim.scenario.population import Population
 from impactsim.scenario.providers import Provider
 from impactsim.scenario.references import cross_reference_problems
 from impactsim.scenario.settings import Outcome, Simulation
-from impactsim.scenario.sources import Source, source_path_problems
+from impactsim.scenario.sources import Source, source_path_problems, without_dangling_sources
 from impactsim.scenario.strategy import Strategy
 
 
@@ -65,4 +65,4 @@ class Scenario(StrictModel):
         data = self.model_dump()
         data["strategy"]["offers"] = []
         data["strategy"]["interactions"] = []
-        return Scenario.model_validate(data)
+        return Scenario.model_validate(without_dangling_sources(data, Scenario))

@@ -84,6 +84,19 @@ def source_path_problems(data: object, root: type[BaseModel]) -> list[tuple[str,
     return out
 
 
+def without_dangling_sources(data: dict[str, Any], root: type[BaseModel]) -> dict[str, Any]:
+    """``data`` with only the sources whose paths still address a value.
+
+    For code that removes parts of a scenario on purpose (the no-programme world, an offer
+    switched off in the app): the source of a value that is gone goes with it. A file a
+    person wrote is not pruned: there a path that addresses nothing is an error.
+    """
+    sources = data.get("sources")
+    if isinstance(sources, dict):
+        data["sources"] = {k: v for k, v in sources.items() if _path_problem(data, k, root) is None}
+    return data
+
+
 def _path_problem(data: dict, path: str, root: type[BaseModel]) -> str | None:
     try:
         parts = split_path(path)
