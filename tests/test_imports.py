@@ -92,19 +92,24 @@ LAYERS = {
         "impactsim.plots",
         "impactsim.cli",
         "impactsim.sweep",
+        "impactsim.voi",
     ),
     "impactsim.metrics": (
         "impactsim.cli",
         "impactsim.report",
         "impactsim.plots",
         "impactsim.sweep",
+        "impactsim.voi",
     ),
     "impactsim.economics": (
         "impactsim.cli",
         "impactsim.report",
         "impactsim.plots",
         "impactsim.sweep",
+        "impactsim.voi",
     ),
+    # the value of information sits beside the comparison, above it: compare never needs it
+    "impactsim.compare": ("impactsim.voi", "impactsim.report", "impactsim.cli"),
 }
 
 
