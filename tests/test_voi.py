@@ -1,4 +1,5 @@
-"""Value of information (impactsim.voi): EVPI against its closed form, EVPPI by regression.
+"""Value of information (impactsim.voi): EVPI against its closed form, EVPPI by regression,
+and the parameters of a real comparison recomputed exactly as the model drew them.
 
 Closed form: for two options whose incremental net benefit X is normal with mean mu and
 SD sigma, perfect information gains E[max(0, X)] - max(0, mu), and E[max(0, X)] is the
@@ -11,14 +12,34 @@ at mu = 0.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 from scipy.stats import norm
 
-from impactsim.voi import evpi, evppi
+import impactsim
+from impactsim import economics
+from impactsim.compare import NO_PROGRAMME
+from impactsim.engine.spec import ReplicateDraws
+from impactsim.loading import parse_scenario
+from impactsim.rng import replicate_key
+from impactsim.voi import (
+    ALL_PARAMETERS,
+    EVPI,
+    FIXED_GROUPS,
+    VOIWarning,
+    evpi,
+    evppi,
+    format_voi,
+    net_benefit,
+    plot_voi,
+    replicate_parameters,
+    voi_table,
+)
 
 
 def closed_form_evpi(mu: float, sigma: float) -> float:
@@ -120,3 +141,127 @@ def test_evppi_refuses_what_it_cannot_compute():
         evppi(nb[["a"]], params, {"t": ["theta"]})
     fixed = evppi(nb, params.assign(c=1.0), {"c": ["c"]}).iloc[0]
     assert (fixed["evppi"], fixed["se"]) == (0.0, 0.0)  # nothing to learn about a constant
+
+
+# --------------------------------------------------------------------------- a comparison
+def _strategy_data(name: str, size: int = 300, months: int = 24) -> dict:
+    with open(f"scenarios/{name}.yaml", encoding="utf-8") as fh:
+        data = yaml.safe_load(fh)
+    data["population"]["size"] = size
+    data["simulation"]["months"] = months
+    return data
+
+
+def _strategy(name: str, **kwargs: int) -> impactsim.Scenario:
+    return parse_scenario(_strategy_data(name, **kwargs), name)
+
+
+@pytest.fixture(scope="module")
+def cmp() -> impactsim.CompareResult:
+    # the library's two strategies, small: 300 families, two years, 40 replicates
+    return impactsim.compare(
+        [_strategy("free-market"), _strategy("package")], replicates=40, seed=11, progress=False
+    )
+
+
+@pytest.fixture(scope="module")
+def close_wtp(cmp) -> float:
+    """A willingness to pay at which the free market's mean NMB is 0: a close decision."""
+    res = cmp.runs["free-market"]
+    return float(res.metric("cost_pv").mean() / res.metric("case_years_prevented_pv").mean())
+
+
+def test_the_cost_and_value_multipliers_are_the_ones_economics_drew(cmp, monkeypatch):
+    params, groups = replicate_parameters(cmp)
+    rep = 3
+    drawn_by_any: set[str] = set()
+    for name, res in cmp.runs.items():
+        drawn: dict[str, float] = {}
+        original = economics.gamma_multiplier
+
+        def spy(rep_key, cv, *stream, _drawn=drawn, _original=original):
+            value = _original(rep_key, cv, *stream)
+            if cv > 0:
+                _drawn["/".join(stream)] = value
+            return value
+
+        monkeypatch.setattr(economics, "gamma_multiplier", spy)
+        again = economics.replicate_economics(
+            res.recordings[rep], res.spec, res.scenario, replicate_key(res.seed, rep)
+        )
+        monkeypatch.undo()
+        # the recomputation reproduces the run's own cost, so the draws spied are the run's
+        assert again.cost_pv == pytest.approx(float(res.metric("cost_pv").loc[rep]))
+        assert drawn
+        for stream, value in drawn.items():
+            column = f"{stream}@{name}" if f"{stream}@{name}" in params else stream
+            assert params.loc[rep, column] == value, (name, stream)
+        drawn_by_any |= set(drawn)
+    mine = {c.split("@")[0] for c in params.columns if c.startswith(("cost/", "value/"))}
+    assert mine == drawn_by_any  # no multiplier missing, none invented
+    assert groups["costs"] and all(c.startswith("cost/") for c in groups["costs"])
+    assert groups["values"] and all(c.startswith("value/") for c in groups["values"])
+
+
+def test_the_effect_sizes_are_the_runs_own_draws(cmp):
+    params, groups = replicate_parameters(cmp)
+    assert groups["effect_sizes"]
+    for column in groups["effect_sizes"]:
+        iv = column.split("/")[1]
+        run = next(r for r in cmp.runs.values() if iv in r.spec.intervention_names)
+        np.testing.assert_allclose(
+            params[column].to_numpy(), run.metric("efficacy_d", intervention=iv).to_numpy()
+        )
+
+
+def test_the_model_draws_no_channel_or_adoption_rates_per_replicate():
+    # the table says these groups have no uncertainty; a new per-replicate draw must be
+    # added to impactsim.voi.replicate_parameters (and this list) to change that
+    fields = {f.name for f in dataclasses.fields(ReplicateDraws)}
+    assert fields == {"effect_d", "fidelity", "keys", "iv_keys", "prov_keys"}
+    assert set(FIXED_GROUPS) == {"channel_rates", "provider_adoption"}
+
+
+def test_net_benefit_is_each_runs_net_monetary_benefit(cmp):
+    nb = net_benefit(cmp)
+    assert list(nb.columns) == [NO_PROGRAMME, "free-market", "package"]
+    assert (nb[NO_PROGRAMME] == 0).all()
+    for name, res in cmp.runs.items():
+        np.testing.assert_allclose(nb[name].to_numpy(), res.metric("nmb").to_numpy())
+        np.testing.assert_allclose(
+            net_benefit(cmp, measure="npv")[name].to_numpy(), res.metric("npv").to_numpy()
+        )
+
+
+def test_voi_table_of_a_real_comparison(cmp, close_wtp):
+    with pytest.warns(VOIWarning, match="rests on 40 replicates"):
+        table = voi_table(cmp, wtp=close_wtp, decisions=5)
+    rows = table.set_index("group")
+    assert list(rows.index) == [
+        EVPI,
+        ALL_PARAMETERS,
+        "effect_sizes",
+        "costs",
+        "values",
+        "provider_fidelity",
+        "channel_rates",
+        "provider_adoption",
+    ]
+    total = rows.loc[EVPI, "evppi_eur"]
+    assert total > 0  # a close decision
+    drawn = rows.loc[[ALL_PARAMETERS, "effect_sizes", "costs", "provider_fidelity"]]
+    assert np.isfinite(drawn["evppi_eur"]).all() and (drawn["evppi_eur"] >= 0).all()
+    assert (drawn["evppi_eur"] <= total + 2 * drawn["se_eur"]).all()
+    assert (drawn["n_parameters"] > 0).all()
+    # values do not enter the net monetary benefit: nothing to learn, said so
+    assert rows.loc["values", "evppi_eur"] == 0.0
+    assert "does not enter the net monetary benefit" in rows.loc["values", "note"]
+    for group in FIXED_GROUPS:
+        assert math.isnan(rows.loc[group, "evppi_eur"])
+        assert rows.loc[group, "note"].startswith("no uncertainty in this run")
+    assert (table["total_eur"].dropna() == 5 * table["evppi_eur"].dropna()).all()
+    assert (table["n_replicates"] == 40).all() and (table["wtp_eur"] == close_wtp).all()
+    text = format_voi(table)
+    assert "Resolving the uncertainty about" in text and "Rough: only 40 replicates" in text
+    fig = plot_voi(table)
+    assert len(fig.axes[0].patches) == len(table) - 1  # one bar per row but the EVPI
