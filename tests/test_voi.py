@@ -20,9 +20,11 @@ import pandas as pd
 import pytest
 import yaml
 from scipy.stats import norm
+from typer.testing import CliRunner
 
 import impactsim
 from impactsim import economics
+from impactsim.cli import app
 from impactsim.compare import NO_PROGRAMME
 from impactsim.engine.spec import ReplicateDraws
 from impactsim.loading import parse_scenario
@@ -265,3 +267,25 @@ def test_voi_table_of_a_real_comparison(cmp, close_wtp):
     assert "Resolving the uncertainty about" in text and "Rough: only 40 replicates" in text
     fig = plot_voi(table)
     assert len(fig.axes[0].patches) == len(table) - 1  # one bar per row but the EVPI
+
+
+def test_compare_voi_on_the_command_line(tmp_path):
+    paths = []
+    for name in ("free-market", "package"):
+        path = tmp_path / f"{name}.yaml"
+        data = _strategy_data(name, size=200)
+        path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+        paths.append(str(path))
+    out = tmp_path / "cmp"
+    runner = CliRunner()
+    done = runner.invoke(app, ["compare", *paths, "-r", "6", "--out", str(out), "--voi"])
+    assert done.exit_code == 0, done.output
+    assert "Value of information for the municipality, per decision" in done.output
+    assert "channel and referral rates" in done.output
+    table = pd.read_csv(out / "voi.csv")
+    assert table["group"].iloc[0] == EVPI and (out / "voi.png").stat().st_size > 1000
+    bad = runner.invoke(
+        app,
+        ["compare", *paths, "-r", "2", "--out", str(out), "--voi", "--effect", "public_impact_pp"],
+    )
+    assert bad.exit_code == 2 and "willingness to pay per unit of public_impact_pp" in bad.output

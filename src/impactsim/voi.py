@@ -32,6 +32,7 @@ import math
 import warnings
 import zlib
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -625,3 +626,27 @@ def plot_voi(table: pd.DataFrame, ax: Any = None) -> Any:
     ax.set_title("Value of information by group of parameters")
     ax.legend(loc="lower right", frameon=False, fontsize=8)
     return fig
+
+
+def write_voi(cmp: CompareResult, out: str | Path, **options: Any) -> pd.DataFrame:
+    """Compute the VOI table of a comparison and write ``voi.csv`` and ``voi.png`` to ``out``.
+
+    Args:
+        cmp: the comparison.
+        out: directory (the comparison's output directory).
+        **options: passed to :func:`voi_table` (``method``, ``measure``, ``decisions``...).
+
+    Returns:
+        The table.
+    """
+    import matplotlib.pyplot as plt
+
+    from impactsim.io import atomic_write, write_csv
+
+    table = voi_table(cmp, **options)
+    folder = Path(out)
+    write_csv(folder / "voi.csv", table)
+    fig = plot_voi(table)
+    atomic_write(folder / "voi.png", lambda p: fig.savefig(p, dpi=120, format="png"))
+    plt.close(fig)
+    return table
