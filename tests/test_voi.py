@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -40,6 +41,7 @@ from impactsim.voi import (
     net_benefit,
     plot_voi,
     replicate_parameters,
+    voi_section,
     voi_table,
 )
 
@@ -267,6 +269,28 @@ def test_voi_table_of_a_real_comparison(cmp, close_wtp):
     assert "Resolving the uncertainty about" in text and "Rough: only 40 replicates" in text
     fig = plot_voi(table)
     assert len(fig.axes[0].patches) == len(table) - 1  # one bar per row but the EVPI
+
+
+def test_the_report_paragraph_in_both_languages(cmp, close_wtp):
+    figures = []
+
+    def figure(fig, caption):
+        figures.append(caption)
+        return f"<figure>{caption}</figure>"
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", VOIWarning)  # the paragraph says it itself
+        english = voi_section(cmp, "en", figure=figure, wtp=close_wtp)
+        dutch = voi_section(cmp, "nl", wtp=close_wtp)
+        clear = voi_section(cmp, "en", figure=figure, wtp=0.0)
+    assert "<h3>Value of information</h3>" in english and "Waarde van informatie" in dutch
+    assert "Resolving the uncertainty about effect sizes is worth up to €" in english
+    assert "Estimated from only 40 replicates" in english
+    assert "channel and referral rates, provider adoption" in english  # no uncertainty
+    assert figures == ["Value of information by group of parameters"]
+    # at a willingness to pay of 0 offering nothing is best in every replicate
+    assert "The best choice is no programme in every replicate" in clear
+    assert "worth up to" not in clear and len(figures) == 1
 
 
 def test_compare_voi_on_the_command_line(tmp_path):

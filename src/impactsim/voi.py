@@ -28,6 +28,7 @@ numbers: ``docs/economics.md``, section "Value of information".
 
 from __future__ import annotations
 
+import html
 import math
 import warnings
 import zlib
@@ -42,7 +43,7 @@ from threadpoolctl import threadpool_limits
 from impactsim.compare import NO_PROGRAMME, CompareResult
 from impactsim.economics import INTERVENTION_COST_ITEMS, gamma_multiplier, value_items
 from impactsim.engine.spec import draw_replicate
-from impactsim.i18n import N_, number
+from impactsim.i18n import DEFAULT_LANGUAGE, N_, gettext_for, money, number
 from impactsim.rng import replicate_key
 from impactsim.scenario import Scenario
 from impactsim.tables import eur
@@ -650,3 +651,79 @@ def write_voi(cmp: CompareResult, out: str | Path, **options: Any) -> pd.DataFra
     atomic_write(folder / "voi.png", lambda p: fig.savefig(p, dpi=120, format="png"))
     plt.close(fig)
     return table
+
+
+# --------------------------------------------------------------------------- the report
+def voi_section(
+    cmp: CompareResult,
+    lang: str = DEFAULT_LANGUAGE,
+    figure: Callable[[Any, str], str] | None = None,
+    labels: Mapping[str, str] | None = None,
+    wtp: float | None = None,
+) -> str:
+    """The report's value-of-information paragraph (HTML), translated; empty unless useful.
+
+    Shown when at least two strategies have costs and the effect is prevented case-years.
+
+    Args:
+        cmp: the comparison.
+        lang: language.
+        figure: draws a figure into the report, ``figure(fig, caption) -> html``.
+        labels: strategy name -> label shown (default the names).
+        wtp: willingness to pay per prevented case-year; default the scenario's.
+    """
+    costed = [r for r in cmp.runs.values() if float(r.metric("cost_pv").mean()) > 0]
+    if len(costed) < 2 or cmp.effect != "case_years_prevented_pv":
+        return ""
+    _ = gettext_for(lang)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", VOIWarning)  # the paragraph says so itself
+        table = voi_table(cmp, wtp=wtp)
+    first = table.iloc[0]
+    intro = _(
+        "What it would be worth to the municipality to know more before choosing between "
+        "these strategies and no programme, valuing a prevented problem case-year at "
+        "{wtp} ({n} replicates)."
+    ).format(wtp=money(first["wtp_eur"], lang), n=int(first["n_replicates"]))
+    parts = ["<h3>" + _("Value of information") + "</h3>", f"<p>{intro}</p>"]
+    rows = table[~table["group"].isin([EVPI, ALL_PARAMETERS])]
+    if not first["evppi_eur"] > 0:
+        shown = {**(labels or {}), NO_PROGRAMME: _("no programme")}
+        best = shown.get(first["best_option"], first["best_option"])
+        parts.append(
+            "<p>"
+            + _(
+                "The best choice is {option} in every replicate, so resolving the uncertainty "
+                "is worth nothing before deciding (EVPI {amount})."
+            ).format(option=html.escape(best), amount=money(0.0, lang))
+            + "</p>"
+        )
+    else:
+        items = [
+            _(
+                "Resolving the uncertainty about {group} is worth up to {amount} before "
+                "deciding (EVPPI; EVPI {evpi} for all uncertainty)."
+            ).format(
+                group=_(row["label"]),
+                amount=money(row["evppi_eur"], lang),
+                evpi=money(first["evppi_eur"], lang),
+            )
+            for _i, row in rows.sort_values("evppi_eur", ascending=False).iterrows()
+            if _has_value(row)
+        ]
+        parts.append("<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>")
+    fixed = [_(r["label"]) for _i, r in rows.iterrows() if r["evppi_eur"] != r["evppi_eur"]]
+    if fixed:
+        text = _("No uncertainty in this run, so no value: {groups}.")
+        parts.append("<p>" + text.format(groups=", ".join(fixed)) + "</p>")
+    if first["n_replicates"] < MIN_REPLICATES:
+        text = _(
+            "Estimated from only {n} replicates: treat these amounts as rough (at least "
+            "{minimum} are advised)."
+        )
+        parts.append(
+            "<p>" + text.format(n=int(first["n_replicates"]), minimum=MIN_REPLICATES) + "</p>"
+        )
+    if figure is not None and first["evppi_eur"] > 0:
+        parts.append(figure(plot_voi(table), _("Value of information by group of parameters")))
+    return "".join(parts)
