@@ -93,6 +93,7 @@ LAYERS = {
         "impactsim.cli",
         "impactsim.sweep",
         "impactsim.calibrate",
+        "impactsim.voi",
     ),
     "impactsim.metrics": (
         "impactsim.cli",
@@ -100,6 +101,7 @@ LAYERS = {
         "impactsim.plots",
         "impactsim.sweep",
         "impactsim.calibrate",
+        "impactsim.voi",
     ),
     "impactsim.economics": (
         "impactsim.cli",
@@ -107,12 +109,19 @@ LAYERS = {
         "impactsim.plots",
         "impactsim.sweep",
         "impactsim.calibrate",
+        "impactsim.voi",
     ),
     # calibration is the upper edge: only the command line may import it
     "impactsim.sweep": ("impactsim.calibrate",),
     "impactsim.runner": ("impactsim.calibrate",),
-    "impactsim.compare": ("impactsim.calibrate",),
     "impactsim.report": ("impactsim.calibrate",),
+    # the value of information sits beside the comparison, above it: compare never needs it
+    "impactsim.compare": (
+        "impactsim.calibrate",
+        "impactsim.voi",
+        "impactsim.report",
+        "impactsim.cli",
+    ),
 }
 
 

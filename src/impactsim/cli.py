@@ -30,6 +30,7 @@ from impactsim.tables import eur, select
 if TYPE_CHECKING:
     import pandas as pd
 
+    from impactsim.compare import CompareResult
     from impactsim.runner import RunResult
 
 #: For the message of a signal that no command handled itself: "starting" until a command
@@ -409,11 +410,31 @@ def compare(
         ),
     ] = "case_years_prevented_pv",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no report printed")] = False,
+    voi: Annotated[
+        bool,
+        typer.Option(
+            "--voi", help="value of information: EVPI and EVPPI per group (voi.csv, voi.png)"
+        ),
+    ] = False,
+    voi_method: Annotated[
+        Literal["gp", "gam"],
+        typer.Option("--voi-method", help="EVPPI regression: gp (Gaussian process) or gam"),
+    ] = "gp",
+    voi_measure: Annotated[
+        Literal["nmb", "npv"],
+        typer.Option(
+            "--voi-measure", help="VOI net benefit: nmb (at the willingness to pay) or npv"
+        ),
+    ] = "nmb",
+    voi_decisions: Annotated[
+        float,
+        typer.Option("--voi-decisions", min=1, help="decisions the information serves (VOI)"),
+    ] = 1.0,
 ) -> None:
     """Run strategies with common random numbers and compare them with a baseline.
 
     Writes comparison.csv (long), frontier.csv, ceac.csv, outcomes.csv, comparison.txt and
-    each strategy's run directory under runs/.
+    each strategy's run directory under runs/; with --voi also voi.csv and voi.png.
     """
     from impactsim.compare import CompareError
     from impactsim.compare import compare as compare_strategies
@@ -466,6 +487,29 @@ def compare(
     if not quiet:
         typer.echo(res.table())
         typer.echo(f"\nwrote {out_dir}/comparison.csv and frontier.csv, ceac.csv, outcomes.csv")
+    if voi:
+        _compare_voi(
+            res, out_dir, quiet, method=voi_method, measure=voi_measure, decisions=voi_decisions
+        )
+
+
+def _compare_voi(res: CompareResult, out_dir: Path, quiet: bool, **options: Any) -> None:
+    """Value of information of a comparison: write voi.csv and voi.png, print it in words."""
+    import warnings
+
+    from impactsim.voi import VOIWarning, format_voi, write_voi
+
+    try:
+        with warnings.catch_warnings():
+            if not quiet:  # the printed text says so itself
+                warnings.simplefilter("ignore", VOIWarning)
+            table = write_voi(res, out_dir, **options)
+    except ValueError as err:
+        typer.echo(f"error: value of information: {err}", err=True)
+        raise typer.Exit(EXIT_INVALID) from None
+    if not quiet:
+        typer.echo("\n" + format_voi(table))
+        typer.echo(f"\nwrote {out_dir}/voi.csv and voi.png")
 
 
 @app.command()

@@ -481,7 +481,10 @@ def render_report(
     )
     body += ["<h2>" + _("Comparison") + "</h2>", headline_table(shown, lang)]
     if cmp is not None:
+        from impactsim.voi import voi_section
+
         body.append(comparison_table(cmp, labels, lang))
+        body.append(voi_section(cmp, lang, figure=_img, labels=labels))
     body += [
         "<h2>" + _("Figures") + "</h2>",
         f'<div class="figs">{"".join(_figures(shown, lang))}</div>',
