@@ -72,17 +72,20 @@ class SerialExecutor(cf.Executor):
         return fut
 
 
-def _init_pool_worker() -> None:
-    """Process-pool initializer: Ctrl-C is the driver's to handle; one numba thread.
+def _init_pool_worker(driver_pid: int) -> None:
+    """Process-pool initializer: die with the driver; Ctrl-C is its to handle; one thread.
 
     The process starts with SIGINT blocked (:meth:`ProcessPoolBackend.submit`), so a
     Ctrl-C sent to the process group while it starts up stays pending; it is ignored
-    from here on, and one already pending is discarded when SIGINT is unblocked.
+    from here on, and one already pending is discarded when SIGINT is unblocked. The
+    worker exits as soon as the driver ``driver_pid`` is gone, even killed with SIGKILL
+    (:func:`~impactsim.sweep.worker.exit_with_driver`).
     """
+    from impactsim.sweep.worker import _limit_threads, exit_with_driver
+
+    exit_with_driver(driver_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
-    from impactsim.sweep.worker import _limit_threads
-
     _limit_threads(1)
 
 
@@ -147,6 +150,7 @@ class ProcessPoolBackend(Backend):
             max_workers=self.workers,
             mp_context=multiprocessing.get_context(self.start_method),
             initializer=_init_pool_worker,
+            initargs=(os.getpid(),),
         )
 
     def submit(self, fn: Callable[..., Any], /, *args: Any) -> cf.Future:

@@ -8,8 +8,13 @@ simulation comes back as a failed :class:`TaskOutcome` with the error text.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import os
+import signal
 import socket
+import sys
+import threading
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -24,6 +29,12 @@ from impactsim.tables import breakdown_mask
 #: Columns of a task's result table, in order: the summary's identifying columns with the
 #: sweep point in place of the scenario.
 RESULT_COLUMNS: tuple[str, ...] = ("point", *ID_COLUMNS[1:], "value")
+
+#: Seconds between a pool worker's checks that the driver that started it is alive.
+DRIVER_CHECK_INTERVAL_S = 0.5
+
+#: ``prctl`` option that has the kernel send a signal when the parent dies (Linux).
+_PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -89,6 +100,39 @@ def _limit_threads(n: int) -> int:
     before = numba.get_num_threads()
     numba.set_num_threads(max(1, min(int(n), numba.config.NUMBA_NUM_THREADS)))
     return before
+
+
+def exit_with_driver(driver_pid: int, interval: float = DRIVER_CHECK_INTERVAL_S) -> None:
+    """End this worker process as soon as its driver (parent) process is gone.
+
+    A pool worker otherwise waits for its next task for ever once the driver died without
+    shutting the pool down (``kill -9``, a crash, out of memory): the workers hold both
+    ends of the task queue's pipe, so they never see it close, and they keep the
+    multiprocessing resource tracker alive too. Two guards:
+
+    * on Linux the kernel sends SIGKILL when the parent dies (``PR_SET_PDEATHSIG``; it fires
+      when the *thread* that started the worker ends: the process pool starts its workers
+      in the thread that submits, which runs the sweep until the pool is shut down);
+    * everywhere, a daemon thread compares :func:`os.getppid` with ``driver_pid`` every
+      ``interval`` seconds and calls :func:`os._exit` when the worker was re-parented.
+
+    Args:
+        driver_pid: process id of the driver that started this worker.
+        interval: seconds between the watchdog's checks.
+    """
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+    if os.getppid() != driver_pid:  # the driver died before the guards were in place
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == driver_pid:
+            time.sleep(interval)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="impactsim-driver-watchdog", daemon=True).start()
 
 
 def select_rows(
