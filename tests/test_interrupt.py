@@ -59,6 +59,11 @@ def start(cmd: list[str], log: Path, **kw) -> subprocess.Popen:
         return subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, **kw)
 
 
+def messages(text: str) -> list[str]:
+    """The lines of a command's output that report an interruption."""
+    return [ln for ln in text.splitlines() if ln.startswith(("interrupted", "terminated"))]
+
+
 def wait_for(condition, proc: subprocess.Popen, log: Path, timeout: float = 120.0) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -104,10 +109,118 @@ def test_interrupted_run_leaves_no_output_and_no_temporary_file(
             proc.kill()
     text = log.read_text(errors="replace")
     assert proc.returncode == code, text
-    assert f"{word}; nothing was written to {out}" in text
+    # one message: it also said "interrupted while starting; nothing was written" (SIGINT)
+    assert messages(text) == [f"{word}; nothing was written to {out}"], text
     assert "Traceback" not in text
     assert not out.exists()
     assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize("command", ["compare", "report"])
+def test_ctrl_c_during_compare_or_report_gives_one_message(tmp_path, long_scenario, command):
+    """Ctrl-C (to the process group) while the strategies run: exit 130, one message.
+
+    Both said "interrupted; ..." and then "interrupted while starting; nothing was
+    written", which contradicted the first for outputs already written.
+    """
+    other = tmp_path / "other.yaml"
+    other.write_text(long_scenario.read_text().replace("name: long", "name: other"))
+    # 200 replicates: a strategy runs for seconds, so its progress bar (shown after 1 s)
+    # appears before the comparison ends; the signal comes then
+    out = tmp_path / ("cmp" if command == "compare" else "report.html")
+    log = tmp_path / f"{command}.log"
+    cmd = [*CLI, command, str(long_scenario), str(other), "-r", "200", "--out", str(out)]
+    proc = start(cmd, log, start_new_session=True)
+    try:
+        wait_for(lambda: "rep/s]" in log.read_text(errors="replace"), proc, log)
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    text = log.read_text(errors="replace")
+    assert proc.returncode == 130, text
+    kept = f"nothing was written to {out}" if command == "compare" else f"{out} was not written"
+    assert messages(text) == [f"interrupted; {kept}"], text
+    assert "Traceback" not in text
+    assert not out.exists()
+    assert leftovers(tmp_path) == []
+
+
+@pytest.fixture
+def cli_handlers():
+    """The command line's signal handlers in this process (restored afterwards)."""
+    old = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield install_signal_handlers()
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def ctrl_c(*args, **kwargs):
+    """Stand-in for a function of the command line: Ctrl-C arrives while it runs."""
+    os.kill(os.getpid(), signal.SIGINT)
+    time.sleep(5)  # the handler raises KeyboardInterrupt in here
+
+
+def test_ctrl_c_while_run_prints_its_summary_says_the_outputs_are_complete(
+    tmp_path, monkeypatch, capsys, cli_handlers
+):
+    """It said "interrupted while starting; nothing was written" after writing them."""
+    from impactsim import cli
+
+    scen = tmp_path / "s.yaml"
+    scen.write_text(yaml.safe_dump(base_dict(size=300, months=4)))
+    out = tmp_path / "out"
+    monkeypatch.setattr(cli, "_print_run", ctrl_c)
+    monkeypatch.setattr(sys, "argv", ["impactsim", "run", str(scen), "--out", str(out)])
+    with pytest.raises(SystemExit) as exc:
+        cli._run_app(cli_handlers)
+    assert exc.value.code == 130
+    assert messages(capsys.readouterr().err) == [f"interrupted; the outputs in {out} are complete"]
+    assert sorted(p.name for p in out.iterdir()) == sorted([*RUN_FILES, "ceac.csv", "wsipp.csv"])
+
+
+def test_ctrl_c_while_plot_draws_says_which_figures_are_kept(
+    tmp_path, monkeypatch, capsys, cli_handlers
+):
+    """plot had no handler: "interrupted while starting; nothing was written" with figures
+    written."""
+    import impactsim.rundir
+    from impactsim import cli
+
+    monkeypatch.setattr(impactsim.rundir, "load_run_dir", ctrl_c)
+    monkeypatch.setattr(sys, "argv", ["impactsim", "plot", str(tmp_path)])
+    with pytest.raises(SystemExit) as exc:
+        cli._run_app(cli_handlers)
+    assert exc.value.code == 130
+    figures = tmp_path / "figures"
+    kept = f"interrupted; the figures already in {figures} are complete, the others were not drawn"
+    assert messages(capsys.readouterr().err) == [kept]
+
+
+def test_ctrl_c_while_sweep_prints_its_summary_gives_one_message(
+    tmp_path, monkeypatch, capsys, cli_handlers
+):
+    from impactsim import cli
+    from impactsim.sweep import cli as sweep_cli
+
+    d = sweep_dict()
+    d["base"] = base_dict(size=300, months=4)
+    file = tmp_path / "sweep.yaml"
+    file.write_text(yaml.safe_dump(d))
+    out = tmp_path / "out"
+    monkeypatch.setattr(sweep_cli, "_print_sweep", ctrl_c)
+    argv = ["impactsim", "sweep", str(file), "--out", str(out), "--workers", "0"]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as exc:
+        cli._run_app(cli_handlers)
+    assert exc.value.code == 130
+    kept = f"interrupted; finished tasks are kept, re-run the same command to resume ({out})"
+    assert messages(capsys.readouterr().err) == [kept]
+    assert len(list((out / "tasks").glob("*.parquet"))) == N_TASKS
 
 
 def catches(pid: int, sig: int) -> bool:
@@ -323,7 +436,9 @@ def test_interrupted_sweep_keeps_finished_tasks_and_resumes(
             proc.wait()
     text = log.read_text(errors="replace")
     assert proc.returncode == code, text
-    assert "finished tasks are kept, re-run the same command to resume" in text
+    word = "interrupted" if code == 130 else "terminated (SIGTERM)"
+    kept = f"{word}; finished tasks are kept, re-run the same command to resume ({out})"
+    assert messages(text) == [kept], text
     assert "Traceback" not in text
     _, alive = psutil.wait_procs(pool, timeout=10)
     assert alive == [], "worker processes survived the driver"

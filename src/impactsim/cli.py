@@ -13,7 +13,13 @@ import typer
 
 from impactsim.calibrate.cli import register as register_calibrate_command
 from impactsim.i18n import Language
-from impactsim.io import EXIT_SIGINT, install_signal_handlers, interrupt_exit_code
+from impactsim.io import (
+    EXIT_SIGINT,
+    install_signal_handlers,
+    interrupt_exit_code,
+    interruption_reported,
+    report_interruption,
+)
 from impactsim.loading import (
     ScenarioError,
     default_scenario_path,
@@ -96,11 +102,16 @@ def _report(err: ScenarioError, where: str = "") -> None:
 
 
 def _interrupted(exc: BaseException, note: str) -> NoReturn:
-    """Report an interruption (Ctrl-C or SIGTERM) and exit with 130 or 143."""
-    code = interrupt_exit_code(exc)
-    what = "terminated (SIGTERM)" if code != 130 else "interrupted"
-    typer.echo(f"\n{what}; {note}", err=True)
-    raise typer.Exit(code)
+    """Report an interruption (Ctrl-C or SIGTERM) in one line and exit with 130 or 143."""
+    raise typer.Exit(report_interruption(exc, note))
+
+
+def _mtime(path: Path) -> int | None:
+    """Modification time of ``path`` in ns, None when it does not exist."""
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return None
 
 
 def _fail_run(err: Exception) -> NoReturn:
@@ -317,7 +328,7 @@ def run(
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(EXIT_INVALID) from None
     marker = out_dir / "run.json"  # written with the others, all at once
-    before = marker.stat().st_mtime_ns if marker.exists() else None
+    before = _mtime(marker)
     try:
         from impactsim.runner import run as run_scenario
 
@@ -330,16 +341,21 @@ def run(
             parallel=parallel,
         )
         result.to_dir(out_dir)
+        if not quiet:
+            _print_run(result, out_dir)
     except MemoryLimitError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(EXIT_INVALID) from None
     except KeyboardInterrupt as exc:
-        after = marker.stat().st_mtime_ns if marker.exists() else None
-        if after is not None and after != before:  # the signal came as they were moved in
+        after = _mtime(marker)
+        if after is not None and after != before:  # moved in, or being printed
             _interrupted(exc, f"the outputs in {out_dir} are complete")
         _interrupted(exc, f"nothing was written to {out_dir}")
-    if quiet:
-        return
+
+
+def _print_run(result: RunResult, out_dir: Path) -> None:
+    """Print the summary of ``impactsim run``: headline metrics, reach, economics."""
+    sc = result.scenario
     stats = result.summary_stats()
     totals = select(stats).set_index("metric")
     m = sc.simulation.months
@@ -466,6 +482,8 @@ def compare(
                 bad.append(f"--combination must look like NAME=A+B (got {text!r})")
                 continue
             combos[name.strip()] = (a.strip(), b.strip())
+    out_dir = out if out is not None else Path("outputs") / "compare"
+    kept = f"nothing was written to {out_dir}"
     try:
         if bad:
             raise CompareError(bad)
@@ -478,19 +496,21 @@ def compare(
             effect=effect,
             progress=False if quiet else None,
         )
-        out_dir = out if out is not None else Path("outputs") / "compare"
+        kept = f"the files already written to {out_dir} are complete, the rest were not written"
         res.to_dir(out_dir)
+        kept = f"the outputs in {out_dir} are complete"
+        if not quiet:
+            typer.echo(res.table())
+            typer.echo(f"\nwrote {out_dir}/comparison.csv and frontier.csv, ceac.csv, outcomes.csv")
+        if voi:
+            kept = f"the comparison in {out_dir} is complete, its value of information is not"
+            _compare_voi(
+                res, out_dir, quiet, method=voi_method, measure=voi_measure, decisions=voi_decisions
+            )
     except (CompareError, MemoryLimitError) as err:
         _fail_run(err)
     except KeyboardInterrupt as exc:
-        _interrupted(exc, "files already written are complete; temporary files were removed")
-    if not quiet:
-        typer.echo(res.table())
-        typer.echo(f"\nwrote {out_dir}/comparison.csv and frontier.csv, ceac.csv, outcomes.csv")
-    if voi:
-        _compare_voi(
-            res, out_dir, quiet, method=voi_method, measure=voi_measure, decisions=voi_decisions
-        )
+        _interrupted(exc, kept)
 
 
 def _compare_voi(res: CompareResult, out_dir: Path, quiet: bool, **options: Any) -> None:
@@ -529,14 +549,17 @@ def plot(
         for note in run.notes:
             typer.echo(f"note: {note}", err=True)
         written = write_figures(run, out, dpi=dpi)
+        for path in written:
+            typer.echo(f"wrote {path}")
     except RunDirError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(EXIT_INVALID) from None
     except OSError as err:  # the folder to write to: a folder named like a figure, say
         typer.echo(f"error: cannot write the figures: {err}", err=True)
         raise typer.Exit(EXIT_INVALID) from None
-    for path in written:
-        typer.echo(f"wrote {path}")
+    except KeyboardInterrupt as exc:
+        where = out if out is not None else Path(run_dir) / "figures"
+        _interrupted(exc, f"the figures already in {where} are complete, the others were not drawn")
 
 
 @app.command()
@@ -590,18 +613,22 @@ def report(
         except RunDirError as err:
             typer.echo(f"error: {err}", err=True)
             raise typer.Exit(EXIT_INVALID) from None
+    before = _mtime(out)
     try:
         written = build_report(
             inputs, out, replicates=replicates, seed=seed, baseline=baseline, lang=lang
         )
+        typer.echo(f"wrote {written}")
     except (CompareError, MemoryLimitError, RunDirError) as err:
         _fail_run(err)
     except OSError as err:  # --out a folder, say
         typer.echo(f"error: cannot write the report: {err}", err=True)
         raise typer.Exit(EXIT_INVALID) from None
     except KeyboardInterrupt as exc:
+        after = _mtime(out)
+        if after is not None and after != before:  # written (in one step) just before
+            _interrupted(exc, f"{out} is complete")
         _interrupted(exc, f"{out} was not written")
-    typer.echo(f"wrote {written}")
 
 
 scenarios_app = typer.Typer(
@@ -737,7 +764,8 @@ def _run_app(fired: list[int]) -> None:
         app()
     except SystemExit as exc:
         # typer turns an interruption outside a command's own handler into a silent exit 130
-        if fired and exc.code == EXIT_SIGINT:
+        # (a command that handled it has said what it kept: one message only)
+        if fired and exc.code == EXIT_SIGINT and not interruption_reported():
             _stopped_while_starting(fired[0])
         raise
     except KeyboardInterrupt as exc:  # while typer sets the command up

@@ -17,6 +17,7 @@ import contextlib
 import os
 import shutil
 import signal
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -225,6 +226,37 @@ def interrupt_exit_code(exc: BaseException) -> int:
     return 128 + int(getattr(exc, "signum", signal.SIGINT))
 
 
+#: Exit statuses of the interruptions a command reported (:func:`report_interruption`) since
+#: the command line installed its signal handlers.
+_REPORTED: list[int] = []
+
+
+def report_interruption(exc: BaseException, note: str) -> int:
+    """Tell the user, on stderr, that a signal stopped the command and what was kept.
+
+    One line: ``interrupted; NOTE`` (Ctrl-C) or ``terminated (SIGTERM); NOTE``. The
+    command line's entry point prints nothing more for an interruption reported here
+    (:func:`interruption_reported`): one interruption, one message.
+
+    Args:
+        exc: the ``KeyboardInterrupt`` (or :class:`Terminated`) that stopped the command.
+        note: what happened to the outputs, e.g. ``nothing was written to outputs/x``.
+
+    Returns:
+        The exit status to end with: 130 for Ctrl-C, 143 for SIGTERM.
+    """
+    code = interrupt_exit_code(exc)
+    what = "terminated (SIGTERM)" if code == EXIT_SIGTERM else "interrupted"
+    print(f"\n{what}; {note}", file=sys.stderr, flush=True)
+    _REPORTED.append(code)
+    return code
+
+
+def interruption_reported() -> bool:
+    """True when a command has reported an interruption (:func:`report_interruption`)."""
+    return bool(_REPORTED)
+
+
 def _inside_numba(frame: FrameType | None) -> bool:
     """True when the Python frame a signal interrupted is numba's own code."""
     name = frame.f_code.co_filename if frame is not None else ""
@@ -243,6 +275,7 @@ def install_signal_handlers() -> list[int]:
         A list that receives the number of the first signal handled.
     """
     fired: list[int] = []
+    _REPORTED.clear()
 
     def handler(signum: int, frame: FrameType | None) -> None:
         if fired:

@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from impactsim.loading import ScenarioError
 from impactsim.sweep.schema import MAX_WORKERS
+
+if TYPE_CHECKING:
+    from impactsim.sweep.execute import SweepReport
 
 EXIT_SOME_FAILED = 1
 EXIT_INVALID = 2
@@ -32,6 +35,13 @@ def _invalid(err: Exception) -> NoReturn:
     else:
         typer.echo(f"error: {err}", err=True)
     raise typer.Exit(EXIT_INVALID)
+
+
+def _interrupted(exc: BaseException, note: str) -> NoReturn:
+    """Report an interruption (Ctrl-C or SIGTERM) in one line and exit with 130 or 143."""
+    from impactsim.io import report_interruption
+
+    raise typer.Exit(report_interruption(exc, note)) from None
 
 
 def _first_line(text: str | None, limit: int = 160) -> str:
@@ -87,7 +97,6 @@ def sweep(
     2 for an invalid sweep file or directory, 130 when interrupted with Ctrl-C and 143
     with SIGTERM (finished tasks are kept: re-run to resume).
     """
-    from impactsim.io import interrupt_exit_code
     from impactsim.sweep.execute import run_sweep
     from impactsim.sweep.spec import load_sweep
     from impactsim.sweep.store import SweepError
@@ -106,29 +115,28 @@ def sweep(
             numba_threads=threads,
             progress=not quiet,
         )
+        if not quiet:
+            _print_sweep(report)
     except SweepError as err:
         _invalid(err)
     except KeyboardInterrupt as exc:
-        code = interrupt_exit_code(exc)
-        what = "interrupted" if code == EXIT_INTERRUPTED else "terminated (SIGTERM)"
-        typer.echo(
-            f"\n{what}; finished tasks are kept, re-run the same command to resume ({out})",
-            err=True,
-        )
-        raise typer.Exit(code) from None
-    if not quiet:
-        typer.echo(
-            f"sweep {report.name}: {report.points} points, {report.tasks} tasks on "
-            f"{report.backend}: {report.done} done ({report.skipped} before this run), "
-            f"{report.failed} failed, {report.pending} pending; {report.seconds:.1f} s"
-        )
-        for f in report.failures[:10]:
-            typer.echo(f"  failed {f['task']} (point {f['point']}): {_first_line(f['error'])}")
-        if len(report.failures) > 10:
-            typer.echo(f"  ... and {len(report.failures) - 10} more (see manifest.json)")
-        typer.echo(f"wrote {report.directory}/")
+        _interrupted(exc, f"finished tasks are kept, re-run the same command to resume ({out})")
     if report.failed:
         raise typer.Exit(EXIT_SOME_FAILED)
+
+
+def _print_sweep(report: SweepReport) -> None:
+    """Print what ``impactsim sweep`` did: counts, the first failures, the directory."""
+    typer.echo(
+        f"sweep {report.name}: {report.points} points, {report.tasks} tasks on "
+        f"{report.backend}: {report.done} done ({report.skipped} before this run), "
+        f"{report.failed} failed, {report.pending} pending; {report.seconds:.1f} s"
+    )
+    for f in report.failures[:10]:
+        typer.echo(f"  failed {f['task']} (point {f['point']}): {_first_line(f['error'])}")
+    if len(report.failures) > 10:
+        typer.echo(f"  ... and {len(report.failures) - 10} more (see manifest.json)")
+    typer.echo(f"wrote {report.directory}/")
 
 
 def sweep_results(
@@ -197,7 +205,7 @@ def sweep_analyze(
     Sobol indices for sobol sweeps, Morris μ*/σ for morris sweeps, a tornado table for
     one_way sweeps.
     """
-    from impactsim.io import OutputPathError, inner_dir, write_csv
+    from impactsim.io import OutputPathError, inner_dir
     from impactsim.sweep.results import load_results
     from impactsim.sweep.sensitivity import SensitivityError, analyze
     from impactsim.sweep.store import SweepError
@@ -219,16 +227,33 @@ def sweep_analyze(
                 )
             )
     where = {} if segment == "all" else {"segment": segment}
+    target = out if out is not None else Path(directory) / "analysis"
     try:
         tables = analyze(res, outputs, num_resamples=resamples, **where)
     except (SensitivityError, KeyError, ValueError) as err:
         _invalid(ValueError(str(err).strip("'\"")))
+    except KeyboardInterrupt as exc:
+        _interrupted(exc, f"nothing was written to {target}")
     try:  # a link planted in the sweep directory would send the analysis elsewhere
         target = out if out is not None else inner_dir(Path(directory), "analysis")
     except OutputPathError as err:
         _invalid(ValueError(f"{err}; or give the folder to write to with --out"))
+    try:
+        _write_analysis(tables, res.method, segment, target, plots)
+    except KeyboardInterrupt as exc:
+        _interrupted(
+            exc, f"the files already written to {target} are complete, the rest were not written"
+        )
+
+
+def _write_analysis(
+    tables: dict[str, Any], method: str, segment: str, target: Path, plots: bool
+) -> None:
+    """Write (and print) the tables of ``sweep-analyze``, and their plots."""
+    from impactsim.io import write_csv
+
     target.mkdir(parents=True, exist_ok=True)
-    kind = {"sobol": "sobol", "morris": "morris", "one_way": "tornado"}[res.method]
+    kind = {"sobol": "sobol", "morris": "morris", "one_way": "tornado"}[method]
     suffix = "" if segment == "all" else f"_{segment}"
     for name, table in tables.items():
         stem = f"{kind}_{name}{suffix}"
@@ -276,13 +301,14 @@ def main() -> None:
 
     SIGTERM is turned into ``KeyboardInterrupt`` (exit 143, finished tasks kept).
     """
-    from impactsim.io import install_signal_handlers
+    from impactsim.io import install_signal_handlers, interruption_reported
 
     fired = install_signal_handlers()
     try:
         app()
     except SystemExit as exc:
-        if fired and exc.code == EXIT_INTERRUPTED:  # typer's silent exit for an interruption
+        # typer's silent exit for an interruption no command reported
+        if fired and exc.code == EXIT_INTERRUPTED and not interruption_reported():
             print("\ninterrupted while starting", file=sys.stderr)
             sys.exit(128 + fired[0])
         raise
