@@ -434,14 +434,16 @@ def test_interrupted_sweep_keeps_finished_tasks_and_resumes(
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+    # first: what the workers and the resource tracker print on their way out counts too
+    _, alive = psutil.wait_procs(pool, timeout=10)
+    assert alive == [], "worker processes survived the driver"
     text = log.read_text(errors="replace")
     assert proc.returncode == code, text
     word = "interrupted" if code == 130 else "terminated (SIGTERM)"
     kept = f"{word}; finished tasks are kept, re-run the same command to resume ({out})"
-    assert messages(text) == [kept], text
-    assert "Traceback" not in text
-    _, alive = psutil.wait_procs(pool, timeout=10)
-    assert alive == [], "worker processes survived the driver"
+    # one message and nothing else (--quiet); a worker killed after a task left tqdm's
+    # semaphore: "resource_tracker: There appear to be 2 leaked semaphore objects ..."
+    assert text.strip() == kept
     assert leftovers(out) == []
     present = sorted(p.stem for p in (out / "tasks").glob("*.parquet"))
     assert 2 <= len(present) < N_TASKS, present

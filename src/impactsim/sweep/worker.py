@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import multiprocessing
 import os
 import signal
 import socket
@@ -135,6 +136,24 @@ def exit_with_driver(driver_pid: int, interval: float = DRIVER_CHECK_INTERVAL_S)
     threading.Thread(target=watch, name="impactsim-driver-watchdog", daemon=True).start()
 
 
+def _process_local_progress_lock() -> None:
+    """In a worker process, give tqdm a lock of this process's threads (once).
+
+    The runner's progress bar is disabled in a task, but tqdm still creates its lock,
+    which includes a semaphore shared across processes (a named POSIX semaphore that
+    the multiprocessing resource tracker follows). A worker killed when its sweep is
+    interrupted leaves it behind, and the tracker then warns on the user's terminal
+    ("There appear to be 2 leaked semaphore objects to clean up at shutdown"). A worker
+    shows no progress bars: a thread lock is all they need. The driver is unchanged.
+    """
+    if multiprocessing.parent_process() is None:  # the driver (a serial sweep)
+        return
+    from tqdm import tqdm
+
+    if not hasattr(tqdm, "_lock"):
+        tqdm.set_lock(threading.RLock())
+
+
 def select_rows(
     summary: pd.DataFrame,
     point: int,
@@ -212,6 +231,7 @@ def run_task(payload: TaskPayload) -> TaskOutcome:
         from impactsim.runner import run
 
         threads_before = _limit_threads(payload.numba_threads)
+        _process_local_progress_lock()
         try:
             scenario = parse_scenario(payload.scenario, f"point {payload.point}")
         except ScenarioError as err:
