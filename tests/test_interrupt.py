@@ -463,6 +463,44 @@ def test_interrupted_sweep_keeps_finished_tasks_and_resumes(
     pd.testing.assert_frame_equal(load_results(out).data, clean_sweep)
 
 
+def test_ctrl_c_while_the_pool_starts_a_worker_is_delivered_once_it_has(monkeypatch, cli_handlers):
+    """Ctrl-C handled between the creation of a worker process and the moment it is sent
+    what to run: the worker failed with "EOFError: Ran out of input" (a traceback), unknown
+    to the pool and so not stopped with it. The pool blocks SIGINT while it starts a
+    worker, but another thread of the driver may receive the signal, and the handler then
+    runs in the thread that starts the worker."""
+    import multiprocessing.util
+    import threading
+
+    from impactsim.sweep.execute import ProcessPoolBackend
+
+    backend = ProcessPoolBackend(1)
+    real = multiprocessing.util.spawnv_passfds
+
+    def spawn_then_ctrl_c(*args):
+        pid = real(*args)
+        helper = threading.Thread(target=os.kill, args=(os.getpid(), signal.SIGINT))
+        helper.start()  # this thread blocks SIGINT: the helper receives it
+        helper.join()
+        time.sleep(0.2)  # the handler runs at the next bytecode of this thread
+        return pid
+
+    monkeypatch.setattr(multiprocessing.util, "spawnv_passfds", spawn_then_ctrl_c)
+    procs = []
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            backend.submit(os.getpid)
+        procs = list(backend.executor._processes.values())
+    finally:
+        backend.interrupt()
+    assert len(procs) == 1  # the pool knows its worker: interrupt() stops it
+    deadline = time.monotonic() + 10
+    # the pool's own thread reaps it too: poll rather than join (two joins race)
+    while procs[0].exitcode is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert procs[0].exitcode == -signal.SIGTERM  # stopped, not "EOFError: Ran out of input"
+
+
 @pytest.mark.parametrize(
     ("stage", "expected"),
     [

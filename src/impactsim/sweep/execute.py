@@ -38,6 +38,7 @@ from typing import Any
 
 from tqdm.auto import tqdm
 
+from impactsim.io import signals_held
 from impactsim.sweep import integrity
 from impactsim.sweep.paths import with_values
 from impactsim.sweep.sampling import point_changes, point_seed
@@ -159,13 +160,19 @@ class ProcessPoolBackend(Backend):
         The pool starts worker processes as tasks are submitted, and a new process
         inherits the signal mask: blocked, a Ctrl-C to the process group cannot interrupt
         the worker's start-up (a traceback) before :func:`_init_pool_worker` ignores it.
-        In the driver a Ctrl-C in this moment is delivered when it ends.
+        In the driver a Ctrl-C (or SIGTERM) in this moment is delivered when it ends
+        (:func:`~impactsim.io.signals_held`): another thread of the driver may receive
+        the signal while this one blocks it, and its handler, run here, would otherwise
+        interrupt the start of a worker after the process was created and before it was
+        sent its instructions (the worker then fails with "EOFError: Ran out of input",
+        unknown to the pool, so not stopped with it).
         """
-        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
-        try:
-            return self.executor.submit(fn, *args)
-        finally:
-            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        with signals_held():
+            old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            try:
+                return self.executor.submit(fn, *args)
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)
 
     def recover(self, exc: BaseException) -> bool:
         """Replace a broken pool (a worker process died)."""
