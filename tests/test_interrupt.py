@@ -406,20 +406,25 @@ def clean_sweep(tmp_path_factory) -> pd.DataFrame:
 
 
 @pytest.mark.parametrize(
-    ("sig", "code", "workers", "group"),
+    ("sig", "code", "backend", "group"),
     [
-        (signal.SIGINT, 130, 2, True),  # Ctrl-C in a terminal: the whole process group
-        (signal.SIGTERM, 143, 1, False),  # kill PID: the driver only
+        # Ctrl-C in a terminal: the whole process group
+        (signal.SIGINT, 130, ["--workers", "2"], True),
+        # kill PID: the driver only
+        (signal.SIGTERM, 143, ["--workers", "1"], False),
+        # the workers of a LocalCluster printed tracebacks and log lines
+        (signal.SIGINT, 130, ["--workers", "2", "--scheduler", "local"], True),
     ],
+    ids=["pool-ctrl-c", "pool-sigterm", "dask-local-ctrl-c"],
 )
 def test_interrupted_sweep_keeps_finished_tasks_and_resumes(
-    tmp_path, clean_sweep, sig, code, workers, group
+    tmp_path, clean_sweep, sig, code, backend, group
 ):
     file = tmp_path / "sweep.yaml"
     file.write_text(yaml.safe_dump(sweep_dict()))
     out = tmp_path / "out"
     log = tmp_path / "sweep.log"
-    cmd = [*CLI, "sweep", str(file), "--out", str(out), "--workers", str(workers), "--quiet"]
+    cmd = [*CLI, "sweep", str(file), "--out", str(out), *backend, "--quiet"]
     proc = start(cmd, log, start_new_session=True)
     pool: list[psutil.Process] = []
     try:
@@ -461,6 +466,48 @@ def test_interrupted_sweep_keeps_finished_tasks_and_resumes(
         0,
     )
     pd.testing.assert_frame_equal(load_results(out).data, clean_sweep)
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [["--workers", "2"], ["--workers", "2", "--scheduler", "local"]],
+    ids=["pool", "dask-local"],
+)
+def test_ctrl_c_while_sweep_workers_start_gives_one_message(tmp_path, backend):
+    """Ctrl-C to the process group while the worker processes start up (importing).
+
+    Dask LocalCluster workers printed a KeyboardInterrupt traceback each, and a cluster
+    interrupted half-way could not be closed ("AssertionError: Status.init" at exit).
+    """
+    file = tmp_path / "sweep.yaml"
+    file.write_text(yaml.safe_dump(sweep_dict()))
+    out = tmp_path / "out"
+    log = tmp_path / "sweep.log"
+    cmd = [*CLI, "sweep", str(file), "--out", str(out), *backend, "--quiet"]
+    proc = start(cmd, log, start_new_session=True)
+    started: list[psutil.Process] = []
+
+    def starting() -> bool:
+        nonlocal started
+        started = psutil.Process(proc.pid).children(recursive=True)
+        return any("spawn_main" in " ".join(p.cmdline()) for p in started)
+
+    try:
+        wait_for(starting, proc, log)
+        time.sleep(0.5)  # the first worker imports, the cluster waits for the others
+        started = psutil.Process(proc.pid).children(recursive=True)
+        os.killpg(proc.pid, signal.SIGINT)
+        proc.wait(timeout=60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    _, alive = psutil.wait_procs(started, timeout=10)  # first: they may print on the way out
+    assert alive == []
+    text = log.read_text(errors="replace")
+    assert proc.returncode == 130, text
+    kept = f"interrupted; finished tasks are kept, re-run the same command to resume ({out})"
+    assert text.strip() == kept
 
 
 def test_ctrl_c_while_the_pool_starts_a_worker_is_delivered_once_it_has(monkeypatch, cli_handlers):

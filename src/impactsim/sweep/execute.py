@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import logging
 import multiprocessing
 import os
 import signal
@@ -213,18 +214,11 @@ class DaskBackend(Backend):
 
         self._own_client = client is None
         self._cluster: Any = None
+        self._log_levels: dict[str, int] = {}
         if client is None:
             if scheduler in (None, "", "local"):
-                from distributed import LocalCluster
-
                 n = workers or os.cpu_count() or 1
-                self._cluster = LocalCluster(
-                    n_workers=n,
-                    threads_per_worker=1,
-                    processes=True,
-                    env={"NUMBA_NUM_THREADS": "1"},
-                )
-                client = Client(self._cluster)
+                self._cluster, client = _local_cluster(n)
                 where = f"Dask LocalCluster, {n} worker(s), dashboard {client.dashboard_link}"
             else:
                 client = Client(scheduler, timeout=connect_timeout)
@@ -245,9 +239,35 @@ class DaskBackend(Backend):
             )
 
     def interrupt(self) -> None:
-        """Cancel this sweep's tasks on the cluster."""
+        """Cancel this sweep's tasks; stop the workers of its own LocalCluster at once.
+
+        A LocalCluster closed while its workers run tasks waits 4 s for each task, then
+        kills the worker, and logs what it does: warnings in the driver ("Attempting to
+        reschedule task ...", "Worker process still alive after 4.0 seconds, killing")
+        and, from a worker closing with a task running, "Failed to communicate with
+        scheduler during heartbeat" with tracebacks. After an interruption they would
+        follow its one message. So the workers (which hold no results: the driver writes
+        them) are killed now and their nannies told not to restart them; until
+        :meth:`close` is done, the driver's Dask and tornado logs are silenced (a result
+        on its way when its worker is killed is logged as an error with a traceback).
+        """
         with contextlib.suppress(Exception):
             self.executor.shutdown(wait=False)
+        if self._cluster is None:
+            return
+        if not self._log_levels:
+            known = logging.root.manager.loggerDict
+            names = {*_DASK_LOGGERS, *(n for n in known if n.split(".")[0] in _DASK_LOGGERS)}
+            for name in names:
+                log = logging.getLogger(name)
+                self._log_levels[name] = log.level
+                log.setLevel(logging.CRITICAL)
+        for nanny in list(getattr(self._cluster, "workers", {}).values()):
+            with contextlib.suppress(Exception):
+                pid = nanny.pid
+                nanny.close_gracefully()  # do not restart the worker when it dies
+                if pid:
+                    os.kill(pid, signal.SIGKILL)
 
     def close(self) -> None:
         """Close what this backend started (client, LocalCluster)."""
@@ -257,6 +277,62 @@ class DaskBackend(Backend):
         if self._cluster is not None:
             with contextlib.suppress(Exception):
                 self._cluster.close()
+        for name, level in self._log_levels.items():
+            logging.getLogger(name).setLevel(level)
+        self._log_levels.clear()
+
+
+#: Loggers (with their children) of a LocalCluster's scheduler, nannies and client, and of
+#: the event loop they run on, in the driver process.
+_DASK_LOGGERS = ("distributed", "tornado")
+
+
+def _local_cluster(n: int) -> tuple[Any, Any]:
+    """Start a Dask LocalCluster of ``n`` one-thread worker processes, and a client of it.
+
+    Ctrl-C is the driver's to handle, as in the process pool. The cluster's event-loop
+    thread is started here with SIGINT blocked, so the worker processes it starts (now,
+    or later in place of a lost one) inherit the blocked signal: a Ctrl-C sent to the
+    process group neither breaks a worker's start-up nor a task (each printed a
+    traceback); the driver closes the cluster. A Ctrl-C or SIGTERM in the driver while
+    the cluster starts is delivered once it is up (:func:`~impactsim.io.signals_held`),
+    and closes it again: interrupted half-way, it could not be closed (an
+    ``AssertionError`` at exit).
+
+    The multiprocessing resource tracker is started first: the thread that starts it
+    unblocks SIGINT (and SIGTERM), so started by the first worker's, it would let that
+    worker start with Ctrl-C enabled.
+
+    Returns:
+        The cluster and the client.
+    """
+    from multiprocessing import resource_tracker
+
+    from distributed import Client, LocalCluster
+
+    cluster: Any = None
+    client: Any = None
+    try:
+        resource_tracker.ensure_running()
+        with signals_held():
+            old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+            try:
+                cluster = LocalCluster(
+                    n_workers=n,
+                    threads_per_worker=1,
+                    processes=True,
+                    env={"NUMBA_NUM_THREADS": "1"},
+                )
+                client = Client(cluster)
+            finally:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)
+    except BaseException:
+        for started in (client, cluster):
+            if started is not None:
+                with contextlib.suppress(Exception):
+                    started.close()
+        raise
+    return cluster, client
 
 
 def make_backend(
