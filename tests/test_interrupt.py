@@ -201,6 +201,26 @@ def test_ctrl_c_while_plot_draws_says_which_figures_are_kept(
     assert messages(capsys.readouterr().err) == [kept]
 
 
+def test_ctrl_c_during_calibration_gives_one_message(tmp_path, monkeypatch, capsys, cli_handlers):
+    """calibrate printed its line, then the entry point's "interrupted while starting;
+    nothing was written", as the other commands did before."""
+    import impactsim.calibrate.run
+    from impactsim import cli
+
+    root = Path(__file__).resolve().parents[1] / "scenarios"
+    calib = root / "calibration"
+    out = tmp_path / "out"
+    monkeypatch.setattr(impactsim.calibrate.run, "calibrate", ctrl_c)
+    files = [root / "package.yaml", calib / "targets.yaml", calib / "params.yaml"]
+    argv = ["impactsim", "calibrate", *map(str, files), "--out", str(out)]
+    monkeypatch.setattr(sys, "argv", argv)
+    with pytest.raises(SystemExit) as exc:
+        cli._run_app(cli_handlers)
+    assert exc.value.code == 130
+    kept = f"interrupted; finished generations are kept, run the same command to resume ({out})"
+    assert messages(capsys.readouterr().err) == [kept]
+
+
 def test_ctrl_c_while_sweep_prints_its_summary_gives_one_message(
     tmp_path, monkeypatch, capsys, cli_handlers
 ):

@@ -60,7 +60,7 @@ def calibrate(
     from impactsim.calibrate.inference import Settings
     from impactsim.calibrate.run import calibrate as run_calibration
     from impactsim.calibrate.run import load_inputs
-    from impactsim.io import interrupt_exit_code
+    from impactsim.io import report_interruption
 
     try:
         inputs = load_inputs(scenario, targets, params)
@@ -75,21 +75,17 @@ def calibrate(
     )
     try:
         result = run_calibration(inputs, out, settings, replicates=replicates, ppc_draws=ppc_draws)
+        if not quiet:
+            typer.echo(result.parameters.to_string(index=False))
+            missed = result.info["missed_targets"]
+            typer.echo(f"missed targets: {', '.join(missed)}" if missed else "no missed targets")
+            typer.echo(f"wrote {result.directory}/ (summary.md, posterior.parquet, ppc.csv)")
     except ScenarioError as err:
         _invalid(err)
     except KeyboardInterrupt as exc:
-        code = interrupt_exit_code(exc)
-        what = "interrupted" if code == EXIT_INTERRUPTED else "terminated (SIGTERM)"
-        typer.echo(
-            f"\n{what}; finished generations are kept, run the same command to resume ({out})",
-            err=True,
-        )
-        raise typer.Exit(code) from None
-    if not quiet:
-        typer.echo(result.parameters.to_string(index=False))
-        missed = result.info["missed_targets"]
-        typer.echo(f"missed targets: {', '.join(missed)}" if missed else "no missed targets")
-        typer.echo(f"wrote {result.directory}/ (summary.md, posterior.parquet, ppc.csv)")
+        # one message: the entry point adds none for an interruption reported here
+        note = f"finished generations are kept, run the same command to resume ({out})"
+        raise typer.Exit(report_interruption(exc, note)) from None
 
 
 def register(app: typer.Typer) -> None:
