@@ -9,6 +9,7 @@ partial, changed, from another run or written by another impactsim version gives
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from impactsim import plots
+from impactsim.engine.spec import ModelSpec, compile_scenario
 from impactsim.io import OutputPathError, atomic_write, refuse_planted_links
 from impactsim.loading import ScenarioError, load_scenario
 from impactsim.runfiles import (
@@ -34,6 +36,7 @@ from impactsim.runfiles import (
     read_info,
 )
 from impactsim.scenario import Scenario
+from impactsim.tables import replicate_values
 
 #: The columns of each table (kept for callers that check a table themselves).
 COLUMNS = {kind: form.columns for kind, form in FORMS.items()}
@@ -81,6 +84,15 @@ class RunDir:
     def replicates(self) -> int:
         """Number of replicates (the resolved scenario's, checked against the tables)."""
         return int(self.scenario.simulation.replicates)
+
+    @functools.cached_property
+    def spec(self) -> ModelSpec:
+        """The compiled scenario (as :attr:`RunResult.spec`), e.g. for the per-replicate draws."""
+        return compile_scenario(self.scenario)
+
+    def metric(self, name: str, **where: str) -> pd.Series:
+        """Per-replicate values of one summary metric, as :meth:`RunResult.metric`."""
+        return replicate_values(self.summary, name, **where)
 
     def ceac(self) -> pd.DataFrame:
         """The acceptability curve table (``ceac.csv``), recomputed if the file is absent.
