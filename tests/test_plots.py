@@ -218,3 +218,27 @@ def test_plot_does_not_follow_a_figures_link_planted_in_the_run_dir(run_dir, tmp
     assert res.exit_code == 2
     assert "is a symbolic link" in res.output
     assert list(elsewhere.iterdir()) == []
+
+
+def test_every_figure_speaks_dutch(result):
+    # the report and the app draw in the reader's language: titles, axes, legends
+    import matplotlib.pyplot as plt
+
+    from impactsim import plots
+
+    drawn = {
+        "reach_by_channel": plots.reach_by_channel(result, lang="nl"),
+        "public_impact_over_time": plots.public_impact_over_time(result, lang="nl"),
+        "ceac": plots.ceac(result, lang="nl"),
+        "roi_distribution": plots.roi_distribution(result, lang="nl"),
+    }
+    titles = {k: f.axes[0].get_title() for k, f in drawn.items()}
+    assert titles == {
+        "reach_by_channel": "Bereik per kanaal van eerste contact (gemiddelde)",
+        "public_impact_over_time": "Publieke impact in de tijd",
+        "ceac": "Aanvaardbaarheidscurve van de kosteneffectiviteit",
+        "roi_distribution": "Rendement over de replicaties",
+    }
+    assert drawn["ceac"].axes[0].get_ylabel() == "kans op kosteneffectiviteit (%)"
+    for fig in drawn.values():
+        plt.close(fig)

@@ -129,8 +129,11 @@ def adoption_curves(
     return fig
 
 
-def reach_by_channel(timeseries: Any, ax: Axes | None = None) -> Figure:
+def reach_by_channel(
+    timeseries: Any, ax: Axes | None = None, *, lang: str = DEFAULT_LANGUAGE
+) -> Figure:
     """Cumulative reach split by channel of first contact, stacked, over time (means)."""
+    _ = gettext_for(lang)
     ts = _table(timeseries, "timeseries")
     sub = ts[ts["metric"] == "reach_by_channel"]
     channels = _present(sub, "channel")
@@ -145,10 +148,10 @@ def reach_by_channel(timeseries: Any, ax: Axes | None = None) -> Figure:
         labels.append(ch.replace("_", " "))
     if layers:
         ax.stackplot(months, *layers, labels=labels, colors=PALETTE[: len(layers)], alpha=0.85)
-    ax.set_title("Reach by channel of first contact (mean)")
-    ax.set_xlabel("month")
-    ax.set_ylabel("took part (% of target population)")
-    _legend_outside(ax, "first contact")
+    ax.set_title(_("Reach by channel of first contact (mean)"))
+    ax.set_xlabel(_("month"))
+    ax.set_ylabel(_("took part (% of target population)"))
+    _legend_outside(ax, _("first contact"))
     return fig
 
 
@@ -321,8 +324,11 @@ def differential_impact(
     return fig
 
 
-def public_impact_over_time(timeseries: Any, ax: Axes | None = None) -> Figure:
+def public_impact_over_time(
+    timeseries: Any, ax: Axes | None = None, *, lang: str = DEFAULT_LANGUAGE
+) -> Figure:
     """Public impact over time with a 95 % band, overall and per segment."""
+    _ = gettext_for(lang)
     ts = _table(timeseries, "timeseries")
     segments = _present(ts[ts["metric"] == "public_impact_pp"], "segment")
     fig, ax = _axes(ax)
@@ -337,10 +343,10 @@ def public_impact_over_time(timeseries: Any, ax: Axes | None = None) -> Figure:
             label=seg.replace("_", " "),
         )
         ax.fill_between(band["month"], band["lo"], band["hi"], color=color, alpha=0.15, lw=0)
-    ax.set_title("Public impact over time")
-    ax.set_xlabel("month")
-    ax.set_ylabel("prevalence without − with programme (pp)")
-    _legend_outside(ax, "segment")
+    ax.set_title(_("Public impact over time"))
+    ax.set_xlabel(_("month"))
+    ax.set_ylabel(_("prevalence without − with programme (percentage points)"))
+    _legend_outside(ax, _("segment"))
     return fig
 
 
@@ -416,7 +422,7 @@ def cost_effectiveness_plane(
     return fig
 
 
-def ceac(curves: Any, ax: Axes | None = None) -> Figure:
+def ceac(curves: Any, ax: Axes | None = None, *, lang: str = DEFAULT_LANGUAGE) -> Figure:
     """Cost-effectiveness acceptability curves.
 
     Args:
@@ -424,7 +430,9 @@ def ceac(curves: Any, ax: Axes | None = None) -> Figure:
             ``wtp_eur_per_case_year`` and ``p_cost_effective`` (and optionally ``scenario``),
             or ``{label: result or table}``.
         ax: axes to draw on.
+        lang: language of the texts.
     """
+    _ = gettext_for(lang)
     if not isinstance(curves, dict):
         curves = {None: curves}
     tables = {}  # before the figure, so that a refused table leaves no figure open
@@ -452,15 +460,18 @@ def ceac(curves: Any, ax: Axes | None = None) -> Figure:
             )
             j += 1
     ax.set_ylim(-2, 102)
-    ax.set_xlabel("willingness to pay (thousand € per prevented case-year)")
-    ax.set_ylabel("probability cost-effective (%)")
-    ax.set_title("Cost-effectiveness acceptability curve")
-    _legend_outside(ax, "strategy")
+    ax.set_xlabel(_("willingness to pay (thousand € per prevented case-year)"))
+    ax.set_ylabel(_("probability cost-effective (%)"))
+    ax.set_title(_("Cost-effectiveness acceptability curve"))
+    _legend_outside(ax, _("strategy"))
     return fig
 
 
-def roi_distribution(results: Any, ax: Axes | None = None) -> Figure:
+def roi_distribution(
+    results: Any, ax: Axes | None = None, *, lang: str = DEFAULT_LANGUAGE
+) -> Figure:
     """Distribution of the return on investment ROI = (B − C) / C across replicates."""
+    _ = gettext_for(lang)
     tables = _summaries(results)
     fig, ax = _axes(ax, (7.5, 0.7 * len(tables) + 2.2))
     data, labels = [], []
@@ -476,8 +487,8 @@ def roi_distribution(results: Any, ax: Axes | None = None) -> Figure:
         jitter = np.linspace(-0.15, 0.15, vals.size) if vals.size > 1 else np.zeros(vals.size)
         ax.scatter(vals, j + jitter, s=8, color="black", alpha=0.4, zorder=3)
     ax.set_yticks(range(1, len(labels) + 1), labels)
-    ax.axvline(0, color="#D55E00", lw=1.2, ls="--", label="break-even (ROI = 0)")
-    ax.set_xlabel("return on investment (euros returned per euro, net)")
-    ax.set_title("ROI across replicates")
+    ax.axvline(0, color="#D55E00", lw=1.2, ls="--", label=_("break-even (ROI = 0)"))
+    ax.set_xlabel(_("return on investment (euros returned per euro, net)"))
+    ax.set_title(_("ROI across replicates"))
     _legend_outside(ax)
     return fig

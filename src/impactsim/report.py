@@ -518,19 +518,19 @@ def render_report(
 
 
 def _figures(runs: Mapping[str, RunResult], lang: str) -> list[str]:
-    """The report's figures with translated captions (the figures' own text is English)."""
+    """The report's figures, their texts and captions in the report's language."""
     _ = gettext_for(lang)
     figs = []
     if len(runs) > 1:
         figs.append(
             _img(
-                plots.public_impact_comparison(dict(runs)),
+                plots.public_impact_comparison(dict(runs), lang=lang),
                 _("Public impact by strategy (mean, 95 % interval)"),
             )
         )
         figs.append(
             _img(
-                plots.public_impact_comparison(dict(runs), metric="reach_cumulative"),
+                plots.public_impact_comparison(dict(runs), metric="reach_cumulative", lang=lang),
                 _("Reach by strategy"),
             )
         )
@@ -539,18 +539,21 @@ def _figures(runs: Mapping[str, RunResult], lang: str) -> list[str]:
         wtp = first.scenario.economics.willingness_to_pay_eur_per_case_year
         figs.append(
             _img(
-                plots.cost_effectiveness_plane(dict(runs), wtp_eur=wtp),
+                plots.cost_effectiveness_plane(dict(runs), wtp_eur=wtp, lang=lang),
                 _("Costs against prevented case-years, per replicate"),
             )
         )
         figs.append(
             _img(
-                plots.ceac(dict(runs)),
+                plots.ceac(dict(runs), lang=lang),
                 _("Chance each strategy is cost-effective versus no programme"),
             )
         )
         figs.append(
-            _img(plots.roi_distribution(dict(runs)), _("Return on investment across replicates"))
+            _img(
+                plots.roi_distribution(dict(runs), lang=lang),
+                _("Return on investment across replicates"),
+            )
         )
     for label, res in runs.items():
         for draw, caption in (
@@ -558,5 +561,5 @@ def _figures(runs: Mapping[str, RunResult], lang: str) -> list[str]:
             (plots.impact_funnel, N_("{strategy}: impact funnel")),
             (plots.differential_impact, N_("{strategy}: differential impact by segment")),
         ):
-            figs.append(_img(draw(res), _(caption).format(strategy=label)))
+            figs.append(_img(draw(res, lang=lang), _(caption).format(strategy=label)))
     return figs
