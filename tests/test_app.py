@@ -259,3 +259,19 @@ def test_who_pays_and_who_benefits_adds_up():
     assert received.to_numpy() == pytest.approx(res.metric("benefit_pv").to_numpy())
     html = results.stakeholder_table(analysis, {sc.name: "package"}, "nl")
     assert "gemeente betaalt" in html and "gemeente, netto" in html
+
+
+def test_knobs_carry_the_source_of_their_value():
+    # the app's help texts read the scenario's sources: a cited value, an assumption
+    from impactsim.app.knobs import knobs_for
+    from impactsim.loading import load_scenario
+
+    knobs = {k.key: k for k in knobs_for(load_scenario("scenarios/package.yaml"))}
+    teams = knobs["providers.youth_health_care_teams.count"]
+    assert teams.source is not None and teams.source.assumption
+    assert "youth health care" in teams.source.note
+    # an offer's start month is documented as strategy.offers.<programme>.start_month
+    bench = {k.key: k for k in knobs_for(load_scenario("scenarios/standard-benchmark.yaml"))}
+    assert bench["start.home_visits"].source is not None
+    assert knobs["start.online_course"].source is None  # not written in package.yaml
+    assert knobs["simulation.seed"].source is None  # run settings state no source

@@ -34,7 +34,7 @@ from impactsim.scenario import Scenario
 from impactsim.scenario.labels import split_description, words
 from impactsim.scenario.providers import Provider
 from impactsim.scenario.settings import Simulation
-from impactsim.scenario.sources import without_dangling_sources
+from impactsim.scenario.sources import Source, without_dangling_sources
 from impactsim.scenario.strategy import Offer
 
 Kind = Literal["integer", "number", "toggle"]
@@ -68,6 +68,7 @@ class Knob:
         hi: largest allowed value (None: no upper limit).
         value: the scenario's value (None: unlimited, where ``nullable``).
         nullable: None is allowed (unlimited places).
+        source: where the value comes from, as the scenario's ``sources`` states it.
     """
 
     key: str
@@ -80,6 +81,7 @@ class Knob:
     hi: float | None
     value: Any
     nullable: bool = False
+    source: Source | None = None
 
 
 def _limits(field: FieldInfo) -> tuple[float | None, float | None]:
@@ -201,7 +203,19 @@ def knobs_for(scenario: Scenario) -> list[Knob]:
             nullable=True,
         )
     )
-    return out
+    return [_with_source(k, scenario) for k in out]
+
+
+#: The scenario path that a knob edits, where its key is not that path itself.
+_SOURCE_PATH = {"start": "strategy.offers.{name}.start_month"}
+
+
+def _with_source(knob: Knob, scenario: Scenario) -> Knob:
+    """The knob with the source the scenario states for its value, if any."""
+    head, _sep, rest = knob.key.partition(".")
+    path = _SOURCE_PATH[head].format(name=rest) if head in _SOURCE_PATH else knob.key
+    found = scenario.sources.get(path)
+    return dataclasses.replace(knob, source=found) if found is not None else knob
 
 
 class KnobError(ValueError):

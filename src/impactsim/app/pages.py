@@ -194,6 +194,18 @@ def _range(knob: Knob, lang: str) -> str:
     )
 
 
+def _origin(knob: Knob, lang: str) -> str:
+    """Where the knob's value comes from, in words: the citation, or "assumption"."""
+    _ = gettext_for(lang)
+    src = knob.source
+    if src is None:
+        return ""
+    if src.assumption:
+        text = _("assumption: replace with local data")
+        return f"{text} ({src.note})" if src.note else text
+    return _("source: {citation}").format(citation=src.citation)
+
+
 def _shown(value: Any) -> str:
     if value is None:
         return ""
@@ -238,7 +250,7 @@ def KnobInput(knob: Knob, problems: list[Problem], data: Any) -> None:
                 on_value=on_text,
                 suffix=_(knob.unit) if knob.unit else None,
                 error=messages[0] if messages else False,
-                message=_range(knob, lang),
+                message=" · ".join(x for x in (_range(knob, lang), _origin(knob, lang)) if x),
                 classes=["knob-input"],
             )
         if knob.kind == "toggle":
