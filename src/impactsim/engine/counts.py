@@ -137,7 +137,17 @@ def count_all(
     for c in nb.prange(n_chunks):
         for i in range(bounds[c], bounds[c + 1]):
             count_parent(
-                i, c, 1, segment, category, score, first_channel, status, cutoff, mic, s_cnt
+                i,
+                np.int64(c),
+                np.int64(1),
+                segment,
+                category,
+                score,
+                first_channel,
+                status,
+                cutoff,
+                mic,
+                s_cnt,
             )
 
 
@@ -286,7 +296,7 @@ def measure(
             np.empty(n_c, np.bool_),
         )
         measure_chunk(
-            c,
+            np.int64(c),
             bounds[c],
             bounds[c + 1],
             now,

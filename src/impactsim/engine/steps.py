@@ -143,7 +143,7 @@ def step_parents(
     spilled = np.empty((n_workers, largest), np.bool_)
     for w in nb.prange(n_workers):
         parents_worker(
-            w,
+            np.int64(w),  # the loop index is unsigned here: one signature for both
             take,
             step,
             bounds,

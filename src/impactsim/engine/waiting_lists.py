@@ -145,7 +145,7 @@ def list_joiners_parallel(
     """:func:`list_chunk_joiners` for every chunk, in parallel."""
     for c in nb.prange(bounds.shape[0] - 1):
         list_chunk_joiners(
-            c,
+            np.int64(c),
             t,
             bounds,
             c_flags,
