@@ -558,7 +558,8 @@ def grow_queues(q_id: np.ndarray, q_t: np.ndarray, q_len: np.ndarray, n_join: in
     cap = max(need, 2 * q_id.shape[1])
     q_id2 = np.zeros((n_iv, cap), np.int32)
     q_t2 = np.zeros((n_iv, cap), np.int16)
-    for k in range(n_iv):
-        q_id2[k, : q_len[k]] = q_id[k, : q_len[k]]
-        q_t2[k, : q_len[k]] = q_t[k, : q_len[k]]
+    for k in range(n_iv):  # element by element: slice assignment is slow to compile
+        for j in range(q_len[k]):
+            q_id2[k, j] = q_id[k, j]
+            q_t2[k, j] = q_t[k, j]
     return q_id2, q_t2
