@@ -161,12 +161,12 @@ def step_parents(
 
 
 # no reference counting (numba's NRT) in the parents' pass: its per-event kernels are inlined
-# here and read the bundles' arrays field by field, and each read of an array from a bundle
-# would otherwise add and remove a reference (two atomic operations) per event. Nothing
-# here allocates (the worker's list of due parents and its work space for the month-end
-# counts are allocated by step_parents), and every kernel it calls that is not inlined
-# (measure_chunk, count_parent, parent_gain) allocates nothing either: numba compiles a
-# callee with its caller's flags.
+# in parents_chunk and read the bundles' arrays field by field, and each read of an array
+# from a bundle would otherwise add and remove a reference (two atomic operations) per
+# event. Nothing here allocates (the worker's list of due parents and its work space for
+# the month-end counts are allocated by step_parents), and every kernel it calls that is
+# not inlined (parents_chunk, measure_chunk, count_parent, parent_gain) allocates nothing
+# either: numba compiles a callee with its caller's flags, so these have no NRT either.
 @nb.njit(cache=True, nogil=True, _nrt=False)
 def parents_worker(
     w: int,
@@ -188,9 +188,9 @@ def parents_worker(
 
     The worker first takes the chunks of its own range in order, one at a time from that
     range's counter, then what is left of the other workers' ranges (see
-    :func:`step_parents`); each chunk is measured (:func:`measure_or_decay`) and then
-    stepped (:func:`parents_chunk`), both inlined here, so a step makes one call per
-    worker.
+    :func:`step_parents`); each chunk is measured (:func:`measure_or_decay`, inlined
+    here) and then stepped (:func:`parents_chunk`, one call per chunk: inlining its
+    large body here too would make numba copy it, slowly, when compiling this kernel).
     """
     n_chunks = bounds.shape[0] - 1
     n_workers = take.shape[0] // WORK_COUNTER_STRIDE
@@ -246,7 +246,7 @@ def measure_or_decay(
         decay_spill_range(lo, hi, parents.spill, iv.spill_decay_step)
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+@nb.njit(cache=True, nogil=True)
 def parents_chunk(
     c: int,
     step: Step,
