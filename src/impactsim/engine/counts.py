@@ -15,6 +15,7 @@ from impactsim.engine.layout import (
     EV_ANY_EXIT,
     EV_BOUND,
     EV_JOIN,
+    INTERNAL,
     M_INDIRECT,
     M_PREV,
     M_REALIZED,
@@ -58,7 +59,7 @@ def took_part(i: int, status: np.ndarray) -> bool:
     return took
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, **INTERNAL)
 def count_parent(
     i: int,
     c: int,
@@ -151,7 +152,7 @@ def count_all(
             )
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, **INTERNAL)
 def measure_chunk(
     c: int,
     lo: int,
@@ -270,7 +271,7 @@ def measure_chunk(
         m_cnt[c, M_INDIRECT, s] += np.int64(spilled[j] & (adopt_step[lo + j] < 0))
 
 
-@nb.njit(cache=True, parallel=True, nogil=True)
+@nb.njit(cache=True, parallel=True, nogil=True, **INTERNAL)
 def measure(
     bounds: np.ndarray,
     now: int,
@@ -347,7 +348,7 @@ def count_adoption_classes(
         out[category[i], cls] += adopt_step[i] >= 0  # without branches, as above
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, **INTERNAL)
 def record_stocks(
     s_cnt: np.ndarray, prov_state: np.ndarray, cnt: np.ndarray, offering: np.ndarray
 ) -> None:
@@ -365,7 +366,7 @@ def record_stocks(
             offering[k] += prov_state[p, k] == P_OFFERING
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, **INTERNAL)
 def add_measured(m_cnt: np.ndarray, m_gain: np.ndarray, cnt: np.ndarray, gain: np.ndarray) -> None:
     """The second part of a month's record: the chunks' gain-dependent counts.
 
@@ -414,7 +415,7 @@ def record_month(
     add_measured(m_cnt, m_gain, cnt, gain)
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, **INTERNAL)
 def record_enrolments(
     month: int,
     direct_new: np.ndarray,
@@ -438,7 +439,7 @@ def record_enrolments(
             records.gaveup_new[month, k, s] += gaveup_new[k, s]
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, **INTERNAL)
 def tally_parents_pass(
     month: int,
     dt: float,

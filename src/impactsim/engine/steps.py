@@ -52,6 +52,7 @@ from impactsim.engine.layout import (
     EV_JOIN,
     EV_SPILL,
     EVENT_LIST_CAPACITY,
+    INTERNAL,
     N_FLAGS,
     N_M_ROWS,
     PREFETCH_AHEAD,
@@ -167,7 +168,7 @@ def step_parents(
 # the month-end counts are allocated by step_parents), and every kernel it calls that is
 # not inlined (parents_chunk, measure_chunk, count_parent, parent_gain) allocates nothing
 # either: numba compiles a callee with its caller's flags, so these have no NRT either.
-@nb.njit(cache=True, nogil=True, _nrt=False)
+@nb.njit(cache=True, nogil=True, _nrt=False, **INTERNAL)
 def parents_worker(
     w: int,
     take: np.ndarray,
@@ -339,7 +340,7 @@ def prefetch_parent(i: int, parents: Parents) -> None:
     prefetch_row(parents.eff_on, i)
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, **INTERNAL)
 def step_sequential(
     t: int,
     bounds: np.ndarray,
@@ -443,7 +444,7 @@ def step_sequential(
         )
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, **INTERNAL)
 def collect_leavers_and_completers(
     t: int,
     bounds: np.ndarray,
@@ -506,7 +507,7 @@ def collect_leavers_and_completers(
     return leave_id, leave_mask, n_leave, spill_ev, n_spill
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, **INTERNAL)
 def list_step_joiners(
     t: int,
     bounds: np.ndarray,
@@ -701,7 +702,7 @@ def run_steps(
     return q_id, q_t
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, **INTERNAL)
 def clear_scratch(scratch: ChunkScratch) -> None:
     """Zero the per-chunk counts and event flags before the parents' pass."""
     scratch.direct[...] = 0

@@ -16,6 +16,7 @@ from impactsim.engine.layout import (
     ENROLLED,
     EV_JOIN,
     GAVE_UP,
+    INTERNAL,
     P_OFFERING,
     PREFETCH_AHEAD,
     WAITING,
@@ -80,7 +81,7 @@ def add_waiting(
     wait_at[c, k] = w + 1
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, **INTERNAL)
 def list_chunk_joiners(
     c: int,
     t: int,
@@ -276,7 +277,7 @@ def give_up_blocks(
             gave_up[s] += counts[b, s]
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, **INTERNAL)
 def give_up(
     k: int,
     t: int,
@@ -297,7 +298,7 @@ def give_up(
         give_up_span(k, t, lo, hi, q_id, q_t, segment, status, t_event, gave_up)
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, **INTERNAL)
 def serve_waiting_lists(
     t: int,
     joiners: Joiners,
@@ -449,7 +450,7 @@ def serve_waiting_lists(
     return n_enrol
 
 
-@nb.njit(cache=True, parallel=True, nogil=True)
+@nb.njit(cache=True, parallel=True, nogil=True, **INTERNAL)
 def serve_and_push(
     t: int,
     joiners: Joiners,
@@ -546,7 +547,7 @@ def serve_and_push(
         )
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, **INTERNAL)
 def grow_queues(q_id: np.ndarray, q_t: np.ndarray, q_len: np.ndarray, n_join: int) -> tuple:
     """Room on the waiting lists for ``n_join`` joiners: the lists, doubled when too small."""
     n_iv = q_len.shape[0]
