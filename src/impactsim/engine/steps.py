@@ -613,18 +613,7 @@ def run_steps(
     n_iv = parents.status.shape[1]
     n_seg = population.seg_cum.shape[0]
     per_month = population.per_month
-    scratch = ChunkScratch(
-        np.zeros((n_chunks, n_iv, n_seg), np.int64),  # completions
-        np.zeros((n_chunks, n_iv, n_seg), np.int64),  # dropouts
-        np.zeros((n_chunks, n_seg, n_iv), np.int64),  # leavers who took part
-        np.zeros((n_chunks, n_seg), np.int64),  # change of parents per segment
-        np.zeros((n_chunks, N_FLAGS), np.int64),  # events per kind (EV_*)
-        np.zeros((n_chunks, 3, EVENT_LIST_CAPACITY), np.int64),  # listed events
-        np.zeros((n_chunks, n_iv, n_seg), np.int64),  # direct enrolments
-        np.zeros((n_chunks, n_iv), np.int64),  # joiners put on a waiting list
-        np.empty((n_chunks, N_M_ROWS, n_seg), np.int64),  # set by measure_chunk
-        np.empty((n_chunks, n_seg)),
-    )
+    scratch = new_scratch(n_chunks, n_iv, n_seg)
     direct_prov = np.full(n_iv, -1, np.int64)
     mf_share = np.zeros((n_seg, n_iv), np.float64)
     enrol_new = np.zeros((n_iv, n_seg), np.int64)
@@ -700,6 +689,23 @@ def run_steps(
             month, direct_new, direct_prov, enrol_new, gaveup_new, network, providers, records
         )
     return q_id, q_t
+
+
+@nb.njit(cache=True, nogil=True)
+def new_scratch(n_chunks: int, n_iv: int, n_seg: int) -> ChunkScratch:
+    """The per-chunk counts and event lists of the parents' pass (for :func:`run_steps`)."""
+    return ChunkScratch(
+        np.zeros((n_chunks, n_iv, n_seg), np.int64),  # completions
+        np.zeros((n_chunks, n_iv, n_seg), np.int64),  # dropouts
+        np.zeros((n_chunks, n_seg, n_iv), np.int64),  # leavers who took part
+        np.zeros((n_chunks, n_seg), np.int64),  # change of parents per segment
+        np.zeros((n_chunks, N_FLAGS), np.int64),  # events per kind (EV_*)
+        np.zeros((n_chunks, 3, EVENT_LIST_CAPACITY), np.int64),  # listed events
+        np.zeros((n_chunks, n_iv, n_seg), np.int64),  # direct enrolments
+        np.zeros((n_chunks, n_iv), np.int64),  # joiners put on a waiting list
+        np.empty((n_chunks, N_M_ROWS, n_seg), np.int64),  # set by measure_chunk
+        np.empty((n_chunks, n_seg)),
+    )
 
 
 @nb.njit(cache=True, nogil=True, **INTERNAL)
