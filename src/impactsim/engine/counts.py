@@ -152,7 +152,8 @@ def count_all(
             )
 
 
-@nb.njit(cache=True, nogil=True, **INTERNAL)
+# no reference counting (allocates nothing): as in the parents' pass that calls it
+@nb.njit(cache=True, nogil=True, _nrt=False, **INTERNAL)
 def measure_chunk(
     c: int,
     lo: int,

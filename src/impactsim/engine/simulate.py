@@ -196,10 +196,10 @@ def warm_up(spec: ModelSpec) -> None:
     not wait for one another's compilation.
 
     numba compiles on one thread, so when :func:`~impactsim.engine.steps.step_sequential`
-    is not in the cache yet, a helper process (:func:`compile_helper_main`) compiles it,
-    :func:`~impactsim.engine.counts.record_month` and the kernels that build a replicate
-    into numba's cache while this process compiles
-    :func:`~impactsim.engine.steps.step_parents` (the two largest kernels,
+    is not in the cache yet, a helper process (:func:`compile_helper_main`) compiles it
+    and the kernels that build a replicate into numba's cache while this process
+    compiles :func:`~impactsim.engine.steps.step_parents` and
+    :func:`~impactsim.engine.counts.record_month` (the two largest kernels,
     ``step_parents`` and ``step_sequential``, do not call each other); the replicate
     then loads the helper's kernels from the cache. If the helper fails, this process
     compiles them itself.
@@ -208,7 +208,9 @@ def warm_up(spec: ModelSpec) -> None:
     helper = None if _kernel_ready(step_sequential) else _start_helper(small)
     if helper is not None:
         try:
-            step_parents.compile(_types(loop_arguments(small)[0]))
+            par, _, rec = loop_arguments(small)
+            step_parents.compile(_types(par))
+            record_month.compile(_types(rec))
         except BaseException:
             helper.kill()
             raise
@@ -254,16 +256,13 @@ def compile_helper_main() -> None:
     """The helper process of :func:`warm_up`: compile kernels into numba's cache.
 
     Reads a pickled :class:`ModelSpec` from stdin, compiles
-    :func:`~impactsim.engine.steps.step_sequential` and
-    :func:`~impactsim.engine.counts.record_month` (with all they call) for the argument
-    types :func:`loop_arguments` gives, as :func:`~impactsim.engine.steps.run_steps` and
-    :func:`simulate_replicate` pass them, and builds the scenario's first replicate (its
-    families, network, clocks and counts: the kernels called before the steps).
+    :func:`~impactsim.engine.steps.step_sequential` (with all it calls) for the argument
+    types :func:`loop_arguments` gives, as :func:`~impactsim.engine.steps.run_steps`
+    passes them, and builds the scenario's first replicate (its families, network,
+    clocks and counts: the kernels :func:`simulate_replicate` calls before the steps).
     """
     spec = pickle.load(sys.stdin.buffer)
-    _, seq, rec = loop_arguments(spec)
-    step_sequential.compile(_types(seq))
-    record_month.compile(_types(rec))
+    step_sequential.compile(_types(loop_arguments(spec)[1]))
     _new_replicate(spec, 0)
 
 

@@ -122,9 +122,9 @@ def step_parents(
     once, by whichever worker takes it; static halves left the faster thread waiting at
     the step's end (a thread of a shared machine slowed down, or a half with more events).
     Chunks change only their own parents and per-chunk scratch, so the result does not
-    depend on ``n_threads`` nor on who runs a chunk. The parallel loop only calls
-    :func:`parents_worker` once per worker, which keeps this parallel region small to
-    compile and a step's calls few.
+    depend on ``n_threads`` nor on who runs a chunk. The parallel loop only runs
+    :func:`parents_worker` (inlined) once per worker, which keeps this parallel region
+    small to compile and a step's calls few.
     """
     n_chunks = bounds.shape[0] - 1
     # dynamic scheduling (see above): worker w's range starts at take[w * stride]
@@ -161,14 +161,11 @@ def step_parents(
         )
 
 
-# no reference counting (numba's NRT) in the parents' pass: its per-event kernels are inlined
-# in parents_chunk and read the bundles' arrays field by field, and each read of an array
-# from a bundle would otherwise add and remove a reference (two atomic operations) per
-# event. Nothing here allocates (the worker's list of due parents and its work space for
-# the month-end counts are allocated by step_parents), and every kernel it calls that is
-# not inlined (parents_chunk, measure_chunk, count_parent, parent_gain) allocates nothing
-# either: numba compiles a callee with its caller's flags, so these have no NRT either.
-@nb.njit(cache=True, nogil=True, _nrt=False, **INTERNAL)
+# Inlined in step_parents' parallel loop (as a separate kernel, numba would optimise and
+# emit all of parents_chunk's code once more on a cold start). Nothing here allocates (the
+# worker's list of due parents and its work space for the month-end counts are allocated
+# by step_parents).
+@nb.njit(cache=True, nogil=True, inline="always")
 def parents_worker(
     w: int,
     take: np.ndarray,
@@ -191,7 +188,7 @@ def parents_worker(
     range's counter, then what is left of the other workers' ranges (see
     :func:`step_parents`); each chunk is measured (:func:`measure_or_decay`, inlined
     here) and then stepped (:func:`parents_chunk`, one call per chunk: inlining its
-    large body here too would make numba copy it, slowly, when compiling this kernel).
+    large body too would make numba copy it, slowly, when compiling).
     """
     n_chunks = bounds.shape[0] - 1
     n_workers = take.shape[0] // WORK_COUNTER_STRIDE
@@ -247,7 +244,13 @@ def measure_or_decay(
         decay_spill_range(lo, hi, parents.spill, iv.spill_decay_step)
 
 
-@nb.njit(cache=True, nogil=True)
+# no reference counting (numba's NRT) in the parents' pass: its per-event kernels are inlined
+# here and read the bundles' arrays field by field, and each read of an array from a bundle
+# would otherwise add and remove a reference (two atomic operations) per event. Nothing
+# here allocates, nor in the kernels it calls that are not inlined (count_parent,
+# parent_gain): numba compiles a callee with its caller's flags, so these have no NRT
+# either.
+@nb.njit(cache=True, nogil=True, _nrt=False)
 def parents_chunk(
     c: int,
     step: Step,
