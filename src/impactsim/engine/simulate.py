@@ -208,6 +208,7 @@ def warm_up(spec: ModelSpec) -> None:
     helper = None if _kernel_ready(step_sequential) else _start_helper(small)
     if helper is not None:
         try:
+            _start_threads()
             par, _, rec = loop_arguments(small)
             step_parents.compile(_types(par))
             record_month.compile(_types(rec))
@@ -220,6 +221,17 @@ def warm_up(spec: ModelSpec) -> None:
             except subprocess.TimeoutExpired:
                 helper.kill()
     simulate_replicate(small, 0)
+
+
+def _start_threads() -> None:
+    """Start numba's thread pool (if not yet), before compiling kernels explicitly.
+
+    A parallel kernel loaded from numba's cache refers to the thread pool's scheduling
+    functions, which exist only once the pool has started; calling a kernel starts it,
+    ``Dispatcher.compile`` does not (without this, a helper whose kernels' callees are in
+    the cache aborts: "LLVM ERROR: Symbol not found: allocate_sched").
+    """
+    numba.get_num_threads()
 
 
 def _types(args: tuple) -> tuple:
@@ -262,6 +274,7 @@ def compile_helper_main() -> None:
     clocks and counts: the kernels :func:`simulate_replicate` calls before the steps).
     """
     spec = pickle.load(sys.stdin.buffer)
+    _start_threads()
     step_sequential.compile(_types(loop_arguments(spec)[1]))
     _new_replicate(spec, 0)
 
