@@ -41,7 +41,7 @@ DEFAULT_JSON = ROOT / "benchmarks" / "results" / "compare-engines.json"
 TOLERANCE = 0.03
 #: warm-up replicates (N, months): the serial path (below the engine's parallel threshold
 #: of 10,000 parents) and the parallel one, so every kernel is compiled or loaded
-WARM_UP = ((500, 2), (20_000, 2))
+WARM_UP = ((500, 8), (20_000, 8))  # past the last offer's start (month 6)
 ENGINES = ("old", "new")
 
 

@@ -149,11 +149,20 @@ def start_clocks(
         )
 
 
-@nb.njit(cache=True, nogil=True)
 def step_probabilities(hz: np.ndarray, dt: float) -> np.ndarray:
-    """Elementwise ``1 - exp(-hz * dt)``, computed exactly as in :func:`step_parents`."""
-    flat = hz.ravel()
+    """Elementwise ``1 - exp(-hz * dt)``, computed exactly as in :func:`step_parents`.
+
+    The kernel takes the values as one flat float64 array, so it is compiled once for
+    the arrays of every shape it is given.
+    """
+    flat = np.ascontiguousarray(hz, dtype=np.float64).ravel()
+    return _step_probabilities_flat(flat, float(dt)).reshape(np.shape(hz))
+
+
+@nb.njit(cache=True, nogil=True)
+def _step_probabilities_flat(flat: np.ndarray, dt: float) -> np.ndarray:
+    """:func:`step_probabilities` of a flat array."""
     out = np.empty(flat.shape[0], np.float64)
     for j in range(flat.shape[0]):
         out[j] = -math.expm1(-flat[j] * dt)
-    return out.reshape(hz.shape)
+    return out

@@ -15,6 +15,7 @@ from impactsim.engine.layout import (
     EV_ANY_EXIT,
     EV_BOUND,
     EV_JOIN,
+    INTERNAL,
     M_INDIRECT,
     M_PREV,
     M_REALIZED,
@@ -58,7 +59,7 @@ def took_part(i: int, status: np.ndarray) -> bool:
     return took
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, **INTERNAL)
 def count_parent(
     i: int,
     c: int,
@@ -137,11 +138,22 @@ def count_all(
     for c in nb.prange(n_chunks):
         for i in range(bounds[c], bounds[c + 1]):
             count_parent(
-                i, c, 1, segment, category, score, first_channel, status, cutoff, mic, s_cnt
+                i,
+                np.int64(c),
+                np.int64(1),
+                segment,
+                category,
+                score,
+                first_channel,
+                status,
+                cutoff,
+                mic,
+                s_cnt,
             )
 
 
-@nb.njit(cache=True, nogil=True)
+# no reference counting (allocates nothing): as in the parents' pass that calls it
+@nb.njit(cache=True, nogil=True, _nrt=False, **INTERNAL)
 def measure_chunk(
     c: int,
     lo: int,
@@ -260,7 +272,7 @@ def measure_chunk(
         m_cnt[c, M_INDIRECT, s] += np.int64(spilled[j] & (adopt_step[lo + j] < 0))
 
 
-@nb.njit(cache=True, parallel=True, nogil=True)
+@nb.njit(cache=True, parallel=True, nogil=True, **INTERNAL)
 def measure(
     bounds: np.ndarray,
     now: int,
@@ -286,7 +298,7 @@ def measure(
             np.empty(n_c, np.bool_),
         )
         measure_chunk(
-            c,
+            np.int64(c),
             bounds[c],
             bounds[c + 1],
             now,
@@ -337,7 +349,7 @@ def count_adoption_classes(
         out[category[i], cls] += adopt_step[i] >= 0  # without branches, as above
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, **INTERNAL)
 def record_stocks(
     s_cnt: np.ndarray, prov_state: np.ndarray, cnt: np.ndarray, offering: np.ndarray
 ) -> None:
@@ -355,7 +367,7 @@ def record_stocks(
             offering[k] += prov_state[p, k] == P_OFFERING
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, **INTERNAL)
 def add_measured(m_cnt: np.ndarray, m_gain: np.ndarray, cnt: np.ndarray, gain: np.ndarray) -> None:
     """The second part of a month's record: the chunks' gain-dependent counts.
 
@@ -404,7 +416,7 @@ def record_month(
     add_measured(m_cnt, m_gain, cnt, gain)
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, **INTERNAL)
 def record_enrolments(
     month: int,
     direct_new: np.ndarray,
@@ -428,7 +440,7 @@ def record_enrolments(
             records.gaveup_new[month, k, s] += gaveup_new[k, s]
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, **INTERNAL)
 def tally_parents_pass(
     month: int,
     dt: float,

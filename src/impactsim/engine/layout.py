@@ -12,6 +12,11 @@ from __future__ import annotations
 import numba as nb
 import numpy as np
 
+#: Options of the kernels that only other kernels call (never Python): numba makes no
+#: Python or C entry point for them. Their code is part of their callers' anyway, and the
+#: entry points (which unpack every array of every bundle) cost a cold start seconds.
+INTERNAL = {"no_cpython_wrapper": True, "no_cfunc_wrapper": True}
+
 # Status of a parent for one intervention.
 NONE = 0  # not aware
 AWARE = 1  # made aware by a channel, not (yet) enrolled

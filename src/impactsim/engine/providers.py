@@ -11,12 +11,12 @@ import math
 import numba as nb
 import numpy as np
 
-from impactsim.engine.layout import P_NOT, P_OFFERING, P_STOPPED
+from impactsim.engine.layout import INTERNAL, P_NOT, P_OFFERING, P_STOPPED
 from impactsim.engine.state import Providers, Records
 from impactsim.rng import uniform
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, **INTERNAL)
 def step_providers(
     t: int,
     providers: Providers,
@@ -76,7 +76,7 @@ def step_providers(
                     prov_state[p, k] = P_STOPPED
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, **INTERNAL)
 def direct_providers(providers: Providers, q_len: np.ndarray, direct_prov: np.ndarray) -> None:
     """Programmes whose joiners are enrolled at once, and with which organisation.
 
@@ -96,7 +96,7 @@ def direct_providers(providers: Providers, q_len: np.ndarray, direct_prov: np.nd
             direct_prov[k] = -1
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, **INTERNAL)
 def step_providers_and_record(
     t: int, month: int, providers: Providers, dt: float, records: Records
 ) -> None:

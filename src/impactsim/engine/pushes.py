@@ -13,7 +13,7 @@ import numba as nb
 import numpy as np
 
 from impactsim.engine.intrinsics import atomic_add, fetch_add, prefetch_row
-from impactsim.engine.layout import WORK_COUNTER_STRIDE
+from impactsim.engine.layout import INTERNAL, WORK_COUNTER_STRIDE
 from impactsim.engine.state import Network
 
 # the network pushes prefetch an event's neighbour list this many events ahead (its
@@ -29,7 +29,7 @@ def wom_parent(e: int, leave_id: np.ndarray, enrol_ev: np.ndarray, n_iv: int) ->
     return enrol_ev[e - leave_id.shape[0]] // n_iv
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, **INTERNAL)
 def push_word_of_mouth(
     e_lo: int,
     e_hi: int,
@@ -87,7 +87,7 @@ def push_word_of_mouth(
                     wom_count[j, k] += 1
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, **INTERNAL)
 def push_spillover(
     spill_ev: np.ndarray,
     nbr_off: np.ndarray,
@@ -229,7 +229,7 @@ def push_to_neighbours(
         )
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, **INTERNAL)
 def mean_field_share(network: Network, n: int, mf_share: np.ndarray) -> None:
     """The share of (former) participants a parent of segment s sees in a fully mixed population.
 

@@ -11,6 +11,9 @@ among the very same families.
 from __future__ import annotations
 
 import dataclasses
+import pickle
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,9 +39,11 @@ from impactsim.engine.state import (
     Parents,
     Population,
     Providers,
+    Queues,
     Records,
+    Step,
 )
-from impactsim.engine.steps import run_steps
+from impactsim.engine.steps import new_scratch, run_steps, step_parents, step_sequential
 from impactsim.population import build_network, draw_families
 
 #: Below this many parents a step is too short for a parallel region to pay: waking worker
@@ -148,25 +153,38 @@ def _channel_regimes(
     )
 
 
-def engine_compiled() -> bool:
-    """Whether the time loop's kernels are ready: compiled in this process or in numba's cache.
+def _kernel_ready(kernel: numba.core.registry.CPUDispatcher) -> bool:
+    """Whether a kernel is compiled in this process or has an entry in numba's cache index.
 
-    A fresh installation compiles the engine on its first run (about a minute); callers
-    use this to say so before they start (:func:`warm_up`). It reads numba's cache index
-    of :func:`~impactsim.engine.steps.run_steps`, which is empty when the cache is
-    missing or stale (the source changed), and answers ``False`` if the index cannot be
-    read.
+    The index is empty when the cache is missing or stale (the source changed); ``False``
+    if it cannot be read.
     """
-    if run_steps.overloads:
+    if kernel.overloads:
         return True
     try:
-        return bool(run_steps._cache._cache_file._load_index())
+        return bool(kernel._cache._cache_file._load_index())
     except Exception:  # numba's cache internals: unreadable means not ready
         return False
 
 
+def engine_compiled() -> bool:
+    """Whether the time loop's kernels are ready: compiled in this process or in numba's cache.
+
+    A fresh installation compiles the engine on its first run (about half a minute);
+    callers use this to say so before they start (:func:`warm_up`). It reads numba's
+    cache index of :func:`~impactsim.engine.steps.run_steps`.
+    """
+    return _kernel_ready(run_steps)
+
+
 #: Families in the replicate :func:`warm_up` simulates (enough for every kernel to run).
 WARM_UP_PARENTS = 400
+
+#: Seconds :func:`warm_up` waits at most for its helper process (then it goes on alone).
+HELPER_TIMEOUT_S = 900
+
+#: What :func:`warm_up`'s helper process runs (the scenario comes pickled on its stdin).
+HELPER_CODE = "from impactsim.engine.simulate import compile_helper_main; compile_helper_main()"
 
 
 def warm_up(spec: ModelSpec) -> None:
@@ -176,9 +194,156 @@ def warm_up(spec: ModelSpec) -> None:
     the kernels are compiled for argument types, not sizes, so the run that follows
     calls no kernel that is not ready, and its replicates, side by side in threads, do
     not wait for one another's compilation.
+
+    numba compiles on one thread, so when :func:`~impactsim.engine.steps.step_sequential`
+    is not in the cache yet, a helper process (:func:`compile_helper_main`) compiles it
+    and the kernels that build a replicate into numba's cache while this process
+    compiles :func:`~impactsim.engine.steps.step_parents` and
+    :func:`~impactsim.engine.counts.record_month` (the two largest kernels,
+    ``step_parents`` and ``step_sequential``, do not call each other); the replicate
+    then loads the helper's kernels from the cache. If the helper fails, this process
+    compiles them itself.
     """
     small = dataclasses.replace(spec, n_parents=min(spec.n_parents, WARM_UP_PARENTS))
+    helper = None if _kernel_ready(step_sequential) else _start_helper(small)
+    if helper is not None:
+        try:
+            _start_threads()
+            par, _, rec = loop_arguments(small)
+            step_parents.compile(_types(par))
+            record_month.compile(_types(rec))
+        except BaseException:
+            helper.kill()
+            raise
+        finally:
+            try:
+                helper.wait(timeout=HELPER_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                helper.kill()
     simulate_replicate(small, 0)
+
+
+def _start_threads() -> None:
+    """Start numba's thread pool (if not yet), before compiling kernels explicitly.
+
+    A parallel kernel loaded from numba's cache refers to the thread pool's scheduling
+    functions, which exist only once the pool has started; calling a kernel starts it,
+    ``Dispatcher.compile`` does not (without this, a helper whose kernels' callees are in
+    the cache aborts: "LLVM ERROR: Symbol not found: allocate_sched").
+    """
+    numba.get_num_threads()
+
+
+def _types(args: tuple) -> tuple:
+    """The numba types of a kernel's arguments."""
+    return tuple(numba.typeof(a) for a in args)
+
+
+def _start_helper(spec: ModelSpec) -> subprocess.Popen | None:
+    """Start :func:`compile_helper_main` in a new process with ``spec``; None if it cannot."""
+    if not sys.executable:
+        return None
+    # the same interpreter and environment, so the same impactsim and the same numba cache
+    # (should it import another copy of impactsim, its cache entries are only unused)
+    devnull = subprocess.DEVNULL
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-c", HELPER_CODE],
+            stdin=subprocess.PIPE,
+            stdout=devnull,
+            stderr=devnull,
+        )
+    except OSError:
+        return None
+    try:
+        proc.stdin.write(pickle.dumps(spec))
+        proc.stdin.close()
+    except OSError:
+        proc.kill()
+        return None
+    return proc
+
+
+def compile_helper_main() -> None:
+    """The helper process of :func:`warm_up`: compile kernels into numba's cache.
+
+    Reads a pickled :class:`ModelSpec` from stdin, compiles
+    :func:`~impactsim.engine.steps.step_sequential` (with all it calls) for the argument
+    types :func:`loop_arguments` gives, as :func:`~impactsim.engine.steps.run_steps`
+    passes them, and builds the scenario's first replicate (its families, network,
+    clocks and counts: the kernels :func:`simulate_replicate` calls before the steps).
+    """
+    spec = pickle.load(sys.stdin.buffer)
+    _start_threads()
+    step_sequential.compile(_types(loop_arguments(spec)[1]))
+    _new_replicate(spec, 0)
+
+
+def loop_arguments(spec: ModelSpec) -> tuple[tuple, tuple, tuple]:
+    """Arguments of step_parents, step_sequential and record_month, for compiling them.
+
+    Of the types :func:`~impactsim.engine.steps.run_steps` and
+    :func:`simulate_replicate` pass, not of any replicate: one family, no network, zeros
+    of the engine's dtypes, made without running the families' or the network's kernels,
+    so that a process can compile any of the three first (:func:`warm_up`).
+    """
+    draws = draw_replicate(spec, 0)
+    population = _population(spec, draws)
+    n_seg, n_iv = spec.n_segments, spec.n_interventions
+    drawn = {name: np.zeros(1, PARENT_LAYOUT[name][0]) for name in ("segment", "category", "score")}
+    no_ties = np.zeros(2, np.int64), np.zeros(0, np.int32)
+    parents, network = _assemble_parents(spec, drawn, *no_ties, False)
+    channels, interventions = _channels_and_interventions(spec, draws, False)
+    providers = _new_providers(spec, draws)
+    bounds = chunk_bounds(1)
+    records = _new_records(spec, bounds)
+    scratch = new_scratch(bounds.shape[0] - 1, n_iv, n_seg)
+    c = channels
+    step = Step(
+        0,
+        c.r_aw_hz[0],
+        c.r_p_aw[0],
+        c.r_promote[0],
+        c.r_offered[0],
+        np.zeros((n_seg, n_iv)),
+        np.full(n_iv, -1, np.int64),
+        False,
+    )
+    queues = Queues(
+        np.zeros((n_iv, 1), np.int32), np.zeros((n_iv, 1), np.int16), np.zeros(n_iv, np.int64)
+    )
+    new = np.zeros((n_iv, n_seg), np.int64)
+    s_cnt = records.s_cnt
+    bundles = (parents, population, network, channels, interventions, providers)
+    par = (step, bounds, *bundles, scratch, s_cnt, 1)
+    seq = (
+        0,
+        bounds,
+        parents,
+        network,
+        interventions,
+        providers,
+        queues,
+        scratch,
+        s_cnt,
+        new,
+        new,
+        1,
+    )
+    rec = (
+        spec.n_steps,
+        bounds,
+        parents,
+        population,
+        interventions,
+        s_cnt,
+        providers.prov_state,
+        records.rec_cnt[0],
+        records.rec_gain[0],
+        records.providers_offering[0],
+        False,
+    )
+    return par, seq, rec
 
 
 class Cancelled(Exception):
@@ -285,41 +450,10 @@ def _simulate_replicate(
     network pushes into (default: the current numba thread count, one part a thread).
     The results do not depend on it; the tests check that with more parts than threads.
     """
-    draws: ReplicateDraws = draw_replicate(spec, rep_key)
+    state = _new_replicate(spec, rep_key)
+    draws, population, parents, network, channels, interventions, providers = state[:7]
+    bounds, records = state[7:]
     n, n_iv = spec.n_parents, spec.n_interventions
-    population = _population(spec, draws)
-    parents, network = _new_parents(spec, draws, population.pop_keys)
-    channels, interventions = _channels_and_interventions(spec, draws, network.fully_mixed)
-    providers = _new_providers(spec, draws)
-    bounds = chunk_bounds(n)
-    records = _new_records(spec, bounds)
-    start_clocks(
-        parents.segment,
-        parents.category,
-        parents.score,
-        parents.t_exit,
-        parents.t_next,
-        parents.t_due,
-        population.turn_rate,
-        population.pop_keys[4],
-        interventions.follow_after,
-        interventions.score_gate,
-        interventions.cand_none,
-        interventions.cand_aware,
-        interventions.iv_keys,
-    )
-    # stock counts per chunk (+ one slot for the sequential phase), kept up to date at events
-    count_all(
-        bounds,
-        parents.segment,
-        parents.category,
-        parents.score,
-        parents.first_channel,
-        parents.status,
-        spec.cutoff,
-        spec.mic,
-        records.s_cnt,
-    )
     # waiting lists start small and grow (doubling) inside the kernel when needed
     q_cap = initial_queue_capacity(n)
     q_id = np.zeros((n_iv, q_cap), np.int32)
@@ -378,6 +512,50 @@ def _simulate_replicate(
     return rec
 
 
+def _new_replicate(spec: ModelSpec, rep_key: int) -> tuple:
+    """A replicate's state before its first step: families, network, clocks, stock counts.
+
+    Returns:
+        ``(draws, population, parents, network, channels, interventions, providers,
+        bounds, records)``.
+    """
+    draws: ReplicateDraws = draw_replicate(spec, rep_key)
+    population = _population(spec, draws)
+    parents, network = _new_parents(spec, draws, population.pop_keys)
+    channels, interventions = _channels_and_interventions(spec, draws, network.fully_mixed)
+    providers = _new_providers(spec, draws)
+    bounds = chunk_bounds(spec.n_parents)
+    records = _new_records(spec, bounds)
+    start_clocks(
+        parents.segment,
+        parents.category,
+        parents.score,
+        parents.t_exit,
+        parents.t_next,
+        parents.t_due,
+        population.turn_rate,
+        population.pop_keys[4],
+        interventions.follow_after,
+        interventions.score_gate,
+        interventions.cand_none,
+        interventions.cand_aware,
+        interventions.iv_keys,
+    )
+    # stock counts per chunk (+ one slot for the sequential phase), kept up to date at events
+    count_all(
+        bounds,
+        parents.segment,
+        parents.category,
+        parents.score,
+        parents.first_channel,
+        parents.status,
+        spec.cutoff,
+        spec.mic,
+        records.s_cnt,
+    )
+    return draws, population, parents, network, channels, interventions, providers, bounds, records
+
+
 def _population(spec: ModelSpec, draws: ReplicateDraws) -> Population:
     """The replicate's population parameters, with its keys for families and turnover."""
     pop_keys = np.array(
@@ -406,7 +584,7 @@ def _new_parents(
 
     Structure of arrays, allocated as :data:`~impactsim.engine.state.PARENT_LAYOUT` says.
     """
-    n, n_seg, n_iv = spec.n_parents, spec.n_segments, spec.n_interventions
+    n = spec.n_parents
     segment, category, score = draw_families(
         pop_keys[0],
         pop_keys[1],
@@ -429,6 +607,15 @@ def _new_parents(
             draws.keys["network"],
         )
     drawn = {"segment": segment, "category": category, "score": score}
+    return _assemble_parents(spec, drawn, nbr_off, nbrs, fully_mixed)
+
+
+def _assemble_parents(
+    spec: ModelSpec, drawn: dict, nbr_off: np.ndarray, nbrs: np.ndarray, fully_mixed: bool
+) -> tuple[Parents, Network]:
+    """The parents' bundles around their drawn families and network (:func:`_new_parents`)."""
+    n, n_seg, n_iv = drawn["segment"].shape[0], spec.n_segments, spec.n_interventions
+    segment = drawn["segment"]
     parents = Parents(
         **{
             name: drawn[name] if fill is None else np.full((n, n_iv) if by_iv else n, fill, dtype)

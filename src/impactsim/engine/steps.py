@@ -52,6 +52,7 @@ from impactsim.engine.layout import (
     EV_JOIN,
     EV_SPILL,
     EVENT_LIST_CAPACITY,
+    INTERNAL,
     N_FLAGS,
     N_M_ROWS,
     PREFETCH_AHEAD,
@@ -121,9 +122,9 @@ def step_parents(
     once, by whichever worker takes it; static halves left the faster thread waiting at
     the step's end (a thread of a shared machine slowed down, or a half with more events).
     Chunks change only their own parents and per-chunk scratch, so the result does not
-    depend on ``n_threads`` nor on who runs a chunk. The parallel loop only calls
-    :func:`parents_worker` once per worker, which keeps this parallel region small to
-    compile and a step's calls few.
+    depend on ``n_threads`` nor on who runs a chunk. The parallel loop only runs
+    :func:`parents_worker` (inlined) once per worker, which keeps this parallel region
+    small to compile and a step's calls few.
     """
     n_chunks = bounds.shape[0] - 1
     # dynamic scheduling (see above): worker w's range starts at take[w * stride]
@@ -143,7 +144,7 @@ def step_parents(
     spilled = np.empty((n_workers, largest), np.bool_)
     for w in nb.prange(n_workers):
         parents_worker(
-            w,
+            np.int64(w),  # the loop index is unsigned here: one signature for both
             take,
             step,
             bounds,
@@ -160,14 +161,11 @@ def step_parents(
         )
 
 
-# no reference counting (numba's NRT) in the parents' pass: its per-event kernels are inlined
-# here and read the bundles' arrays field by field, and each read of an array from a bundle
-# would otherwise add and remove a reference (two atomic operations) per event. Nothing
-# here allocates (the worker's list of due parents and its work space for the month-end
-# counts are allocated by step_parents), and every kernel it calls that is not inlined
-# (measure_chunk, count_parent, parent_gain) allocates nothing either: numba compiles a
-# callee with its caller's flags.
-@nb.njit(cache=True, nogil=True, _nrt=False)
+# Inlined in step_parents' parallel loop (as a separate kernel, numba would optimise and
+# emit all of parents_chunk's code once more on a cold start). Nothing here allocates (the
+# worker's list of due parents and its work space for the month-end counts are allocated
+# by step_parents).
+@nb.njit(cache=True, nogil=True, inline="always")
 def parents_worker(
     w: int,
     take: np.ndarray,
@@ -188,9 +186,9 @@ def parents_worker(
 
     The worker first takes the chunks of its own range in order, one at a time from that
     range's counter, then what is left of the other workers' ranges (see
-    :func:`step_parents`); each chunk is measured (:func:`measure_or_decay`) and then
-    stepped (:func:`parents_chunk`), both inlined here, so a step makes one call per
-    worker.
+    :func:`step_parents`); each chunk is measured (:func:`measure_or_decay`, inlined
+    here) and then stepped (:func:`parents_chunk`, one call per chunk: inlining its
+    large body too would make numba copy it, slowly, when compiling).
     """
     n_chunks = bounds.shape[0] - 1
     n_workers = take.shape[0] // WORK_COUNTER_STRIDE
@@ -246,7 +244,13 @@ def measure_or_decay(
         decay_spill_range(lo, hi, parents.spill, iv.spill_decay_step)
 
 
-@nb.njit(cache=True, nogil=True, inline="always")
+# no reference counting (numba's NRT) in the parents' pass: its per-event kernels are inlined
+# here and read the bundles' arrays field by field, and each read of an array from a bundle
+# would otherwise add and remove a reference (two atomic operations) per event. Nothing
+# here allocates, nor in the kernels it calls that are not inlined (count_parent,
+# parent_gain): numba compiles a callee with its caller's flags, so these have no NRT
+# either.
+@nb.njit(cache=True, nogil=True, _nrt=False)
 def parents_chunk(
     c: int,
     step: Step,
@@ -339,7 +343,7 @@ def prefetch_parent(i: int, parents: Parents) -> None:
     prefetch_row(parents.eff_on, i)
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, **INTERNAL)
 def step_sequential(
     t: int,
     bounds: np.ndarray,
@@ -443,7 +447,7 @@ def step_sequential(
         )
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, **INTERNAL)
 def collect_leavers_and_completers(
     t: int,
     bounds: np.ndarray,
@@ -506,7 +510,7 @@ def collect_leavers_and_completers(
     return leave_id, leave_mask, n_leave, spill_ev, n_spill
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, **INTERNAL)
 def list_step_joiners(
     t: int,
     bounds: np.ndarray,
@@ -612,18 +616,7 @@ def run_steps(
     n_iv = parents.status.shape[1]
     n_seg = population.seg_cum.shape[0]
     per_month = population.per_month
-    scratch = ChunkScratch(
-        np.zeros((n_chunks, n_iv, n_seg), np.int64),  # completions
-        np.zeros((n_chunks, n_iv, n_seg), np.int64),  # dropouts
-        np.zeros((n_chunks, n_seg, n_iv), np.int64),  # leavers who took part
-        np.zeros((n_chunks, n_seg), np.int64),  # change of parents per segment
-        np.zeros((n_chunks, N_FLAGS), np.int64),  # events per kind (EV_*)
-        np.zeros((n_chunks, 3, EVENT_LIST_CAPACITY), np.int64),  # listed events
-        np.zeros((n_chunks, n_iv, n_seg), np.int64),  # direct enrolments
-        np.zeros((n_chunks, n_iv), np.int64),  # joiners put on a waiting list
-        np.empty((n_chunks, N_M_ROWS, n_seg), np.int64),  # set by measure_chunk
-        np.empty((n_chunks, n_seg)),
-    )
+    scratch = new_scratch(n_chunks, n_iv, n_seg)
     direct_prov = np.full(n_iv, -1, np.int64)
     mf_share = np.zeros((n_seg, n_iv), np.float64)
     enrol_new = np.zeros((n_iv, n_seg), np.int64)
@@ -702,6 +695,23 @@ def run_steps(
 
 
 @nb.njit(cache=True, nogil=True)
+def new_scratch(n_chunks: int, n_iv: int, n_seg: int) -> ChunkScratch:
+    """The per-chunk counts and event lists of the parents' pass (for :func:`run_steps`)."""
+    return ChunkScratch(
+        np.zeros((n_chunks, n_iv, n_seg), np.int64),  # completions
+        np.zeros((n_chunks, n_iv, n_seg), np.int64),  # dropouts
+        np.zeros((n_chunks, n_seg, n_iv), np.int64),  # leavers who took part
+        np.zeros((n_chunks, n_seg), np.int64),  # change of parents per segment
+        np.zeros((n_chunks, N_FLAGS), np.int64),  # events per kind (EV_*)
+        np.zeros((n_chunks, 3, EVENT_LIST_CAPACITY), np.int64),  # listed events
+        np.zeros((n_chunks, n_iv, n_seg), np.int64),  # direct enrolments
+        np.zeros((n_chunks, n_iv), np.int64),  # joiners put on a waiting list
+        np.empty((n_chunks, N_M_ROWS, n_seg), np.int64),  # set by measure_chunk
+        np.empty((n_chunks, n_seg)),
+    )
+
+
+@nb.njit(cache=True, nogil=True, **INTERNAL)
 def clear_scratch(scratch: ChunkScratch) -> None:
     """Zero the per-chunk counts and event flags before the parents' pass."""
     scratch.direct[...] = 0

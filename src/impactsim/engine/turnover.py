@@ -51,7 +51,17 @@ def replace_family(
     n_iv = status.shape[1]
     old = segment[i]
     count_parent(
-        i, c, -1, segment, category, score, parents.first_channel, status, cutoff, mic, s_cnt
+        i,
+        c,
+        np.int64(-1),
+        segment,
+        category,
+        score,
+        parents.first_channel,
+        status,
+        cutoff,
+        mic,
+        s_cnt,
     )
     mask = 0
     for k in range(n_iv):
@@ -107,5 +117,15 @@ def replace_family(
     parents.has_gain[i] = 0
     parents.eff_on[i] = 0
     count_parent(
-        i, c, 1, segment, category, score, parents.first_channel, status, cutoff, mic, s_cnt
+        i,
+        c,
+        np.int64(1),
+        segment,
+        category,
+        score,
+        parents.first_channel,
+        status,
+        cutoff,
+        mic,
+        s_cnt,
     )

@@ -16,6 +16,7 @@ from impactsim.engine.layout import (
     ENROLLED,
     EV_JOIN,
     GAVE_UP,
+    INTERNAL,
     P_OFFERING,
     PREFETCH_AHEAD,
     WAITING,
@@ -80,7 +81,7 @@ def add_waiting(
     wait_at[c, k] = w + 1
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, **INTERNAL)
 def list_chunk_joiners(
     c: int,
     t: int,
@@ -145,7 +146,7 @@ def list_joiners_parallel(
     """:func:`list_chunk_joiners` for every chunk, in parallel."""
     for c in nb.prange(bounds.shape[0] - 1):
         list_chunk_joiners(
-            c,
+            np.int64(c),
             t,
             bounds,
             c_flags,
@@ -276,7 +277,7 @@ def give_up_blocks(
             gave_up[s] += counts[b, s]
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, **INTERNAL)
 def give_up(
     k: int,
     t: int,
@@ -297,7 +298,7 @@ def give_up(
         give_up_span(k, t, lo, hi, q_id, q_t, segment, status, t_event, gave_up)
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, **INTERNAL)
 def serve_waiting_lists(
     t: int,
     joiners: Joiners,
@@ -449,7 +450,7 @@ def serve_waiting_lists(
     return n_enrol
 
 
-@nb.njit(cache=True, parallel=True, nogil=True)
+@nb.njit(cache=True, parallel=True, nogil=True, **INTERNAL)
 def serve_and_push(
     t: int,
     joiners: Joiners,
@@ -546,7 +547,7 @@ def serve_and_push(
         )
 
 
-@nb.njit(cache=True, nogil=True)
+@nb.njit(cache=True, nogil=True, **INTERNAL)
 def grow_queues(q_id: np.ndarray, q_t: np.ndarray, q_len: np.ndarray, n_join: int) -> tuple:
     """Room on the waiting lists for ``n_join`` joiners: the lists, doubled when too small."""
     n_iv = q_len.shape[0]
@@ -558,7 +559,8 @@ def grow_queues(q_id: np.ndarray, q_t: np.ndarray, q_len: np.ndarray, n_join: in
     cap = max(need, 2 * q_id.shape[1])
     q_id2 = np.zeros((n_iv, cap), np.int32)
     q_t2 = np.zeros((n_iv, cap), np.int16)
-    for k in range(n_iv):
-        q_id2[k, : q_len[k]] = q_id[k, : q_len[k]]
-        q_t2[k, : q_len[k]] = q_t[k, : q_len[k]]
+    for k in range(n_iv):  # element by element: slice assignment is slow to compile
+        for j in range(q_len[k]):
+            q_id2[k, j] = q_id[k, j]
+            q_t2[k, j] = q_t[k, j]
     return q_id2, q_t2
