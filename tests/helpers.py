@@ -143,33 +143,12 @@ def engine_bundles(d: dict[str, Any], seed: int = 1) -> Engine:
     its first step.
     """
     from impactsim.engine import simulate as sim
-    from impactsim.engine.clocks import start_clocks
-    from impactsim.engine.spec import compile_scenario, draw_replicate
+    from impactsim.engine.spec import compile_scenario
     from impactsim.rng import replicate_key
 
     spec = compile_scenario(build(d))
-    draws = draw_replicate(spec, replicate_key(seed, 0))
-    population = sim._population(spec, draws)
-    parents, network = sim._new_parents(spec, draws, population.pop_keys)
-    channels, interventions = sim._channels_and_interventions(spec, draws, network.fully_mixed)
-    providers = sim._new_providers(spec, draws)
-    bounds = sim.chunk_bounds(spec.n_parents)
-    records = sim._new_records(spec, bounds)
-    iv = interventions
-    start_clocks(
-        parents.segment,
-        parents.category,
-        parents.score,
-        parents.t_exit,
-        parents.t_next,
-        parents.t_due,
-        population.turn_rate,
-        population.pop_keys[4],
-        iv.follow_after,
-        iv.score_gate,
-        iv.cand_none,
-        iv.cand_aware,
-        iv.iv_keys,
+    draws, population, parents, network, channels, iv, providers, bounds, records = (
+        sim._new_replicate(spec, replicate_key(seed, 0))
     )
     scratch = new_scratch(bounds.shape[0] - 1, spec.n_interventions, spec.n_segments)
     eng = Engine(
@@ -177,6 +156,29 @@ def engine_bundles(d: dict[str, Any], seed: int = 1) -> Engine:
     )
     eng.restart_counts()
     return eng
+
+
+def busy_sweep_dict(name: str, metrics: list[str]) -> dict[str, Any]:
+    """12 tasks of about a second each: some are running when the driver is stopped.
+
+    For the tests that interrupt or kill a sweep's driver (test_interrupt, test_orphans).
+    """
+    return {
+        "name": name,
+        "base": base_dict(size=12_000, months=24),
+        "parameters": [
+            {
+                "path": "interventions.prog.effect_size.mean",
+                "name": "effect",
+                "values": [0.2, 0.3, 0.4, 0.5],
+            }
+        ],
+        "sampler": {"method": "grid"},
+        "replicates": 6,
+        "replicates_per_task": 2,
+        "seed": 11,
+        "outputs": {"metrics": metrics},
+    }
 
 
 def tiny_sweep_dict(**over: Any) -> dict[str, Any]:

@@ -32,7 +32,7 @@ import pytest
 import yaml
 
 import impactsim
-from helpers import base_dict, build
+from helpers import base_dict, build, busy_sweep_dict
 from impactsim.io import (
     RUN_FILES,
     Terminated,
@@ -396,22 +396,8 @@ def test_run_turns_a_systemerror_caused_by_ctrl_c_back_into_keyboardinterrupt(mo
 
 # --------------------------------------------------------------------------- sweep
 def sweep_dict() -> dict:
-    return {
-        "name": "interrupt-test",
-        "base": base_dict(size=12_000, months=24),
-        "parameters": [
-            {
-                "path": "interventions.prog.effect_size.mean",
-                "name": "effect",
-                "values": [0.2, 0.3, 0.4, 0.5],
-            }
-        ],
-        "sampler": {"method": "grid"},
-        "replicates": 6,
-        "replicates_per_task": 2,
-        "seed": 11,
-        "outputs": {"metrics": ["public_impact_pp", "reach_cumulative"]},
-    }
+    """12 tasks of about a second each: some are running when the driver is stopped."""
+    return busy_sweep_dict("interrupt-test", ["public_impact_pp", "reach_cumulative"])
 
 
 N_TASKS = 12  # 4 points x 3 blocks of 2 replicates

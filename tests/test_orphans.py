@@ -20,7 +20,7 @@ import psutil
 import pytest
 import yaml
 
-from helpers import base_dict
+from helpers import busy_sweep_dict
 
 CLI = [sys.executable, "-m", "impactsim.cli"]
 
@@ -29,23 +29,8 @@ GRACE_S = 10.0
 
 
 def sweep_dict() -> dict:
-    """12 tasks of about a second each: some are running when the driver is killed."""
-    return {
-        "name": "orphan-test",
-        "base": base_dict(size=12_000, months=24),
-        "parameters": [
-            {
-                "path": "interventions.prog.effect_size.mean",
-                "name": "effect",
-                "values": [0.2, 0.3, 0.4, 0.5],
-            }
-        ],
-        "sampler": {"method": "grid"},
-        "replicates": 6,
-        "replicates_per_task": 2,
-        "seed": 11,
-        "outputs": {"metrics": ["public_impact_pp"]},
-    }
+    """12 tasks of about a second each: some are running when the driver is stopped."""
+    return busy_sweep_dict("orphan-test", ["public_impact_pp"])
 
 
 def descendants(pid: int) -> list[psutil.Process]:
