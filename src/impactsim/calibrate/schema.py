@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from impactsim.inputs import StrictModel
+from impactsim.sweep.schema import Beta, LogUniform, Normal, Uniform
 
 #: Highest number of targets and of calibrated parameters (typo guards).
 MAX_TARGETS = 200
@@ -146,65 +147,12 @@ class TargetsFile(StrictModel):
 
 
 # --------------------------------------------------------------------------- priors
-def _ordered(low: float | None, high: float | None) -> None:
-    if low is not None and high is not None and not low < high:
-        raise ValueError(f"low must be below high (got low={low}, high={high})")
-
-
-class UniformPrior(StrictModel):
-    """Uniform on ``[low, high]``."""
-
-    kind: Literal["uniform"]
-    low: float
-    high: float
-
-    @model_validator(mode="after")
-    def _order(self) -> UniformPrior:
-        _ordered(self.low, self.high)
-        return self
-
-
-class LogUniformPrior(StrictModel):
-    """Log-uniform on ``[low, high]``, ``low > 0``."""
-
-    kind: Literal["loguniform"]
-    low: Annotated[float, Field(gt=0.0)]
-    high: Annotated[float, Field(gt=0.0)]
-
-    @model_validator(mode="after")
-    def _order(self) -> LogUniformPrior:
-        _ordered(self.low, self.high)
-        return self
-
-
-class NormalPrior(StrictModel):
-    """Normal(``mean``, ``sd``), truncated to ``[low, high]`` when given."""
-
-    kind: Literal["normal"]
-    mean: float
-    sd: Annotated[float, Field(gt=0.0)]
-    low: float | None = None
-    high: float | None = None
-
-    @model_validator(mode="after")
-    def _order(self) -> NormalPrior:
-        _ordered(self.low, self.high)
-        return self
-
-
-class BetaPrior(StrictModel):
-    """Beta(``alpha``, ``beta``) scaled to ``[low, high]`` (default 0-1)."""
-
-    kind: Literal["beta"]
-    alpha: Annotated[float, Field(gt=0.0)]
-    beta: Annotated[float, Field(gt=0.0)]
-    low: float = 0.0
-    high: float = 1.0
-
-    @model_validator(mode="after")
-    def _order(self) -> BetaPrior:
-        _ordered(self.low, self.high)
-        return self
+# uniform, log-uniform, normal and beta priors are the sweep file's distributions (the same
+# fields, ranges and messages); calibration adds the gamma prior
+UniformPrior = Uniform
+LogUniformPrior = LogUniform
+NormalPrior = Normal
+BetaPrior = Beta
 
 
 class GammaPrior(StrictModel):
