@@ -17,6 +17,7 @@ from pydantic_core import PydanticUndefined
 
 from impactsim.scenario import Scenario
 from impactsim.scenario.effect_bound import MAX_COMBINED_GAIN_SD
+from impactsim.scenario.labels import field_constraints
 
 HEADER = """# Scenario file reference
 
@@ -93,20 +94,9 @@ def _type_name(annotation: Any) -> str:
     return str(annotation)
 
 
-def _metadata(field: Any) -> list[Any]:
-    """The field's constraints, also those of an ``Annotated`` type inside ``X | None``."""
-    metadata = list(field.metadata)
-    if get_origin(field.annotation) in (typing.Union, types.UnionType):
-        for arg in get_args(field.annotation):
-            if get_origin(arg) is typing.Annotated:
-                for meta in get_args(arg)[1:]:
-                    metadata += list(getattr(meta, "metadata", [])) or [meta]
-    return metadata
-
-
 def _constraints(field: Any) -> str:
     parts = []
-    for meta in _metadata(field):
+    for meta in field_constraints(field):
         for attr, sym in (("ge", "≥"), ("gt", ">"), ("le", "≤"), ("lt", "<")):
             val = getattr(meta, attr, None)
             if val is not None:

@@ -31,7 +31,7 @@ from impactsim.i18n import N_
 from impactsim.inputs import Problem, ScenarioError
 from impactsim.loading import parse_scenario
 from impactsim.scenario import Scenario
-from impactsim.scenario.labels import split_description, words
+from impactsim.scenario.labels import field_constraints, split_description, words
 from impactsim.scenario.providers import Provider
 from impactsim.scenario.settings import Simulation
 from impactsim.scenario.sources import Source, without_dangling_sources
@@ -86,14 +86,8 @@ class Knob:
 
 def _limits(field: FieldInfo) -> tuple[float | None, float | None]:
     """``(ge, le)`` of a field, also of an ``Annotated`` type inside ``X | None``."""
-    metadata = list(field.metadata)
-    if get_origin(field.annotation) in (typing.Union, types.UnionType):
-        for arg in get_args(field.annotation):
-            if get_origin(arg) is typing.Annotated:
-                for meta in get_args(arg)[1:]:
-                    metadata += list(getattr(meta, "metadata", [])) or [meta]
     lo = hi = None
-    for meta in metadata:
+    for meta in field_constraints(field):
         lo = getattr(meta, "ge", None) if getattr(meta, "ge", None) is not None else lo
         hi = getattr(meta, "le", None) if getattr(meta, "le", None) is not None else hi
     return lo, hi

@@ -10,6 +10,8 @@ The report's assumptions table and the app's help texts use these.
 from __future__ import annotations
 
 import re
+import types
+import typing
 from dataclasses import dataclass
 from typing import Any, get_args, get_origin
 
@@ -198,3 +200,18 @@ def _programme(data: dict, name: str) -> str:
         if iv.get("name") == name:
             return str(iv.get("label") or words(name))
     return words(name)
+
+
+def field_constraints(field: Any) -> list[Any]:
+    """A schema field's constraints (``ge``, ``le``, ...).
+
+    Also those of an ``Annotated`` type inside ``X | None``; the reference and the app's
+    ranges read them.
+    """
+    metadata = list(field.metadata)
+    if get_origin(field.annotation) in (typing.Union, types.UnionType):
+        for arg in get_args(field.annotation):
+            if get_origin(arg) is typing.Annotated:
+                for meta in get_args(arg)[1:]:
+                    metadata += list(getattr(meta, "metadata", [])) or [meta]
+    return metadata
