@@ -1,4 +1,4 @@
-"""Command line interface (typer): ``impactsim run``, ``compare``, ``validate``, ``calibrate``."""
+"""Command line interface (typer): ``impactsim run``, ``compare``, ``optimize`` and more."""
 
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from impactsim.loading import (
     parse_yaml_text,
     read_input_bytes,
 )
+from impactsim.optimize.cli import register as register_optimize_command
 from impactsim.scenario.settings import MAX_SEED
 from impactsim.sweep.cli import register as register_sweep_commands
 from impactsim.tables import eur, select
@@ -725,6 +726,8 @@ def app_command(
 register_sweep_commands(app)
 # calibrate (pyabc and the engine are imported when it runs)
 register_calibrate_command(app)
+# optimize (optuna and the engine are imported when it runs)
+register_optimize_command(app)
 
 
 def _stopped_while_starting(signum: int) -> NoReturn:

@@ -181,8 +181,7 @@ def parse_sweep(
         problems += _more_problems(data, file, where, allow_external_paths)
         raise ScenarioError(problems) from None
 
-    base = _load_base(spec, file, where, allow_external_paths)
-    base = _apply_overrides(spec, base, file)
+    base = resolved_base(spec, file, where, allow_external_paths)
     seed = spec.seed if spec.seed is not None else int(base["simulation"]["seed"])
     params, problems = _resolve_parameters(list(spec.parameters), spec.sampler, base, file)
     if problems:
@@ -275,6 +274,23 @@ def resolve_base_path(base: str, base_dir: Path, allow_external: bool = False) -
     return target
 
 
+def resolved_base(
+    spec: Any, file: str, base_dir: Path, allow_external: bool = False
+) -> dict[str, Any]:
+    """The base scenario of a sweep or optimisation file, overrides applied, as a dict.
+
+    Args:
+        spec: the validated file (its ``base`` and ``overrides``).
+        file: its name (for messages).
+        base_dir: directory a relative ``base`` path is resolved against.
+        allow_external: accept a ``base`` outside the file's directory tree.
+
+    Raises:
+        ScenarioError: the base cannot be read, is invalid, or an override does not apply.
+    """
+    return _apply_overrides(spec, _load_base(spec, file, base_dir, allow_external), file)
+
+
 def _load_base(
     spec: SweepFile, file: str, base_dir: Path, allow_external: bool = False
 ) -> dict[str, Any]:
@@ -348,7 +364,7 @@ def _more_problems(
         return []
     shadow = SweepFile.model_construct(base=base_spec, overrides=overrides)
     try:
-        base = _apply_overrides(shadow, _load_base(shadow, file, base_dir, allow_external), file)
+        base = resolved_base(shadow, file, base_dir, allow_external)
     except ScenarioError as err:
         return list(err.problems)
     raw = data.get("parameters")
@@ -476,27 +492,48 @@ def _check_extremes(
 
     Only errors about this field itself are reported; combinations are checked per point.
     """
-    problems: list[Problem] = []
     field_name = (
         "values"
         if rp.spec.values is not None
         else ("range" if rp.spec.range is not None else "distribution")
     )
+    return value_problems(base, rp.loc, values, file, f"{where}.{field_name}")
+
+
+def value_problems(
+    base: dict[str, Any], loc: Location, values: list[Any], file: str, where: str
+) -> list[Problem]:
+    """Validate the base scenario with the field at ``loc`` set to each of ``values``.
+
+    Only errors about this field itself are reported (combinations with other fields are
+    checked when a point or candidate runs).
+
+    Args:
+        base: the resolved base scenario.
+        loc: the field's location.
+        values: the values to try.
+        file: the file naming them (for messages).
+        where: field path of the values in that file.
+
+    Returns:
+        One problem per value the field does not allow.
+    """
+    problems: list[Problem] = []
     for value in values:
-        trial = with_values(base, [(rp.loc, value)])
+        trial = with_values(base, [(loc, value)])
         try:
             Scenario.model_validate(trial)
         except ValidationError as exc:
             for err in exc.errors(include_url=False):
-                loc = bare_location(err.get("loc", ()))
-                if loc[: len(rp.loc)] == rp.loc and len(loc) <= len(rp.loc) + 1:
+                at = bare_location(err.get("loc", ()))
+                if at[: len(loc)] == loc and len(at) <= len(loc) + 1:
                     msg = plain_message(str(err.get("msg", "invalid value")))
                     problems.append(
                         Problem(
                             file,
-                            f"{where}.{field_name}",
+                            where,
                             short(value),
-                            f"value not allowed for '{format_location(rp.loc, base)}': {msg}",
+                            f"value not allowed for '{format_location(loc, base)}': {msg}",
                         )
                     )
                     break
