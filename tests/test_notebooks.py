@@ -12,7 +12,12 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 def test_notebooks_exist():
     names = {p.stem for p in NOTEBOOKS}
-    assert {"01-quickstart", "02-compare-upscaling-strategies", "03-sweep-and-sensitivity"} <= names
+    assert {
+        "01-quickstart",
+        "02-compare-upscaling-strategies",
+        "03-sweep-and-sensitivity",
+        "04-best-mix-for-a-budget",
+    } <= names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -27,6 +32,8 @@ def test_notebook_is_stored_without_outputs(path):
 def test_notebook_executes(path, monkeypatch):
     monkeypatch.setenv("IMPACTSIM_NOTEBOOK_SIZE", "1000")
     monkeypatch.setenv("IMPACTSIM_NOTEBOOK_REPLICATES", "3")
+    monkeypatch.setenv("IMPACTSIM_NOTEBOOK_TRIALS", "8")
+    monkeypatch.setenv("IMPACTSIM_NOTEBOOK_WORKERS", "0")
     monkeypatch.setenv("MPLBACKEND", "Agg")
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(

@@ -182,6 +182,9 @@ def test_pareto_mask_by_hand():
 def small_run(tmp_path_factory):
     doc = optimisation(search={"trials": 8, "batch": 4}, finalists={"count": 2, "replicates": 8})
     doc["curve"] = {"levels": [24_000.0, 72_000.0], "trials": 6, "finalists": 2}
+    for iv in doc["base"]["interventions"]:
+        iv["effect_size"]["sd"] = 0.1  # uncertain effects, for the value of information
+    doc["value_of_information"] = {"replicates": 40}
     out = tmp_path_factory.mktemp("opt")
     return doc, out, optimize(parse_optimization(doc), out, workers=0)
 
@@ -200,6 +203,30 @@ def test_the_directory_holds_every_output(small_run):
     assert (found["cost_mean"] <= found["budget_total_eur"] + 1e-6).all()
     # more money buys at least as much (the curve's searches are warm-started)
     assert found["mean"].is_monotonic_increasing
+
+
+def test_the_value_of_information_about_the_finalists(small_run):
+    _, out, result = small_run
+    voi = pd.read_csv(out / "voi.csv").set_index("group")
+    evpi = voi.loc["evpi", "evppi_eur"]
+    assert evpi >= 0.0
+    # EVPPI of one group is at most the EVPI (4 SE of the regression as tolerance)
+    effects = voi.loc["effect_sizes"]
+    assert effects["evppi_eur"] <= evpi + 4 * effects["se_eur"] + 1e-6
+    assert voi["n_replicates"].iloc[0] == 40
+    assert set(result.comparison.runs) >= {"finalist-1-recommended"}
+    assert "Value of information" in (out / "report.html").read_text()
+
+
+def test_the_report_speaks_dutch_and_english(small_run):
+    from impactsim.optimize.report import render, summary_markdown
+
+    _, _out, result = small_run
+    nl = render(result, "nl")
+    assert "De beste mix voor het budget" in nl and "Met €" in nl
+    assert "voorkomt" in summary_markdown(result, "nl")
+    en = render(result, "en")
+    assert "The best mix for the budget" in en and "prov b" in en  # labels, not paths
 
 
 def test_the_recommended_scenario_reproduces_the_reported_numbers(small_run):

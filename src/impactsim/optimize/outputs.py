@@ -109,6 +109,8 @@ def write_outputs(result: OptimizationResult, lang: str) -> None:
     write_csv(d / "finalists.csv", finals)
     if result.curve:
         write_csv(d / "curve.csv", curve_table(result))
+    if not result.voi.empty:
+        write_csv(d / "voi.csv", result.voi)
     if len(opt.spec.objectives) > 1:
         write_csv(d / "pareto.csv", pareto_table(result))
     if result.main.best is not None:

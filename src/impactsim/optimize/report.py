@@ -30,6 +30,27 @@ def _estimate(result: OptimizationResult, f: Finalist, lang: str) -> str:
     )
 
 
+def _effect_sentence(result: OptimizationResult, stage: Stage, best: Finalist, lang: str) -> str:
+    _ = gettext_for(lang)
+    metric = result.opt.spec.objectives[0]
+    cost = money(best.evaluation.mean(stage.limits.metric), lang, millions=True)
+    if metric == "case_years_prevented":
+        return _(
+            "It prevents {estimate} (95 % interval of the mean), at a cost of {cost} "
+            "(present value over the horizon)."
+        ).format(estimate=_estimate(result, best, lang), cost=cost)
+    case_years = best.evaluation.mean("case_years_prevented")
+    return _(
+        "It prevents {case_years} and its {objective} is {estimate} (95 % interval of the "
+        "mean), at a cost of {cost} (present value over the horizon)."
+    ).format(
+        case_years=metric_value("case_years_prevented", case_years, lang),
+        objective=metric_label(metric, lang),
+        estimate=_estimate(result, best, lang),
+        cost=cost,
+    )
+
+
 def stage_sentences(result: OptimizationResult, stage: Stage, lang: str) -> list[str]:
     """What a stage found, in plain sentences."""
     _ = gettext_for(lang)
@@ -51,17 +72,7 @@ def stage_sentences(result: OptimizationResult, stage: Stage, lang: str) -> list
         _("With {budget} the best mix found is: {mix}.").format(
             budget=budget, mix="; ".join(mix_words(opt, best.values, lang))
         ),
-        _(
-            "It prevents {case_years} and its {objective} is {estimate} (95 % interval of the "
-            "mean), at a cost of {cost} (present value over the horizon)."
-        ).format(
-            case_years=metric_value(
-                "case_years_prevented", best.evaluation.mean("case_years_prevented"), lang
-            ),
-            objective=metric_label(metric, lang),
-            estimate=_estimate(result, best, lang),
-            cost=money(best.evaluation.mean(stage.limits.metric), lang, millions=True),
-        ),
+        _effect_sentence(result, stage, best, lang),
         _(
             "In the search it was estimated at {search}; on {n} fresh replicates it is {fresh}. "
             "The recommendation uses the fresh numbers, because the best of many noisy "
@@ -185,6 +196,14 @@ def optimization_section(result: OptimizationResult, lang: str = "en") -> str:
             "<h3>" + html.escape(_("What each budget buys")) + "</h3>",
             _curve_table(result, lang),
         ]
+    if result.comparison is not None:
+        from impactsim.voi import voi_section
+
+        labels = {
+            name: _("finalist {rank}").format(rank=name.split("-")[1])
+            for name in result.comparison.runs
+        }
+        body.append(voi_section(result.comparison, lang, figure=_img, labels=labels))
     captions = {
         "convergence": _("Search progress"),
         "pareto": _("Candidates: cost and effect"),

@@ -39,6 +39,10 @@ class OptimizationResult:
     base: Evaluation
     base_final: Evaluation
     info: dict[str, Any] = field(default_factory=dict)
+    #: the finalists' comparison (a :class:`~impactsim.compare.CompareResult`) and its
+    #: value-of-information table, when the file asks for them
+    comparison: Any = None
+    voi: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     @property
     def status(self) -> str:

@@ -113,6 +113,7 @@ class _Runner:
         chosen = choose(found, self.opt.spec.objectives, count)
         objective = self.opt.spec.objectives[0]
         finals = reevaluate(chosen, self.final, objective, limits, self.final_seed)
+        self.log(f"{name}: {len(finals)} finalists re-evaluated")
         return Stage(name, budget, limits, found, finals, recommended(finals, objective))
 
     def _warm(self, limits: Limits) -> list[dict[str, Any]]:
@@ -196,5 +197,10 @@ def optimize(
         "evaluations_per_minute": round(60.0 * runner.ev.ran / seconds, 2) if seconds > 0 else None,
         "backend": backend.description,
     }
+    if opt.spec.value_of_information is not None and result.main.best is not None:
+        from impactsim.optimize.information import finalists_voi
+
+        say("value of information: comparing the finalists")
+        result.comparison, result.voi = finalists_voi(result)
     write_outputs(result, lang)
     return result

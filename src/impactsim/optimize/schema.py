@@ -203,6 +203,14 @@ class Curve(StrictModel):
         return sorted(v)
 
 
+class Information(StrictModel):
+    """Value of information about the finalists: which uncertainty is worth resolving first."""
+
+    replicates: Annotated[int, Field(ge=10, le=100_000)] = Field(
+        200, description="replicates of the finalists' comparison (200 or more advised)"
+    )
+
+
 Objective = Literal[tuple(OBJECTIVES)]  # type: ignore[valid-type]
 
 
@@ -238,6 +246,11 @@ class OptimizationFile(StrictModel):
     search: Search = Field(default_factory=Search)
     finalists: Finalists = Field(default_factory=Finalists)
     curve: Curve | None = Field(None, description="budget–impact curve (optional)")
+    value_of_information: Information | None = Field(
+        None,
+        description="EVPI and EVPPI of choosing among the feasible finalists (optional; "
+        "runs the finalists again with these replicates)",
+    )
 
     @property
     def objectives(self) -> list[str]:
