@@ -177,6 +177,56 @@ def test_pareto_mask_by_hand():
     assert pareto_mask(pts, [True, False]).tolist() == [True, False, True, True]
 
 
+def test_two_objectives_give_the_pareto_set(tmp_path):
+    doc = optimisation(
+        objective=["case_years_prevented", "cost_pv"],
+        search={"trials": 16, "batch": 4},
+        finalists={"count": 3, "replicates": 8},
+    )
+    result = optimize(parse_optimization(doc), tmp_path, workers=0)
+    pareto = pd.read_csv(tmp_path / "pareto.csv")
+    pts = pareto[["case_years_prevented_mean", "cost_pv_mean"]].to_numpy()
+    assert len(pareto) >= 2
+    assert pareto_mask(pts, [True, False]).all()  # no member dominates another
+    # the finalists are the Pareto set's members, best on the first objective first
+    firsts = [f.screening for f in result.main.finalists]
+    assert firsts == sorted(firsts, reverse=True)
+
+
+def test_a_chance_constraint_holds_on_the_fresh_replicates(tmp_path):
+    base = two_programmes()
+    base["economics"]["cost_cv"] = 0.2  # uncertain costs: gamma multipliers per replicate
+    doc = optimisation(
+        base=base,
+        budget={"total_eur": BUDGET, "chance": 0.8},
+        replicates=10,
+        search={"trials": 12, "batch": 4},
+        finalists={"count": 3, "replicates": 20},
+    )
+    result = optimize(parse_optimization(doc), tmp_path, workers=0)
+    for r in result.main.trials:
+        if r.feasible:  # P(cost <= B) >= 0.8 over the candidate's 10 replicates
+            assert np.mean(r.evaluation.metrics["cost_pv"] <= BUDGET) >= 0.8
+    best = result.main.best
+    assert best is not None and best.p_within_budget >= 0.8
+
+
+def test_the_equity_limit_keeps_the_gap_no_wider_than_the_base(tmp_path):
+    base = two_programmes()
+    base["population"]["segments"][1]["advantage_rank"] = 2  # b: least advantaged
+    doc = optimisation(base=base, equity="no_wider_than_base", search={"trials": 12, "batch": 4})
+    result = optimize(parse_optimization(doc), tmp_path, workers=0)
+    gap = result.base.mean("differential_impact_gap_pp")
+    feasible = [r for r in result.main.trials if r.feasible]
+    assert feasible
+    assert all(r.evaluation.mean("differential_impact_gap_pp") <= gap + 1e-12 for r in feasible)
+    infeasible_by_gap = [
+        r for r in result.main.trials
+        if r.evaluation.mean("cost_pv") <= BUDGET and not r.feasible
+    ]  # fmt: skip
+    assert all(r.evaluation.mean("differential_impact_gap_pp") > gap for r in infeasible_by_gap)
+
+
 # --------------------------------------------------------------------------- results
 @pytest.fixture(scope="module")
 def small_run(tmp_path_factory):
@@ -312,6 +362,7 @@ BAD = [
     (lambda d: d["decisions"].append({"path": "providers.prov_a.capacity_per_month", "range": [1, 2], "name": "again"}), "decisions[2:providers.prov_a.capacity_per_month].path", "already decided"),
     (lambda d: d["decisions"][0].update(name="trial"), "decisions[0:providers.prov_a.capacity_per_month].name", "column of the results"),
     (lambda d: d.update(budgets={"total_eur": 5}), "budgets", "budget"),
+    (lambda d: d.update(equity="no_wider_than_base"), "equity", "advantage_rank"),
 ]  # fmt: skip
 
 

@@ -69,6 +69,19 @@ def cost_plane(result: OptimizationResult, lang: str = "en") -> Figure:
     ax.scatter(
         cost[~ok], y[~ok], s=18, color="#999999", marker="x", label=_("over budget or refused")
     )
+    if len(result.opt.spec.objectives) > 1 and ok.any():
+        from impactsim.optimize.finalists import pareto_mask
+
+        pts = np.array([r.objectives for r, k in zip(st.trials, ok, strict=True) if k])
+        front = pareto_mask(pts, [OBJECTIVES[m] for m in result.opt.spec.objectives])
+        order = np.argsort(cost[ok][front])
+        ax.plot(
+            cost[ok][front][order],
+            y[ok][front][order],
+            color=PALETTE[2],
+            marker="D",
+            label=_("Pareto set"),
+        )
     for i, f in enumerate(st.finalists):
         c = f.evaluation.mean(st.limits.metric) / 1e6
         label = _("finalists (re-evaluated)") if i == 0 else None
