@@ -32,8 +32,8 @@ from impactsim.loading import parse_scenario
 from impactsim.rng import replicate_key
 from impactsim.voi import (
     ALL_PARAMETERS,
+    DRAWN_GROUPS,
     EVPI,
-    FIXED_GROUPS,
     VOIWarning,
     evpi,
     evppi,
@@ -218,12 +218,20 @@ def test_the_effect_sizes_are_the_runs_own_draws(cmp):
         )
 
 
-def test_the_model_draws_no_channel_or_adoption_rates_per_replicate():
-    # the table says these groups have no uncertainty; a new per-replicate draw must be
-    # added to impactsim.voi.replicate_parameters (and this list) to change that
+def test_every_per_replicate_draw_has_its_group():
+    # a new per-replicate draw must be added to impactsim.voi.replicate_parameters (and
+    # this list) so that its value of information is computed
     fields = {f.name for f in dataclasses.fields(ReplicateDraws)}
-    assert fields == {"effect_d", "fidelity", "keys", "iv_keys", "prov_keys"}
-    assert set(FIXED_GROUPS) == {"channel_rates", "provider_adoption"}
+    assert fields == {
+        "effect_d",
+        "fidelity",
+        "keys",
+        "iv_keys",
+        "prov_keys",
+        "referral_mult",
+        "adoption_mult",
+    }
+    assert {"channel_rates", "provider_adoption"} <= set(DRAWN_GROUPS)
 
 
 def test_net_benefit_is_each_runs_net_monetary_benefit(cmp):
@@ -260,7 +268,7 @@ def test_voi_table_of_a_real_comparison(cmp, close_wtp):
     # values do not enter the net monetary benefit: nothing to learn, said so
     assert rows.loc["values", "evppi_eur"] == 0.0
     assert "does not enter the net monetary benefit" in rows.loc["values", "note"]
-    for group in FIXED_GROUPS:
+    for group in ("channel_rates", "provider_adoption"):  # no CV in these scenarios
         assert math.isnan(rows.loc[group, "evppi_eur"])
         assert rows.loc[group, "note"].startswith("no uncertainty in this run")
     assert (table["total_eur"].dropna() == 5 * table["evppi_eur"].dropna()).all()

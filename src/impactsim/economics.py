@@ -25,7 +25,7 @@ import pandas as pd
 from impactsim.engine.simulate import Recording
 from impactsim.engine.spec import ModelSpec
 from impactsim.metrics import _Rows
-from impactsim.rng import replicate_key, stream_generator
+from impactsim.rng import gamma_multiplier, replicate_key
 from impactsim.scenario import Economics, Scenario
 from impactsim.tables import ALL, interval_table, replicate_values, select
 
@@ -152,29 +152,6 @@ def benefit_cost_ratios(benefit_pv: float, cost_pv: float) -> dict[str, float]:
         "roi": roi,
         "p_benefit_exceeds_cost": float(benefit_pv > cost_pv),
     }
-
-
-def gamma_multiplier(rep_key: int, cv: float, *name: str) -> float:
-    """Per-replicate uncertainty multiplier: gamma with mean 1 and coefficient of variation ``cv``.
-
-    Drawn from the named stream ``stream_generator(rep_key, *name)``, so two strategies
-    that share a cost item (same name) draw the same multiplier (common random numbers).
-    Shape ``k = 1 / cv**2``, scale ``cv**2``; ``cv = 0`` gives exactly 1.
-
-    Args:
-        rep_key: replicate key from :func:`impactsim.rng.replicate_key`.
-        cv: coefficient of variation (SD / mean), >= 0.
-        *name: stream name parts, e.g. ``("cost", "intervention", "vvg", "per_completer_eur")``.
-
-    Returns:
-        The multiplier (> 0).
-    """
-    if cv < 0:
-        raise ValueError(f"coefficient of variation must be non-negative (got {cv})")
-    if cv == 0:
-        return 1.0
-    g = stream_generator(rep_key, *name)
-    return float(g.gamma(shape=1.0 / cv**2, scale=cv**2))
 
 
 def _safe_div(a: float, b: float) -> float:

@@ -113,3 +113,26 @@ def uniforms(key: np.uint64, who: np.ndarray, when: np.int64) -> np.ndarray:
     for j in range(who.shape[0]):
         out[j] = uniform(key, who[j], when)
     return out
+
+
+def gamma_multiplier(rep_key: int, cv: float, *name: str) -> float:
+    """Per-replicate uncertainty multiplier: gamma with mean 1 and coefficient of variation ``cv``.
+
+    Drawn from the named stream ``stream_generator(rep_key, *name)``, so two strategies
+    that share a cost item (same name) draw the same multiplier (common random numbers).
+    Shape ``k = 1 / cv**2``, scale ``cv**2``; ``cv = 0`` gives exactly 1.
+
+    Args:
+        rep_key: replicate key from :func:`impactsim.rng.replicate_key`.
+        cv: coefficient of variation (SD / mean), >= 0.
+        *name: stream name parts, e.g. ``("cost", "intervention", "vvg", "per_completer_eur")``.
+
+    Returns:
+        The multiplier (> 0).
+    """
+    if cv < 0:
+        raise ValueError(f"coefficient of variation must be non-negative (got {cv})")
+    if cv == 0:
+        return 1.0
+    g = stream_generator(rep_key, *name)
+    return float(g.gamma(shape=1.0 / cv**2, scale=cv**2))

@@ -41,10 +41,10 @@ import pandas as pd
 from threadpoolctl import threadpool_limits
 
 from impactsim.compare import NO_PROGRAMME, CompareResult
-from impactsim.economics import INTERVENTION_COST_ITEMS, gamma_multiplier, value_items
+from impactsim.economics import INTERVENTION_COST_ITEMS, value_items
 from impactsim.engine.spec import draw_replicate
 from impactsim.i18n import DEFAULT_LANGUAGE, N_, gettext_for, money, number
-from impactsim.rng import replicate_key
+from impactsim.rng import gamma_multiplier, replicate_key
 from impactsim.scenario import Scenario
 from impactsim.tables import eur
 from impactsim.voi_regression import GAM_MAX_TENSOR, fit_gam, fit_gp
@@ -234,21 +234,14 @@ GROUP_LABELS: dict[str, str] = {
 }
 
 #: Groups the model draws per replicate (parameter uncertainty), in table order.
-DRAWN_GROUPS: tuple[str, ...] = ("effect_sizes", "costs", "values", "provider_fidelity")
-
-#: Groups without parameter uncertainty in a run, and why (the table's note).
-FIXED_GROUPS: dict[str, str] = {
-    "channel_rates": (
-        "no uncertainty in this run: contact rates and referral strengths are fixed inputs "
-        "(their randomness is per parent and month, not per replicate); a sweep with "
-        "distributions on them gives their value of information"
-    ),
-    "provider_adoption": (
-        "no uncertainty in this run: adoption rates are fixed inputs (their randomness is per "
-        "organisation and month, not per replicate); a sweep with distributions on them gives "
-        "their value of information"
-    ),
-}
+DRAWN_GROUPS: tuple[str, ...] = (
+    "effect_sizes",
+    "costs",
+    "values",
+    "provider_fidelity",
+    "channel_rates",
+    "provider_adoption",
+)
 
 TABLE_COLUMNS = [
     "group",
@@ -321,6 +314,17 @@ def _strategy_parameters(res: Any, replicates: Sequence[int]) -> dict[str, dict[
             out["provider_fidelity"][f"provider/{prov.name}/fidelity"] = np.array(
                 [float(d.fidelity[sel].mean()) for d in draws]
             )
+    promoting = {c for o in sc.strategy.offers for c in o.channels}
+    for c, ch in enumerate(sc.channels):
+        if ch.referral_strength_cv > 0 and ch.name in promoting:
+            out["channel_rates"][f"channel/{ch.name}/referral_strength"] = np.array(
+                [d.referral_mult[c] for d in draws]
+            )
+    for p, prov in enumerate(sc.providers):
+        if prov.adoption_rate_cv > 0 and prov.name in used:
+            out["provider_adoption"][f"provider/{prov.name}/adoption_rate"] = np.array(
+                [d.adoption_mult[p] for d in draws]
+            )
     for name, cv in cost_streams(sc):
         if cv > 0:
             out["costs"]["/".join(name)] = np.array([gamma_multiplier(k, cv, *name) for k in keys])
@@ -334,10 +338,12 @@ def _strategy_parameters(res: Any, replicates: Sequence[int]) -> dict[str, dict[
 def replicate_parameters(cmp: CompareResult) -> tuple[pd.DataFrame, dict[str, list[str]]]:
     """Each replicate's uncertain parameters in a comparison, recomputed from its key.
 
-    Effect sizes (``intervention/<name>/effect_size``, Cohen's d) and the mean fidelity of
-    each provider type's organisations (``provider/<name>/fidelity``) are the engine's own
-    draws (:func:`impactsim.engine.spec.draw_replicate`); cost and value multipliers are
-    :func:`impactsim.economics.gamma_multiplier` draws named by their streams
+    Effect sizes (``intervention/<name>/effect_size``, Cohen's d), the mean fidelity of
+    each provider type's organisations (``provider/<name>/fidelity``), and the multipliers
+    of channels' referral strengths (``channel/<name>/referral_strength``) and of provider
+    types' adoption rates (``provider/<name>/adoption_rate``) are the engine's own draws
+    (:func:`impactsim.engine.spec.draw_replicate`); cost and value multipliers are
+    :func:`impactsim.rng.gamma_multiplier` draws named by their streams
     (``cost/intervention/<name>/<item>``, ``value/case_year/<stakeholder>``, ...). Only
     parameters that vary are kept. Strategies share a parameter of the same name (common
     random numbers); one that differs between strategies gets ``@<strategy>`` appended.
@@ -416,6 +422,13 @@ _NO_DRAWS = {
     "costs": "no uncertainty in this run: economics.cost_cv and every cost item's cv are 0",
     "values": "no uncertainty in this run: economics.value_cv and every value's cv are 0",
     "provider_fidelity": "no uncertainty in this run: fidelity_sd is 0 for every provider used",
+    "channel_rates": (
+        "no uncertainty in this run: referral_strength_cv is 0 for every channel that promotes "
+        "an offered programme (contact rates are fixed inputs)"
+    ),
+    "provider_adoption": (
+        "no uncertainty in this run: adoption_rate_cv is 0 for every provider type used"
+    ),
 }
 _NOT_IN_NMB = (
     "does not enter the net monetary benefit, which values effects at the willingness to "
@@ -451,7 +464,7 @@ def voi_table(
         cmp: the comparison.
         wtp: willingness to pay per prevented case-year; default the scenario's.
         groups: group name -> parameter columns of :func:`replicate_parameters`; default
-            its groups, plus the groups the model holds fixed (no value given, a note why).
+            its groups (a group without uncertain parameters gets no value and a note why).
         method: ``"gp"`` or ``"gam"`` (see :func:`evppi`).
         measure: ``"nmb"`` or ``"npv"`` (see :func:`net_benefit`).
         decisions: how many decisions the information serves (say, yearly commissioning
@@ -521,11 +534,6 @@ def voi_table(
         else:
             row.update(method="", note=_NO_DRAWS.get(group, "no uncertain parameters"))
         rows.append(row)
-    if groups is None:
-        rows += [
-            {"group": g, "n_parameters": 0, "parameters": "", "method": "", "note": why}
-            for g, why in FIXED_GROUPS.items()
-        ]
     table = pd.DataFrame(rows)
     for col, value in common.items():
         table[col] = value

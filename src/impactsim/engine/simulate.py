@@ -30,7 +30,7 @@ from impactsim.engine.layout import (
     decode_count_rows,
     initial_queue_capacity,
 )
-from impactsim.engine.spec import ModelSpec, ReplicateDraws, draw_replicate
+from impactsim.engine.spec import ModelSpec, ReplicateDraws, draw_replicate, replicate_rates
 from impactsim.engine.state import (
     PARENT_LAYOUT,
     Channels,
@@ -520,6 +520,7 @@ def _new_replicate(spec: ModelSpec, rep_key: int) -> tuple:
         bounds, records)``.
     """
     draws: ReplicateDraws = draw_replicate(spec, rep_key)
+    spec = replicate_rates(spec, draws)  # uncertain referral and adoption rates, if any
     population = _population(spec, draws)
     parents, network = _new_parents(spec, draws, population.pop_keys)
     channels, interventions = _channels_and_interventions(spec, draws, network.fully_mixed)

@@ -9,7 +9,7 @@ offers), ``NP`` provider organisations.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -17,7 +17,7 @@ import numpy as np
 from impactsim import population as pop
 from impactsim.engine.layout import NEVER
 from impactsim.population import segment_means
-from impactsim.rng import stream_generator, stream_key
+from impactsim.rng import gamma_multiplier, stream_generator, stream_key
 from impactsim.scenario import ADOPTER_CATEGORIES, Scenario
 
 
@@ -65,6 +65,7 @@ class ModelSpec:
     # channels
     contact_hz: np.ndarray  # [S, C] contacts per month
     chan_ref: np.ndarray  # [C + 2] referral hazard per month (pseudo-channels 0)
+    chan_ref_cv: np.ndarray  # [C] its uncertainty between replicates (gamma CV)
     chan_start: np.ndarray  # [C] first active step
     chan_end: np.ndarray  # [C] first inactive step
     promotes: np.ndarray  # [C, K] bool: channel promotes intervention
@@ -100,6 +101,7 @@ class ModelSpec:
     prov_fid_sd: np.ndarray  # [NP]
     prov_may_offer: np.ndarray  # [NP, K] bool
     type_counts: np.ndarray  # [P] organisations per type
+    type_adopt_cv: np.ndarray  # [P] uncertainty of adoption rates between replicates (CV)
 
     @property
     def n_segments(self) -> int:
@@ -206,6 +208,7 @@ def _channel_fields(
     return {
         "contact_hz": contact,
         "chan_ref": chan_ref,
+        "chan_ref_cv": np.array([c.referral_strength_cv for c in channels], np.float64),
         "chan_start": np.array([_steps(c.start_month, per_month, 0) for c in channels], np.int32),
         "chan_end": np.array([_steps(c.end_month, per_month, NEVER) for c in channels], np.int32),
         "promotes": promotes,
@@ -337,6 +340,7 @@ def _provider_fields(sc: Scenario, dt: float, n_iv: int) -> dict[str, Any]:
             may_offer_type[prov_type] if len(prov_type) else np.zeros((0, n_iv), bool)
         ),
         "type_counts": counts,
+        "type_adopt_cv": np.array([p.adoption_rate_cv for p in types], np.float64),
     }
 
 
@@ -351,6 +355,35 @@ class ReplicateDraws:
         np.ndarray
     )  # [K, 6] uint64: uptake, channel pick, dropout, queue order, alloc, provider
     prov_keys: np.ndarray  # [K, 3] uint64: adopt, stop, initial
+    referral_mult: np.ndarray  # [C] multiplier of each channel's referral strength
+    adoption_mult: np.ndarray  # [P] multiplier of each provider type's adoption rates
+
+
+def _rate_multipliers(rep_key: int, cvs: np.ndarray, kind: str, names, item: str) -> np.ndarray:
+    """Per-replicate gamma multipliers (mean 1) of named rates; exactly 1 where the CV is 0."""
+    return np.array(
+        [
+            gamma_multiplier(rep_key, float(cv), kind, n, item)
+            for cv, n in zip(cvs, names, strict=True)
+        ],
+        dtype=np.float64,
+    )
+
+
+def replicate_rates(spec: ModelSpec, draws: ReplicateDraws) -> ModelSpec:
+    """The spec with this replicate's referral strengths and adoption rates.
+
+    The same object when every multiplier is 1 (no rate uncertainty), so that scenarios
+    without it run exactly as before.
+    """
+    if (draws.referral_mult == 1.0).all() and (draws.adoption_mult == 1.0).all():
+        return spec
+    ref = spec.chan_ref.copy()
+    ref[: len(draws.referral_mult)] *= draws.referral_mult
+    per_org = draws.adoption_mult[spec.prov_type]
+    return replace(
+        spec, chan_ref=ref, prov_alpha=spec.prov_alpha * per_org, prov_beta=spec.prov_beta * per_org
+    )
 
 
 def draw_replicate(spec: ModelSpec, rep_key: int) -> ReplicateDraws:
@@ -400,4 +433,18 @@ def draw_replicate(spec: ModelSpec, rep_key: int) -> ReplicateDraws:
         ],
         dtype=np.uint64,
     ).reshape(spec.n_interventions, 3)
-    return ReplicateDraws(effect_d=d, fidelity=fid, keys=keys, iv_keys=iv_keys, prov_keys=prov_keys)
+    referral = _rate_multipliers(
+        rep_key, spec.chan_ref_cv, "channel", spec.channel_names, "referral_strength"
+    )
+    adoption = _rate_multipliers(
+        rep_key, spec.type_adopt_cv, "provider", spec.provider_type_names, "adoption_rate"
+    )
+    return ReplicateDraws(
+        effect_d=d,
+        fidelity=fid,
+        keys=keys,
+        iv_keys=iv_keys,
+        prov_keys=prov_keys,
+        referral_mult=referral,
+        adoption_mult=adoption,
+    )

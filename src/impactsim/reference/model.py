@@ -185,7 +185,7 @@ class Parent(mesa.Agent):
         # §3 an aware parent asks for a place: m_ch[a] * rho_c of the referral channel
         h_channel = 0.0
         if rec.status == AWARE:
-            h_channel = self.behaviour.channel_multiplier * rec.channel.referral_strength
+            h_channel = self.behaviour.channel_multiplier * model.referral(rec.channel)
         # §4 word of mouth: m_im[a] * q_k * f if f >= theta[a] and f > 0
         h_wom = 0.0
         if prog.imitation_rate > 0.0:
@@ -210,7 +210,7 @@ class Parent(mesa.Agent):
             if self.first_channel is None:
                 self.first_channel = rec.channel.name
             if model.mutation == "same_step_referral":
-                h = self.behaviour.channel_multiplier * rec.channel.referral_strength
+                h = self.behaviour.channel_multiplier * model.referral(rec.channel)
                 if self.random.random() < step_probability(h, model.dt):
                     self.ask_for_place(prog, rec, rec.channel.name)
             return  # an aware parent may ask for a place from the next step on
@@ -296,7 +296,8 @@ class ProviderOrganisation(mesa.Agent):
                     self.state[prog.name] = OFFERING
                     continue
                 share = model.offering_share_at_start[(kind.name, prog.name)]
-                hazard = kind.innovation_rate_per_month + kind.imitation_rate_per_month * share
+                rates = kind.innovation_rate_per_month + kind.imitation_rate_per_month * share
+                hazard = model.adoption_multiplier[kind.name] * rates
                 if self.random.random() < step_probability(hazard, model.dt):
                     self.state[prog.name] = OFFERING
             elif state == OFFERING:
@@ -374,6 +375,14 @@ class ReferenceModel(mesa.Model):
             else p.effect_size_mean
             for p in self.programmes
         }
+        # §3, §5 uncertain referral strengths and adoption rates: one gamma multiplier
+        # (mean 1) per channel and provider type and replicate, where a CV is given
+        self.referral_multiplier = {
+            c.name: self._gamma(c.referral_strength_cv) for c in scenario.channels
+        }
+        self.adoption_multiplier = {
+            p.name: self._gamma(p.adoption_rate_cv) for p in scenario.providers
+        }
         offered = {p.name for p in self.programmes}
         self.interactions = {  # §7 gamma per unordered pair (a later entry replaces one)
             tuple(sorted(i.interventions)): i.gamma
@@ -408,6 +417,14 @@ class ReferenceModel(mesa.Model):
         self.measure()  # month 0
 
     # ---------------------------------------------------------------- set-up
+    def _gamma(self, cv: float) -> float:
+        """A per-replicate multiplier: gamma with mean 1 and CV ``cv`` (exactly 1 when 0)."""
+        return self.random.gammavariate(1.0 / cv**2, cv**2) if cv > 0 else 1.0
+
+    def referral(self, channel: Any) -> float:
+        """A channel's referral strength in this replicate (per month)."""
+        return channel.referral_strength * self.referral_multiplier[channel.name]
+
     def _programmes(self, scenario: Scenario) -> list[Programme]:
         """The offered interventions with their rules in steps, in the order of the offers."""
         pm = self.steps_per_month

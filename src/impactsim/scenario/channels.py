@@ -8,7 +8,7 @@ from pydantic import Field
 
 from impactsim.inputs import StrictModel
 from impactsim.scenario.costs import ChannelCosts
-from impactsim.scenario.fields import Month, Name, RatePerMonth
+from impactsim.scenario.fields import CoefficientOfVariation, Month, Name, RatePerMonth
 
 ChannelKind = Literal[
     "online",
@@ -34,6 +34,14 @@ class Channel(StrictModel):
             "hazard per month that a parent made aware through this channel enrols (per month); "
             "scaled by the adopter category's channel multiplier"
         )
+    )
+    referral_strength_cv: CoefficientOfVariation = Field(
+        0.0,
+        description=(
+            "uncertainty of the referral strength between replicates: each replicate "
+            "multiplies it by a gamma draw with mean 1 and this coefficient of variation "
+            "(fraction); 0 = known"
+        ),
     )
     start_month: Month = Field(0.0, description="month from which the channel is active (months)")
     end_month: Month | None = Field(

@@ -8,7 +8,7 @@ from typing import Annotated
 from pydantic import Field, model_validator
 
 from impactsim.inputs import StrictModel
-from impactsim.scenario.fields import Name, Probability, RatePerMonth
+from impactsim.scenario.fields import CoefficientOfVariation, Name, Probability, RatePerMonth
 
 
 class Provider(StrictModel):
@@ -42,6 +42,14 @@ class Provider(StrictModel):
         description=(
             "hazard per month of adoption per unit share of same-type organisations already "
             "offering the programme (per month)"
+        ),
+    )
+    adoption_rate_cv: CoefficientOfVariation = Field(
+        0.0,
+        description=(
+            "uncertainty of the innovation and imitation rates between replicates: each "
+            "replicate multiplies both by one gamma draw with mean 1 and this coefficient of "
+            "variation (fraction); 0 = known"
         ),
     )
     discontinuation_rate_per_month: RatePerMonth = Field(
