@@ -411,3 +411,24 @@ def test_the_library_example_loads_with_six_decisions():
     }
     assert {"value", "offered", "integer"} <= kinds
     assert math.isclose(opt.budget_total(), opt.spec.budget.per_year_eur * 5.0)
+
+
+def test_a_preset_turns_a_scenarios_main_knobs_into_decisions():
+    from impactsim.loading import load_scenario
+    from impactsim.optimize.presets import budget_optimization
+
+    base = load_scenario(Path(__file__).parents[1] / "scenarios/package.yaml").model_dump(
+        mode="json"
+    )
+    opt = parse_optimization(budget_optimization(base, 1_000_000.0))
+    labels = {d.label for d in opt.decisions}
+    # places and organisations of the three limited provider types, four offers, six channels
+    assert {"youth_health_care_teams_places", "community_centres_count"} <= labels
+    assert {"offer_home_visits", "channel_media"} <= labels
+    assert len(opt.decisions) == 16  # capped at MAX_DECISIONS
+    assert opt.budget_total() == pytest.approx(5_000_000.0)
+    assert opt.spec.curve is not None and opt.spec.curve.levels == [
+        500_000.0,
+        750_000.0,
+        1_500_000.0,
+    ]
