@@ -6,22 +6,16 @@ Heavy modules (pyabc, the engine) are imported only when the command runs.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
 from impactsim.inputs import ScenarioError
 from impactsim.scenario.settings import MAX_SEED
+from impactsim.sweep.cli import exit_invalid
 
 EXIT_INVALID = 2
 EXIT_INTERRUPTED = 130
-
-
-def _invalid(err: ScenarioError) -> NoReturn:
-    typer.echo(f"error: {len(err.problems)} problem(s) found", err=True)
-    for p in err.problems:
-        typer.echo(f"  {p}", err=True)
-    raise typer.Exit(EXIT_INVALID)
 
 
 def calibrate(
@@ -65,7 +59,7 @@ def calibrate(
     try:
         inputs = load_inputs(scenario, targets, params)
     except ScenarioError as err:
-        _invalid(err)
+        exit_invalid(err)
     settings = Settings(
         population=population,
         generations=generations,
@@ -81,7 +75,7 @@ def calibrate(
             typer.echo(f"missed targets: {', '.join(missed)}" if missed else "no missed targets")
             typer.echo(f"wrote {result.directory}/ (summary.md, posterior.parquet, ppc.csv)")
     except ScenarioError as err:
-        _invalid(err)
+        exit_invalid(err)
     except KeyboardInterrupt as exc:
         # one message: the entry point adds none for an interruption reported here
         note = f"finished generations are kept, run the same command to resume ({out})"

@@ -6,21 +6,13 @@ Optuna and the engine are imported only when the command runs.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated
 
 import typer
 
 from impactsim.i18n import Language
 from impactsim.inputs import ScenarioError
-
-EXIT_INVALID = 2
-
-
-def _invalid(err: ScenarioError) -> NoReturn:
-    typer.echo(f"error: {len(err.problems)} problem(s) found", err=True)
-    for p in err.problems:
-        typer.echo(f"  {p}", err=True)
-    raise typer.Exit(EXIT_INVALID)
+from impactsim.sweep.cli import exit_invalid
 
 
 def optimize(
@@ -60,15 +52,14 @@ def optimize(
     try:
         opt = load_optimization(file, allow_external_paths=allow_external_paths)
     except ScenarioError as err:
-        _invalid(err)
+        exit_invalid(err)
     log = None if quiet else (lambda msg: typer.echo(msg, err=True))
     try:
         result = run_optimization(
             opt, out, workers=workers, scheduler=scheduler, lang=lang, log=log
         )
     except OptimizationError as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(EXIT_INVALID) from None
+        exit_invalid(err)
     except KeyboardInterrupt as exc:
         note = f"evaluations are kept, run the same command to continue ({out})"
         raise typer.Exit(report_interruption(exc, note)) from None

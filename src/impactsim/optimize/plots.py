@@ -33,6 +33,21 @@ def _objective_axis(result: OptimizationResult, lang: str) -> tuple[str, str]:
     return metric, f"{metric_label(metric, lang)} ({unit})"
 
 
+def _candidates(ax, x: np.ndarray, y: np.ndarray, ok: np.ndarray, lang: str) -> None:
+    """Candidates within the limits, and the others, as two scatters."""
+    _ = gettext_for(lang)
+    ax.scatter(x[ok], y[ok], s=18, color=PALETTE[0], label=_("within the limits"))
+    ax.scatter(x[~ok], y[~ok], s=18, color="#999999", marker="x", label=_("over budget or refused"))
+
+
+def _finish(ax, xlabel: str, ylabel: str, title: str) -> None:
+    """Axis labels, title and the legend outside the data."""
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+
+
 def convergence(result: OptimizationResult, lang: str = "en") -> Figure:
     """Each candidate's objective in the order searched, and the best feasible so far."""
     _ = gettext_for(lang)
@@ -42,17 +57,13 @@ def convergence(result: OptimizationResult, lang: str = "en") -> Figure:
     y = np.array([r.objectives[0] for r in trials])
     ok = np.array([r.feasible for r in trials])
     fig, ax = plt.subplots(figsize=(8.0, 4.5), layout="constrained")
-    ax.scatter(x[ok], y[ok], s=18, color=PALETTE[0], label=_("within the limits"))
-    ax.scatter(x[~ok], y[~ok], s=18, color="#999999", marker="x", label=_("over budget or refused"))
+    _candidates(ax, x, y, ok, lang)
     sign = 1.0 if OBJECTIVES[metric] else -1.0
     best = np.where(ok & np.isfinite(y), sign * y, -np.inf)
     running = np.maximum.accumulate(best) * sign
     shown = np.isfinite(running)
     ax.step(x[shown], running[shown], where="post", color=PALETTE[3], label=_("best so far"))
-    ax.set_xlabel(_("candidate (in the order searched)"))
-    ax.set_ylabel(ylabel)
-    ax.set_title(_("Search progress"))
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    _finish(ax, _("candidate (in the order searched)"), ylabel, _("Search progress"))
     return fig
 
 
@@ -65,10 +76,7 @@ def cost_plane(result: OptimizationResult, lang: str = "en") -> Figure:
     y = np.array([r.objectives[0] for r in st.trials])
     ok = np.array([r.feasible for r in st.trials])
     fig, ax = plt.subplots(figsize=(8.0, 4.5), layout="constrained")
-    ax.scatter(cost[ok], y[ok], s=18, color=PALETTE[0], label=_("within the limits"))
-    ax.scatter(
-        cost[~ok], y[~ok], s=18, color="#999999", marker="x", label=_("over budget or refused")
-    )
+    _candidates(ax, cost, y, ok, lang)
     if len(result.opt.spec.objectives) > 1 and ok.any():
         from impactsim.optimize.finalists import pareto_mask
 
@@ -94,10 +102,8 @@ def cost_plane(result: OptimizationResult, lang: str = "en") -> Figure:
             label=label,
         )
     ax.axvline(st.limits.budget / 1e6, color=PALETTE[1], linestyle="--", label=_("budget"))
-    ax.set_xlabel(_("cost, present value over the horizon (million euros)"))
-    ax.set_ylabel(ylabel)
-    ax.set_title(_("Candidates: cost and effect"))
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    xlabel = _("cost, present value over the horizon (million euros)")
+    _finish(ax, xlabel, ylabel, _("Candidates: cost and effect"))
     return fig
 
 
@@ -136,10 +142,7 @@ def budget_curve(result: OptimizationResult, lang: str = "en") -> Figure:
             label=_("best mix found (95 % interval of the mean)"),
         )
     unit = _("million euros a year") if result.opt.spec.budget.per_year_eur else _("million euros")
-    ax.set_xlabel(_("budget ({unit})").format(unit=unit))
-    ax.set_ylabel(ylabel)
-    ax.set_title(_("What each budget buys"))
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    _finish(ax, _("budget ({unit})").format(unit=unit), ylabel, _("What each budget buys"))
     return fig
 
 

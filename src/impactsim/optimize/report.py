@@ -99,6 +99,25 @@ def stage_sentences(result: OptimizationResult, stage: Stage, lang: str) -> list
     return out
 
 
+def _html_table(head: list[str], rows: list[list[str]], text_column: int = 1) -> str:
+    """A table: escaped headings, cells as given (HTML), one column of text left-aligned."""
+    header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
+    body = "".join(
+        "<tr>"
+        + "".join(
+            f'<td class="text">{c}</td>' if j == text_column else f"<td>{c}</td>"
+            for j, c in enumerate(cells)
+        )
+        + "</tr>"
+        for cells in rows
+    )
+    return f'<div class="scroll"><table><tr>{header}</tr>{body}</table></div>'
+
+
+def _mix_cell(result: OptimizationResult, values: dict, lang: str) -> str:
+    return "<br>".join(html.escape(w) for w in mix_words(result.opt, values, lang))
+
+
 def _finalists_table(result: OptimizationResult, stage: Stage, lang: str) -> str:
     _ = gettext_for(lang)
     metric = result.opt.spec.objectives[0]
@@ -112,26 +131,18 @@ def _finalists_table(result: OptimizationResult, stage: Stage, lang: str) -> str
     ]
     rows = []
     for i, f in enumerate(stage.finalists, start=1):
-        mix = "<br>".join(html.escape(w) for w in mix_words(result.opt, f.values, lang))
         best = _("not within the limits") if not f.feasible else percent(f.p_best, lang, 0)
-        cells = [
-            str(i),
-            mix,
-            html.escape(_estimate(result, f, lang)),
-            money(f.evaluation.mean(stage.limits.metric), lang, millions=True),
-            percent(f.p_within_budget, lang, 0),
-            best,
-        ]
         rows.append(
-            "<tr>"
-            + "".join(
-                f'<td class="text">{c}</td>' if j == 1 else f"<td>{c}</td>"
-                for j, c in enumerate(cells)
-            )
-            + "</tr>"
+            [
+                str(i),
+                _mix_cell(result, f.values, lang),
+                html.escape(_estimate(result, f, lang)),
+                money(f.evaluation.mean(stage.limits.metric), lang, millions=True),
+                percent(f.p_within_budget, lang, 0),
+                best,
+            ]
         )
-    header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    return f'<div class="scroll"><table><tr>{header}</tr>{"".join(rows)}</table></div>'
+    return _html_table(head, rows)
 
 
 def _curve_table(result: OptimizationResult, lang: str) -> str:
@@ -146,17 +157,17 @@ def _curve_table(result: OptimizationResult, lang: str) -> str:
     rows = []
     for st in sorted(result.curve, key=lambda s: s.budget):
         if st.best is None:
-            cells = [_budget_text(result, st.budget, lang), _("nothing fits"), "", ""]
+            rows.append([_budget_text(result, st.budget, lang), _("nothing fits"), "", ""])
         else:
-            cells = [
-                _budget_text(result, st.budget, lang),
-                "<br>".join(html.escape(w) for w in mix_words(result.opt, st.best.values, lang)),
-                html.escape(_estimate(result, st.best, lang)),
-                number(st.best.evaluation.mean("case_years_prevented"), lang, 0),
-            ]
-        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    header = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    return f'<div class="scroll"><table><tr>{header}</tr>{"".join(rows)}</table></div>'
+            rows.append(
+                [
+                    _budget_text(result, st.budget, lang),
+                    _mix_cell(result, st.best.values, lang),
+                    html.escape(_estimate(result, st.best, lang)),
+                    number(st.best.evaluation.mean("case_years_prevented"), lang, 0),
+                ]
+            )
+    return _html_table(head, rows)
 
 
 def optimization_section(result: OptimizationResult, lang: str = "en") -> str:

@@ -6,8 +6,6 @@ Every problem is reported at once, in the same form as a scenario's or a sweep's
 
 from __future__ import annotations
 
-import hashlib
-import json
 import math
 import os
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ from impactsim.inputs import Problem, ScenarioError, problems_from_validation, s
 from impactsim.loading import parse_yaml_text, read_input_bytes, require_mapping
 from impactsim.optimize.schema import Decision, OptimizationFile
 from impactsim.sweep.paths import Location, PathError, format_location, get_value, resolve
+from impactsim.sweep.schema import fingerprint_of
 from impactsim.sweep.spec import resolved_base, value_problems
 
 #: Version of the optimisation directory layout and of the fingerprint recipe.
@@ -132,8 +131,7 @@ class Optimization:
 
     def fingerprint(self) -> str:
         """SHA-256 of :meth:`definition` (canonical JSON)."""
-        text = json.dumps(self.definition(), sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()
+        return fingerprint_of(self.definition())
 
     def evaluation_fingerprint(self) -> str:
         """SHA-256 of what decides one candidate's numbers (base, decisions, metrics)."""
@@ -144,8 +142,7 @@ class Optimization:
             "metrics": list(self.metrics),
             "format": OPTIMIZATION_FORMAT,
         }
-        text = json.dumps(keep, sort_keys=True, separators=(",", ":"))
-        return hashlib.sha256(text.encode()).hexdigest()
+        return fingerprint_of(keep)
 
 
 def load_optimization(

@@ -27,7 +27,8 @@ EXIT_INTERRUPTED = 130
 DEFAULT_ANALYSIS_OUTPUTS = ("public_impact_pp", "reach_cumulative", "npv")
 
 
-def _invalid(err: Exception) -> NoReturn:
+def exit_invalid(err: Exception) -> NoReturn:
+    """Print every problem of an invalid input on standard error and exit with status 2."""
     if isinstance(err, ScenarioError):
         typer.echo(f"error: {len(err.problems)} problem(s) found", err=True)
         for p in err.problems:
@@ -104,7 +105,7 @@ def sweep(
     try:
         spec = load_sweep(file, allow_external_paths=allow_external_paths)
     except ScenarioError as err:
-        _invalid(err)
+        exit_invalid(err)
     try:
         report = run_sweep(
             spec,
@@ -118,7 +119,7 @@ def sweep(
         if not quiet:
             _print_sweep(report)
     except SweepError as err:
-        _invalid(err)
+        exit_invalid(err)
     except KeyboardInterrupt as exc:
         _interrupted(exc, f"finished tasks are kept, re-run the same command to resume ({out})")
     if report.failed:
@@ -155,7 +156,7 @@ def sweep_results(
     try:
         res = load_results(directory)
     except SweepError as err:
-        _invalid(err)
+        exit_invalid(err)
     c = res.counts()
     typer.echo(
         f"sweep {res.name} ({res.method}): {len(res.points)} points, {len(res.manifest)} tasks: "
@@ -176,7 +177,7 @@ def sweep_results(
         elif out.suffix.lower() == ".csv":
             write_csv(out, res.data)
         else:
-            _invalid(ValueError(f"--out must end in .csv or .parquet (got {out.name})"))
+            exit_invalid(ValueError(f"--out must end in .csv or .parquet (got {out.name})"))
         typer.echo(f"wrote {out}")
 
 
@@ -213,14 +214,14 @@ def sweep_analyze(
     try:
         res = load_results(directory)
     except SweepError as err:
-        _invalid(err)
+        exit_invalid(err)
     kept = set(res.data["metric"].astype(str))
     if output:
         outputs = list(output)
     else:
         outputs = [m for m in DEFAULT_ANALYSIS_OUTPUTS if m in kept]
         if not outputs:
-            _invalid(
+            exit_invalid(
                 ValueError(
                     "none of public_impact_pp, reach_cumulative, npv is in the results; "
                     f"name one with --output (kept: {', '.join(sorted(kept))})"
@@ -231,13 +232,13 @@ def sweep_analyze(
     try:
         tables = analyze(res, outputs, num_resamples=resamples, **where)
     except (SensitivityError, KeyError, ValueError) as err:
-        _invalid(ValueError(str(err).strip("'\"")))
+        exit_invalid(ValueError(str(err).strip("'\"")))
     except KeyboardInterrupt as exc:
         _interrupted(exc, f"nothing was written to {target}")
     try:  # a link planted in the sweep directory would send the analysis elsewhere
         target = out if out is not None else inner_dir(Path(directory), "analysis")
     except OutputPathError as err:
-        _invalid(ValueError(f"{err}; or give the folder to write to with --out"))
+        exit_invalid(ValueError(f"{err}; or give the folder to write to with --out"))
     try:
         _write_analysis(tables, res.method, segment, target, plots)
     except KeyboardInterrupt as exc:
