@@ -167,3 +167,20 @@ def test_one_and_two_workers_identical(tmp_path, cluster, reference):
     assert m2["worker"].nunique() == 2
     pd.testing.assert_frame_equal(load_results(tmp_path / "one").data, reference)
     pd.testing.assert_frame_equal(load_results(tmp_path / "two").data, reference)
+
+
+def test_an_optimisation_on_the_cluster_equals_one_in_process(tmp_path, cluster):
+    """The optimiser's evaluations on Dask workers: the same trials as in the driver."""
+    from impactsim.optimize import optimize, parse_optimization
+    from test_optimize import optimisation
+
+    _lc, client = cluster
+    doc = optimisation(search={"trials": 8, "batch": 4}, finalists={"count": 2, "replicates": 8})
+    on_dask = optimize(parse_optimization(doc), tmp_path / "dask", client=client)
+    serial = optimize(parse_optimization(doc), tmp_path / "serial", workers=0)
+    assert on_dask.info["backend"].startswith("Dask")
+    pd.testing.assert_frame_equal(
+        pd.read_parquet(tmp_path / "dask" / "trials.parquet"),
+        pd.read_parquet(tmp_path / "serial" / "trials.parquet"),
+    )
+    assert on_dask.main.best.values == serial.main.best.values

@@ -136,6 +136,7 @@ def optimize(
     *,
     workers: int | None = 1,
     scheduler: str | None = None,
+    client: Any = None,
     lang: str = "en",
     log: Callable[[str], None] | None = None,
 ) -> OptimizationResult:
@@ -146,6 +147,7 @@ def optimize(
         out: output directory (an interrupted optimisation in it is continued).
         workers: worker processes (0: in this process); ignored with ``scheduler``.
         scheduler: Dask scheduler address (``tcp://HOST:PORT``) or ``local``.
+        client: a ``dask.distributed.Client`` to run on (instead of ``scheduler``).
         lang: language of ``report.html`` (``en`` or ``nl``).
         log: called with progress lines.
 
@@ -160,7 +162,7 @@ def optimize(
     _check_directory(directory, opt)
     say = log or (lambda _msg: None)
     t0 = time.perf_counter()
-    backend = make_backend(workers, scheduler)
+    backend = make_backend(workers, scheduler, client=client)
     try:
         runner = _Runner(opt, Evaluator(opt, directory, backend), say)
         base = runner.screen([base_mix(opt.decisions)])[0]
