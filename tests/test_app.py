@@ -275,3 +275,36 @@ def test_knobs_carry_the_source_of_their_value():
     assert bench["start.home_visits"].source is not None
     assert knobs["start.online_course"].source is None  # not written in package.yaml
     assert knobs["simulation.seed"].source is None  # run settings state no source
+
+
+def test_a_contradiction_in_an_upload_is_said_in_dutch_at_the_field_by_its_label():
+    # the cross-field checks word their findings as catalogue messages: English for the
+    # command line, Dutch in the Dutch app, at the field named by its label
+    from impactsim.app.pages import plain_problem
+
+    d = yaml.safe_load(dump_scenario(small()))
+    d["strategy"]["offers"][1]["start_month"] = 30  # after the 24 months simulated
+    d["strategy"]["offers"][0]["channels"].append("tv")
+    _, problems, data = jobs.read_upload(yaml.safe_dump(d).encode(), "bad.yaml")
+    by_path = {p.path: p for p in problems}
+    late = by_path["strategy.offers[1].start_month"]
+    assert str(late.message) == (
+        "month 30 is at or after the horizon (simulation.months = 24), so the programme "
+        "would silently reach nobody"
+    )
+    nl = plain_problem(late, data, "nl")
+    assert nl.startswith("aanbod van group parenting course")
+    assert "maand vanaf wanneer de interventie wordt aangeboden: maand 30 valt op of na" in nl
+    unknown = plain_problem(by_path["strategy.offers[0].channels"], data, "nl")
+    assert "onbekend kanaal 'tv' (toegestaan: " in unknown
+    assert plain_problem(late, data, "en").startswith("offer of group parenting course")
+
+
+def test_a_reserved_name_is_said_in_dutch():
+    from impactsim.app.pages import plain_problem
+
+    d = yaml.safe_load(dump_scenario(small()))
+    d["channels"][0]["name"] = "All"
+    _, problems, data = jobs.read_upload(yaml.safe_dump(d).encode(), "bad.yaml")
+    said = [plain_problem(p, data, "nl") for p in problems]
+    assert any("'All' is gereserveerd: 'all' markeert de totalen" in s for s in said), said

@@ -39,7 +39,7 @@ from impactsim.app.knobs import (
 )
 from impactsim.app.upload import ScenarioUpload
 from impactsim.compare import CompareError
-from impactsim.i18n import LANGUAGE_NAMES, LANGUAGES, N_, gettext_for, number
+from impactsim.i18n import LANGUAGE_NAMES, LANGUAGES, N_, gettext_for, in_language, number
 from impactsim.inputs import Problem, ScenarioError
 from impactsim.loading import dump_scenario
 from impactsim.report import strategy_labels
@@ -65,13 +65,33 @@ CSS = """
 .impactsim .figs img { width: 100%; height: auto; border: 1px solid #eaeef2; }
 """
 
-#: How the page names the pydantic messages it can put in plain words.
+#: How the page names pydantic's own messages (English text) in plain words. The checks'
+#: own messages are :class:`~impactsim.i18n.Message` s, translated as they are.
 _PLAIN = (
     (re.compile(r"^Input should be greater than or equal to (.+)$"), N_("must be at least {0}")),
     (re.compile(r"^Input should be less than or equal to (.+)$"), N_("must be at most {0}")),
     (re.compile(r"^Input should be greater than (.+)$"), N_("must be more than {0}")),
     (re.compile(r"^Input should be less than (.+)$"), N_("must be less than {0}")),
     (re.compile(r"^Input should be a valid (number|integer).*$"), N_("must be a number")),
+    (re.compile(r"^Input should be a finite number$"), N_("must be a number")),
+    (re.compile(r"^Input should be a valid string.*$"), N_("must be text")),
+    (re.compile(r"^Input should be a valid list.*$"), N_("must be a list")),
+    (re.compile(r"^Input should be a valid boolean.*$"), N_("must be true or false")),
+    (
+        re.compile(r"^Input should be a valid dictionary.*$"),
+        N_("must be a mapping of keys to values"),
+    ),
+    (re.compile(r"^Input should be (('[^']*'(, | or )?)+)$"), N_("must be one of: {0}")),
+    (re.compile(r"^List should have at most (\d+) items.*$"), N_("may hold at most {0} items")),
+    (re.compile(r"^List should have at least (\d+) items?.*$"), N_("must hold at least {0} items")),
+    (
+        re.compile(r"^String should have at most (\d+) characters.*$"),
+        N_("may hold at most {0} characters"),
+    ),
+    (
+        re.compile(r"^String should match pattern.*$"),
+        N_("is not a valid name: a letter, then letters, digits, '_' or '-' (at most 64)"),
+    ),
     (re.compile(r"^Field required$"), N_("is missing")),
     (re.compile(r"^unknown key '([^']*)'.*$"), N_("'{0}' is not a known setting here")),
 )
@@ -84,14 +104,15 @@ def plain_problem(problem: Problem, data: Any, lang: str) -> str:
     if problem.path and isinstance(data, dict):
         try:
             names, what, _unit = location_parts(Scenario, data, problem_location(problem.path))
+            names = [in_language(n, lang) for n in names]
             where = SEPARATOR.join([*names, _(what)] if what else names) or where
         except (KeyError, IndexError, TypeError, ValueError):
             where = words(problem.path)
-    message = problem.message
+    message = in_language(problem.message, lang)
     for pattern, template in _PLAIN:
-        match = pattern.match(message)
+        match = pattern.match(problem.message)
         if match:
-            message = _(template).format(*match.groups())
+            message = _(template).format(*match.groups()[:1])
             break
     got = _(" (given: {value})").format(value=problem.value) if problem.value else ""
     return _("{field}: {message}{got}").format(field=where, message=message, got=got)
