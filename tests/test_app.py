@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 import impactsim
+from impactsim import report
 from impactsim.app import jobs, knobs, results
 from impactsim.compare import comparability_problems
 from impactsim.i18n import gettext_for
@@ -168,11 +169,12 @@ def test_the_page_says_an_upload_problem_in_words_in_both_languages():
 
 
 def test_numbers_follow_the_language():
-    assert results.fmt(0.4391, "pct", "en") == "43.9 %"
-    assert results.fmt(0.4391, "pct", "nl") == "43,9 %"
-    assert results.fmt(1.5, "pp", "nl") == "1,50 procentpunt"
-    assert results.fmt(-6260.4, "eur", "nl") == "−€ 6.260"
-    assert results.fmt(float("nan"), "eur", "nl") == gettext_for("nl")("n/a")
+    # the page writes its numbers with the report's fmt
+    assert report.fmt(0.4391, "pct", "en") == "43.9 %"
+    assert report.fmt(0.4391, "pct", "nl") == "43,9 %"
+    assert report.fmt(1.5, "pp", "nl") == "1,50 procentpunt"
+    assert report.fmt(-6260.4, "eur", "nl") == "−€ 6.260"
+    assert report.fmt(float("nan"), "eur", "nl") == gettext_for("nl")("n/a")
 
 
 def test_analysis_equals_the_api_and_reports_progress():
@@ -190,9 +192,9 @@ def test_analysis_equals_the_api_and_reports_progress():
     assert [f[:3] for f in dutch] == [f[:3] for f in analysis.figures]
     assert dutch[0][3] != analysis.figures[0][3] and jobs.figures_in(analysis, "nl") is dutch
     html = results.headline_table(analysis, {sc.name: "package"}, "nl")
-    mean = results.metric_interval(api, "reach_cumulative")["mean"]
-    assert results.fmt(mean, "pct", "nl") in html
-    assert "package" in results.plain_summary("package", page, "en")
+    mean, lo, hi = report.headline_stats(api, "reach_cumulative")
+    pct = [report.fmt(x, "pct", "nl") for x in (mean, lo, hi)]
+    assert f'data-strategy="{sc.name}">{pct[0]}<br><small>[{pct[1]}; {pct[2]}]</small>' in html
 
 
 def test_a_cancelled_run_stops_and_frees_the_slot():
@@ -308,3 +310,26 @@ def test_a_reserved_name_is_said_in_dutch():
     _, problems, data = jobs.read_upload(yaml.safe_dump(d).encode(), "bad.yaml")
     said = [plain_problem(p, data, "nl") for p in problems]
     assert any("'All' is gereserveerd: 'all' markeert de totalen" in s for s in said), said
+
+
+def test_the_page_shows_the_reports_cells_and_summary():
+    # one place for each: the page's cells and summary are the report's
+    sc = small()
+    other = sc.model_copy(update={"name": "other-town"})
+    analysis = jobs.analyse(jobs.Plan({sc.name: sc, other.name: other}, replicates=2, seed=5))
+    labels = {sc.name: "own", other.name: "other"}
+    table = results.headline_table(analysis, labels, "en")
+    for metric, label, kind in report.HEADLINE:
+        stats = report.headline_stats(analysis.runs[sc.name], metric)
+        mine = report.cell(*stats, kind, "en").removeprefix("<td>").replace(", ", "; ")
+        assert f'data-metric="{metric}" data-strategy="{sc.name}">{mine}' in table
+        assert label in table
+    cmp = results.comparison_table(analysis.comparison, labels, "nl")
+    assert "extra kosten per voorkomen probleemjaar" in cmp or "ICER" in cmp
+    for metric, _label, kind in report.differences(analysis.comparison):
+        stats = report.difference_stats(analysis.comparison, other.name, metric)
+        assert stats is not None
+        mine = report.cell(*stats, kind, "nl", between="; ").removeprefix("<td>")
+        assert f'data-metric="{metric}" data-strategy="{other.name}">{mine}' in cmp
+    words = results.frontier_text(analysis.comparison, labels, "en")
+    assert words and all(":" in w for w in words)

@@ -42,7 +42,7 @@ from impactsim.compare import CompareError
 from impactsim.i18n import LANGUAGE_NAMES, LANGUAGES, N_, gettext_for, in_language, number
 from impactsim.inputs import Problem, ScenarioError
 from impactsim.loading import dump_scenario
-from impactsim.report import strategy_labels
+from impactsim.report import plain_summary, strategy_labels
 from impactsim.resources import MemoryLimitError
 from impactsim.scenario import Scenario
 from impactsim.scenario.labels import SEPARATOR, location_parts, words
@@ -465,7 +465,7 @@ def Results(analysis: Analysis) -> None:
         for name, res in analysis.runs.items():
             solara.HTML(
                 tag="p",
-                unsafe_innerHTML=html.escape(results.plain_summary(labels[name], res, lang)),
+                unsafe_innerHTML=plain_summary(labels[name], res, lang),  # the report's
                 classes=["summary"],
             )
         for line in results.budget_lines(analysis, labels, lang):
