@@ -333,3 +333,48 @@ def test_the_page_shows_the_reports_cells_and_summary():
         assert f'data-metric="{metric}" data-strategy="{other.name}">{mine}' in cmp
     words = results.frontier_text(analysis.comparison, labels, "en")
     assert words and all(":" in w for w in words)
+
+
+def test_a_library_strategy_can_be_edited_like_the_municipalitys_own():
+    from impactsim.app.pages import build_plan, library_in
+
+    home = small()
+    lib, misfit = library_in(home, "free-market")
+    assert misfit == [] and lib is not None
+    ks = {k.key: k for k in knobs.knobs_for(lib) if k.group in knobs.STRATEGY_GROUPS}
+    places = ks["providers.community_centres.capacity_per_month"]
+    assert (places.value, places.unit, places.lo) == (6, "participants per month", 0.0)
+    assert {"offered.home_visits", "start.group_course", "channel.community_centre"} <= set(ks)
+    assert not any(k.startswith("simulation.") or k == knobs.BUDGET for k in ks)
+
+    changes = {"providers.community_centres.capacity_per_month": 2, "start.group_course": 3}
+    plan, misfits, refused = build_plan(
+        home, ("free-market",), (), {}, "en", {"free-market": changes}
+    )
+    assert plan is not None and (misfits, refused) == ([], [])
+    run_lib = plan.scenarios["free-market"]
+    assert {p.name: p.capacity_per_month for p in run_lib.providers}["community_centres"] == 2
+    assert {o.intervention: o.start_month for o in run_lib.strategy.offers}["group_course"] == 3
+    assert run_lib.population.size == home.population.size  # the municipality's families
+    assert run_lib.simulation == home.simulation
+    assert plan.replicates == home.simulation.replicates
+
+    late = {"start.group_course": 30}  # after the 24 months simulated
+    plan, misfits, refused = build_plan(home, ("free-market",), (), {}, "en", {"free-market": late})
+    assert plan is None and refused == ["free-market"]
+    _, problems = knobs.edited_scenario(lib, late)
+    mine, rest = knobs.problems_by_knob(lib, late, problems)
+    assert rest == [] and "horizon" in mine["start.group_course"][0].message
+
+
+def test_edits_are_kept_per_strategy():
+    from impactsim.app import state
+
+    state.reset_for(state.DEFAULT)
+    state.set_edit(state.OWN, "providers.community_centres.count", 2)
+    state.set_edit("free-market", "providers.community_centres.count", 5)
+    assert state.edits_of(state.OWN) == {"providers.community_centres.count": 2}
+    assert state.edits_of("free-market") == {"providers.community_centres.count": 5}
+    assert state.edits_of("package") == {}
+    state.reset_for(state.DEFAULT)  # another municipality: every edit starts afresh
+    assert state.edits_of("free-market") == {} and state.edits_of(state.OWN) == {}

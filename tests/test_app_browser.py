@@ -6,7 +6,8 @@ it refuses and then one it takes, run, compare the numbers on the page with
 :func:`impactsim.run` on the same edited scenario and seed, download the edited scenario
 (it loads as the same scenario) and the report, upload a bad scenario file and read the
 problem at its field. In a second tab, a session of its own: ask for a run too large for
-the machine and read the error, cancel a long run, and compare with a library strategy.
+the machine and read the error, cancel a long run, and compare with a library strategy
+whose places per month it changes (the page's numbers equal :func:`impactsim.compare`'s).
 
 Screenshots at 1366x768 are checked not to be blank. ``IMPACTSIM_SCREENSHOTS=docs``
 (``make app-screenshots``) also writes them to ``docs/figures/app-*.png`` for the README.
@@ -32,6 +33,7 @@ import yaml
 import impactsim
 from impactsim import report
 from impactsim.app import knobs
+from impactsim.app.pages import library_in
 from impactsim.loading import default_scenario, load_scenario
 
 pytest.importorskip("solara")
@@ -43,6 +45,8 @@ SRC = Path(impactsim.__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 FIGURES = ROOT / "docs" / "figures"
 EDIT = {"providers.community_centres.count": 2}
+#: A knob of the library strategy free-market, changed in the second tab.
+LIBRARY_KNOB = "providers.community_centres.capacity_per_month"
 SEED = 11
 
 
@@ -233,7 +237,7 @@ def test_a_planners_path_through_the_app_in_dutch(server, browser, tmp_path):
 
 
 def test_failed_and_cancelled_runs_are_shown_and_the_app_keeps_serving(server, browser, tmp_path):
-    url, _ = server
+    url, scenario_file = server
     first = open_page(browser, url)
     second = open_page(browser, url)
     first.get_by_role("button", name="Nederlands").click()
@@ -256,8 +260,21 @@ def test_failed_and_cancelled_runs_are_shown_and_the_app_keeps_serving(server, b
 
     set_knob(second, "simulation.replicates", "2")
     second.get_by_text("free market", exact=True).click()  # a library strategy to compare
+    # ... with a setting of its own changed
+    second.locator(".settings-of").get_by_role("button", name="free market").click()
+    second.get_by_text("these settings change this library strategy only").wait_for()
+    set_knob(second, LIBRARY_KNOB, "2")
     second.locator(".run-button").click()
     second.locator('td[data-metric="diff_public_impact_pp"]').wait_for(timeout=120_000)
     assert second.locator(".run-error").count() == 0
     assert second.locator('td[data-metric="reach_cumulative"]').count() == 2
+    home, _ = knobs.edited_scenario(load_scenario(scenario_file), {"simulation.replicates": 2})
+    library, _ = library_in(home, "free-market")
+    library, _ = knobs.edited_scenario(library, {LIBRARY_KNOB: 2})
+    api = impactsim.compare(
+        {home.name: home, library.name: library}, replicates=2, seed=SEED, progress=False
+    )
+    mean, _lo, _hi = report.headline_stats(api.runs["free-market"], "reach_cumulative")
+    cell = second.locator('td[data-metric="reach_cumulative"][data-strategy="free-market"]')
+    assert cell.inner_text().split("\n")[0] == report.fmt(mean, "pct", "en")
     screenshot(second, "compare", tmp_path)
