@@ -378,3 +378,28 @@ def test_edits_are_kept_per_strategy():
     assert state.edits_of("package") == {}
     state.reset_for(state.DEFAULT)  # another municipality: every edit starts afresh
     assert state.edits_of("free-market") == {} and state.edits_of(state.OWN) == {}
+
+
+def test_a_budget_panel_has_its_place_under_run_and_none_shows_by_default(monkeypatch):
+    # the optimiser's "find the best mix for my budget" plugs in here (docs/app.md)
+    import solara
+
+    from impactsim.app import pages, state
+
+    state.reset_for(state.DEFAULT)
+    state.set_edit(state.OWN, knobs.BUDGET, 250_000.0)
+    seen = []
+
+    @solara.component
+    def BestMix(plan):
+        seen.append(plan)
+        solara.Text("best mix for the budget")
+
+    assert pages.PANELS == []  # nothing of it on the page until the optimiser lands
+    _box, rc = solara.render(pages.Page(), handle_error=False)
+    assert rc.find(children=["best mix for the budget"]).widgets == []
+    monkeypatch.setattr(pages, "PANELS", [BestMix])
+    _box, rc = solara.render(pages.Page(), handle_error=False)
+    rc.find(children=["best mix for the budget"]).assert_single()
+    assert seen and seen[-1] is not None and seen[-1].budget == 250_000.0
+    state.reset_for(state.DEFAULT)

@@ -568,6 +568,12 @@ def Results(analysis: Analysis) -> None:
         Figures(analysis, labels)
 
 
+#: Panels shown under Run, each called with the plan the page would run (None while it
+#: cannot run): the place of "find the best mix for my budget" once the optimiser lands
+#: (``docs/app.md``, "Adding a panel"). Empty: the page shows nothing for it.
+PANELS: list[Callable[[Plan | None], Any]] = []
+
+
 @solara.component
 def Page() -> None:
     """The whole app."""
@@ -613,6 +619,8 @@ def Page() -> None:
                 KnobsCard(base, problems).key(f"knobs:{state.source.value}:{base.name}")
             with solara.Column():
                 RunCard(plan)
+                for panel in PANELS:
+                    panel(plan)
                 if state.shown.value is not None:
                     Results(state.shown.value)
                 else:
