@@ -5,9 +5,10 @@ module. A planner's path through it, in Dutch: switch the language, give a knob 
 it refuses and then one it takes, run, compare the numbers on the page with
 :func:`impactsim.run` on the same edited scenario and seed, download the edited scenario
 (it loads as the same scenario) and the report, upload a bad scenario file and read the
-problem at its field. In a second tab, a session of its own: ask for a run too large for
-the machine and read the error, cancel a long run, and compare with a library strategy
-whose places per month it changes (the page's numbers equal :func:`impactsim.compare`'s).
+problems at their fields (a value out of range, a contradiction), in Dutch. In a second
+tab, a session of its own: ask for a run too large for the machine and read the error,
+cancel a long run, and compare with a library strategy whose places per month it changes
+(the page's numbers equal :func:`impactsim.compare`'s).
 
 Screenshots at 1366x768 are checked not to be blank. ``IMPACTSIM_SCREENSHOTS=docs``
 (``make app-screenshots``) also writes them to ``docs/figures/app-*.png`` for the README.
@@ -226,6 +227,7 @@ def test_a_planners_path_through_the_app_in_dutch(server, browser, tmp_path):
 
     bad = yaml.safe_load(scenario_file.read_text(encoding="utf-8"))
     bad["providers"][2]["count"] = -1
+    bad["strategy"]["offers"][1]["start_month"] = 30  # a contradiction: after the horizon
     bad_file = tmp_path / "bad.yaml"
     bad_file.write_text(yaml.safe_dump(bad), encoding="utf-8")
     page.set_input_files("input[type=file]", str(bad_file))
@@ -233,6 +235,13 @@ def test_a_planners_path_through_the_app_in_dutch(server, browser, tmp_path):
     problem.wait_for()
     assert "community centres" in problem.inner_text()
     assert "moet minstens 0 zijn (ingevuld: -1)" in problem.inner_text()
+    late = page.locator(".upload-problems .problem").filter(has_text="maand 30")
+    said = late.inner_text()
+    assert said.startswith("aanbod van group parenting course")  # the field by its label
+    assert (
+        "› maand vanaf wanneer de interventie wordt aangeboden: maand 30 valt op of na het "
+        "einde van de gesimuleerde periode (24 maanden" in said
+    )
     screenshot(page, "upload-error", tmp_path, at=problem)
 
 
