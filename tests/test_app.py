@@ -403,3 +403,9 @@ def test_a_budget_panel_has_its_place_under_run_and_none_shows_by_default(monkey
     rc.find(children=["best mix for the budget"]).assert_single()
     assert seen and seen[-1] is not None and seen[-1].budget == 250_000.0
     state.reset_for(state.DEFAULT)
+
+
+def test_the_library_strategies_are_the_librarys_scenarios():
+    # read from the folder, not from each file: the page asks at every render
+    want = {e.name: e.path for e in entries() if e.kind == "scenario"}
+    assert jobs.library_strategies() == want and "free-market" in want
