@@ -409,3 +409,15 @@ def test_the_library_strategies_are_the_librarys_scenarios():
     # read from the folder, not from each file: the page asks at every render
     want = {e.name: e.path for e in entries() if e.kind == "scenario"}
     assert jobs.library_strategies() == want and "free-market" in want
+
+
+def test_pydantics_own_messages_are_reworded_in_dutch():
+    from impactsim.app.pages import plain_problem
+
+    d = yaml.safe_load(dump_scenario(small()))
+    d["population"]["network"]["kind"] = "lattice"
+    d["channels"][0]["name"] = 5
+    _, problems, data = jobs.read_upload(yaml.safe_dump(d).encode(), "bad.yaml")
+    said = " | ".join(plain_problem(p, data, "nl") for p in problems)
+    assert "moet een van deze zijn: 'random' of 'fully_mixed'" in said
+    assert "moet tekst zijn" in said

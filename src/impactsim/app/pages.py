@@ -113,7 +113,9 @@ def plain_problem(problem: Problem, data: Any, lang: str) -> str:
     for pattern, template in _PLAIN:
         match = pattern.match(problem.message)
         if match:
-            message = _(template).format(*match.groups()[:1])
+            # pydantic lists allowed values as 'a', 'b' or 'c': "or" in the page's language
+            said = (match.groups() or ("",))[0].replace("' or '", "' " + _("or") + " '")
+            message = _(template).format(said)
             break
     got = _(" (given: {value})").format(value=problem.value) if problem.value else ""
     return _("{field}: {message}{got}").format(field=where, message=message, got=got)
