@@ -3,7 +3,7 @@
     python scripts/update_translations.py          # rewrite impactsim.pot and <lang>.po
     python scripts/update_translations.py --check  # exit 1 if any of them is out of step
 
-Messages come from two places: the code (``_("...")`` and ``N_("...")`` in
+Messages come from two places: the code (``_("...")``, ``N_("...")`` and ``Message("...")`` in
 ``src/impactsim``, extracted by Babel) and the scenario schema (each field description's
 label and unit, :func:`impactsim.scenario.labels.split_description`, which the report and
 the app show next to a value). A message that disappears from the code is dropped from
@@ -51,7 +51,9 @@ def template() -> Catalog:
     """Every message of the code and the schema, with where it comes from."""
     cat = Catalog(**HEADER)
     found = extract_from_dir(
-        str(SRC), method_map=[("**.py", "python")], keywords={"_": None, "N_": None}
+        str(SRC),
+        method_map=[("**.py", "python")],
+        keywords={"_": None, "N_": None, "Message": None},
     )
     for filename, lineno, message, _comments, context in found:
         cat.add(message, locations=[(f"impactsim/{filename}", lineno)], context=context)

@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 import impactsim
+from impactsim import report
 from impactsim.app import jobs, knobs, results
 from impactsim.compare import comparability_problems
 from impactsim.i18n import gettext_for
@@ -168,11 +169,12 @@ def test_the_page_says_an_upload_problem_in_words_in_both_languages():
 
 
 def test_numbers_follow_the_language():
-    assert results.fmt(0.4391, "pct", "en") == "43.9 %"
-    assert results.fmt(0.4391, "pct", "nl") == "43,9 %"
-    assert results.fmt(1.5, "pp", "nl") == "1,50 procentpunt"
-    assert results.fmt(-6260.4, "eur", "nl") == "−€ 6.260"
-    assert results.fmt(float("nan"), "eur", "nl") == gettext_for("nl")("n/a")
+    # the page writes its numbers with the report's fmt
+    assert report.fmt(0.4391, "pct", "en") == "43.9 %"
+    assert report.fmt(0.4391, "pct", "nl") == "43,9 %"
+    assert report.fmt(1.5, "pp", "nl") == "1,50 procentpunt"
+    assert report.fmt(-6260.4, "eur", "nl") == "−€ 6.260"
+    assert report.fmt(float("nan"), "eur", "nl") == gettext_for("nl")("n/a")
 
 
 def test_analysis_equals_the_api_and_reports_progress():
@@ -190,9 +192,9 @@ def test_analysis_equals_the_api_and_reports_progress():
     assert [f[:3] for f in dutch] == [f[:3] for f in analysis.figures]
     assert dutch[0][3] != analysis.figures[0][3] and jobs.figures_in(analysis, "nl") is dutch
     html = results.headline_table(analysis, {sc.name: "package"}, "nl")
-    mean = results.metric_interval(api, "reach_cumulative")["mean"]
-    assert results.fmt(mean, "pct", "nl") in html
-    assert "package" in results.plain_summary("package", page, "en")
+    mean, lo, hi = report.headline_stats(api, "reach_cumulative")
+    pct = [report.fmt(x, "pct", "nl") for x in (mean, lo, hi)]
+    assert f'data-strategy="{sc.name}">{pct[0]}<br><small>[{pct[1]}; {pct[2]}]</small>' in html
 
 
 def test_a_cancelled_run_stops_and_frees_the_slot():
@@ -275,3 +277,147 @@ def test_knobs_carry_the_source_of_their_value():
     assert bench["start.home_visits"].source is not None
     assert knobs["start.online_course"].source is None  # not written in package.yaml
     assert knobs["simulation.seed"].source is None  # run settings state no source
+
+
+def test_a_contradiction_in_an_upload_is_said_in_dutch_at_the_field_by_its_label():
+    # the cross-field checks word their findings as catalogue messages: English for the
+    # command line, Dutch in the Dutch app, at the field named by its label
+    from impactsim.app.pages import plain_problem
+
+    d = yaml.safe_load(dump_scenario(small()))
+    d["strategy"]["offers"][1]["start_month"] = 30  # after the 24 months simulated
+    d["strategy"]["offers"][0]["channels"].append("tv")
+    _, problems, data = jobs.read_upload(yaml.safe_dump(d).encode(), "bad.yaml")
+    by_path = {p.path: p for p in problems}
+    late = by_path["strategy.offers[1].start_month"]
+    assert str(late.message) == (
+        "month 30 is at or after the horizon (simulation.months = 24), so the programme "
+        "would silently reach nobody"
+    )
+    nl = plain_problem(late, data, "nl")
+    assert nl.startswith("aanbod van group parenting course")
+    assert "maand vanaf wanneer de interventie wordt aangeboden: maand 30 valt op of na" in nl
+    unknown = plain_problem(by_path["strategy.offers[0].channels"], data, "nl")
+    assert "onbekend kanaal 'tv' (toegestaan: " in unknown
+    assert plain_problem(late, data, "en").startswith("offer of group parenting course")
+
+
+def test_a_reserved_name_is_said_in_dutch():
+    from impactsim.app.pages import plain_problem
+
+    d = yaml.safe_load(dump_scenario(small()))
+    d["channels"][0]["name"] = "All"
+    _, problems, data = jobs.read_upload(yaml.safe_dump(d).encode(), "bad.yaml")
+    said = [plain_problem(p, data, "nl") for p in problems]
+    assert any("'All' is gereserveerd: 'all' markeert de totalen" in s for s in said), said
+
+
+def test_the_page_shows_the_reports_cells_and_summary():
+    # one place for each: the page's cells and summary are the report's
+    sc = small()
+    other = sc.model_copy(update={"name": "other-town"})
+    analysis = jobs.analyse(jobs.Plan({sc.name: sc, other.name: other}, replicates=2, seed=5))
+    labels = {sc.name: "own", other.name: "other"}
+    table = results.headline_table(analysis, labels, "en")
+    for metric, label, kind in report.HEADLINE:
+        stats = report.headline_stats(analysis.runs[sc.name], metric)
+        mine = report.cell(*stats, kind, "en").removeprefix("<td>").replace(", ", "; ")
+        assert f'data-metric="{metric}" data-strategy="{sc.name}">{mine}' in table
+        assert label in table
+    cmp = results.comparison_table(analysis.comparison, labels, "nl")
+    assert "extra kosten per voorkomen probleemjaar" in cmp or "ICER" in cmp
+    for metric, _label, kind in report.differences(analysis.comparison):
+        stats = report.difference_stats(analysis.comparison, other.name, metric)
+        assert stats is not None
+        mine = report.cell(*stats, kind, "nl", between="; ").removeprefix("<td>")
+        assert f'data-metric="{metric}" data-strategy="{other.name}">{mine}' in cmp
+    words = results.frontier_text(analysis.comparison, labels, "en")
+    assert words and all(":" in w for w in words)
+
+
+def test_a_library_strategy_can_be_edited_like_the_municipalitys_own():
+    from impactsim.app.pages import build_plan, library_in
+
+    home = small()
+    lib, misfit = library_in(home, "free-market")
+    assert misfit == [] and lib is not None
+    ks = {k.key: k for k in knobs.knobs_for(lib) if k.group in knobs.STRATEGY_GROUPS}
+    places = ks["providers.community_centres.capacity_per_month"]
+    assert (places.value, places.unit, places.lo) == (6, "participants per month", 0.0)
+    assert {"offered.home_visits", "start.group_course", "channel.community_centre"} <= set(ks)
+    assert not any(k.startswith("simulation.") or k == knobs.BUDGET for k in ks)
+
+    changes = {"providers.community_centres.capacity_per_month": 2, "start.group_course": 3}
+    plan, misfits, refused = build_plan(
+        home, ("free-market",), (), {}, "en", {"free-market": changes}
+    )
+    assert plan is not None and (misfits, refused) == ([], [])
+    run_lib = plan.scenarios["free-market"]
+    assert {p.name: p.capacity_per_month for p in run_lib.providers}["community_centres"] == 2
+    assert {o.intervention: o.start_month for o in run_lib.strategy.offers}["group_course"] == 3
+    assert run_lib.population.size == home.population.size  # the municipality's families
+    assert run_lib.simulation == home.simulation
+    assert plan.replicates == home.simulation.replicates
+
+    late = {"start.group_course": 30}  # after the 24 months simulated
+    plan, misfits, refused = build_plan(home, ("free-market",), (), {}, "en", {"free-market": late})
+    assert plan is None and refused == ["free-market"]
+    _, problems = knobs.edited_scenario(lib, late)
+    mine, rest = knobs.problems_by_knob(lib, late, problems)
+    assert rest == [] and "horizon" in mine["start.group_course"][0].message
+
+
+def test_edits_are_kept_per_strategy():
+    from impactsim.app import state
+
+    state.reset_for(state.DEFAULT)
+    state.set_edit(state.OWN, "providers.community_centres.count", 2)
+    state.set_edit("free-market", "providers.community_centres.count", 5)
+    assert state.edits_of(state.OWN) == {"providers.community_centres.count": 2}
+    assert state.edits_of("free-market") == {"providers.community_centres.count": 5}
+    assert state.edits_of("package") == {}
+    state.reset_for(state.DEFAULT)  # another municipality: every edit starts afresh
+    assert state.edits_of("free-market") == {} and state.edits_of(state.OWN) == {}
+
+
+def test_a_budget_panel_has_its_place_under_run_and_none_shows_by_default(monkeypatch):
+    # the optimiser's "find the best mix for my budget" plugs in here (docs/app.md)
+    import solara
+
+    from impactsim.app import pages, state
+
+    state.reset_for(state.DEFAULT)
+    state.set_edit(state.OWN, knobs.BUDGET, 250_000.0)
+    seen = []
+
+    @solara.component
+    def BestMix(plan):
+        seen.append(plan)
+        solara.Text("best mix for the budget")
+
+    assert pages.PANELS == []  # nothing of it on the page until the optimiser lands
+    _box, rc = solara.render(pages.Page(), handle_error=False)
+    assert rc.find(children=["best mix for the budget"]).widgets == []
+    monkeypatch.setattr(pages, "PANELS", [BestMix])
+    _box, rc = solara.render(pages.Page(), handle_error=False)
+    rc.find(children=["best mix for the budget"]).assert_single()
+    assert seen and seen[-1] is not None and seen[-1].budget == 250_000.0
+    state.reset_for(state.DEFAULT)
+
+
+def test_the_library_strategies_are_the_librarys_scenarios():
+    # read from the folder, not from each file: the page asks at every render
+    want = {e.name: e.path for e in entries() if e.kind == "scenario"}
+    assert jobs.library_strategies() == want and "free-market" in want
+
+
+def test_pydantics_own_messages_are_reworded_in_dutch():
+    from impactsim.app.pages import plain_problem
+
+    d = yaml.safe_load(dump_scenario(small()))
+    d["population"]["network"]["kind"] = "lattice"
+    d["channels"][0]["name"] = 5
+    _, problems, data = jobs.read_upload(yaml.safe_dump(d).encode(), "bad.yaml")
+    said = " | ".join(plain_problem(p, data, "nl") for p in problems)
+    assert "moet een van deze zijn: 'random' of 'fully_mixed'" in said
+    assert "moet tekst zijn" in said

@@ -5,8 +5,10 @@ module. A planner's path through it, in Dutch: switch the language, give a knob 
 it refuses and then one it takes, run, compare the numbers on the page with
 :func:`impactsim.run` on the same edited scenario and seed, download the edited scenario
 (it loads as the same scenario) and the report, upload a bad scenario file and read the
-problem at its field. In a second tab, a session of its own: ask for a run too large for
-the machine and read the error, cancel a long run, and compare with a library strategy.
+problems at their fields (a value out of range, a contradiction), in Dutch. In a second
+tab, a session of its own: ask for a run too large for the machine and read the error,
+cancel a long run, and compare with a library strategy whose places per month it changes
+(the page's numbers equal :func:`impactsim.compare`'s).
 
 Screenshots at 1366x768 are checked not to be blank. ``IMPACTSIM_SCREENSHOTS=docs``
 (``make app-screenshots``) also writes them to ``docs/figures/app-*.png`` for the README.
@@ -15,6 +17,7 @@ Screenshots at 1366x768 are checked not to be blank. ``IMPACTSIM_SCREENSHOTS=doc
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -29,7 +32,9 @@ import pytest
 import yaml
 
 import impactsim
-from impactsim.app import knobs, results
+from impactsim import report
+from impactsim.app import knobs
+from impactsim.app.pages import library_in
 from impactsim.loading import default_scenario, load_scenario
 
 pytest.importorskip("solara")
@@ -41,6 +46,8 @@ SRC = Path(impactsim.__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 FIGURES = ROOT / "docs" / "figures"
 EDIT = {"providers.community_centres.count": 2}
+#: A knob of the library strategy free-market, changed in the second tab.
+LIBRARY_KNOB = "providers.community_centres.capacity_per_month"
 SEED = 11
 
 
@@ -191,15 +198,15 @@ def test_a_planners_path_through_the_app_in_dutch(server, browser, tmp_path):
     edited, problems = knobs.edited_scenario(load_scenario(scenario_file), EDIT)
     assert problems == [] and edited is not None
     api = impactsim.run(edited, replicates=3, seed=SEED, progress=False)
-    for metric, _label, kind in results.HEADLINE:
-        stats = results.metric_interval(api, metric)
+    for metric, _label, kind in report.HEADLINE:
+        mean, lo, hi = report.headline_stats(api, metric)
         cell = page.locator(f'td[data-metric="{metric}"][data-strategy="{edited.name}"]').first
-        assert cell.locator(".mean").inner_text() == results.fmt(stats["mean"], kind, "nl"), metric
-        if kind != "prob" and stats["lo"] == stats["lo"]:
-            lo, hi = results.fmt(stats["lo"], kind, "nl"), results.fmt(stats["hi"], kind, "nl")
-            assert cell.locator(".interval").inner_text() == f"[{lo}; {hi}]", metric
+        shown = report.fmt(mean, kind, "nl")
+        if lo == lo:
+            shown += f"\n[{report.fmt(lo, kind, 'nl')}; {report.fmt(hi, kind, 'nl')}]"
+        assert cell.inner_text() == shown, metric
     summary = page.locator("p.summary").first.inner_text()
-    assert summary == results.plain_summary("package", api, "nl")
+    assert summary == re.sub(r"</?b>", "", report.plain_summary("package", api, "nl"))
     page.get_by_text("Wie betaalt en wie profiteert").wait_for()
     page.locator(".figs img").nth(3).wait_for()  # drawn in Dutch
     page.get_by_text("Impacttrechter").first.wait_for()
@@ -213,13 +220,14 @@ def test_a_planners_path_through_the_app_in_dutch(server, browser, tmp_path):
 
     with page.expect_download(timeout=120_000) as got:
         page.get_by_role("button", name="Rapport downloaden (HTML)").click()
-    report = tmp_path / "report.html"
-    got.value.save_as(report)
-    text = report.read_text(encoding="utf-8")
+    report_file = tmp_path / "report.html"
+    got.value.save_as(report_file)
+    text = report_file.read_text(encoding="utf-8")
     assert "package" in text and "small-town" in text
 
     bad = yaml.safe_load(scenario_file.read_text(encoding="utf-8"))
     bad["providers"][2]["count"] = -1
+    bad["strategy"]["offers"][1]["start_month"] = 30  # a contradiction: after the horizon
     bad_file = tmp_path / "bad.yaml"
     bad_file.write_text(yaml.safe_dump(bad), encoding="utf-8")
     page.set_input_files("input[type=file]", str(bad_file))
@@ -227,11 +235,18 @@ def test_a_planners_path_through_the_app_in_dutch(server, browser, tmp_path):
     problem.wait_for()
     assert "community centres" in problem.inner_text()
     assert "moet minstens 0 zijn (ingevuld: -1)" in problem.inner_text()
+    late = page.locator(".upload-problems .problem").filter(has_text="maand 30")
+    said = late.inner_text()
+    assert said.startswith("aanbod van group parenting course")  # the field by its label
+    assert (
+        "› maand vanaf wanneer de interventie wordt aangeboden: maand 30 valt op of na het "
+        "einde van de gesimuleerde periode (24 maanden" in said
+    )
     screenshot(page, "upload-error", tmp_path, at=problem)
 
 
 def test_failed_and_cancelled_runs_are_shown_and_the_app_keeps_serving(server, browser, tmp_path):
-    url, _ = server
+    url, scenario_file = server
     first = open_page(browser, url)
     second = open_page(browser, url)
     first.get_by_role("button", name="Nederlands").click()
@@ -254,8 +269,21 @@ def test_failed_and_cancelled_runs_are_shown_and_the_app_keeps_serving(server, b
 
     set_knob(second, "simulation.replicates", "2")
     second.get_by_text("free market", exact=True).click()  # a library strategy to compare
+    # ... with a setting of its own changed
+    second.locator(".settings-of").get_by_role("button", name="free market").click()
+    second.get_by_text("these settings change this library strategy only").wait_for()
+    set_knob(second, LIBRARY_KNOB, "2")
     second.locator(".run-button").click()
     second.locator('td[data-metric="diff_public_impact_pp"]').wait_for(timeout=120_000)
     assert second.locator(".run-error").count() == 0
     assert second.locator('td[data-metric="reach_cumulative"]').count() == 2
+    home, _ = knobs.edited_scenario(load_scenario(scenario_file), {"simulation.replicates": 2})
+    library, _ = library_in(home, "free-market")
+    library, _ = knobs.edited_scenario(library, {LIBRARY_KNOB: 2})
+    api = impactsim.compare(
+        {home.name: home, library.name: library}, replicates=2, seed=SEED, progress=False
+    )
+    mean, _lo, _hi = report.headline_stats(api.runs["free-market"], "reach_cumulative")
+    cell = second.locator('td[data-metric="reach_cumulative"][data-strategy="free-market"]')
+    assert cell.inner_text().split("\n")[0] == report.fmt(mean, "pct", "en")
     screenshot(second, "compare", tmp_path)

@@ -73,3 +73,23 @@ def test_every_message_has_a_dutch_translation_with_its_placeholders():
             broken.append(msg.id)
     assert (untranslated, broken) == ([], [])
     assert gettext_for("nl")("Summary") == "Samenvatting"
+
+
+def test_a_message_is_english_text_and_translates_with_its_values():
+    import pickle
+
+    from impactsim.i18n import Message, in_language
+
+    m = Message("must be after start_month ({start})", start=6.5)
+    assert m == "must be after start_month (6.5)" and isinstance(m, str)
+    assert in_language(m, "en") == "must be after start_month (6.5)"
+    assert in_language(m, "nl") == "moet na de startmaand liggen (6,5)"  # Dutch decimal comma
+    nested = Message(
+        "unknown channel '{name}' (allowed: {allowed})",
+        name="tv",
+        allowed=Message("no channels defined"),
+    )
+    assert in_language(nested, "nl") == "onbekend kanaal 'tv' (toegestaan: er zijn geen kanalen)"
+    again = pickle.loads(pickle.dumps(nested))
+    assert again == nested and in_language(again, "nl") == in_language(nested, "nl")
+    assert in_language("plain text", "nl") == "plain text"

@@ -17,6 +17,11 @@ Example::
     _("public impact")            # 'publieke impact'
     percent(0.439, "nl")          # '43,9 %'
     money(-6260.0, "nl")          # '−€ 6.260'
+
+Checks below the app (a scenario's cross-field checks) word their findings as
+:class:`Message`: English text, as the command line prints it, that keeps its catalogue
+template and values, so a page can show it in the planner's language
+(:func:`in_language`).
 """
 
 from __future__ import annotations
@@ -26,11 +31,11 @@ import gettext
 import io
 from collections.abc import Callable
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, get_decimal_symbol, get_group_symbol
 
 Language = Literal["en", "nl"]
 LANGUAGES: tuple[Language, ...] = ("en", "nl")
@@ -119,3 +124,69 @@ def money(amount: float, lang: str, *, millions: bool = False) -> str:
         text = number(abs(amount) / 1e6, lang, 2)
         return f"{sign}{euro}{text} {gettext_for(lang)(MILLION)}"
     return f"{sign}{euro}{number(abs(amount), lang, 0)}"
+
+
+class Message(str):
+    """A catalogue message with its values: the English text, translatable later.
+
+    It is the English text (``str``), so code that prints or compares it sees exactly the
+    text it always did; :func:`in_language` gives it in another language: the template
+    translated through the catalogue, the same values filled in, themselves translated
+    when they are messages, numbers written with the language's separators.
+
+    The template is a catalogue message (``update_translations.py`` extracts
+    ``Message("...")`` like ``N_("...")``), with ``str.format`` fields named by keyword.
+
+    Example::
+
+        m = Message("must be after start_month ({start})", start=6)
+        str(m)                 # 'must be after start_month (6)'
+        in_language(m, "nl")   # 'moet na de startmaand (6) liggen'
+    """
+
+    template: str
+    values: dict[str, Any]
+
+    def __new__(cls, template: str, /, **values: Any) -> Message:
+        """The message ``template`` with ``values`` filled in (``str.format``)."""
+        self = super().__new__(cls, template.format(**values))
+        self.template, self.values = template, values
+        return self
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled as template and values
+        return (_rebuilt, (type(self), self.template, self.values))
+
+
+def _rebuilt(cls: type[Message], template: str, values: dict[str, Any]) -> Message:
+    return cls(template, **values)
+
+
+class _LocalNumber:
+    """A number that formats with a format spec, then with the language's separators."""
+
+    def __init__(self, value: float, lang: str):
+        locale = LOCALES[lang]
+        self.value = value
+        self.table = str.maketrans({".": get_decimal_symbol(locale), ",": get_group_symbol(locale)})
+
+    def __format__(self, spec: str) -> str:
+        return format(self.value, spec).translate(self.table)
+
+    def __str__(self) -> str:
+        return format(self, "")
+
+
+def in_language(text: str, lang: str) -> str:
+    """A text in a language: a :class:`Message` translated, any other text as it is."""
+    if not isinstance(text, Message) or check_language(lang) == DEFAULT_LANGUAGE:
+        return str(text)
+
+    def value(v: Any) -> Any:
+        if isinstance(v, Message):
+            return in_language(v, lang)
+        if isinstance(v, int | float) and not isinstance(v, bool):
+            return _LocalNumber(v, lang)
+        return v
+
+    template = gettext_for(lang)(text.template)
+    return template.format(**{k: value(v) for k, v in text.values.items()})

@@ -24,6 +24,8 @@ from typing import Any, get_args, get_origin
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pydantic.fields import FieldInfo
 
+from impactsim.i18n import N_, Message
+
 
 class StrictModel(BaseModel):
     """Base of every section of scenario and sweep files: unknown keys, NaN, infinity are errors.
@@ -50,10 +52,12 @@ class UnclearNumber(str):
 
 
 #: What a numeric field says of an :class:`UnclearNumber`.
-UNCLEAR_NUMBER_HINT = (
+UNCLEAR_NUMBER_HINT = Message(
     "not read as a number: write a plain decimal number such as 2000 or 1.5 (YAML would "
     "read 02000 as octal 1024, 1:30 as base-60 90, and 0x1F or 0b101 as numbers too)"
 )
+#: A field that must be given is not.
+MISSING = Message("required field is missing")
 
 
 @dataclass(frozen=True)
@@ -320,8 +324,13 @@ def _unknown_key(loc: tuple[Any, ...], model: type[BaseModel] | None) -> str:
     allowed = sorted(model.model_fields) if model else []
     key = str(loc[-1])
     close = difflib.get_close_matches(key, allowed, n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
-    return f"unknown key '{key}'{hint} Allowed keys: {', '.join(allowed)}"
+    hint = Message(N_("; did you mean '{name}'?"), name=close[0]) if close else ""
+    return Message(
+        "unknown key '{key}'{hint} Allowed keys: {allowed}",
+        key=key,
+        hint=hint,
+        allowed=", ".join(allowed),
+    )
 
 
 def _tag_problem(err: Any, place: _Place) -> tuple[tuple[Any, ...], str, Any]:
@@ -346,15 +355,22 @@ def _message(err: Any, place: _Place) -> tuple[tuple[Any, ...], str, Any]:
     if etype == "extra_forbidden":
         return loc, _unknown_key(loc, place.model), _HIDDEN
     if etype == "missing":
-        return loc, "required field is missing", _HIDDEN
+        return loc, MISSING, _HIDDEN
     if etype in ("union_tag_invalid", "union_tag_not_found"):
         return _tag_problem(err, place)
     if etype == "value_error":
-        return loc, plain_message(msg), _HIDDEN if isinstance(value, dict | list) else value
+        raised = (err.get("ctx") or {}).get("error")
+        said = raised.args[0] if raised is not None and raised.args else None
+        text = said if isinstance(said, Message) else plain_message(msg)  # kept translatable
+        return loc, text, _HIDDEN if isinstance(value, dict | list) else value
     if etype in ("model_type", "model_attributes_type"):
-        return loc, f"expected a mapping of keys to values, not {type(value).__name__}", value
+        return (
+            loc,
+            Message("expected a mapping of keys to values, not {kind}", kind=type(value).__name__),
+            value,
+        )
     if etype == "tuple_type":  # the only tuples of the schemas are [low, high] pairs
-        return loc, "expected a list of two numbers, [low, high]", value
+        return loc, Message("expected a list of two numbers, [low, high]"), value
     if etype in _TYPE_ERRORS and isinstance(value, UnclearNumber):
         return loc, UNCLEAR_NUMBER_HINT, value
     if etype in _TYPE_ERRORS and isinstance(value, bool):

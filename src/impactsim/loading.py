@@ -25,6 +25,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from impactsim.i18n import N_, Message
 from impactsim.inputs import (
     Problem,
     ScenarioError,
@@ -270,11 +271,13 @@ def parse_yaml_text(raw: bytes | str, name: str = "<yaml>") -> Any:
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            raise fail(f"not UTF-8 text (byte {exc.start}); save the file as UTF-8") from None
+            raise fail(
+                Message("not UTF-8 text (byte {at}); save the file as UTF-8", at=exc.start)
+            ) from None
     else:
         text = raw
     if "\x00" in text:
-        raise fail("contains NUL bytes; expected a YAML text file")
+        raise fail(Message("contains NUL bytes; expected a YAML text file"))
     try:
         too_big = _check_structure(text)
         data = None if too_big is not None else yaml.load(text, Loader=_UniqueKeyLoader)
@@ -282,10 +285,13 @@ def parse_yaml_text(raw: bytes | str, name: str = "<yaml>") -> Any:
         if "nesting depth" in str(getattr(exc, "problem", "") or exc):
             # PyYAML >= 6.0.4 stops very deep documents in its parser, before our own check
             raise fail(
-                f"nesting is too deep: more than {MAX_DEPTH} levels of mappings and lists; "
-                "scenario and sweep files need fewer than 10"
+                Message(
+                    "nesting is too deep: more than {most} levels of mappings and lists; "
+                    "scenario and sweep files need fewer than 10",
+                    most=MAX_DEPTH,
+                )
             ) from None
-        raise fail(f"invalid YAML: {_yaml_error_text(exc, text)}") from None
+        raise fail(Message("invalid YAML: {why}", why=_yaml_error_text(exc, text))) from None
     except RecursionError:
         raise fail("YAML nesting is too deep") from None
     except (ValueError, TypeError, OverflowError) as exc:  # e.g. a 5000-digit number, a bad date
@@ -318,11 +324,15 @@ def require_mapping(data: Any, file: str, kind: str) -> None:
         kind: what the file should be (``"scenario"``, ``"sweep"``).
     """
     if data is None:
-        raise ScenarioError([Problem(file, "", "", f"file is empty; expected a {kind} mapping")])
+        empty = {
+            "scenario": N_("file is empty; expected a scenario mapping"),
+            "sweep": N_("file is empty; expected a sweep mapping"),
+        }
+        message = Message(empty.get(kind, "file is empty; expected a {kind} mapping"), kind=kind)
+        raise ScenarioError([Problem(file, "", "", message)])
     if not isinstance(data, dict):
-        raise ScenarioError(
-            [Problem(file, "", short(data), "expected a mapping of sections at the top level")]
-        )
+        top = Message("expected a mapping of sections at the top level")
+        raise ScenarioError([Problem(file, "", short(data), top)])
 
 
 def parse_scenario(data: Any, file: str = "<scenario>") -> Scenario:
@@ -346,10 +356,12 @@ def parse_scenario(data: Any, file: str = "<scenario>") -> Scenario:
                     file,
                     "",
                     "",
-                    "this is a sweep file (it has "
-                    + ", ".join(sorted(SWEEP_KEYS & set(data)))
-                    + "), not a scenario: run it with `impactsim sweep FILE --out DIR`, "
-                    "check it with `impactsim validate FILE`",
+                    Message(
+                        "this is a sweep file (it has {keys}), not a scenario: run it with "
+                        "`impactsim sweep FILE --out DIR`, check it with `impactsim validate "
+                        "FILE`",
+                        keys=", ".join(sorted(SWEEP_KEYS & set(data))),
+                    ),
                 )
             ]
         )

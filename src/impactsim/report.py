@@ -153,24 +153,68 @@ HEADLINE = [
 ]
 
 
-def _fmt(x: float, kind: str, lang: str) -> str:
+def fmt(x: float, kind: str, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A number as the report's and the app's tables show it.
+
+    Args:
+        x: the number (NaN: ``n/a``).
+        kind: ``pct`` (a share, 43.9 %), ``prob`` (a chance, 44 %), ``pp`` (percentage
+            points with their unit, two decimals), ``int`` (whole number), ``eur`` (euros,
+            in millions from a million), ``num`` or ``ratio`` (two decimals).
+        lang: language.
+    """
+    _ = gettext_for(lang)
     if x != x:
-        return gettext_for(lang)("n/a")
+        return _("n/a")
     if kind == "pct":
         return percent(x, lang, 1)
+    if kind == "prob":
+        return percent(x, lang, 0)
+    if kind == "pp":
+        unit = _("pp")  # percentage points
+        return f"{number(x, lang, 2)} {unit}"
     if kind == "eur":
         return money(x, lang, millions=True)
     return number(x, lang, 0 if kind == "int" else 2)
 
 
-def _cell(mean: float, lo: float, hi: float, kind: str, lang: str) -> str:
-    """A table cell: the mean, and its interval below when there is one."""
+def cell(
+    mean: float,
+    lo: float,
+    hi: float,
+    kind: str,
+    lang: str = DEFAULT_LANGUAGE,
+    *,
+    attrs: Mapping[str, str] | None = None,
+    between: str = ", ",
+) -> str:
+    """A table cell: the mean, and its interval below when there is one (``lo`` not NaN).
+
+    Args:
+        mean: the mean.
+        lo: the interval's lower end (NaN: no interval).
+        hi: the interval's upper end.
+        kind: how the numbers are written (:func:`fmt`).
+        lang: language.
+        attrs: attributes of the ``<td>`` (the app marks its cells with the metric and
+            strategy they show).
+        between: what separates the interval's ends (the app writes ``; ``: a Dutch
+            number has a decimal comma).
+    """
+    tag = "td" + "".join(f' {k}="{html.escape(v)}"' for k, v in (attrs or {}).items())
     if lo != lo:
-        return f"<td>{_fmt(mean, kind, lang)}</td>"
+        return f"<{tag}>{fmt(mean, kind, lang)}</td>"
     return (
-        f"<td>{_fmt(mean, kind, lang)}<br><small>[{_fmt(lo, kind, lang)}, "
-        f"{_fmt(hi, kind, lang)}]</small></td>"
+        f"<{tag}>{fmt(mean, kind, lang)}<br><small>[{fmt(lo, kind, lang)}{between}"
+        f"{fmt(hi, kind, lang)}]</small></td>"
     )
+
+
+def headline_stats(result: RunResult, metric: str) -> tuple[float, float, float]:
+    """Mean and 95 % interval of a headline metric (a chance has no interval: NaN)."""
+    iv = interval(select(result.summary, metric)["value"])
+    lo = float("nan") if metric.startswith("p_") else iv["lo"]
+    return iv["mean"], lo, iv["hi"]
 
 
 def _table(head: str, corner: str, rows: list[str]) -> str:
@@ -188,9 +232,7 @@ def headline_table(runs: dict[str, RunResult], lang: str = DEFAULT_LANGUAGE) -> 
     for metric, label, kind in HEADLINE:
         cells = []
         for res in runs.values():
-            iv = interval(select(res.summary, metric)["value"])
-            lo = float("nan") if metric.startswith("p_") else iv["lo"]
-            cells.append(_cell(iv["mean"], lo, iv["hi"], kind, lang))
+            cells.append(cell(*headline_stats(res, metric), kind, lang))
         rows.append(f"<tr><td>{html.escape(_(label))}</td>{''.join(cells)}</tr>")
     return _table(head, _("metric (mean, 95 % interval)"), rows)
 
@@ -206,37 +248,15 @@ def comparison_table(
         lang: language of the text.
     """
     _ = gettext_for(lang)
-    df = cmp.comparison
-    icer = (
-        _("extra cost per prevented case-year (ICER, €)")
-        if cmp.effect == "case_years_prevented_pv"
-        else _("extra cost per percentage point of impact (ICER, €)")
-    )
-    want = [
-        ("diff_public_impact_pp", _("public impact (percentage points)"), "num"),
-        ("diff_reach_cumulative", _("reach (share of parents)"), "pct"),
-        ("diff_cost_pv", _("costs (present value)"), "eur"),
-        ("diff_npv", _("net present value"), "eur"),
-        ("p_better_impact", _("chance of more impact"), "pct"),
-        ("p_better_npv", _("chance of a higher net present value"), "pct"),
-        (icer_metric(cmp.effect), icer, "eur"),
-    ]
     others = [s for s in cmp.runs if s != cmp.baseline]
     head = "".join(f"<th>{html.escape(labels[s])}</th>" for s in others)
     rows = []
-    for metric, label, kind in want:
+    for metric, label, kind in differences(cmp):
         cells = []
         for s in others:
-            sel = df[
-                (df["scenario"] == s) & (df["metric"] == metric) & (df["versus"] == cmp.baseline)
-            ]
-            if sel.empty:
-                cells.append("<td>" + _("n/a") + "</td>")
-                continue
-            r = sel.iloc[0]
-            lo = float("nan") if metric.startswith(("p_", "icer")) else r["lo"]
-            cells.append(_cell(r["mean"], lo, r["hi"], kind, lang))
-        rows.append(f"<tr><td>{html.escape(label)}</td>{''.join(cells)}</tr>")
+            stats = difference_stats(cmp, s, metric)
+            cells.append("<td>" + _("n/a") + "</td>" if stats is None else cell(*stats, kind, lang))
+        rows.append(f"<tr><td>{html.escape(_(label))}</td>{''.join(cells)}</tr>")
     title = _("Difference from the baseline ({baseline}), paired replicates").format(
         baseline=labels[cmp.baseline]
     )
@@ -245,6 +265,45 @@ def comparison_table(
         + _table(head, _("difference (mean, 95 % interval)"), rows)
         + frontier_sentence(cmp, labels, lang)
     )
+
+
+#: The paired differences from the baseline: comparison metric, label, kind (:func:`fmt`).
+DIFFERENCES = (
+    ("diff_public_impact_pp", N_("public impact (percentage points)"), "num"),
+    ("diff_reach_cumulative", N_("reach (share of parents)"), "pct"),
+    ("diff_cost_pv", N_("costs (present value)"), "eur"),
+    ("diff_npv", N_("net present value"), "eur"),
+    ("p_better_impact", N_("chance of more impact"), "pct"),
+    ("p_better_npv", N_("chance of a higher net present value"), "pct"),
+)
+
+
+def differences(cmp: CompareResult) -> list[tuple[str, str, str]]:
+    """The rows of the differences table: :data:`DIFFERENCES` and the comparison's ICER."""
+    icer = (
+        N_("extra cost per prevented case-year (ICER, €)")
+        if cmp.effect == "case_years_prevented_pv"
+        else N_("extra cost per percentage point of impact (ICER, €)")
+    )
+    return [*DIFFERENCES, (icer_metric(cmp.effect), icer, "eur")]
+
+
+def difference_stats(
+    cmp: CompareResult, strategy: str, metric: str
+) -> tuple[float, float, float] | None:
+    """Mean and 95 % interval of a strategy's difference from the baseline.
+
+    A chance and the ICER have no interval (NaN); None when the comparison has no value.
+    """
+    df = cmp.comparison
+    sel = df[
+        (df["scenario"] == strategy) & (df["metric"] == metric) & (df["versus"] == cmp.baseline)
+    ]
+    if sel.empty:
+        return None
+    r = sel.iloc[0]
+    lo = float("nan") if metric.startswith(("p_", "icer")) else r["lo"]
+    return r["mean"], lo, r["hi"]
 
 
 #: What each place on the cost-effectiveness frontier means, in words.

@@ -47,6 +47,9 @@ GROUPS: dict[str, str] = {
     "run": N_("Run"),
 }
 
+#: The groups of a library strategy's knobs: its run settings are the municipality's.
+STRATEGY_GROUPS = ("providers", "programmes", "channels")
+
 #: App-only knob: the budget the costs are held against (euros, present value).
 BUDGET = "budget"
 

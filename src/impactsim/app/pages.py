@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import solara
@@ -29,6 +29,7 @@ from impactsim.app.jobs import (
 from impactsim.app.knobs import (
     BUDGET,
     GROUPS,
+    STRATEGY_GROUPS,
     Knob,
     KnobError,
     check_value,
@@ -39,10 +40,10 @@ from impactsim.app.knobs import (
 )
 from impactsim.app.upload import ScenarioUpload
 from impactsim.compare import CompareError
-from impactsim.i18n import LANGUAGE_NAMES, LANGUAGES, N_, gettext_for, number
+from impactsim.i18n import LANGUAGE_NAMES, LANGUAGES, N_, gettext_for, in_language, number
 from impactsim.inputs import Problem, ScenarioError
 from impactsim.loading import dump_scenario
-from impactsim.report import strategy_labels
+from impactsim.report import plain_summary, strategy_labels
 from impactsim.resources import MemoryLimitError
 from impactsim.scenario import Scenario
 from impactsim.scenario.labels import SEPARATOR, location_parts, words
@@ -65,13 +66,33 @@ CSS = """
 .impactsim .figs img { width: 100%; height: auto; border: 1px solid #eaeef2; }
 """
 
-#: How the page names the pydantic messages it can put in plain words.
+#: How the page names pydantic's own messages (English text) in plain words. The checks'
+#: own messages are :class:`~impactsim.i18n.Message` s, translated as they are.
 _PLAIN = (
     (re.compile(r"^Input should be greater than or equal to (.+)$"), N_("must be at least {0}")),
     (re.compile(r"^Input should be less than or equal to (.+)$"), N_("must be at most {0}")),
     (re.compile(r"^Input should be greater than (.+)$"), N_("must be more than {0}")),
     (re.compile(r"^Input should be less than (.+)$"), N_("must be less than {0}")),
     (re.compile(r"^Input should be a valid (number|integer).*$"), N_("must be a number")),
+    (re.compile(r"^Input should be a finite number$"), N_("must be a number")),
+    (re.compile(r"^Input should be a valid string.*$"), N_("must be text")),
+    (re.compile(r"^Input should be a valid list.*$"), N_("must be a list")),
+    (re.compile(r"^Input should be a valid boolean.*$"), N_("must be true or false")),
+    (
+        re.compile(r"^Input should be a valid dictionary.*$"),
+        N_("must be a mapping of keys to values"),
+    ),
+    (re.compile(r"^Input should be (('[^']*'(, | or )?)+)$"), N_("must be one of: {0}")),
+    (re.compile(r"^List should have at most (\d+) items.*$"), N_("may hold at most {0} items")),
+    (re.compile(r"^List should have at least (\d+) items?.*$"), N_("must hold at least {0} items")),
+    (
+        re.compile(r"^String should have at most (\d+) characters.*$"),
+        N_("may hold at most {0} characters"),
+    ),
+    (
+        re.compile(r"^String should match pattern.*$"),
+        N_("is not a valid name: a letter, then letters, digits, '_' or '-' (at most 64)"),
+    ),
     (re.compile(r"^Field required$"), N_("is missing")),
     (re.compile(r"^unknown key '([^']*)'.*$"), N_("'{0}' is not a known setting here")),
 )
@@ -84,14 +105,17 @@ def plain_problem(problem: Problem, data: Any, lang: str) -> str:
     if problem.path and isinstance(data, dict):
         try:
             names, what, _unit = location_parts(Scenario, data, problem_location(problem.path))
+            names = [in_language(n, lang) for n in names]
             where = SEPARATOR.join([*names, _(what)] if what else names) or where
         except (KeyError, IndexError, TypeError, ValueError):
             where = words(problem.path)
-    message = problem.message
+    message = in_language(problem.message, lang)
     for pattern, template in _PLAIN:
-        match = pattern.match(message)
+        match = pattern.match(problem.message)
         if match:
-            message = _(template).format(*match.groups())
+            # pydantic lists allowed values as 'a', 'b' or 'c': "or" in the page's language
+            said = (match.groups() or ("",))[0].replace("' or '", "' " + _("or") + " '")
+            message = _(template).format(said)
             break
     got = _(" (given: {value})").format(value=problem.value) if problem.value else ""
     return _("{field}: {message}{got}").format(field=where, message=message, got=got)
@@ -215,18 +239,18 @@ def _shown(value: Any) -> str:
 
 
 @solara.component
-def KnobInput(knob: Knob, problems: list[Problem], data: Any) -> None:
-    """One knob: its label with unit, its range, and what is wrong with its value."""
+def KnobInput(knob: Knob, problems: list[Problem], data: Any, owner: str = state.OWN) -> None:
+    """One knob of a strategy (``owner``): its label with unit, its range, what is wrong."""
     lang = state.lang.value
     _ = gettext_for(lang)
-    current = state.edits.value.get(knob.key, knob.value)
+    current = state.edits_of(owner).get(knob.key, knob.value)
     text, set_text = solara.use_state(_shown(current), key=knob.key)
     error, set_error = solara.use_state("", key=knob.key + ":error")
     label = SEPARATOR.join(x for x in (knob.item, _(knob.what)) if x)
     css = ["knob", "knob-" + re.sub(r"[^a-z0-9]+", "-", knob.key.lower())]
 
     def edit(value: Any) -> None:
-        state.edits.value = {**state.edits.value, knob.key: value}
+        state.set_edit(owner, knob.key, value)
 
     with solara.Div(classes=css):
         if knob.kind == "toggle":
@@ -259,19 +283,73 @@ def KnobInput(knob: Knob, problems: list[Problem], data: Any) -> None:
 
 
 @solara.component
-def KnobsCard(base: Scenario, problems: list[Problem]) -> None:
-    """The main knobs, grouped; problems of the edited scenario at their knobs."""
+def KnobGroups(
+    base: Scenario, problems: list[Problem], owner: str, groups: tuple[str, ...]
+) -> None:
+    """A strategy's knobs in groups; problems of its edited scenario at their knobs."""
     _ = gettext_for(state.lang.value)
     knobs = knobs_for(base)
-    mine, rest = problems_by_knob(base, state.edits.value, problems)
+    mine, rest = problems_by_knob(base, state.edits_of(owner), problems)
     data = base.model_dump(mode="json")
+    for group in groups:
+        with solara.Details(summary=_(GROUPS[group]), expand=group in ("providers", "run")):
+            for knob in (k for k in knobs if k.group == group):
+                KnobInput(knob, mine.get(knob.key, []), data, owner).key(
+                    f"{owner}:{base.name}:{knob.key}"
+                )
+    if rest:
+        Problems(rest, data, "scenario-problems")
+
+
+@solara.component
+def LibraryKnobs(municipality: Scenario, name: str) -> None:
+    """The knobs of a chosen library strategy, as put into the municipality."""
+    edits = state.edits_of(name)
+    base, _misfit = solara.use_memo(lambda: library_in(municipality, name), [municipality, name])
+
+    def edited() -> tuple[Scenario | None, list[Problem]]:
+        return (None, []) if base is None else edited_scenario(base, edits)
+
+    _edited, problems = solara.use_memo(edited, [base, edits])
+    if base is not None:  # one that does not fit is said under the strategies
+        KnobGroups(base, problems, name, STRATEGY_GROUPS)
+
+
+def library_in(municipality: Scenario, name: str) -> tuple[Scenario | None, list[Problem]]:
+    """A library strategy put into the municipality, or the problems why it does not fit."""
+    try:
+        return strategy_in(municipality, library_strategies()[name]), []
+    except ScenarioError as err:
+        return None, list(err.problems)
+
+
+@solara.component
+def KnobsCard(base: Scenario, problems: list[Problem]) -> None:
+    """The main knobs of the municipality's strategy or of a chosen library strategy."""
+    _ = gettext_for(state.lang.value)
+    chosen = [n for n in state.chosen.value if n in library_strategies()]
+    editing = state.editing.value if state.editing.value in chosen else state.OWN
     with solara.Card(_("Change the main settings")):
-        for group, title in GROUPS.items():
-            with solara.Details(summary=_(title), expand=group in ("providers", "run")):
-                for knob in (k for k in knobs if k.group == group):
-                    KnobInput(knob, mine.get(knob.key, []), data).key(f"{base.name}:{knob.key}")
-        if rest:
-            Problems(rest, data, "scenario-problems")
+        if chosen:
+            options = {state.OWN: _("own strategy: {name}").format(name=base.strategy.name)}
+            options.update({n: words(n) for n in chosen})
+            with solara.Div(classes=["settings-of"]):
+                solara.Text(_("Settings of"))
+                solara.ToggleButtonsSingle(
+                    value=editing,
+                    on_value=state.editing.set,
+                    children=[solara.Button(text, value=key) for key, text in options.items()],
+                )
+        if editing == state.OWN:
+            KnobGroups(base, problems, state.OWN, tuple(GROUPS)).key("own")
+        else:
+            solara.Text(
+                _(
+                    "Replicates, seed and budget are the municipality's; these settings "
+                    "change this library strategy only."
+                )
+            )
+            LibraryKnobs(base, editing).key(f"library:{editing}")
 
 
 def _error_text(exc: BaseException | None, lang: str) -> str:
@@ -291,33 +369,47 @@ def build_plan(
     others: tuple[Scenario, ...],
     edits: dict[str, Any],
     lang: str,
-) -> tuple[Plan | None, list[tuple[str, list[Problem]]]]:
+    library_edits: Mapping[str, Mapping[str, Any]] | None = None,
+) -> tuple[Plan | None, list[tuple[str, list[Problem]]], list[str]]:
     """The run the page would start: the edited scenario, the others given, the chosen ones.
 
+    Args:
+        edited: the municipality with its edited strategy.
+        chosen: library strategies chosen, by name.
+        others: further strategies given on the command line.
+        edits: the municipality's knob edits (for the budget).
+        lang: the page's language.
+        library_edits: knob edits of the chosen library strategies, by name.
+
     Returns:
-        ``(plan, [])``, or ``(None, [(strategy, problems)])`` when chosen library
-        strategies do not fit the municipality.
+        ``(plan, [], [])``; or ``(None, misfits, refused)``: ``misfits`` the chosen
+        library strategies that do not fit the municipality, with their problems,
+        ``refused`` those whose edits the scenario checks refuse (shown at their knobs).
     """
     scenarios = {edited.name: edited}
     for sc in others:
         scenarios.setdefault(sc.name, sc)
     misfits: list[tuple[str, list[Problem]]] = []
-    library = library_strategies()
+    refused: list[str] = []
     for name in chosen:
-        if name not in library:
+        if name not in library_strategies():
             continue
-        try:
-            sc = strategy_in(edited, library[name])
-        except ScenarioError as err:
-            misfits.append((name, list(err.problems)))
+        sc, problems = library_in(edited, name)
+        if sc is None:
+            misfits.append((name, problems))
             continue
+        if (library_edits or {}).get(name):
+            sc, problems = edited_scenario(sc, (library_edits or {})[name])
+            if sc is None:
+                refused.append(name)
+                continue
         if sc.name in scenarios:
             sc = sc.model_copy(update={"name": f"{sc.name}-library"})
         scenarios[sc.name] = sc
     budget = edits.get(BUDGET)
     sim = edited.simulation
     plan = Plan(scenarios, sim.replicates, sim.seed, budget, lang)
-    return (None if misfits else plan), misfits
+    return (None if misfits or refused else plan), misfits, refused
 
 
 @solara.component
@@ -444,7 +536,7 @@ def Results(analysis: Analysis) -> None:
         for name, res in analysis.runs.items():
             solara.HTML(
                 tag="p",
-                unsafe_innerHTML=html.escape(results.plain_summary(labels[name], res, lang)),
+                unsafe_innerHTML=plain_summary(labels[name], res, lang),  # the report's
                 classes=["summary"],
             )
         for line in results.budget_lines(analysis, labels, lang):
@@ -478,21 +570,31 @@ def Results(analysis: Analysis) -> None:
         Figures(analysis, labels)
 
 
+#: Panels shown under Run, each called with the plan the page would run (None while it
+#: cannot run): the place of "find the best mix for my budget" once the optimiser lands
+#: (``docs/app.md``, "Adding a panel"). Empty: the page shows nothing for it.
+PANELS: list[Callable[[Plan | None], Any]] = []
+
+
 @solara.component
 def Page() -> None:
     """The whole app."""
     lang = state.lang.value
     _ = gettext_for(lang)
     base = state.municipality()
-    edits = state.edits.value
+    edits, library_edits = state.edits.value, state.library_edits.value
     # validating and building the plan take a while: only when what they read changes
     edited, problems = solara.use_memo(lambda: edited_scenario(base, edits), [base, edits])
     chosen, others = state.chosen.value, state.others_given()
 
-    def plan_of() -> tuple[Plan | None, list[tuple[str, list[Problem]]]]:
-        return (None, []) if edited is None else build_plan(edited, chosen, others, edits, lang)
+    def plan_of() -> tuple[Plan | None, list[tuple[str, list[Problem]]], list[str]]:
+        if edited is None:
+            return None, [], []
+        return build_plan(edited, chosen, others, edits, lang, library_edits)
 
-    plan, misfits = solara.use_memo(plan_of, [edited, chosen, others, edits, lang])
+    plan, misfits, refused = solara.use_memo(
+        plan_of, [edited, chosen, others, edits, lang, library_edits]
+    )
     solara.Title(_("impactsim: parenting programmes"))
     solara.Style(CSS)
     with solara.Div(classes=["impactsim"], style={"padding": "12px 20px"}):
@@ -509,9 +611,18 @@ def Page() -> None:
                         classes=["problem"],
                     )
                     Problems(found, None, "strategy-problems")
+                for name in refused:
+                    solara.Text(
+                        _("The settings of {strategy} are not possible; see its settings.").format(
+                            strategy=words(name)
+                        ),
+                        classes=["problem"],
+                    )
                 KnobsCard(base, problems).key(f"knobs:{state.source.value}:{base.name}")
             with solara.Column():
                 RunCard(plan)
+                for panel in PANELS:
+                    panel(plan)
                 if state.shown.value is not None:
                     Results(state.shown.value)
                 else:

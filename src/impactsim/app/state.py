@@ -36,6 +36,9 @@ LANG_ENV = "IMPACTSIM_APP_LANG"
 
 DEFAULT = "default"
 UPLOADED = "uploaded"
+#: The municipality's own strategy, as :data:`editing` names it (not a library file's
+#: name; not empty, which the page's toggle buttons would take for "none").
+OWN = "<own>"
 
 
 @functools.cache
@@ -69,6 +72,10 @@ upload = solara.reactive(None)  # Upload | None
 chosen = solara.reactive(())  # tuple[str, ...]
 #: Knob edits of the municipality's scenario: {knob key: value}.
 edits = solara.reactive({})  # dict[str, Any]
+#: Knob edits of chosen library strategies: {strategy name: {knob key: value}}.
+library_edits = solara.reactive({})  # dict[str, dict[str, Any]]
+#: Whose settings the knobs show: ``OWN`` (the municipality's strategy) or a library name.
+editing = solara.reactive(OWN)
 #: The cancel event of the run in progress.
 cancel_event = solara.reactive(None)  # threading.Event | None
 waiting = solara.reactive(False)
@@ -91,6 +98,24 @@ def reset_for(new_source: str) -> None:
     """Switch municipality: edits and chosen strategies start afresh."""
     source.value = new_source
     edits.value = {}
+    library_edits.value = {}
+    editing.value = OWN
+
+
+def edits_of(strategy: str) -> dict[str, Any]:
+    """The knob edits of a strategy: ``OWN`` or a library strategy's name."""
+    if strategy == OWN:
+        return edits.value
+    return library_edits.value.get(strategy, {})
+
+
+def set_edit(strategy: str, key: str, value: Any) -> None:
+    """Change one knob of a strategy (``OWN`` or a library strategy's name)."""
+    if strategy == OWN:
+        edits.value = {**edits.value, key: value}
+    else:
+        mine = {**library_edits.value.get(strategy, {}), key: value}
+        library_edits.value = {**library_edits.value, strategy: mine}
 
 
 #: The results shown: the last finished run's (kept while the next one runs).

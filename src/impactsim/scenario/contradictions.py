@@ -6,14 +6,15 @@ target population, a segment too small to hold a family, a programme offered to 
 after the horizon, by no organisation, or following a programme that is never offered, an
 interaction given twice, and effects that add up beyond the scale of the problem score.
 Like the cross-references, they work on the raw document and tolerate malformed parts.
+Each message is a :class:`~impactsim.i18n.Message`: English as the command line prints it,
+translated where a planner reads it in the app.
 """
 
 from __future__ import annotations
 
+from impactsim.i18n import Message
 from impactsim.scenario.effect_bound import effect_bound_problems
 from impactsim.scenario.raw import items, number, section, text
-
-VOID = "so the programme would silently reach nobody"
 
 
 def contradiction_problems(data: object) -> list[tuple[str, str]]:
@@ -40,8 +41,10 @@ def _empty_lists(data: dict) -> list[tuple[str, str]]:
         out.append(
             (
                 "outcome.target_segments",
-                "an empty list leaves no target population, so every headline would be n/a; "
-                "leave the key out to target every segment, or name at least one",
+                Message(
+                    "an empty list leaves no target population, so every headline would be "
+                    "n/a; leave the key out to target every segment, or name at least one"
+                ),
             )
         )
     for i, iv in items(data, "interventions"):
@@ -49,8 +52,10 @@ def _empty_lists(data: dict) -> list[tuple[str, str]]:
             out.append(
                 (
                     f"interventions[{i}:{iv.get('name')}].eligibility.segments",
-                    f"an empty list makes nobody eligible, {VOID}; leave the key out for "
-                    "every segment, or name at least one",
+                    Message(
+                        "an empty list makes nobody eligible, so the programme would silently "
+                        "reach nobody; leave the key out for every segment, or name at least one"
+                    ),
                 )
             )
     return out
@@ -75,11 +80,17 @@ def _segments_without_families(data: dict) -> list[tuple[str, str]]:
         out.append(
             (
                 f"population.segments[{i}:{seg.get('name')}].share",
-                f"{share:g} of population.size {size} is {share * size:.3g} families: the "
-                "segment would be empty in most replicates and its shares (reach, "
-                "prevalence, impact) not defined; give it a share of at least "
-                f"1/{size} = {1 / size:.3g}, simulate more families, or merge it into "
-                "another segment",
+                Message(
+                    "{share:g} of population.size {size} is {families:.3g} families: the "
+                    "segment would be empty in most replicates and its shares (reach, "
+                    "prevalence, impact) not defined; give it a share of at least "
+                    "1/{size} = {least:.3g}, simulate more families, or merge it into "
+                    "another segment",
+                    share=share,
+                    size=size,
+                    families=share * size,
+                    least=1 / size,
+                ),
             )
         )
     return out
@@ -107,8 +118,12 @@ def _offers_that_reach_nobody(data: dict) -> list[tuple[str, str]]:
             out.append(
                 (
                     f"{base}.start_month",
-                    f"month {start} is at or after the horizon (simulation.months = "
-                    f"{months}), {VOID}",
+                    Message(
+                        "month {start} is at or after the horizon (simulation.months = "
+                        "{months}), so the programme would silently reach nobody",
+                        start=start,
+                        months=months,
+                    ),
                 )
             )
         after = follows.get(name) if name is not None else None
@@ -116,8 +131,13 @@ def _offers_that_reach_nobody(data: dict) -> list[tuple[str, str]]:
             out.append(
                 (
                     f"{base}.intervention",
-                    f"'{name}' follows '{after}' (follow_up.after), which is not offered: "
-                    f"nobody can complete it, {VOID}; offer '{after}' too or drop the follow-up",
+                    Message(
+                        "'{name}' follows '{after}' (follow_up.after), which is not offered: "
+                        "nobody can complete it, so the programme would silently reach nobody; "
+                        "offer '{after}' too or drop the follow-up",
+                        name=name,
+                        after=after,
+                    ),
                 )
             )
         listed = o.get("providers", [])
@@ -130,8 +150,11 @@ def _offers_that_reach_nobody(data: dict) -> list[tuple[str, str]]:
             out.append(
                 (
                     f"{base}.providers",
-                    f"every provider that may offer it has count 0 ({', '.join(providers)}), "
-                    f"{VOID}",
+                    Message(
+                        "every provider that may offer it has count 0 ({providers}), so the "
+                        "programme would silently reach nobody",
+                        providers=", ".join(providers),
+                    ),
                 )
             )
     return out
@@ -152,9 +175,14 @@ def _repeated_interactions(data: dict) -> list[tuple[str, str]]:
             out.append(
                 (
                     f"strategy.interactions[{i}].interventions",
-                    f"the pair {pair[0]}, {pair[1]} is already given at "
-                    f"strategy.interactions[{seen[key]}]; give each pair once (only one "
-                    "gamma can apply)",
+                    Message(
+                        "the pair {first}, {second} is already given at "
+                        "strategy.interactions[{at}]; give each pair once (only one gamma can "
+                        "apply)",
+                        first=pair[0],
+                        second=pair[1],
+                        at=seen[key],
+                    ),
                 )
             )
         else:
@@ -186,9 +214,12 @@ def _place_costs_without_places(data: dict) -> list[tuple[str, str]]:
             out.append(
                 (
                     f"interventions[{i}:{name}].costs.per_place_month_eur",
-                    f"a cost per place needs a number of places, but {', '.join(without)} "
-                    "offer(s) it with unlimited places (capacity_per_month: null); give their "
-                    "capacity_per_month or use per_provider_year_eur",
+                    Message(
+                        "a cost per place needs a number of places, but {providers} offer(s) "
+                        "it with unlimited places (capacity_per_month: null); give their "
+                        "capacity_per_month or use per_provider_year_eur",
+                        providers=", ".join(without),
+                    ),
                 )
             )
     return out

@@ -9,6 +9,7 @@ from typing import Annotated
 
 from pydantic import Field, field_validator
 
+from impactsim.i18n import Message
 from impactsim.inputs import StrictModel
 from impactsim.scenario.fields import CoefficientOfVariation, Euro, Name, Probability
 
@@ -90,8 +91,12 @@ class LinkedOutcome(StrictModel):
     def _sensible_lag(cls, value: float) -> float:
         if value > MAX_LAG_YEARS:
             raise ValueError(
-                f"lag of {value:g} years is beyond any sensible horizon (at most "
-                f"{MAX_LAG_YEARS:g} years: a child's outcomes into adulthood)"
+                Message(
+                    "lag of {lag:g} years is beyond any sensible horizon (at most {most:g} "
+                    "years: a child's outcomes into adulthood)",
+                    lag=value,
+                    most=MAX_LAG_YEARS,
+                )
             )
         return value
 

@@ -17,6 +17,7 @@ not the programmes. Like the other contradiction checks this reads the raw docum
 
 from __future__ import annotations
 
+from impactsim.i18n import Message
 from impactsim.scenario.raw import items, number, section, text
 
 #: The largest mean gain (SD units of the problem score) a parent may carry.
@@ -35,10 +36,16 @@ def effect_bound_problems(data: dict) -> list[tuple[str, str]]:
     return [
         (
             "interventions",
-            f"a completer in segment {seg} could carry a mean gain of {gain:.3g} SD "
-            f"({'; '.join(terms)}), above the bound of {MAX_COMBINED_GAIN_SD:g} SD on the "
-            "problem score (see docs/scenario.md, 'Checks across fields'); lower these "
-            "effect sizes, multipliers, gamma or spillover_fraction",
+            Message(
+                "a completer in segment {segment} could carry a mean gain of {gain:.3g} SD "
+                "({terms}), above the bound of {bound:g} SD on the problem score (see "
+                "docs/scenario.md, 'Checks across fields'); lower these effect sizes, "
+                "multipliers, gamma or spillover_fraction",
+                segment=seg,
+                gain=gain,
+                terms="; ".join(terms),
+                bound=MAX_COMBINED_GAIN_SD,
+            ),
         )
     ]
 

@@ -10,6 +10,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field
 
+from impactsim.i18n import Message
 from impactsim.tables import ALL
 
 #: The five adopter categories of Rogers' diffusion of innovations, in order.
@@ -26,9 +27,13 @@ def _not_reserved(name: str) -> str:
     """Refuse the name that marks totals in every tidy table (any case, to avoid confusion)."""
     if name.lower() == ALL:
         raise ValueError(
-            f"'{name}' is reserved: '{ALL}' marks the totals in impactsim's tables, so a "
-            "segment, channel, programme, provider, stakeholder or linked outcome of that "
-            "name would be mixed up with them; choose another name"
+            Message(
+                "'{name}' is reserved: '{all}' marks the totals in impactsim's tables, so a "
+                "segment, channel, programme, provider, stakeholder or linked outcome of that "
+                "name would be mixed up with them; choose another name",
+                name=name,
+                all=ALL,
+            )
         )
     return name
 

@@ -17,7 +17,7 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel
 
-from impactsim.i18n import DEFAULT_LANGUAGE, gettext_for, money, number, percent
+from impactsim.i18n import DEFAULT_LANGUAGE, Message, gettext_for, money, number, percent
 from impactsim.scenario.paths import Location, get_value, locate, strip_optional
 
 _UNIT = re.compile(r"\(([^()]*)\)")
@@ -179,7 +179,7 @@ def _walk(root: type[BaseModel], data: dict, loc: Location) -> tuple[list[str], 
 def _item_label(data: dict, item: Any, position: int) -> str:
     """A list item's label, else its name in words (an offer: its programme's label)."""
     if not isinstance(item, dict):
-        return f"item {position + 1}"
+        return Message("item {number}", number=position + 1)
     if item.get("label"):
         return str(item["label"])
     if isinstance(item.get("name"), str):
@@ -188,11 +188,14 @@ def _item_label(data: dict, item: Any, position: int) -> str:
         return words(item["stakeholder"])
     pair = item.get("interventions")
     if isinstance(pair, list):
-        return "combination of " + " and ".join(_programme(data, p) for p in pair)
+        names = [_programme(data, p) for p in pair]
+        if len(names) == 2:
+            return Message("combination of {first} and {second}", first=names[0], second=names[1])
+        return "combination of " + " and ".join(names)
     programme = item.get("intervention")
     if isinstance(programme, str):
-        return f"offer of {_programme(data, programme)}"
-    return f"item {position + 1}"
+        return Message("offer of {programme}", programme=_programme(data, programme))
+    return Message("item {number}", number=position + 1)
 
 
 def _programme(data: dict, name: str) -> str:

@@ -22,9 +22,15 @@ import types
 from collections.abc import Callable
 from typing import Annotated, Any, Union, get_args, get_origin
 
+from impactsim.i18n import N_, Message
+
 Location = tuple[str | int, ...]
 
 _PART = re.compile(r"^(?P<key>[^\[\]]*)(?P<idx>(\[\d+\])*)$")
+
+
+#: The closest allowed spelling of a name that was not found.
+DID_YOU_MEAN = N_("; did you mean '{name}'?")
 
 
 class PathError(ValueError):
@@ -40,12 +46,14 @@ def split_path(path: str) -> list[str | int]:
         PathError: empty path or empty part.
     """
     if not isinstance(path, str) or not path.strip():
-        raise PathError("path is empty; expected a dotted path such as 'population.size'")
+        raise PathError(Message("path is empty; expected a dotted path such as 'population.size'"))
     parts: list[str | int] = []
     for raw in path.strip().split("."):
         m = _PART.match(raw)
         if m is None or (not m.group("key") and not m.group("idx")):
-            raise PathError(f"empty or malformed part {raw!r} in path {path!r}")
+            raise PathError(
+                Message("empty or malformed part {part!r} in path {path!r}", part=raw, path=path)
+            )
         key = m.group("key")
         if key:
             parts.append(int(key) if key.isdigit() else key)
@@ -95,23 +103,41 @@ def list_item(node: list[Any], part: str | int, shown: str) -> int:
     if isinstance(part, int):
         if 0 <= part < len(node):
             return part
-        raise PathError(f"position {part} is out of range at '{shown}' (it has {len(node)} items)")
+        raise PathError(
+            Message(
+                "position {part} is out of range at '{shown}' (it has {count} items)",
+                part=part,
+                shown=shown,
+                count=len(node),
+            )
+        )
     names = [item_name(item) for item in node]
     found = [i for i, n in enumerate(names) if n == part]
     if len(found) == 1:
         return found[0]
     if found:
         raise PathError(
-            f"several items are called '{part}' in '{shown}' (positions "
-            f"{', '.join(map(str, found))}); address one by its position"
+            Message(
+                "several items are called '{part}' in '{shown}' (positions {positions}); "
+                "address one by its position",
+                part=part,
+                shown=shown,
+                positions=", ".join(map(str, found)),
+            )
         )
     allowed = [n for n in names if n is not None]
     close = difflib.get_close_matches(part, allowed, n=1)
-    hint = f"; did you mean '{close[0]}'?" if close else ""
-    listed = ", ".join(allowed) if allowed else "(none)"
+    hint = Message(DID_YOU_MEAN, name=close[0]) if close else ""
+    listed = ", ".join(allowed) if allowed else Message("(none)")
     raise PathError(
-        f"no item named '{part}' in '{shown}'{hint} Allowed: {listed}, "
-        f"or a position 0-{len(node) - 1}"
+        Message(
+            "no item named '{part}' in '{shown}'{hint} Allowed: {listed}, or a position 0-{last}",
+            part=part,
+            shown=shown,
+            hint=hint,
+            listed=listed,
+            last=len(node) - 1,
+        )
     )
 
 

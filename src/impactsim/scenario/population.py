@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from impactsim.i18n import Message
 from impactsim.inputs import StrictModel
 from impactsim.scenario.fields import ADOPTER_CATEGORIES, Name, Probability, RatePerMonth
 
@@ -29,7 +30,9 @@ class AdopterShares(StrictModel):
     def _sum_to_one(self) -> AdopterShares:
         total = sum(getattr(self, c) for c in ADOPTER_CATEGORIES)
         if abs(total - 1.0) > 1e-6:
-            raise ValueError(f"adopter shares must sum to 1 (they sum to {total:.6g})")
+            raise ValueError(
+                Message("adopter shares must sum to 1 (they sum to {total:.6g})", total=total)
+            )
         return self
 
     def as_tuple(self) -> tuple[float, ...]:
@@ -179,8 +182,12 @@ class Population(StrictModel):
         names = [s.name for s in self.segments]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
-            raise ValueError(f"segment names must be unique; repeated: {', '.join(dupes)}")
+            raise ValueError(
+                Message("segment names must be unique; repeated: {names}", names=", ".join(dupes))
+            )
         total = sum(s.share for s in self.segments)
         if abs(total - 1.0) > 1e-6:
-            raise ValueError(f"segment shares must sum to 1 (they sum to {total:.6g})")
+            raise ValueError(
+                Message("segment shares must sum to 1 (they sum to {total:.6g})", total=total)
+            )
         return self

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
+from impactsim.i18n import Message
 from impactsim.inputs import StrictModel
 from impactsim.scenario.fields import CoefficientOfVariation, Name, Probability, RatePerMonth
 
@@ -66,7 +67,12 @@ class Provider(StrictModel):
         var_max = self.fidelity * (1.0 - self.fidelity)
         if self.fidelity_sd > 0 and self.fidelity_sd**2 >= var_max:
             raise ValueError(
-                f"fidelity_sd {self.fidelity_sd} is too large for a Beta distribution with mean "
-                f"{self.fidelity}: it must be below {math.sqrt(var_max):.4g}"
+                Message(
+                    "fidelity_sd {sd} is too large for a Beta distribution with mean "
+                    "{mean}: it must be below {most:.4g}",
+                    sd=self.fidelity_sd,
+                    mean=self.fidelity,
+                    most=math.sqrt(var_max),
+                )
             )
         return self

@@ -1,14 +1,33 @@
 """Cross references of a scenario: names that must refer to other sections.
 
 Checked on the raw document (see :func:`cross_reference_problems`), so that a file with
-both field errors and broken references reports all of them.
+both field errors and broken references reports all of them. Each message is a
+:class:`~impactsim.i18n.Message`: English as the command line prints it, translated where
+a planner reads it in the app.
 """
 
 from __future__ import annotations
 
+from impactsim.i18n import N_, Message
 from impactsim.scenario.contradictions import contradiction_problems
 from impactsim.scenario.economics import DEFAULT_STAKEHOLDERS
 from impactsim.scenario.raw import items, section
+
+#: Per kind of name: a name that is not defined, and the allowed names when there are none.
+UNKNOWN = {
+    "channel": (N_("unknown channel '{name}' (allowed: {allowed})"), N_("no channels defined")),
+    "segment": (N_("unknown segment '{name}' (allowed: {allowed})"), N_("no segments defined")),
+    "provider": (
+        N_("unknown provider '{name}' (allowed: {allowed})"),
+        N_("no providers defined"),
+    ),
+    "intervention": (
+        N_("unknown intervention '{name}' (allowed: {allowed})"),
+        N_("no interventions defined"),
+    ),
+}
+REPEATED_NAMES = N_("names must be unique; repeated: {names}")
+AFTER_START = N_("must be after start_month ({start})")
 
 
 def _names(items: list[tuple[int, dict]]) -> list[str]:
@@ -49,9 +68,10 @@ def cross_reference_problems(data: object) -> list[tuple[str, str]]:
         return f"[{i}:{item['name']}]" if isinstance(item.get("name"), str) else f"[{i}]"
 
     def check(path: str, kind: str, used: list[str], allowed: set[str]) -> None:
+        unknown, none = UNKNOWN[kind]
         for n in sorted(set(used) - allowed):
-            allowed_txt = ", ".join(sorted(allowed)) or f"no {kind}s defined"
-            out.append((path, f"unknown {kind} '{n}' (allowed: {allowed_txt})"))
+            allowed_txt = ", ".join(sorted(allowed)) or Message(none)
+            out.append((path, Message(unknown, name=n, allowed=allowed_txt)))
 
     for key, listed in (
         ("channels", ch_items),
@@ -61,7 +81,7 @@ def cross_reference_problems(data: object) -> list[tuple[str, str]]:
         names = _names(listed)
         rep = sorted({n for n in names if names.count(n) > 1})
         if rep:
-            out.append((key, f"names must be unique; repeated: {', '.join(rep)}"))
+            out.append((key, Message(REPEATED_NAMES, names=", ".join(rep))))
     for i, s in seg_items:
         check(
             f"population.segments{label(i, s)}.contact_rates",
@@ -80,7 +100,9 @@ def cross_reference_problems(data: object) -> list[tuple[str, str]]:
         fu = iv.get("follow_up")
         if isinstance(fu, dict) and isinstance(fu.get("after"), str):
             if fu["after"] == iv.get("name"):
-                out.append((f"{base}.follow_up.after", "an intervention cannot follow itself"))
+                out.append(
+                    (f"{base}.follow_up.after", Message("an intervention cannot follow itself"))
+                )
             else:
                 check(f"{base}.follow_up.after", "intervention", [fu["after"]], ivs)
             if isinstance(iv.get("name"), str):
@@ -94,8 +116,10 @@ def cross_reference_problems(data: object) -> list[tuple[str, str]]:
             out.append(
                 (
                     f"{base}.spillover_fraction",
-                    "spillover needs a network: set "
-                    "population.network.kind to 'random' or spillover_fraction to 0",
+                    Message(
+                        "spillover needs a network: set "
+                        "population.network.kind to 'random' or spillover_fraction to 0"
+                    ),
                 )
             )
     for start in after:
@@ -106,7 +130,9 @@ def cross_reference_problems(data: object) -> list[tuple[str, str]]:
             seen.add(node)
             node = after.get(node)
         if node == start:
-            out.append((f"interventions[{start}].follow_up", "follow-up chain is circular"))
+            out.append(
+                (f"interventions[{start}].follow_up", Message("follow-up chain is circular"))
+            )
     strategy = data.get("strategy") if isinstance(data.get("strategy"), dict) else {}
     offer_items = items(strategy, "offers")
     offered = [o["intervention"] for _, o in offer_items if isinstance(o.get("intervention"), str)]
@@ -115,7 +141,10 @@ def cross_reference_problems(data: object) -> list[tuple[str, str]]:
         out.append(
             (
                 "strategy.offers",
-                f"each intervention may be offered once; repeated: {', '.join(rep)}",
+                Message(
+                    "each intervention may be offered once; repeated: {names}",
+                    names=", ".join(rep),
+                ),
             )
         )
     for i, o in offer_items:
@@ -126,19 +155,20 @@ def cross_reference_problems(data: object) -> list[tuple[str, str]]:
         check(f"{base}.providers", "provider", _strs(o.get("providers")), provs)
         start_m, end_m = o.get("start_month", 0), o.get("end_month")
         if isinstance(end_m, int | float) and isinstance(start_m, int | float) and end_m <= start_m:
-            out.append((f"{base}.end_month", f"must be after start_month ({start_m})"))
+            out.append((f"{base}.end_month", Message(AFTER_START, start=start_m)))
     for i, c in ch_items:
         start_m, end_m = c.get("start_month", 0), c.get("end_month")
         if isinstance(end_m, int | float) and isinstance(start_m, int | float) and end_m <= start_m:
-            out.append(
-                (f"channels{label(i, c)}.end_month", f"must be after start_month ({start_m})")
-            )
+            out.append((f"channels{label(i, c)}.end_month", Message(AFTER_START, start=start_m)))
     for i, inter in items(strategy, "interactions"):
         pair = _strs(inter.get("interventions"))
         check(f"strategy.interactions[{i}].interventions", "intervention", pair, ivs)
         if len(pair) == 2 and pair[0] == pair[1]:
             out.append(
-                (f"strategy.interactions[{i}].interventions", "needs two different interventions")
+                (
+                    f"strategy.interactions[{i}].interventions",
+                    Message("needs two different interventions"),
+                )
             )
     outcome = data.get("outcome") if isinstance(data.get("outcome"), dict) else {}
     check("outcome.target_segments", "segment", _strs(outcome.get("target_segments")), segs)
@@ -146,10 +176,20 @@ def cross_reference_problems(data: object) -> list[tuple[str, str]]:
     out += contradiction_problems(data)
     if len(iv_items) > 16:
         out.append(
-            ("interventions", f"at most 16 interventions are supported (got {len(iv_items)})")
+            (
+                "interventions",
+                Message(
+                    "at most 16 interventions are supported (got {count})", count=len(iv_items)
+                ),
+            )
         )
     if len(ch_items) > 60:
-        out.append(("channels", f"at most 60 channels are supported (got {len(ch_items)})"))
+        out.append(
+            (
+                "channels",
+                Message("at most 60 channels are supported (got {count})", count=len(ch_items)),
+            )
+        )
     return out
 
 
@@ -175,7 +215,7 @@ def _economics_problems(data: dict) -> list[tuple[str, str]]:
     extra = _strs(econ.get("stakeholders"))
     rep = sorted({n for n in extra if extra.count(n) > 1})
     if rep:
-        out.append(("economics.stakeholders", f"names must be unique; repeated: {', '.join(rep)}"))
+        out.append(("economics.stakeholders", Message(REPEATED_NAMES, names=", ".join(rep))))
     known = [*DEFAULT_STAKEHOLDERS, *(n for n in extra if n not in DEFAULT_STAKEHOLDERS)]
     allowed_txt = ", ".join(known)
 
@@ -185,8 +225,12 @@ def _economics_problems(data: dict) -> list[tuple[str, str]]:
             out.append(
                 (
                     f"{path}.{key}",
-                    f"unknown stakeholder '{name}' (allowed: {allowed_txt}; add new ones to "
-                    "economics.stakeholders)",
+                    Message(
+                        "unknown stakeholder '{name}' (allowed: {allowed}; add new ones to "
+                        "economics.stakeholders)",
+                        name=name,
+                        allowed=allowed_txt,
+                    ),
                 )
             )
 
@@ -202,16 +246,16 @@ def _economics_problems(data: dict) -> list[tuple[str, str]]:
         out.append(
             (
                 "economics.case_year_values",
-                f"each stakeholder may appear once; repeated: {', '.join(rep)}",
+                Message(
+                    "each stakeholder may appear once; repeated: {names}", names=", ".join(rep)
+                ),
             )
         )
     linked = items(econ, "linked_outcomes")
     names = _names(linked)
     rep = sorted({n for n in names if names.count(n) > 1})
     if rep:
-        out.append(
-            ("economics.linked_outcomes", f"names must be unique; repeated: {', '.join(rep)}")
-        )
+        out.append(("economics.linked_outcomes", Message(REPEATED_NAMES, names=", ".join(rep))))
     for i, item in linked:
         label = f"[{i}:{item['name']}]" if isinstance(item.get("name"), str) else f"[{i}]"
         stakeholder(f"economics.linked_outcomes{label}", item)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
+from impactsim.i18n import Message
 from impactsim.inputs import StrictModel
 from impactsim.scenario.fields import Name
 
@@ -42,11 +43,19 @@ class Simulation(StrictModel):
             or abs(1.0 / self.dt_months - round(1.0 / self.dt_months)) > 1e-6
         ):
             raise ValueError(
-                f"dt_months={self.dt_months} must divide one month into a whole number of steps "
-                "(e.g. 1, 0.5, 0.25, 0.1)"
+                Message(
+                    "dt_months={dt} must divide one month into a whole number of steps "
+                    "(e.g. 1, 0.5, 0.25, 0.1)",
+                    dt=self.dt_months,
+                )
             )
         if round(steps) > 30_000:
-            raise ValueError(f"months/dt_months = {steps:.0f} steps; at most 30000 are supported")
+            raise ValueError(
+                Message(
+                    "months/dt_months = {steps:.0f} steps; at most 30000 are supported",
+                    steps=steps,
+                )
+            )
         return self
 
     @property

@@ -22,8 +22,15 @@ from typing import Any, get_args, get_origin
 
 from pydantic import BaseModel, Field, model_validator
 
+from impactsim.i18n import Message
 from impactsim.inputs import StrictModel
-from impactsim.scenario.paths import PathError, list_item, split_path, strip_optional
+from impactsim.scenario.paths import (
+    DID_YOU_MEAN,
+    PathError,
+    list_item,
+    split_path,
+    strip_optional,
+)
 
 
 class Source(StrictModel):
@@ -54,7 +61,7 @@ class Source(StrictModel):
     def _cited_or_assumed(self) -> Source:
         if not self.assumption and not self.citation.strip():
             raise ValueError(
-                "give a citation, or mark the value as an assumption (assumption: true)"
+                Message("give a citation, or mark the value as an assumption (assumption: true)")
             )
         return self
 
@@ -80,7 +87,8 @@ def source_path_problems(data: object, root: type[BaseModel]) -> list[tuple[str,
             continue  # a field error of its own
         problem = _path_problem(data, path, root)
         if problem is not None:
-            out.append((f"sources[{path!r}]", f"not a value of this scenario: {problem}"))
+            message = Message("not a value of this scenario: {problem}", problem=problem)
+            out.append((f"sources[{path!r}]", message))
     return out
 
 
@@ -101,9 +109,9 @@ def _path_problem(data: dict, path: str, root: type[BaseModel]) -> str | None:
     try:
         parts = split_path(path)
     except PathError as err:
-        return str(err)
+        return err.args[0]
     if parts[0] == "sources":
-        return "a source cannot document another source"
+        return Message("a source cannot document another source")
     kind: Any = root
     node: Any = data
     for i, part in enumerate(parts):
@@ -113,22 +121,33 @@ def _path_problem(data: dict, path: str, root: type[BaseModel]) -> str | None:
             fields = kind.model_fields
             if not isinstance(part, str) or part not in fields:
                 close = difflib.get_close_matches(str(part), fields, n=1)
-                hint = f"; did you mean '{close[0]}'?" if close else ""
-                return f"unknown key '{part}' in '{shown}'{hint}"
+                hint = Message(DID_YOU_MEAN, name=close[0]) if close else ""
+                return Message(
+                    "unknown key '{part}' in '{shown}'{hint}", part=part, shown=shown, hint=hint
+                )
             kind, node = fields[part].annotation, _child(node, part)
         elif get_origin(kind) in (list, dict):
             if not isinstance(node, list | dict):
-                return f"'{shown}' holds no items, so it has no '{part}'"
+                return Message(
+                    "'{shown}' holds no items, so it has no '{part}'", shown=shown, part=part
+                )
             if isinstance(node, dict) and part not in node:
-                allowed = ", ".join(map(str, node))
-                return f"'{shown}' has no key '{part}' (allowed: {allowed or 'none'})"
+                allowed = ", ".join(map(str, node)) or Message("none")
+                return Message(
+                    "'{shown}' has no key '{part}' (allowed: {allowed})",
+                    shown=shown,
+                    part=part,
+                    allowed=allowed,
+                )
             try:
                 node = node[list_item(node, part, shown)] if isinstance(node, list) else node[part]
             except PathError as err:
-                return str(err)
+                return err.args[0]
             kind = get_args(kind)[0 if get_origin(kind) is list else 1]
         else:
-            return f"'{shown}' is a single value, so it has no part '{part}'"
+            return Message(
+                "'{shown}' is a single value, so it has no part '{part}'", shown=shown, part=part
+            )
     return None
 
 
