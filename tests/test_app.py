@@ -380,29 +380,64 @@ def test_edits_are_kept_per_strategy():
     assert state.edits_of("free-market") == {} and state.edits_of(state.OWN) == {}
 
 
-def test_a_budget_panel_has_its_place_under_run_and_none_shows_by_default(monkeypatch):
-    # the optimiser's "find the best mix for my budget" plugs in here (docs/app.md)
+def test_the_best_mix_panel_sits_under_run_and_gets_the_budget(monkeypatch):
     import solara
 
     from impactsim.app import pages, state
+    from impactsim.app.bestmix import BestMixPanel
 
+    assert pages.PANELS == [BestMixPanel]
     state.reset_for(state.DEFAULT)
+    _box, rc = solara.render(pages.Page(), handle_error=False)
+    rc.find(
+        children=["Set a budget under Run to search for the best mix within it."]
+    ).assert_single()
     state.set_edit(state.OWN, knobs.BUDGET, 250_000.0)
     seen = []
 
     @solara.component
-    def BestMix(plan):
+    def Spy(plan):
         seen.append(plan)
-        solara.Text("best mix for the budget")
+        solara.Text("spy")
 
-    assert pages.PANELS == []  # nothing of it on the page until the optimiser lands
+    monkeypatch.setattr(pages, "PANELS", [BestMixPanel, Spy])
     _box, rc = solara.render(pages.Page(), handle_error=False)
-    assert rc.find(children=["best mix for the budget"]).widgets == []
-    monkeypatch.setattr(pages, "PANELS", [BestMix])
-    _box, rc = solara.render(pages.Page(), handle_error=False)
-    rc.find(children=["best mix for the budget"]).assert_single()
+    rc.find(children=["Find the best mix"]).assert_single()
     assert seen and seen[-1] is not None and seen[-1].budget == 250_000.0
     state.reset_for(state.DEFAULT)
+
+
+def test_the_best_mix_search_fits_the_budget_and_reports_progress():
+    from impactsim.app import bestmix
+    from impactsim.loading import parse_scenario as parse
+
+    sc = small()
+    cost = impactsim.run(sc, replicates=2, seed=5, progress=False).metric("cost_pv").mean()
+    plan = jobs.Plan({sc.name: sc}, replicates=2, seed=5, budget=0.8 * cost)
+    seen: list[float] = []
+    found = bestmix.find_best_mix(plan, seen.append)
+    assert seen == sorted(seen) and seen[-1] == 1.0  # one stage, then two curve levels
+    assert "the best mix found is" in " ".join(found.sentences["en"])
+    assert "de beste gevonden mix" in " ".join(found.sentences["nl"])
+    assert found.curve_png["nl"].startswith(b"\x89PNG")
+    assert found.recommended_yaml is not None
+    recommended = parse(yaml.safe_load(found.recommended_yaml), "<recommended>")
+    again = impactsim.run(recommended, progress=False)
+    assert again.metric("cost_pv").mean() <= 0.8 * cost * (1 + 1e-9)  # within the budget
+    assert jobs.SLOTS.acquire(blocking=False)  # the slot is free again
+    jobs.SLOTS.release()
+
+
+def test_a_cancelled_search_stops_and_frees_the_slot():
+    from impactsim.app import bestmix
+
+    sc = small()
+    plan = jobs.Plan({sc.name: sc}, replicates=2, seed=5, budget=1e6)
+    plan.cancel.set()
+    with pytest.raises(jobs.Cancelled):
+        bestmix.find_best_mix(plan)
+    assert jobs.SLOTS.acquire(blocking=False)
+    jobs.SLOTS.release()
 
 
 def test_the_library_strategies_are_the_librarys_scenarios():

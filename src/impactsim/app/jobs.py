@@ -150,7 +150,8 @@ def warm_engine(scenario: Scenario) -> None:
         warm_up(compile_scenario(scenario))
 
 
-def _wait_for_slot(plan: Plan, on_wait: Callable[[], None] | None) -> None:
+def wait_for_slot(plan: Plan, on_wait: Callable[[], None] | None) -> None:
+    """Take the server's simulation slot, waiting (cancellable) while another run holds it."""
     if SLOTS.acquire(blocking=False):
         return
     if on_wait is not None:
@@ -188,7 +189,7 @@ def analyse(
         if on_progress is not None:
             on_progress(done / total)
 
-    _wait_for_slot(plan, on_wait)
+    wait_for_slot(plan, on_wait)
     try:
         if plan.cancel.is_set():
             raise Cancelled
@@ -307,7 +308,7 @@ def report_html(plan: Plan, build: Callable[..., Path] | None = None) -> bytes:
         kwargs: dict[str, Any] = {"replicates": plan.replicates, "seed": plan.seed}
         if "lang" in inspect.signature(build).parameters:  # reports in Dutch, once they can
             kwargs["lang"] = plan.lang
-        _wait_for_slot(plan, None)
+        wait_for_slot(plan, None)
         try:
             build(paths, out, progress=False, **kwargs)
         finally:

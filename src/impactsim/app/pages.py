@@ -16,6 +16,7 @@ from typing import Any
 import solara
 
 from impactsim.app import results, state
+from impactsim.app.bestmix import BestMixPanel
 from impactsim.app.jobs import (
     Analysis,
     Cancelled,
@@ -571,9 +572,8 @@ def Results(analysis: Analysis) -> None:
 
 
 #: Panels shown under Run, each called with the plan the page would run (None while it
-#: cannot run): the place of "find the best mix for my budget" once the optimiser lands
-#: (``docs/app.md``, "Adding a panel"). Empty: the page shows nothing for it.
-PANELS: list[Callable[[Plan | None], Any]] = []
+#: cannot run): "find the best mix for my budget" (``docs/app.md``).
+PANELS: list[Callable[[Plan | None], Any]] = [BestMixPanel]
 
 
 @solara.component

@@ -86,7 +86,8 @@ def recommended_scenario(result: OptimizationResult, best: Finalist) -> Scenario
     return parse_scenario(data, "recommended mix")
 
 
-def _recommended_text(result: OptimizationResult, best: Finalist) -> str:
+def recommended_text(result: OptimizationResult, best: Finalist) -> str:
+    """The recommended mix as a scenario file's text, with a header saying where it came from."""
     head = [
         f"# The mix recommended by the optimisation '{result.opt.name}' (impactsim "
         f"{result.info['impactsim']}).",
@@ -114,7 +115,7 @@ def write_outputs(result: OptimizationResult, lang: str) -> None:
     if len(opt.spec.objectives) > 1:
         write_csv(d / "pareto.csv", pareto_table(result))
     if result.main.best is not None:
-        write_text(d / "recommended.yaml", _recommended_text(result, result.main.best))
+        write_text(d / "recommended.yaml", recommended_text(result, result.main.best))
     inputs = inner_dir(d, "inputs")
     write_text(inputs / "optimization.yaml", opt.source_text)
     write_text(inputs / "base.yaml", dump_scenario(Scenario.model_validate(opt.base)))

@@ -65,43 +65,46 @@ def main_decisions(scenario: dict[str, Any]) -> list[dict[str, Any]]:
 
 def budget_optimization(
     scenario: dict[str, Any],
-    per_year_eur: float,
+    per_year_eur: float | None = None,
     *,
+    total_eur: float | None = None,
     objective: str = "public_impact_pp",
     trials: int = 32,
     replicates: int = 4,
-    curve: bool = True,
+    curve: tuple[float, ...] = (0.5, 0.75, 1.5),
 ) -> dict[str, Any]:
-    """An optimisation document for a scenario and a yearly budget.
+    """An optimisation document for a scenario and a budget.
 
     Args:
         scenario: the resolved scenario as a dict (the base).
-        per_year_eur: the budget (euros a year).
+        per_year_eur: the budget in euros a year (or give ``total_eur``).
+        total_eur: the budget as the present value of costs over the horizon (euros).
         objective: the metric to maximise.
         trials: candidates in the search.
         replicates: replicates per candidate.
-        curve: add a budget–impact curve at half, three quarters and one and a half times
-            the budget.
+        curve: budget–impact curve levels as multiples of the budget (empty: none).
 
     Returns:
         A document for :func:`impactsim.optimize.parse_optimization`.
     """
+    if (per_year_eur is None) == (total_eur is None):
+        raise ValueError("give exactly one of per_year_eur or total_eur")
+    key, amount = ("per_year_eur", per_year_eur) if total_eur is None else ("total_eur", total_eur)
     doc: dict[str, Any] = {
         "name": "best-mix",
         "description": f"The best mix of {scenario.get('name', 'the scenario')} for a budget",
         "base": scenario,
         "decisions": main_decisions(scenario),
         "objective": objective,
-        "budget": {"per_year_eur": float(per_year_eur)},
+        "budget": {key: float(amount)},
         "replicates": replicates,
         "search": {"trials": trials, "batch": 4},
         "finalists": {"count": 3, "replicates": max(8, 3 * replicates)},
     }
     if curve:
-        levels = [per_year_eur * f for f in (0.5, 0.75, 1.5)]
         doc["curve"] = {
-            "levels": [float(math.floor(x)) for x in levels],
-            "trials": max(8, trials // 3),
+            "levels": [float(math.floor(float(amount) * f)) for f in curve],
+            "trials": max(6, trials // 3),
             "finalists": 2,
         }
     return doc
