@@ -15,6 +15,7 @@ from impactsim.i18n import gettext_for
 from impactsim.library import entries
 from impactsim.loading import default_scenario, dump_scenario, load_scenario, parse_scenario
 from impactsim.scenario.settings import MAX_SEED
+from impactsim.stakeholders import stakeholder_flows
 
 
 def small(size: int = 600, months: int = 24, replicates: int = 2):
@@ -254,7 +255,7 @@ def test_who_pays_and_who_benefits_adds_up():
     sc = small()
     analysis = jobs.analyse(jobs.Plan({sc.name: sc}, replicates=2, seed=5))
     res = analysis.runs[sc.name]
-    flows = {h: results.stakeholder_flows(res, h) for h in sc.economics.all_stakeholders}
+    flows = {h: stakeholder_flows(res, h) for h in sc.economics.all_stakeholders}
     paid = sum(f["pays"] for f in flows.values())
     received = sum(f["receives"] for f in flows.values())
     assert paid.to_numpy() == pytest.approx(res.metric("cost_pv").to_numpy())

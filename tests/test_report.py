@@ -134,6 +134,23 @@ def test_the_icer_row_shows_the_comparisons_value(report_file, strategy_files):
     assert row and row.group(1) == eur(icer, millions=True)
 
 
+def test_the_report_says_who_pays_and_who_receives(report_file, strategy_files):
+    # the municipality pays every cost here (no payer given) and receives the value of
+    # its prevented case-years; the row's first cell is the mean of stakeholder_flows
+    from impactsim.report import fmt
+    from impactsim.stakeholders import stakeholder_flows
+
+    cmp = compare([load_scenario(p) for p in strategy_files], replicates=4, seed=3)
+    page = report_file.read_text(encoding="utf-8")
+    assert "<h2>Who pays and who receives</h2>" in page
+    for name, res in cmp.runs.items():
+        flows = stakeholder_flows(res, "municipality")
+        assert flows["pays"].mean() == pytest.approx(res.metric("cost_pv").mean())
+        net = fmt(flows["net"].mean(), "eur")
+        row = re.search(r"<td><b>municipality, net</b></td>(.*?)</tr>", page)
+        assert row and net in row.group(1), name
+
+
 def test_no_cell_reads_na_where_the_comparison_has_a_value(report_file, strategy_files):
     cmp = compare([load_scenario(p) for p in strategy_files], replicates=4, seed=3)
     page = report_file.read_text(encoding="utf-8")

@@ -44,6 +44,7 @@ from impactsim.rundir import RunDir, load_run_dir
 from impactsim.runner import RunResult, run
 from impactsim.scenario import Scenario
 from impactsim.scenario.labels import value_label, words
+from impactsim.stakeholders import stakeholder_rows
 from impactsim.tables import interval, select
 
 #: Marks the page after loading so a headless browser can check it: number of images that
@@ -335,6 +336,23 @@ def frontier_sentence(
     )
 
 
+def stakeholder_section(runs: Mapping[str, RunResult], lang: str = DEFAULT_LANGUAGE) -> str:
+    """Each stakeholder's costs, benefits and net position per strategy (HTML)."""
+    _ = gettext_for(lang)
+
+    def draw(stats: tuple[float, float, float], metric: str, strategy: str) -> str:
+        return cell(*stats, "eur", lang)
+
+    intro = _(
+        "Present values over the horizon: the costs each party pays, the benefits it "
+        "receives (prevented problem case-years and linked outcomes, valued), and the "
+        "difference. A party that pays while others receive is the 'wrong pocket'."
+    )
+    head = "".join(f"<th>{html.escape(label)}</th>" for label in runs)
+    rows = stakeholder_rows(runs, lang, draw)
+    return f"<p>{intro}</p>" + _table(head, _("present value (mean, 95 % interval)"), rows)
+
+
 def strategy_labels(scenarios: Mapping[str, Scenario]) -> dict[str, str]:
     """The label shown for each strategy: its ``strategy.name``, else its name in words.
 
@@ -544,6 +562,7 @@ def render_report(
 
         body.append(comparison_table(cmp, labels, lang))
         body.append(voi_section(cmp, lang, figure=_img, labels=labels))
+    body += ["<h2>" + _("Who pays and who receives") + "</h2>", stakeholder_section(shown, lang)]
     body += [
         "<h2>" + _("Figures") + "</h2>",
         f'<div class="figs">{"".join(_figures(shown, lang))}</div>',

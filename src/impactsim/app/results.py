@@ -16,11 +16,9 @@ from __future__ import annotations
 import html
 from collections.abc import Mapping
 
-import pandas as pd
-
 from impactsim.app.jobs import Analysis
 from impactsim.compare import NO_PROGRAMME, CompareResult
-from impactsim.i18n import N_, gettext_for, money, percent
+from impactsim.i18n import gettext_for, money, percent
 from impactsim.report import (
     FRONTIER_WORDS,
     HEADLINE,
@@ -29,18 +27,9 @@ from impactsim.report import (
     differences,
     headline_stats,
 )
-from impactsim.runner import RunResult
 from impactsim.scenario.labels import words
-from impactsim.tables import interval, replicate_values, select
-
-#: Stakeholders of the default economics, in words (others are shown by name in words).
-STAKEHOLDERS = {
-    "municipality": N_("municipality"),
-    "health_insurer": N_("health insurer"),
-    "education": N_("education"),
-    "justice": N_("justice"),
-    "families": N_("families"),
-}
+from impactsim.stakeholders import stakeholder_rows
+from impactsim.tables import select
 
 
 def _cell(
@@ -107,60 +96,18 @@ def frontier_text(cmp: CompareResult, labels: Mapping[str, str], lang: str) -> l
     return out
 
 
-def stakeholder_flows(result: RunResult, holder: str) -> dict[str, pd.Series]:
-    """What one stakeholder pays, receives and nets, per replicate (present values).
-
-    A run that splits its costs by payer has ``cost_pv_paid_by_<stakeholder>``; one that
-    does not is paid for by the municipality.
-    """
-    s = result.summary
-    receives = replicate_values(s, f"benefit_pv_{holder}")
-    if len(select(s, f"cost_pv_paid_by_{holder}")):
-        pays = replicate_values(s, f"cost_pv_paid_by_{holder}")
-    elif holder == "municipality":
-        pays = replicate_values(s, "cost_pv")
-    else:
-        pays = receives * 0.0
-    if receives.empty:
-        receives = pays * 0.0
-    return {"pays": pays, "receives": receives, "net": receives - pays}
-
-
-def _stats(values: pd.Series) -> tuple[float, float, float]:
-    iv = interval(values)
-    return iv["mean"], iv["lo"], iv["hi"]
-
-
-#: The rows of "who pays and who benefits" per stakeholder.
-FLOWS = (
-    ("pays", N_("{stakeholder} pays")),
-    ("receives", N_("{stakeholder} receives")),
-    ("net", N_("{stakeholder}, net")),
-)
-
-
 def stakeholder_table(analysis: Analysis, labels: Mapping[str, str], lang: str) -> str:
-    """Who pays and who benefits, with 95 % intervals.
+    """Who pays and who benefits, with 95 % intervals (the report's rows, the page's cells).
 
     Per stakeholder: the costs it pays, the benefits it receives and the difference;
     stakeholders with neither are left out.
     """
     _ = gettext_for(lang)
-    first = next(iter(analysis.runs.values()))
-    rows = []
-    for holder in first.scenario.economics.all_stakeholders:
-        flows = {n: stakeholder_flows(r, holder) for n, r in analysis.runs.items()}
-        if all(not f["pays"].abs().sum() and not f["receives"].abs().sum() for f in flows.values()):
-            continue
-        who = _(STAKEHOLDERS[holder]) if holder in STAKEHOLDERS else words(holder)
-        for key, label in FLOWS:
-            cells = "".join(
-                _cell(_stats(flows[n][key]), "eur", f"{key}_{holder}", n, lang)
-                for n in analysis.runs
-            )
-            text = html.escape(_(label).format(stakeholder=who))
-            strong = f"<b>{text}</b>" if key == "net" else text
-            rows.append(f"<tr><td>{strong}</td>{cells}</tr>")
+
+    def draw(stats: tuple[float, float, float], metric: str, strategy: str) -> str:
+        return _cell(stats, "eur", metric, strategy, lang)
+
+    rows = stakeholder_rows(analysis.runs, lang, draw)
     head = [labels[n] for n in analysis.runs]
     return _table(head, rows, _("present value (mean, 95 % interval)"))
 
