@@ -58,6 +58,16 @@ app = typer.Typer(
 
 EXIT_INVALID = 2
 
+#: ``--posterior`` of run and compare (docs/calibration.md, "Runs with a posterior").
+PosteriorPath = Annotated[
+    Path | None,
+    typer.Option(
+        "--posterior",
+        help="calibrated posterior: a calibration directory or its posterior.parquet; each "
+        "replicate runs with a weighted posterior draw keyed by seed and replicate",
+    ),
+]
+
 
 def _fail(err: ScenarioError) -> NoReturn:
     _report(err)
@@ -216,6 +226,7 @@ def run(
             "allows it (the results are the same)",
         ),
     ] = "auto",
+    posterior: PosteriorPath = None,
 ) -> None:
     """Run a scenario; write summary.csv/.parquet, timeseries, scenario, run.json, ceac/wsipp.csv.
 
@@ -239,6 +250,7 @@ def run(
     marker = out_dir / "run.json"  # written with the others, all at once
     before = _mtime(marker)
     try:
+        from impactsim.posterior import load_posterior
         from impactsim.runner import run as run_scenario
 
         result = run_scenario(
@@ -248,6 +260,7 @@ def run(
             progress=False if quiet else None,
             memory_limit=memory_limit,
             parallel=parallel,
+            posterior=None if posterior is None else load_posterior(posterior),
         )
         result.to_dir(out_dir)
         if not quiet:
@@ -255,6 +268,8 @@ def run(
     except MemoryLimitError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(EXIT_INVALID) from None
+    except ScenarioError as err:  # a posterior that does not fit
+        _fail(err)
     except KeyboardInterrupt as exc:
         after = _mtime(marker)
         if after is not None and after != before:  # moved in, or being printed
@@ -324,6 +339,7 @@ def compare(
         float,
         typer.Option("--voi-decisions", min=1, help="decisions the information serves (VOI)"),
     ] = 1.0,
+    posterior: PosteriorPath = None,
 ) -> None:
     """Run strategies with common random numbers and compare them with a baseline.
 
@@ -332,6 +348,7 @@ def compare(
     """
     from impactsim.compare import CompareError
     from impactsim.compare import compare as compare_strategies
+    from impactsim.posterior import load_posterior
     from impactsim.resources import MemoryLimitError
 
     loaded = []
@@ -373,6 +390,7 @@ def compare(
             combinations=combos,
             effect=effect,
             progress=False if quiet else None,
+            posterior=None if posterior is None else load_posterior(posterior),
         )
         kept = f"the files already written to {out_dir} are complete, the rest were not written"
         res.to_dir(out_dir)
@@ -385,7 +403,7 @@ def compare(
             _compare_voi(
                 res, out_dir, quiet, method=voi_method, measure=voi_measure, decisions=voi_decisions
             )
-    except (CompareError, MemoryLimitError) as err:
+    except (CompareError, MemoryLimitError, ScenarioError) as err:
         _fail_run(err)
     except KeyboardInterrupt as exc:
         _interrupted(exc, kept)

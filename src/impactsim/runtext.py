@@ -113,6 +113,12 @@ def print_run(result: RunResult, out_dir: Path) -> None:
         f"\n{sc.name}: {sc.population.size:,} families, {m} months, "
         f"{result.replicates} replicates, seed {result.seed}"
     )
+    if result.posterior is not None:
+        post = result.posterior
+        typer.echo(
+            f"parameters drawn per replicate from the posterior {post.file} "
+            f"({post.rows} rows, effective sample size {post.ess:.0f}): {', '.join(post.labels)}"
+        )
     typer.echo(f"{'metric at month ' + str(m):<42} {'mean':>10}   95 % interval")
     for metric, label, kind in HEADLINE:
         if metric not in totals.index:
