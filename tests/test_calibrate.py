@@ -394,6 +394,21 @@ def test_calibration_writes_outputs_and_reports_a_missed_target(tmp_path):
         calibrate(other, out, Settings(population=30, generations=3, seed=1))
 
 
+def test_two_worker_processes_after_the_parent_simulated(tmp_path):
+    """The parent always simulates before the inference (the targets check): pyabc forked
+    its workers from it, and numba's GNU OpenMP pool killed them ("At least one worker is
+    dead"). They are spawned now."""
+    from impactsim.calibrate.inference import Settings
+    from impactsim.calibrate.run import calibrate, load_inputs
+
+    inputs = load_inputs(*write_inputs(tmp_path, 30, 100))
+    settings = Settings(population=5, generations=1, seed=1, workers=2)
+    res = calibrate(inputs, tmp_path / "out", settings, replicates=1, ppc_draws=10)
+    assert res.info["status"] == "done"
+    assert len(res.posterior) == 5
+    assert res.posterior["weight"].sum() == pytest.approx(1.0)
+
+
 def test_cli_invalid_inputs_exit_2_with_every_problem(tmp_path):
     from impactsim.cli import app
 
