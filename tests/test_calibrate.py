@@ -432,6 +432,19 @@ def test_example_calibration_files_are_valid():
         root / "calibration" / "targets.yaml",
         root / "calibration" / "params.yaml",
     )
-    assert [t.name for t in inputs.targets.items] == ["participation_past_year", "provider_offer"]
+    assert [t.name for t in inputs.targets.items] == [
+        "participation_past_year",
+        "provider_offer",
+        "websites_use",
+        "magazines_use",
+        "social_media_use",
+    ]
     assert inputs.targets.items[0].observed.count == round(0.019 * 754)
-    assert len(inputs.parameters.items) == 3
+    # channel use of the CIKEO cohort (n = 754): 60.7, 50.6 (nearest count: 50.7), 25.9 %
+    assert [round(100 * t.observed.observed, 1) for t in inputs.targets.items[2:]] == [
+        60.7,
+        50.7,
+        25.9,
+    ]
+    assert len(inputs.parameters.items) == 6
+    assert [len(p.locs) for p in inputs.parameters.items] == [1, 1, 1, 3, 3, 3]

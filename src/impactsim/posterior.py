@@ -50,7 +50,7 @@ from impactsim.inputs import (
 from impactsim.loading import parse_yaml_text
 from impactsim.rng import replicate_key, stream_generator
 from impactsim.scenario import Scenario
-from impactsim.sweep.paths import Location, PathError, format_location, get_value, resolve
+from impactsim.sweep.paths import Location, PathError, format_location, get_value, resolve_all
 from impactsim.sweep.paths import with_values as _with_values
 
 #: Column of the weights; ``generation`` (written by ``impactsim calibrate``) is ignored.
@@ -83,9 +83,12 @@ class Posterior:
     Attributes:
         file: the file it was read from (for messages and provenance).
         sha256: SHA-256 of the file's bytes.
-        paths: dotted scenario path of each parameter, by column label.
+        paths: dotted scenario path of each parameter, by column label (``*`` stands for
+            every item of a list: one value for all the fields it matches).
         values: ``[rows, parameters]``, in the order of ``paths``.
         weights: the weights, normalised to sum to 1.
+        relative: labels whose value multiplies the scenario's values instead of
+            replacing them (``relative: true`` in the calibration's parameters file).
     """
 
     file: str
@@ -93,6 +96,7 @@ class Posterior:
     paths: dict[str, str]
     values: np.ndarray = field(repr=False)
     weights: np.ndarray = field(repr=False)
+    relative: frozenset[str] = frozenset()
 
     @property
     def labels(self) -> list[str]:
@@ -151,43 +155,61 @@ class Posterior:
         path = self.paths[label]
         return f"column '{label}'" + ("" if path == label else f" ({path})")
 
-    def _locate(self, base: dict[str, Any], label: str, path: str, name: str) -> Location | Problem:
+    def _locate(
+        self, base: dict[str, Any], label: str, path: str, name: str
+    ) -> list[tuple[Location, float | None]] | Problem:
+        """The fields a parameter sets, with the scenario's values there."""
         try:
-            loc = resolve(base, path)
+            locs = resolve_all(base, path)
         except PathError as err:
             return Problem(self.file, self._column(label), "", f"not in scenario '{name}': {err}")
-        current = get_value(base, loc)
-        if isinstance(current, dict | list | bool | str | int):
-            kind = "a section" if isinstance(current, dict | list) else repr(current)
-            return Problem(
-                self.file,
-                self._column(label),
-                "",
-                f"'{format_location(loc, base)}' of scenario '{name}' holds {kind}; only "
-                "fields holding a decimal number take posterior values",
-            )
-        return loc
+        out = []
+        for loc in locs:
+            current = get_value(base, loc)
+            bad = isinstance(current, dict | list | bool | str | int)
+            if bad or (current is None and label in self.relative):
+                kind = "a section" if isinstance(current, dict | list) else repr(current)
+                return Problem(
+                    self.file,
+                    self._column(label),
+                    "",
+                    f"'{format_location(loc, base)}' of scenario '{name}' holds {kind}; only "
+                    "fields holding a decimal number take posterior values",
+                )
+            out.append((loc, current))
+        return out
 
     def _range_problems(
-        self, base: dict[str, Any], label: str, loc: Location, values: np.ndarray, name: str
+        self,
+        base: dict[str, Any],
+        label: str,
+        fields: list[tuple[Location, float | None]],
+        values: np.ndarray,
+        name: str,
     ) -> list[Problem]:
         """The column's lowest and highest value, each tried in the scenario alone."""
         out: list[Problem] = []
         for value in sorted({float(values.min()), float(values.max())}):
             try:
-                Scenario.model_validate(_with_values(base, [(loc, value)]))
+                Scenario.model_validate(
+                    _with_values(base, _changes(fields, value, label in self.relative))
+                )
             except ValidationError as exc:
                 for err in exc.errors(include_url=False):
                     where = bare_location(err.get("loc", ()))
-                    if where[: len(loc)] == loc and len(where) <= len(loc) + 1:
+                    hit = [
+                        x for x, _ in fields if where[: len(x)] == x and len(where) <= len(x) + 1
+                    ]
+                    if hit:
                         msg = plain_message(str(err.get("msg", "invalid value")))
                         row = int(np.flatnonzero(values == value)[0])
+                        times = ", times the field's value," if label in self.relative else ""
                         out.append(
                             Problem(
                                 self.file,
                                 f"{self._column(label)}[row {row}]",
                                 short(value),
-                                f"not allowed for '{format_location(loc, base)}' of "
+                                f"not allowed{times} for '{format_location(hit[0], base)}' of "
                                 f"scenario '{name}': {msg}",
                             )
                         )
@@ -206,6 +228,7 @@ class Posterior:
             "rows": self.rows,
             "effective_sample_size": round(self.ess, 3),
             "parameters": dict(self.paths),
+            "relative": sorted(self.relative),
             "draw": "weighted, keyed by (seed, replicate): stream posterior/draw",
         }
         if len(replicates) <= MAX_RECORDED_DRAWS:
@@ -220,7 +243,7 @@ class BoundPosterior:
 
     posterior: Posterior
     base: dict[str, Any] = field(repr=False)
-    locations: dict[str, Location] = field(repr=False)
+    locations: dict[str, list[tuple[Location, float | None]]] = field(repr=False)
 
     def scenario(self, seed: int, replicate: int) -> Scenario:
         """The scenario of one replicate: the base with the replicate's posterior draw.
@@ -232,8 +255,9 @@ class BoundPosterior:
         post = self.posterior
         i = post.row(seed, replicate)
         changes = [
-            (self.locations[label], float(v))
+            change
             for label, v in zip(post.paths, post.values[i], strict=True)
+            for change in _changes(self.locations[label], float(v), label in post.relative)
         ]
         try:
             return Scenario.model_validate(_with_values(self.base, changes))
@@ -253,6 +277,15 @@ class BoundPosterior:
                     )
                 ]
             ) from None
+
+
+def _changes(
+    fields: list[tuple[Location, float | None]], value: float, relative: bool
+) -> list[tuple[Location, float]]:
+    """The scenario fields a parameter value sets: the value, or the value times the base."""
+    if relative:
+        return [(loc, float(base) * value) for loc, base in fields if base is not None]
+    return [(loc, value) for loc, _ in fields]
 
 
 def apply_posterior(
@@ -314,20 +347,24 @@ def _read_table(path: Path) -> tuple[pd.DataFrame, str]:
     return table, digest
 
 
-def _calibration_paths(directory: Path) -> dict[str, str]:
-    """Column label -> path from a calibration directory's ``inputs/parameters.yaml``."""
+def _calibration_paths(directory: Path) -> tuple[dict[str, str], frozenset[str]]:
+    """Column label -> path, and the relative labels, from ``inputs/parameters.yaml``."""
     file = directory / PARAMETERS_FILE
     if not file.is_file():
-        return {}
+        return {}, frozenset()
     data = parse_yaml_text(file.read_bytes(), str(file))
     items = data.get("parameters") if isinstance(data, dict) else None
     if not isinstance(items, list):
         raise _fail(str(file), "expected a calibration parameters file with a 'parameters' list")
     out: dict[str, str] = {}
+    relative: set[str] = set()
     for item in items:
         if isinstance(item, dict) and isinstance(item.get("path"), str):
-            out[str(item.get("name") or item["path"])] = item["path"]
-    return out
+            label = str(item.get("name") or item["path"])
+            out[label] = item["path"]
+            if item.get("relative") is True:
+                relative.add(label)
+    return out, frozenset(relative)
 
 
 def _validated(table: pd.DataFrame, file: str) -> PosteriorTable:
@@ -396,10 +433,10 @@ def load_posterior(path: str | os.PathLike[str]) -> Posterior:
     file = str(p)
     table, digest = _read_table(p)
     checked = _validated(table, file)
-    names = _calibration_paths(p.parent)
+    names, relative = _calibration_paths(p.parent)
     paths = {label: names.get(label, label) for label in checked.parameters}
     values = np.column_stack([np.asarray(v, dtype=np.float64) for v in checked.parameters.values()])
     weights = np.asarray(checked.weight, dtype=np.float64)
     if values.shape[0] != weights.shape[0]:  # pragma: no cover - one table, one length
         raise _fail(file, "columns of different lengths")
-    return Posterior(file, digest, paths, values, weights / weights.sum())
+    return Posterior(file, digest, paths, values, weights / weights.sum(), relative & set(paths))
