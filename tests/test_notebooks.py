@@ -12,7 +12,12 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 
 def test_notebooks_exist():
     names = {p.stem for p in NOTEBOOKS}
-    assert {"01-quickstart", "02-compare-upscaling-strategies", "03-sweep-and-sensitivity"} <= names
+    assert {
+        "01-quickstart",
+        "02-compare-upscaling-strategies",
+        "03-sweep-and-sensitivity",
+        "05-calibrate-to-local-data",
+    } <= names
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
