@@ -24,6 +24,7 @@ from impactsim.cli import app
 from impactsim.compare import compare
 from impactsim.loading import ScenarioError
 from impactsim.posterior import apply_posterior, load_posterior
+from impactsim.rundir import load_run_dir
 from impactsim.runner import run
 
 EFFECT = "interventions.prog.effect_size.mean"
@@ -250,6 +251,7 @@ def test_cli_run_records_the_posterior_in_run_json(tmp_path, posterior_file):
     post = load_posterior(posterior_file)
     assert info["drawn_rows"] == [post.row(SEED, r) for r in range(4)]
     assert info["parameters"] == {EFFECT: EFFECT, CONTACT: CONTACT}
+    assert load_run_dir(out).summary["replicate"].nunique() == 4  # readers accept it
     res = cli.invoke(app, [*args, "--out", str(tmp_path / "plain")])
     assert "posterior" not in json.loads((tmp_path / "plain" / "run.json").read_text())
 
