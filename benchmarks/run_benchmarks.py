@@ -8,6 +8,7 @@ own); results go to benchmarks/results/bench.json and bench.md, and one table is
 Usage:
     python benchmarks/run_benchmarks.py                 # the full set (about 15-25 minutes)
     python benchmarks/run_benchmarks.py --quick         # N = 1e4, 1e5 only, fewer replicates
+    python benchmarks/run_benchmarks.py --calibration 1  # only the calibration benchmark
 """
 
 from __future__ import annotations
