@@ -394,6 +394,21 @@ def test_calibration_writes_outputs_and_reports_a_missed_target(tmp_path):
         calibrate(other, out, Settings(population=30, generations=3, seed=1))
 
 
+def test_two_worker_processes_after_the_parent_simulated(tmp_path):
+    """The parent always simulates before the inference (the targets check): pyabc forked
+    its workers from it, and numba's GNU OpenMP pool killed them ("At least one worker is
+    dead"). They are spawned now."""
+    from impactsim.calibrate.inference import Settings
+    from impactsim.calibrate.run import calibrate, load_inputs
+
+    inputs = load_inputs(*write_inputs(tmp_path, 30, 100))
+    settings = Settings(population=5, generations=1, seed=1, workers=2)
+    res = calibrate(inputs, tmp_path / "out", settings, replicates=1, ppc_draws=10)
+    assert res.info["status"] == "done"
+    assert len(res.posterior) == 5
+    assert res.posterior["weight"].sum() == pytest.approx(1.0)
+
+
 def test_cli_invalid_inputs_exit_2_with_every_problem(tmp_path):
     from impactsim.cli import app
 
@@ -417,6 +432,19 @@ def test_example_calibration_files_are_valid():
         root / "calibration" / "targets.yaml",
         root / "calibration" / "params.yaml",
     )
-    assert [t.name for t in inputs.targets.items] == ["participation_past_year", "provider_offer"]
+    assert [t.name for t in inputs.targets.items] == [
+        "participation_past_year",
+        "provider_offer",
+        "websites_use",
+        "magazines_use",
+        "social_media_use",
+    ]
     assert inputs.targets.items[0].observed.count == round(0.019 * 754)
-    assert len(inputs.parameters.items) == 3
+    # channel use of the CIKEO cohort (n = 754): 60.7, 50.6 (nearest count: 50.7), 25.9 %
+    assert [round(100 * t.observed.observed, 1) for t in inputs.targets.items[2:]] == [
+        60.7,
+        50.7,
+        25.9,
+    ]
+    assert len(inputs.parameters.items) == 6
+    assert [len(p.locs) for p in inputs.parameters.items] == [1, 1, 1, 3, 3, 3]

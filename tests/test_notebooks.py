@@ -17,6 +17,7 @@ def test_notebooks_exist():
         "02-compare-upscaling-strategies",
         "03-sweep-and-sensitivity",
         "04-best-mix-for-a-budget",
+        "05-calibrate-to-local-data",
     } <= names
 
 

@@ -11,6 +11,9 @@ Public impact = f(proven effect, use, reach). Typical use::
     # strategies for one municipality, compared with common random numbers
     cmp = impactsim.compare([free_market, package], baseline="free-market", replicates=100)
     print(cmp.table())
+
+    # parameter uncertainty from a calibration: each replicate runs a posterior draw
+    result = impactsim.run(scenario, posterior=impactsim.load_posterior("outputs/calibration"))
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
     from impactsim._version import __version__
     from impactsim.compare import CompareError, CompareResult, compare
     from impactsim.loading import ScenarioError, default_scenario, load_scenario
+    from impactsim.posterior import Posterior, apply_posterior, load_posterior
     from impactsim.runner import RunResult, run
     from impactsim.scenario import Scenario
 
@@ -38,6 +42,9 @@ _LAZY = {
     "ScenarioError": "impactsim.loading",
     "default_scenario": "impactsim.loading",
     "load_scenario": "impactsim.loading",
+    "Posterior": "impactsim.posterior",
+    "apply_posterior": "impactsim.posterior",
+    "load_posterior": "impactsim.posterior",
     "RunResult": "impactsim.runner",
     "run": "impactsim.runner",
     "Scenario": "impactsim.scenario",
@@ -46,12 +53,15 @@ _LAZY = {
 __all__ = [
     "CompareError",
     "CompareResult",
+    "Posterior",
     "RunResult",
     "Scenario",
     "ScenarioError",
     "__version__",
+    "apply_posterior",
     "compare",
     "default_scenario",
+    "load_posterior",
     "load_scenario",
     "run",
 ]

@@ -30,15 +30,12 @@ from impactsim.loading import (
     read_input_bytes,
 )
 from impactsim.optimize.cli import register as register_optimize_command
+from impactsim.runtext import print_run as _print_run
 from impactsim.scenario.settings import MAX_SEED
 from impactsim.sweep.cli import register as register_sweep_commands
-from impactsim.tables import eur, select
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from impactsim.compare import CompareResult
-    from impactsim.runner import RunResult
 
 #: For the message of a signal that no command handled itself: "starting" until a command
 #: has returned, then "finished". (Commands handle signals while they write their outputs;
@@ -62,32 +59,14 @@ app = typer.Typer(
 
 EXIT_INVALID = 2
 
-#: Headline metrics printed after a run, with their display format.
-HEADLINE = [
-    ("reach_cumulative", "reach (any programme)", "pct"),
-    ("reach_indirect", "indirect reach (spillover only)", "pct"),
-    ("prevalence_counterfactual", "prevalence without programme", "pct"),
-    ("prevalence", "prevalence with programme", "pct"),
-    ("public_impact_pp", "public impact (percentage points)", "pp"),
-    ("cases_prevented", "problem cases prevented at horizon", "count"),
-    ("realized_effect_share", "share with a realized effect", "pct"),
-    ("differential_impact_gap_pp", "impact gap least - most advantaged (pp)", "pp"),
-]
-
-#: Economics lines printed after a run (totals), with their display format.
-ECONOMICS_HEADLINE = [
-    ("cost_pv", "cost (present value)", "eur"),
-    ("benefit_pv", "benefit (present value)", "eur"),
-    ("npv", "net present value (benefit - cost)", "eur"),
-    ("bcr", "benefit-cost ratio", "ratio"),
-    ("roi", "return on investment (B - C) / C", "ratio"),
-    ("p_benefit_exceeds_cost", "P(benefits exceed costs)", "prob"),
-    ("cost_per_participant", "cost per participant", "eur"),
-    ("cost_per_case_prevented", "cost per case prevented (horizon)", "eur"),
-    ("cost_per_case_year_prevented", "cost per prevented case-year", "eur"),
-    ("cost_per_pp_impact", "cost per pp of public impact", "eur"),
-    ("nmb", "net monetary benefit at WTP", "eur"),
-    ("p_cost_effective", "P(cost-effective at WTP)", "prob"),
+#: ``--posterior`` of run and compare (docs/calibration.md, "Runs with a posterior").
+PosteriorPath = Annotated[
+    Path | None,
+    typer.Option(
+        "--posterior",
+        help="calibrated posterior: a calibration directory or its posterior.parquet; each "
+        "replicate runs with a weighted posterior draw keyed by seed and replicate",
+    ),
 ]
 
 
@@ -125,66 +104,6 @@ def _fail_run(err: Exception) -> NoReturn:
     else:
         typer.echo(f"error: {err}", err=True)
     raise typer.Exit(EXIT_INVALID)
-
-
-def _fmt(value: float, kind: str) -> str:
-    if value != value:  # NaN
-        return "n/a"
-    if kind == "pct":
-        return f"{100 * value:6.2f} %"
-    if kind == "pp":
-        return f"{value:6.2f} pp"
-    if kind == "eur":
-        return eur(value)
-    if kind == "ratio":
-        return f"{value:.2f}"
-    if kind == "prob":
-        return f"{value:.2f}"
-    return f"{value:8.1f}"
-
-
-def _print_economics(result: RunResult, totals: pd.DataFrame) -> None:
-    """Print the economics block of ``impactsim run`` (totals, mean and 95 % interval)."""
-    econ = result.scenario.economics
-    typer.echo(
-        f"\neconomics: present values at the start, {econ.price_year} euros; discount "
-        f"{100 * econ.discount_rate_costs_per_year:g} % (costs), "
-        f"{100 * econ.discount_rate_effects_per_year:g} % (benefits, effects) a year; "
-        f"WTP {eur(econ.willingness_to_pay_eur_per_case_year)} per prevented case-year"
-    )
-    for metric, label, kind in ECONOMICS_HEADLINE:
-        if metric not in totals.index:
-            continue
-        row = totals.loc[metric]
-        if kind == "prob":  # a share of replicates: no interval
-            typer.echo(f"{label:<42} {_fmt(row['mean'], kind):>14}")
-            continue
-        typer.echo(
-            f"{label:<42} {_fmt(row['mean'], kind):>14}   "
-            f"[{_fmt(row['lo'], kind)}, {_fmt(row['hi'], kind)}]"
-        )
-    _print_stakeholders(econ.all_stakeholders, totals)
-
-
-def _print_stakeholders(stakeholders: list[str], totals: pd.DataFrame) -> None:
-    """Who pays and who receives: each stakeholder's costs, benefits and net (means)."""
-
-    def mean(metric: str) -> float:
-        return float(totals.loc[metric, "mean"]) if metric in totals.index else 0.0
-
-    rows = [
-        (sh, mean(f"cost_pv_paid_by_{sh}"), mean(f"benefit_pv_{sh}"), f"net_pv_{sh}")
-        for sh in stakeholders
-    ]
-    rows = [r for r in rows if r[1] != 0 or r[2] != 0]
-    if not rows:
-        return
-    head = f"{'who pays and who receives (mean)':<34} {'pays':>14} {'receives':>14} {'net':>14}"
-    typer.echo("\n" + head)
-    for sh, pays, gets, net in rows:
-        typer.echo(
-            f"  {sh.replace('_', ' '):<32} {eur(pays):>14} {eur(gets):>14} {eur(mean(net)):>14}"
-        )
 
 
 @app.command()
@@ -308,6 +227,7 @@ def run(
             "allows it (the results are the same)",
         ),
     ] = "auto",
+    posterior: PosteriorPath = None,
 ) -> None:
     """Run a scenario; write summary.csv/.parquet, timeseries, scenario, run.json, ceac/wsipp.csv.
 
@@ -331,6 +251,7 @@ def run(
     marker = out_dir / "run.json"  # written with the others, all at once
     before = _mtime(marker)
     try:
+        from impactsim.posterior import load_posterior
         from impactsim.runner import run as run_scenario
 
         result = run_scenario(
@@ -340,6 +261,7 @@ def run(
             progress=False if quiet else None,
             memory_limit=memory_limit,
             parallel=parallel,
+            posterior=None if posterior is None else load_posterior(posterior),
         )
         result.to_dir(out_dir)
         if not quiet:
@@ -347,42 +269,13 @@ def run(
     except MemoryLimitError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(EXIT_INVALID) from None
+    except ScenarioError as err:  # a posterior that does not fit
+        _fail(err)
     except KeyboardInterrupt as exc:
         after = _mtime(marker)
         if after is not None and after != before:  # moved in, or being printed
             _interrupted(exc, f"the outputs in {out_dir} are complete")
         _interrupted(exc, f"nothing was written to {out_dir}")
-
-
-def _print_run(result: RunResult, out_dir: Path) -> None:
-    """Print the summary of ``impactsim run``: headline metrics, reach, economics."""
-    sc = result.scenario
-    stats = result.summary_stats()
-    totals = select(stats).set_index("metric")
-    m = sc.simulation.months
-    typer.echo(
-        f"\n{sc.name}: {sc.population.size:,} families, {m} months, "
-        f"{result.replicates} replicates, seed {result.seed}"
-    )
-    typer.echo(f"{'metric at month ' + str(m):<42} {'mean':>10}   95 % interval")
-    for metric, label, kind in HEADLINE:
-        if metric not in totals.index:
-            continue
-        row = totals.loc[metric]
-        typer.echo(
-            f"{label:<42} {_fmt(row['mean'], kind):>10}   "
-            f"[{_fmt(row['lo'], kind).strip()}, {_fmt(row['hi'], kind).strip()}]"
-        )
-    reach = select(stats, "reach_direct", free=("intervention",))
-    for _, row in reach.iterrows():
-        label = f"reach {row['intervention']}"
-        typer.echo(
-            f"{label:<42} {_fmt(row['mean'], 'pct'):>10}   "
-            f"[{_fmt(row['lo'], 'pct').strip()}, {_fmt(row['hi'], 'pct').strip()}]"
-        )
-    _print_economics(result, totals)
-    took = result.timings.get("simulate_s", 0.0)
-    typer.echo(f"\nwrote {out_dir}/ (simulation {took:.1f} s)")
 
 
 @app.command()
@@ -447,6 +340,7 @@ def compare(
         float,
         typer.Option("--voi-decisions", min=1, help="decisions the information serves (VOI)"),
     ] = 1.0,
+    posterior: PosteriorPath = None,
 ) -> None:
     """Run strategies with common random numbers and compare them with a baseline.
 
@@ -455,6 +349,7 @@ def compare(
     """
     from impactsim.compare import CompareError
     from impactsim.compare import compare as compare_strategies
+    from impactsim.posterior import load_posterior
     from impactsim.resources import MemoryLimitError
 
     loaded = []
@@ -496,6 +391,7 @@ def compare(
             combinations=combos,
             effect=effect,
             progress=False if quiet else None,
+            posterior=None if posterior is None else load_posterior(posterior),
         )
         kept = f"the files already written to {out_dir} are complete, the rest were not written"
         res.to_dir(out_dir)
@@ -508,7 +404,7 @@ def compare(
             _compare_voi(
                 res, out_dir, quiet, method=voi_method, measure=voi_measure, decisions=voi_decisions
             )
-    except (CompareError, MemoryLimitError) as err:
+    except (CompareError, MemoryLimitError, ScenarioError) as err:
         _fail_run(err)
     except KeyboardInterrupt as exc:
         _interrupted(exc, kept)

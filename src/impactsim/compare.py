@@ -28,6 +28,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from impactsim.inputs import ScenarioError
+from impactsim.posterior import Posterior
 from impactsim.runner import RunResult, run
 from impactsim.scenario import Scenario
 from impactsim.tables import eur, interval, replicate_values
@@ -388,6 +390,7 @@ def compare(
     progress: bool | None = None,
     on_run: Callable[[str], None] | None = None,
     on_replicate: Callable[[str, int], None] | None = None,
+    posterior: Posterior | None = None,
 ) -> CompareResult:
     """Run strategies with common random numbers and compare them with a baseline.
 
@@ -405,6 +408,10 @@ def compare(
         on_run: called with each strategy's label after it has run.
         on_replicate: called with a strategy's label and replicate number after each
             replicate (progress); an exception it raises stops the comparison (cancel).
+        posterior: a calibrated posterior (:func:`impactsim.posterior.load_posterior`) as
+            the source of parameter uncertainty: replicate ``r`` of every strategy runs with
+            the same posterior draw (keyed by seed and replicate), so the differences stay
+            paired. Its paths must exist in every strategy.
 
     Returns:
         A :class:`CompareResult`.
@@ -412,19 +419,43 @@ def compare(
     Raises:
         CompareError: the strategies describe different municipalities (population, outcome,
             horizon, economics), have repeated names, or the baseline/combination is unknown.
+        impactsim.inputs.ScenarioError: the posterior does not fit a strategy (checked for
+            all of them before any runs).
     """
     labelled = _labels(scenarios)
     base, combos = _settings(labelled, baseline, combinations, effect, [])
     ref = labelled[base]
     reps = ref.simulation.replicates if replicates is None else int(replicates)
     base_seed = ref.simulation.seed if seed is None else int(seed)
+    _check_posterior(labelled, posterior)
     runs: dict[str, RunResult] = {}
     for name, sc in labelled.items():
         each = None if on_replicate is None else functools.partial(on_replicate, name)
-        runs[name] = run(sc, replicates=reps, seed=base_seed, progress=progress, on_replicate=each)
+        runs[name] = run(
+            sc,
+            replicates=reps,
+            seed=base_seed,
+            progress=progress,
+            on_replicate=each,
+            posterior=posterior,
+        )
         if on_run is not None:
             on_run(name)
     return _result(runs, base, combos, effect, level, base_seed, reps)
+
+
+def _check_posterior(labelled: Mapping[str, Scenario], posterior: Posterior | None) -> None:
+    """Refuse, before anything runs, a posterior that does not fit every strategy."""
+    if posterior is None:
+        return
+    problems = []
+    for name, sc in labelled.items():
+        try:
+            posterior.bind(sc, name)
+        except ScenarioError as err:
+            problems += err.problems
+    if problems:
+        raise ScenarioError(problems)
 
 
 def compare_runs(

@@ -39,6 +39,7 @@ from impactsim.engine.spec import ModelSpec, compile_scenario
 from impactsim.io import staged_directory, write_csv, write_parquet, write_text
 from impactsim.loading import dump_scenario
 from impactsim.metrics import summarise
+from impactsim.posterior import Posterior
 from impactsim.resources import MemoryLimitError, check_memory
 from impactsim.rng import replicate_key
 from impactsim.runfiles import RUN_FORMAT, file_digest
@@ -92,7 +93,7 @@ def replicate_workers(
 
 
 def _simulate_all(
-    spec: ModelSpec,
+    spec: ModelSpec | Callable[[int], ModelSpec],
     base_seed: int,
     numbers: Sequence[int],
     workers: int,
@@ -103,17 +104,19 @@ def _simulate_all(
     With ``workers`` > 1, the largest multiple of ``workers`` of the replicates runs on as
     many threads, one numba thread each (the kernels release the GIL), and the remainder
     one at a time on all threads, so no thread idles while the last replicate runs.
-    ``done`` runs in the calling thread. A replicate's numbers depend only on its key.
+    ``done`` runs in the calling thread. A replicate's numbers depend only on its key (and
+    its spec: ``spec`` may be a function of the replicate number, as with a posterior).
     On an exception in the calling thread (Ctrl-C), the running replicates stop at their
     next block of steps and the others do not start.
     """
+    spec_of = spec if callable(spec) else (lambda _r, s=spec: s)
     n_side = len(numbers) // workers * workers if workers > 1 else 0
     if n_side:
         cancel = threading.Event()
 
         def one(r: int) -> Recording:
             with numba_threads(1):
-                return simulate_replicate(spec, replicate_key(base_seed, r), cancel=cancel)
+                return simulate_replicate(spec_of(r), replicate_key(base_seed, r), cancel=cancel)
 
         with ThreadPoolExecutor(workers, thread_name_prefix="impactsim-replicate") as pool:
             futures: list[Future[Recording]] = []
@@ -127,7 +130,7 @@ def _simulate_all(
                     fut.cancel()
                 raise
     for r in numbers[n_side:]:
-        done(r, simulate_replicate(spec, replicate_key(base_seed, r)))
+        done(r, simulate_replicate(spec_of(r), replicate_key(base_seed, r)))
 
 
 @dataclass
@@ -145,6 +148,8 @@ class RunResult:
         recordings: raw counts per replicate (for economics and custom metrics).
         timings: seconds spent compiling and simulating.
         replicate_workers: replicates simulated side by side (1: one at a time).
+        posterior: the posterior the replicates drew their parameter values from (None:
+            the scenario's own values); ``scenario`` is then the base scenario.
     """
 
     scenario: Scenario
@@ -156,6 +161,7 @@ class RunResult:
     spec: ModelSpec = field(repr=False)
     timings: dict[str, float] = field(default_factory=dict)
     replicate_workers: int = 1
+    posterior: Posterior | None = field(default=None, repr=False)
 
     def summary_stats(self, level: float = 0.95) -> pd.DataFrame:
         """Mean, SD and percentile interval (default 2.5-97.5 %) of every summary metric."""
@@ -211,7 +217,29 @@ class RunResult:
                 "pydantic": pydantic.__version__,
             },
             "timings_s": self.timings,
+            **({} if self.posterior is None else {"posterior": self.posterior_info()}),
         }
+
+    def posterior_info(self) -> dict[str, Any]:
+        """The posterior's file, SHA-256, parameters and the row each replicate drew."""
+        if self.posterior is None:
+            return {}
+        numbers = sorted(int(r) for r in pd.unique(self.summary["replicate"]))
+        return self.posterior.provenance(self.seed, numbers)
+
+    def parameter_draws(self) -> pd.DataFrame:
+        """Per replicate: the posterior row and the parameter values it ran with.
+
+        Columns ``replicate``, ``row`` and one per parameter label; empty without a posterior.
+        """
+        if self.posterior is None:
+            return pd.DataFrame({"replicate": [], "row": []})
+        numbers = sorted(int(r) for r in pd.unique(self.summary["replicate"]))
+        rows = [self.posterior.row(self.seed, r) for r in numbers]
+        out = pd.DataFrame(self.posterior.values[rows], columns=self.posterior.labels)
+        out.insert(0, "row", rows)
+        out.insert(0, "replicate", numbers)
+        return out
 
     def to_dir(self, path: str | Path) -> Path:
         """Write the run's tables, the resolved scenario, run.json and the economics tables.
@@ -286,6 +314,7 @@ def run(
     on_replicate: Callable[[int], None] | None = None,
     memory_limit: int | str | None = None,
     parallel: Parallel = "auto",
+    posterior: Posterior | None = None,
 ) -> RunResult:
     """Run a scenario as a Monte Carlo experiment.
 
@@ -307,6 +336,11 @@ def run(
             threads; ``"replicates"``: one replicate per numba thread, side by side;
             ``"auto"`` (default): side by side if the memory limit allows the replicates
             in flight, else one at a time.
+        posterior: a calibrated posterior (:func:`impactsim.posterior.load_posterior`) as
+            the source of parameter uncertainty: replicate ``r`` runs the scenario with the
+            posterior row :meth:`~impactsim.posterior.Posterior.row` draws for ``(seed, r)``;
+            every other random number is the one it would be without it. None (default):
+            the scenario's own values, bit for bit as before.
 
     Returns:
         A :class:`RunResult`. The resolved scenario in it carries the seed and replicate
@@ -316,6 +350,8 @@ def run(
         impactsim.resources.MemoryLimitError: the estimated memory exceeds the limit; the
             message says by how much and how to reduce it.
         ValueError: bad ``replicates``, ``seed``, ``memory_limit`` or ``parallel``.
+        impactsim.inputs.ScenarioError: the posterior does not fit the scenario (a path
+            it lacks, a value its schema refuses).
     """
     reps = scenario.simulation.replicates if replicates is None else int(replicates)
     base_seed = scenario.simulation.seed if seed is None else int(seed)
@@ -336,15 +372,17 @@ def run(
             check_memory(resolved, reps, memory_limit, concurrent=workers)
         except MemoryLimitError:
             workers = 1  # one at a time may still fit: checked next
+    numbers: Sequence[int] = range(first_replicate, first_replicate + reps)
+    drawn = _posterior_scenarios(resolved, posterior, base_seed, numbers)
     check_memory(resolved, reps, memory_limit, concurrent=workers)
     t0 = time.perf_counter()
     spec = compile_scenario(resolved)
+    per_rep = {r: (sc, compile_scenario(sc)) for r, sc in drawn.items()}
     if not engine_compiled():
         if progress is not False:
             print(COMPILING_MESSAGE, file=sys.stderr, flush=True)
         warm_up(spec)
     t1 = time.perf_counter()
-    numbers: Sequence[int] = range(first_replicate, first_replicate + reps)
     recordings: list[Recording] = []
     bar = tqdm(
         total=reps,
@@ -362,7 +400,9 @@ def run(
             on_replicate(r)
 
     try:
-        _simulate_all(spec, base_seed, numbers, workers, done)
+        _simulate_all(
+            (lambda r: per_rep[r][1]) if per_rep else spec, base_seed, numbers, workers, done
+        )
     except SystemError as err:
         # Ctrl-C handled while numba called back into Python surfaces as a SystemError
         # ("returned a result with an exception set") caused by the KeyboardInterrupt
@@ -373,9 +413,12 @@ def run(
     finally:
         bar.close()
     t2 = time.perf_counter()
-    summary, timeseries = summarise(recordings, spec, resolved.name, list(numbers))
-    econ = economics_rows(recordings, spec, resolved, base_seed, list(numbers))
-    summary = concat_long([summary, econ])
+    if per_rep:
+        summary, timeseries = _posterior_tables(recordings, per_rep, resolved.name, base_seed)
+    else:
+        summary, timeseries = summarise(recordings, spec, resolved.name, list(numbers))
+        econ = economics_rows(recordings, spec, resolved, base_seed, list(numbers))
+        summary = concat_long([summary, econ])
     t3 = time.perf_counter()
     return RunResult(
         scenario=resolved,
@@ -387,4 +430,39 @@ def run(
         spec=spec,
         timings={"compile_s": t1 - t0, "simulate_s": t2 - t1, "metrics_s": t3 - t2},
         replicate_workers=workers,
+        posterior=posterior,
     )
+
+
+def _posterior_scenarios(
+    resolved: Scenario, posterior: Posterior | None, seed: int, numbers: Sequence[int]
+) -> dict[int, Scenario]:
+    """Each replicate's scenario with its posterior draw (empty without a posterior).
+
+    Raises:
+        impactsim.inputs.ScenarioError: the posterior does not fit the scenario.
+    """
+    if posterior is None:
+        return {}
+    bound = posterior.bind(resolved)
+    return {r: bound.scenario(seed, r) for r in numbers}
+
+
+def _posterior_tables(
+    recordings: Sequence[Recording],
+    per_rep: dict[int, tuple[Scenario, ModelSpec]],
+    name: str,
+    seed: int,
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Summary (with economics) and time series of replicates that each ran their own values.
+
+    Each replicate's metrics and economics are computed with its own scenario (a drawn cost
+    or value counts too); the tables have the layout of a run without a posterior.
+    """
+    summaries, econ, series = [], [], []
+    for (r, (sc, spec)), rec in zip(per_rep.items(), recordings, strict=True):
+        s, t = summarise([rec], spec, name, [r])
+        summaries.append(s)
+        series.append(t)
+        econ.append(economics_rows([rec], spec, sc, seed, [r]))
+    return concat_long([*summaries, *econ]), concat_long(series)

@@ -100,7 +100,9 @@ def make_sampler(workers: int, scheduler: str | None = None) -> Any:
 
         return pyabc.sampler.DaskDistributedSampler(dask_client=Client(scheduler))
     if workers > 1:
-        return pyabc.sampler.MulticoreEvalParallelSampler(n_procs=workers)
+        from impactsim.calibrate.spawn import SpawningEvalParallelSampler
+
+        return SpawningEvalParallelSampler(n_procs=workers)
     return pyabc.sampler.SingleCoreSampler()
 
 

@@ -40,7 +40,7 @@ from impactsim.sweep.paths import (
     PathError,
     format_location,
     get_value,
-    resolve,
+    resolve_all,
     with_values,
 )
 
@@ -50,16 +50,38 @@ FAR = 1e12
 
 @dataclass(frozen=True)
 class ResolvedPrior:
-    """A calibrated parameter with its location in the scenario."""
+    """A calibrated parameter with its locations in the scenario.
+
+    Attributes:
+        spec: the parameter as validated.
+        locs: every field it sets (several for a path with ``*``).
+        bases: the scenario's values there (None for a key the path adds).
+    """
 
     spec: CalibratedParameter
-    loc: Location
-    base_value: Any
+    locs: tuple[Location, ...]
+    bases: tuple[float | None, ...]
 
     @property
     def label(self) -> str:
         """Column name of this parameter."""
         return self.spec.label
+
+    @property
+    def loc(self) -> Location:
+        """The first (for most parameters the only) location."""
+        return self.locs[0]
+
+    @property
+    def base_value(self) -> Any:
+        """The parameter's value in the base scenario (1 for a relative parameter)."""
+        return 1.0 if self.spec.relative else self.bases[0]
+
+    def changes(self, value: float) -> list[tuple[Location, float]]:
+        """The scenario fields and their values for the parameter value ``value``."""
+        if self.spec.relative:
+            return [(loc, float(b) * value) for loc, b in zip(self.locs, self.bases, strict=True)]
+        return [(loc, value) for loc in self.locs]
 
 
 @dataclass(frozen=True)
@@ -179,7 +201,7 @@ def parse_parameters(
         if isinstance(found, Problem):
             problems.append(found)
             continue
-        for key, what in ((found.loc, "field"), (p.label, "name")):
+        for key, what in ((found.locs, "field"), (p.label, "name")):
             if key in seen:
                 field = "path" if what == "field" else "name"
                 problems.append(
@@ -198,24 +220,34 @@ def parse_parameters(
     return Parameters(spec=spec, file=file, items=items, source_text=source_text)
 
 
+def field_problem(current: Any, shown: str, relative: bool = False) -> str | None:
+    """Why a field cannot take a drawn decimal number (None when it can)."""
+    if isinstance(current, dict | list):
+        return f"'{shown}' is a section, not a single value; address one of its fields"
+    if isinstance(current, bool | str):
+        return f"'{shown}' holds {current!r}, not a number; only numbers can be calibrated"
+    if isinstance(current, int):
+        return f"'{shown}' is a whole number; calibration draws continuous values"
+    if relative and current is None:
+        return f"'{shown}' holds no value in the scenario, so a relative value has nothing to scale"
+    return None
+
+
 def _resolve_one(
     p: CalibratedParameter, base: dict[str, Any], file: str, where: str
 ) -> ResolvedPrior | Problem:
     try:
-        loc = resolve(base, p.path)
+        locs = resolve_all(base, p.path)
     except PathError as err:
         return Problem(file, f"{where}.path", short(p.path), str(err))
-    current = get_value(base, loc)
-    shown = format_location(loc, base)
-    if isinstance(current, dict | list):
-        msg = f"'{shown}' is a section, not a single value; address one of its fields"
-    elif isinstance(current, bool | str):
-        msg = f"'{shown}' holds {current!r}, not a number; only numbers can be calibrated"
-    elif isinstance(current, int):
-        msg = f"'{shown}' is a whole number; calibration draws continuous values"
-    else:
-        return ResolvedPrior(spec=p, loc=loc, base_value=current)
-    return Problem(file, f"{where}.path", short(p.path), msg)
+    bases = []
+    for loc in locs:
+        current = get_value(base, loc)
+        msg = field_problem(current, format_location(loc, base), p.relative)
+        if msg is not None:
+            return Problem(file, f"{where}.path", short(p.path), msg)
+        bases.append(current)
+    return ResolvedPrior(spec=p, locs=tuple(locs), bases=tuple(bases))
 
 
 def support_problems(
@@ -234,16 +266,18 @@ def support_problems(
     """
     out: list[Problem] = []
     lo, hi = support(rp.spec.prior)
-    shown = format_location(rp.loc, base)
     for end, value in (("lowest", lo), ("highest", hi)):
         tried = value if math.isfinite(value) else math.copysign(FAR, value)
         try:
-            Scenario.model_validate(with_values(base, [(rp.loc, float(tried))]))
+            Scenario.model_validate(with_values(base, rp.changes(float(tried))))
         except ValidationError as exc:
             for err in exc.errors(include_url=False):
                 loc = bare_location(err.get("loc", ()))
-                if loc[: len(rp.loc)] == rp.loc and len(loc) <= len(rp.loc) + 1:
+                hit = [x for x in rp.locs if loc[: len(x)] == x and len(loc) <= len(x) + 1]
+                if hit:
+                    shown = format_location(hit[0], base)
                     reach = "unbounded" if not math.isfinite(value) else f"{value:g}"
+                    reach += ", times the field's value" if rp.spec.relative else ""
                     msg = plain_message(str(err.get("msg", "invalid value")))
                     out.append(
                         Problem(

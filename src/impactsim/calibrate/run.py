@@ -98,7 +98,7 @@ def make_simulator(inputs: Inputs, replicates: int, seed: int) -> Simulator:
     """The simulator of a calibration (every candidate runs with ``seed``)."""
     return Simulator(
         base=inputs.scenario.model_dump(mode="json"),
-        locations={p.label: p.loc for p in inputs.parameters.items},
+        locations={p.label: p for p in inputs.parameters.items},
         targets=inputs.targets.items,
         replicates=replicates,
         seed=seed,
@@ -107,11 +107,15 @@ def make_simulator(inputs: Inputs, replicates: int, seed: int) -> Simulator:
 
 def fingerprint(inputs: Inputs, settings: Settings, replicates: int) -> str:
     """SHA-256 of everything that decides a calibration's numbers except its length."""
+    params = inputs.parameters.spec.model_dump(mode="json")
+    for p in params["parameters"]:  # as before relative existed: the same fingerprints
+        if not p.get("relative"):
+            p.pop("relative", None)
     definition = {
         "format": CALIBRATION_FORMAT,
         "scenario": inputs.scenario.model_dump(mode="json"),
         "targets": inputs.targets.spec.model_dump(mode="json"),
-        "parameters": inputs.parameters.spec.model_dump(mode="json"),
+        "parameters": params,
         "replicates": replicates,
         "population": settings.population,
         "seed": settings.seed,

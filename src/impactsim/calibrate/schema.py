@@ -177,9 +177,16 @@ class CalibratedParameter(StrictModel):
     path: str = Field(
         min_length=1,
         max_length=500,
-        description="dotted path into the scenario, e.g. channels.website.referral_strength",
+        description="dotted path into the scenario, e.g. channels.website.referral_strength; "
+        "'*' stands for every item of a list (population.segments.*.contact_rates.online): "
+        "one value for all the fields it matches",
     )
     name: Identifier | None = Field(None, description="short column name (default: the path)")
+    relative: bool = Field(
+        False,
+        description="true: the value multiplies each matched field's value in the scenario "
+        "(a common factor that keeps their ratios); false: it replaces them",
+    )
     prior: Prior
     description: str = Field("", max_length=2000)
     source: str = Field("", max_length=2000, description="where the prior comes from")

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from pydantic import ValidationError
 
+from impactsim.calibrate.exposure import CONTACT_SHARE, contact_share
 from impactsim.calibrate.schema import Target
 from impactsim.calibrate.targets import FLOW_METRICS
 from impactsim.inputs import Problem, ScenarioError
@@ -53,20 +54,28 @@ def target_values(summary: pd.DataFrame, timeseries: pd.DataFrame, t: Target) ->
     return grouped.sum() if t.metric in FLOW_METRICS else grouped.mean()
 
 
+def scenario_value(scenario: Scenario, t: Target) -> float:
+    """A target's value computed from the scenario itself (:mod:`.exposure`), not simulated."""
+    months = (t.month, t.month) if t.month is not None else t.months
+    return contact_share(scenario, t.channel, t.segment, months)
+
+
 @dataclass(frozen=True)
 class Simulator:
     """Parameter values to simulated target values (picklable: it runs in worker processes).
 
     Attributes:
         base: the base scenario as a dict (every default filled in).
-        locations: the parameters' scenario locations, keyed by their labels.
+        locations: the parameters' scenario locations, keyed by their labels: a location,
+            or an object whose ``changes(value)`` gives the fields to set (a
+            :class:`~impactsim.calibrate.priors.ResolvedPrior`: ``*`` paths, relative values).
         targets: the targets, in order.
         replicates: Monte Carlo replicates per candidate.
         seed: base seed of every candidate (common random numbers).
     """
 
     base: dict[str, Any]
-    locations: Mapping[str, Location]
+    locations: Mapping[str, Any]
     targets: Sequence[Target]
     replicates: int
     seed: int
@@ -77,7 +86,10 @@ class Simulator:
         Raises:
             pydantic.ValidationError: the combination is not a valid scenario.
         """
-        changes = [(loc, float(values[label])) for label, loc in self.locations.items()]
+        changes: list[tuple[Location, float]] = []
+        for label, where in self.locations.items():
+            value = float(values[label])
+            changes += where.changes(value) if hasattr(where, "changes") else [(where, value)]
         return Scenario.model_validate(with_values(self.base, changes))
 
     def values(
@@ -106,6 +118,9 @@ class Simulator:
         )
         out = np.full((reps, len(self.targets)), np.nan)
         for j, t in enumerate(self.targets):
+            if t.metric == CONTACT_SHARE:  # from the candidate's contact rates
+                out[:, j] = scenario_value(scenario, t)
+                continue
             series = target_values(result.summary, result.timeseries, t)
             for r, value in series.items():
                 out[int(r), j] = value  # replicates are numbered from 0
@@ -135,7 +150,7 @@ def check_targets_reported(sim: Simulator, file: str) -> None:
     result = run(scenario, replicates=1, seed=sim.seed, progress=False)
     problems = []
     for i, t in enumerate(sim.targets):
-        if target_values(result.summary, result.timeseries, t).empty:
+        if t.metric != CONTACT_SHARE and target_values(result.summary, result.timeseries, t).empty:
             table = result.summary if t.month is None and t.months is None else result.timeseries
             rows = table.loc[table["metric"] == t.metric, ["segment", "intervention", "channel"]]
             found = [

@@ -23,6 +23,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from impactsim.calibrate.exposure import CONTACT_SHARE
 from impactsim.calibrate.schema import Target, TargetsFile
 from impactsim.economics import ECONOMICS_METRICS
 from impactsim.inputs import Problem, ScenarioError, problems_from_validation, short
@@ -69,6 +70,7 @@ SHARE_METRICS = frozenset(
         "adopter_category_realized_share",
         "p_benefit_exceeds_cost",
         "p_cost_effective",
+        CONTACT_SHARE,
     }
 )
 
@@ -231,9 +233,23 @@ def _names(values: list[str]) -> str:
     return ", ".join(values)
 
 
+def _contact_problem(t: Target, scenario: Scenario, file: str, where: str) -> Problem | None:
+    """A channel-use target must name one of the scenario's channels (calibrate.exposure)."""
+    channels = [c.name for c in scenario.channels]
+    if t.channel in channels:
+        return None
+    return Problem(
+        file,
+        f"{where}.channel",
+        short(t.channel),
+        f"{CONTACT_SHARE} is the share of parents one channel contacts; name one of the "
+        f"scenario's channels: {_names(channels)}",
+    )
+
+
 def _metric_problem(t: Target, file: str, where: str) -> Problem | None:
     timed = t.month is not None or t.months is not None
-    allowed = TIMESERIES_METRICS if timed else SUMMARY_METRICS
+    allowed = (*(TIMESERIES_METRICS if timed else SUMMARY_METRICS), CONTACT_SHARE)
     if t.metric in allowed:
         return None
     if timed and t.metric in SUMMARY_METRICS:
@@ -324,6 +340,8 @@ def target_problems(t: Target, scenario: Scenario, file: str, where: str) -> lis
         out.append(metric)
     out += _month_problems(t, scenario.simulation.months, file, where)
     out += _label_problems(t, scenario, file, where)
+    if t.metric == CONTACT_SHARE and not any(p.path == f"{where}.channel" for p in out):
+        out += [p for p in [_contact_problem(t, scenario, file, where)] if p is not None]
     model = _model_problem(t, file, where) if metric is None else None
     if model is not None:
         out.append(model)

@@ -188,6 +188,43 @@ def locate(
     return tuple(loc)
 
 
+#: A path part standing for every item of a list (``population.segments.*.contact_rates.online``).
+WILDCARD = "*"
+
+
+def locate_all(
+    data: dict[str, Any], path: str, may_add_key: Callable[[Location], bool] | None = None
+) -> list[Location]:
+    """Resolve a dotted path whose parts may be ``*``, every item of a list.
+
+    Args:
+        data: the scenario as a dict.
+        path: dotted path, e.g. ``population.segments.*.contact_rates.online``.
+        may_add_key: as in :func:`locate`.
+
+    Returns:
+        The locations, in list order (one for a path without ``*``).
+
+    Raises:
+        PathError: a part does not match, or ``*`` stands where there is no list.
+    """
+    parts = split_path(path)
+    if WILDCARD not in parts:
+        return [locate(data, path, may_add_key)]
+    k = parts.index(WILDCARD)
+    head = ".".join(map(str, parts[:k]))
+    prefix = locate(data, head) if head else ()
+    node = get_value(data, prefix)
+    shown = format_location(prefix, data) or "<scenario>"
+    if not isinstance(node, list) or not node:
+        what = "an empty list" if isinstance(node, list) else "not a list"
+        raise PathError(f"'*' stands for every item of a list, and '{shown}' is {what}")
+    out: list[Location] = []
+    for i in range(len(node)):
+        out += locate_all(data, ".".join(map(str, [*parts[:k], i, *parts[k + 1 :]])), may_add_key)
+    return out
+
+
 def get_value(data: Any, loc: Location) -> Any:
     """Value at a location (None for a key that does not exist yet)."""
     node = data

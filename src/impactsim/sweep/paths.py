@@ -18,6 +18,7 @@ from impactsim.scenario.paths import (
     format_location,
     get_value,
     locate,
+    locate_all,
     set_value,
     split_path,
     strip_optional,
@@ -31,6 +32,7 @@ __all__ = [
     "get_value",
     "is_free_mapping",
     "resolve",
+    "resolve_all",
     "set_value",
     "split_path",
     "with_values",
@@ -81,3 +83,12 @@ def resolve(data: dict[str, Any], path: str, *, allow_new_key: bool = True) -> L
         PathError: with what exists at the point where the path stops matching.
     """
     return locate(data, path, is_free_mapping if allow_new_key else None)
+
+
+def resolve_all(data: dict[str, Any], path: str, *, allow_new_key: bool = True) -> list[Location]:
+    """Resolve a dotted path that may hold ``*`` (every item of a list), as :func:`resolve`.
+
+    Raises:
+        PathError: as :func:`resolve`, or ``*`` where there is no list.
+    """
+    return locate_all(data, path, is_free_mapping if allow_new_key else None)
