@@ -432,3 +432,35 @@ def test_a_preset_turns_a_scenarios_main_knobs_into_decisions():
         750_000.0,
         1_500_000.0,
     ]
+
+
+def test_candidates_draw_their_parameters_from_a_calibrated_posterior(tmp_path):
+    from impactsim.loading import load_scenario
+    from impactsim.posterior import load_posterior
+    from impactsim.runner import run
+
+    # a posterior over A's effect size: 0.2 or 0.8 with equal weight
+    table = pd.DataFrame(
+        {"interventions.prog_a.effect_size.mean": [0.2, 0.8], "weight": [0.5, 0.5]}
+    )
+    table.to_parquet(tmp_path / "posterior.parquet")
+    doc = optimisation(search={"trials": 8, "batch": 4}, finalists={"count": 2, "replicates": 8})
+    doc["posterior"] = "posterior.parquet"
+    opt = parse_optimization(doc, base_dir=tmp_path)
+    result = optimize(opt, tmp_path / "out", workers=0)
+    assert result.info["posterior"]["sha256"] == opt.posterior.sha256
+    # the recommended mix run with the same posterior reproduces the finalists' numbers
+    best = result.main.best
+    again = run(load_scenario(tmp_path / "out" / "recommended.yaml"), progress=False,
+                posterior=load_posterior(tmp_path / "posterior.parquet"))  # fmt: skip
+    got = again.metric("case_years_prevented").to_numpy()
+    np.testing.assert_array_equal(got, best.evaluation.metrics["case_years_prevented"])
+    # without the posterior the same mix gives other numbers (A's effect is 0.4 there)
+    plain = run(load_scenario(tmp_path / "out" / "recommended.yaml"), progress=False)
+    assert not np.array_equal(plain.metric("case_years_prevented").to_numpy(), got)
+    # a decision on a field the posterior sets is refused
+    doc["decisions"].append(
+        {"path": "interventions.prog_a.effect_size.mean", "name": "d_a", "range": [0.1, 0.9]}
+    )
+    with pytest.raises(ScenarioError, match="which a decision also sets"):
+        parse_optimization(doc, base_dir=tmp_path)

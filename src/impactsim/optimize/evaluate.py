@@ -162,6 +162,7 @@ class Evaluator:
                 seed=seed,
                 scenario=scenario,
                 metrics=self.opt.metrics,
+                posterior=self.opt.posterior,
             )
 
     def _run(

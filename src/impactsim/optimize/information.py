@@ -39,9 +39,9 @@ def finalists_comparison(result: OptimizationResult, replicates: int) -> Compare
             scenarios[label] = sc.model_copy(update={"name": label})
     if not scenarios:
         return None
-    return compare(
-        scenarios, replicates=replicates, seed=result.info["finalist_seed"], progress=False
-    )
+    extra = {} if result.opt.posterior is None else {"posterior": result.opt.posterior}
+    seed = result.info["finalist_seed"]
+    return compare(scenarios, replicates=replicates, seed=seed, progress=False, **extra)
 
 
 def finalists_voi(result: OptimizationResult) -> tuple[CompareResult | None, pd.DataFrame]:

@@ -91,7 +91,12 @@ def recommended_text(result: OptimizationResult, best: Finalist) -> str:
     head = [
         f"# The mix recommended by the optimisation '{result.opt.name}' (impactsim "
         f"{result.info['impactsim']}).",
-        "# `impactsim run recommended.yaml` reproduces its numbers in finalists.csv",
+        "# `impactsim run recommended.yaml` reproduces its numbers in finalists.csv"
+        + (
+            ""
+            if result.opt.posterior is None
+            else f"\n#   with --posterior {result.opt.posterior.file} (each replicate's draw)"
+        ),
         f"# (seed {result.info['finalist_seed']}, {result.opt.spec.finalists.replicates} replicates).",
         "# Decisions: " + ", ".join(f"{k} = {v}" for k, v in best.values.items()),
     ]

@@ -198,6 +198,9 @@ def optimize(
         "evaluations_reused": runner.ev.reused,
         "evaluations_per_minute": round(60.0 * runner.ev.ran / seconds, 2) if seconds > 0 else None,
         "backend": backend.description,
+        "posterior": None
+        if opt.posterior is None
+        else {"file": str(opt.posterior.file), "sha256": opt.posterior.sha256},
     }
     if opt.spec.value_of_information is not None and result.main.best is not None:
         from impactsim.optimize.information import finalists_voi

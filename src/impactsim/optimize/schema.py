@@ -246,6 +246,12 @@ class OptimizationFile(StrictModel):
     search: Search = Field(default_factory=Search)
     finalists: Finalists = Field(default_factory=Finalists)
     curve: Curve | None = Field(None, description="budget–impact curve (optional)")
+    posterior: str | None = Field(
+        None,
+        description="a calibrated posterior (calibration directory or posterior.parquet, "
+        "relative to this file): each replicate of every candidate draws its parameters "
+        "from it, the same draw for every candidate",
+    )
     value_of_information: Information | None = Field(
         None,
         description="EVPI and EVPPI of choosing among the feasible finalists (optional; "

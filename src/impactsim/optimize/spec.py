@@ -89,6 +89,7 @@ class Optimization:
     decisions: list[ResolvedDecision]
     seed: int
     source_text: str = ""
+    posterior: Any = None  # impactsim.posterior.Posterior | None
 
     @property
     def name(self) -> str:
@@ -127,6 +128,7 @@ class Optimization:
         spec["decision_locations"] = [list(d.loc) for d in self.decisions]
         spec["decision_integer"] = [d.integer for d in self.decisions]
         spec["format"] = OPTIMIZATION_FORMAT
+        spec["posterior_sha256"] = None if self.posterior is None else self.posterior.sha256
         return spec
 
     def fingerprint(self) -> str:
@@ -140,6 +142,7 @@ class Optimization:
             "decision_locations": [list(d.loc) for d in self.decisions],
             "decisions": [d.spec.model_dump(mode="json") for d in self.decisions],
             "metrics": list(self.metrics),
+            "posterior": None if self.posterior is None else self.posterior.sha256,
             "format": OPTIMIZATION_FORMAT,
         }
         return fingerprint_of(keep)
@@ -189,10 +192,33 @@ def parse_optimization(
     base = resolved_base(spec, file, where, allow_external_paths)
     decisions, problems = resolve_decisions(spec.decisions, base, file)
     problems += _gap_problems(spec, base, file)
+    posterior = None
+    if spec.posterior is not None and not problems:
+        posterior = _load_posterior(spec.posterior, where, base, decisions, file)
     if problems:
         raise ScenarioError(problems)
     seed = spec.seed if spec.seed is not None else int(base["simulation"]["seed"])
-    return Optimization(spec, file, base, decisions, seed, source_text)
+    return Optimization(spec, file, base, decisions, seed, source_text, posterior)
+
+
+def _load_posterior(
+    path: str, where: Path, base: dict[str, Any], decisions: list[ResolvedDecision], file: str
+) -> Any:
+    """The posterior, checked against the base; refused where it sets a decided field."""
+    from impactsim.posterior import load_posterior
+
+    found = where / path
+    if not found.exists():
+        msg = f"no posterior at {found} (give a calibration directory or posterior.parquet)"
+        raise ScenarioError([Problem(file, "posterior", short(path), msg)])
+    posterior = load_posterior(found)
+    posterior.bind(base)
+    decided = {d.spec.path for d in decisions}
+    both = sorted(decided & set(posterior.paths.values()))
+    if both:
+        msg = f"the posterior sets {', '.join(both)}, which a decision also sets"
+        raise ScenarioError([Problem(file, "posterior", short(path), msg)])
+    return posterior
 
 
 def _is_int(value: Any) -> bool:

@@ -52,6 +52,8 @@ class TaskPayload:
         metrics: summary metrics to keep (None: all).
         breakdowns: breakdown columns that may differ from 'all' in kept rows.
         numba_threads: numba threads the task may use.
+        posterior: a calibrated posterior each replicate draws its parameters from
+            (:class:`impactsim.posterior.Posterior`; None: the scenario's values).
     """
 
     task_id: str
@@ -63,6 +65,7 @@ class TaskPayload:
     metrics: tuple[str, ...] | None = None
     breakdowns: tuple[str, ...] = ()
     numba_threads: int = 1
+    posterior: Any = field(default=None, repr=False)
 
 
 @dataclass
@@ -243,6 +246,7 @@ def run_task(payload: TaskPayload) -> TaskOutcome:
             seed=payload.seed,
             first_replicate=payload.first_replicate,
             progress=False,
+            **({} if payload.posterior is None else {"posterior": payload.posterior}),
         )
         table = select_rows(result.summary, payload.point, payload.metrics, payload.breakdowns)
         del result
