@@ -169,6 +169,21 @@ def test_the_page_says_an_upload_problem_in_words_in_both_languages():
     assert "moet minstens 0 zijn" in nl and "community centres" in nl
 
 
+def test_a_yaml_syntax_error_is_said_in_dutch_and_unchanged_in_english():
+    from impactsim.app.pages import plain_problem
+
+    broken = b"population:\n  size: 500\n    segments: x\n"  # a key too deeply indented
+    _, problems, data = jobs.read_upload(broken, "broken.yaml")
+    (problem,) = problems
+    # the command line's English is PyYAML's own text, as it always was
+    assert "invalid YAML: line 3, column 13: mapping values are not allowed" in str(problem)
+    nl = plain_problem(problem, data, "nl")
+    assert "ongeldige YAML: regel 3, kolom 13: hier mag geen dubbele punt" in nl
+    tab = b"population:\n\tsize: 500\n"
+    _, problems, data = jobs.read_upload(tab, "tab.yaml")
+    assert "(een tab? gebruik spaties)" in plain_problem(problems[0], data, "nl")
+
+
 def test_numbers_follow_the_language():
     # the page writes its numbers with the report's fmt
     assert report.fmt(0.4391, "pct", "en") == "43.9 %"

@@ -127,19 +127,72 @@ _UniqueKeyLoader.add_constructor("tag:yaml.org,2002:int", _construct_int)  # typ
 _UniqueKeyLoader.add_constructor("tag:yaml.org,2002:float", _construct_float)  # type: ignore[arg-type]
 
 
+#: PyYAML's most frequent problems, as catalogue messages: the English is PyYAML's own
+#: text, so the command line says what it always said; the app translates it.
+_YAML_PROBLEMS = frozenset(
+    (
+        N_("mapping values are not allowed here"),
+        N_("could not find expected ':'"),
+        N_("did not find expected key"),
+        N_("did not find expected '-' indicator"),
+        N_("found unexpected end of stream"),
+        N_("found unexpected ':'"),
+        # libyaml's wording (the C loader)
+        N_("mapping values are not allowed in this context"),
+        N_("block sequence entries are not allowed in this context"),
+        N_("found character that cannot start any token"),
+        N_("found a tab character that violates indentation"),
+        N_("found a tab character where an indentation space is expected"),
+        N_("did not find expected node content"),
+    )
+)
+_YAML_PATTERNS = (
+    (
+        re.compile(r"found character '(.*)' that cannot start any token$"),
+        N_("found character '{found}' that cannot start any token"),
+    ),
+    (re.compile(r"expected (.*), but found (.*)$"), N_("expected {expected}, but found {found}")),
+)
+
+
+def _yaml_problem(problem: str) -> str:
+    """PyYAML's problem text, as a translatable message where it is a known one."""
+    if problem in _YAML_PROBLEMS:
+        return Message(problem)
+    for pattern, template in _YAML_PATTERNS:
+        m = pattern.match(problem)
+        if m:
+            names = ("found",) if m.re.groups == 1 else ("expected", "found")
+            return Message(template, **dict(zip(names, m.groups(), strict=True)))
+    return problem
+
+
 def _yaml_error_text(exc: yaml.YAMLError, text: str) -> str:
-    """One line saying where and what the YAML error is."""
+    """One line saying where and what the YAML error is (a translatable message)."""
     if isinstance(exc, yaml.reader.ReaderError):  # a character YAML does not allow
         before = text[: max(0, exc.position)]
         line, column = before.count("\n") + 1, len(before) - before.rfind("\n")
         char = (
             exc.character if isinstance(exc.character, int) else ord(str(exc.character)[:1] or " ")
         )
-        return f"line {line}, column {column}: character #x{char:04x} is not allowed ({exc.reason})"
+        code = "#x" + format(char, "04x")
+        return Message(
+            "line {line}, column {column}: character {char} is not allowed ({reason})",
+            line=line,
+            column=column,
+            char=code,
+            reason=exc.reason,
+        )
     mark = getattr(exc, "problem_mark", None)
-    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    return f"{where}{problem}"
+    problem = _yaml_problem(getattr(exc, "problem", None) or str(exc).splitlines()[0])
+    if mark is None:
+        return problem
+    return Message(
+        "line {line}, column {column}: {problem}",
+        line=mark.line + 1,
+        column=mark.column + 1,
+        problem=problem,
+    )
 
 
 def _check_structure(text: str) -> str | None:
