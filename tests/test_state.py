@@ -93,6 +93,7 @@ def symbols(eng) -> dict[str, int]:
         "N": spec.n_parents,
         "K": n_iv,
         "S": spec.n_segments,
+        "H": spec.nbh_share.shape[0],  # neighbourhoods (1 without)
         "A": 5,
         "C": spec.n_channels,
         "R": eng.channels.r_promote.shape[0],

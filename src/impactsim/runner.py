@@ -12,6 +12,7 @@ numbers are the same either way.
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import threading
@@ -28,6 +29,7 @@ from tqdm.auto import tqdm
 
 from impactsim._version import __version__
 from impactsim.economics import ceac_table, concat_long, economics_rows, wsipp_table
+from impactsim.engine.families import network_summary
 from impactsim.engine.simulate import (
     Recording,
     engine_compiled,
@@ -156,6 +158,16 @@ class RunResult:
     spec: ModelSpec = field(repr=False)
     timings: dict[str, float] = field(default_factory=dict)
     replicate_workers: int = 1
+    first_replicate: int = 0
+
+    @functools.cached_property
+    def network(self) -> dict[str, float | str | None]:
+        """The first replicate's network: kind, realised mean degree, clustering, tie shares.
+
+        Rebuilt from the replicate's key (:func:`impactsim.engine.families.network_summary`);
+        written to ``run.json`` as ``network``.
+        """
+        return network_summary(self.spec, replicate_key(self.seed, self.first_replicate))
 
     def summary_stats(self, level: float = 0.95) -> pd.DataFrame:
         """Mean, SD and percentile interval (default 2.5-97.5 %) of every summary metric."""
@@ -211,6 +223,7 @@ class RunResult:
                 "pydantic": pydantic.__version__,
             },
             "timings_s": self.timings,
+            "network": self.network,
         }
 
     def to_dir(self, path: str | Path) -> Path:
@@ -387,4 +400,5 @@ def run(
         spec=spec,
         timings={"compile_s": t1 - t0, "simulate_s": t2 - t1, "metrics_s": t3 - t2},
         replicate_workers=workers,
+        first_replicate=first_replicate,
     )

@@ -42,11 +42,13 @@ class ModelSpec:
     n_months: int
     dt: float
     segment_names: list[str]
+    neighbourhood_names: list[str]  # empty without neighbourhoods
     channel_names: list[str]
     intervention_names: list[str]
     provider_type_names: list[str]
     # population
-    seg_cum: np.ndarray  # [S] cumulative segment shares
+    seg_cum: np.ndarray  # [H, S] cumulative segment shares per neighbourhood
+    nbh_share: np.ndarray  # [H] share of the family slots per neighbourhood
     cat_cum: np.ndarray  # [S, A] cumulative adopter-category shares
     seg_mu: np.ndarray  # [S] latent score means
     seg_rank: np.ndarray  # [S] advantage rank
@@ -55,6 +57,8 @@ class ModelSpec:
     network_kind: str
     mean_degree: float
     homophily: float
+    rewiring: float
+    between_neighbourhoods: float
     p_turnover: float
     cutoff: float
     mic: float
@@ -107,6 +111,11 @@ class ModelSpec:
         return len(self.segment_names)
 
     @property
+    def nbh_slot(self) -> np.ndarray:
+        """Neighbourhood of each family slot ([N] int8, :func:`population.neighbourhood_slots`)."""
+        return pop.neighbourhood_slots(self.nbh_share, self.n_parents)
+
+    @property
     def n_interventions(self) -> int:
         """Number of offered interventions K."""
         return len(self.intervention_names)
@@ -139,6 +148,7 @@ def compile_scenario(sc: Scenario) -> ModelSpec:
         n_months=sim.months,
         dt=dt,
         segment_names=list(seg_index),
+        neighbourhood_names=[h.name for h in sc.population.neighbourhoods],
         channel_names=list(ch_index),
         intervention_names=list(iv_index),
         provider_type_names=[p.name for p in sc.providers],
@@ -163,7 +173,7 @@ def _population_fields(sc: Scenario, dt: float, seg_index: dict[str, int]) -> di
     cats = pop.adopter_categories.ordered()
     assert len(cats) == len(ADOPTER_CATEGORIES)
     return {
-        "seg_cum": np.cumsum(shares) / shares.sum(),
+        **_neighbourhood_fields(sc, shares),
         "cat_cum": cat_cum / cat_cum[:, -1:],
         "seg_mu": segment_means(
             np.array([s.baseline_prevalence for s in segs]), sc.outcome.problem_cutoff
@@ -174,12 +184,29 @@ def _population_fields(sc: Scenario, dt: float, seg_index: dict[str, int]) -> di
         "network_kind": pop.network.kind,
         "mean_degree": pop.network.mean_degree,
         "homophily": pop.network.homophily,
+        "rewiring": pop.network.rewiring,
+        "between_neighbourhoods": pop.network.between_neighbourhoods,
         "p_turnover": float(step_probability(pop.turnover_rate_per_month, dt)),
         "cutoff": sc.outcome.problem_cutoff,
         "mic": sc.outcome.minimal_important_change,
         "cat_ch_mult": np.array([c.channel_multiplier for c in cats]),
         "cat_im_mult": np.array([c.imitation_multiplier for c in cats]),
         "cat_threshold": np.array([c.social_threshold for c in cats]),
+    }
+
+
+def _neighbourhood_fields(sc: Scenario, shares: np.ndarray) -> dict[str, Any]:
+    """Each slot's neighbourhood and each neighbourhood's segment mix (one row without)."""
+    hoods = sc.population.neighbourhoods
+    names = [s.name for s in sc.population.segments]
+    mixes = [
+        np.array([h.segment_mix.get(n, 0.0) for n in names]) if h.segment_mix else shares
+        for h in hoods
+    ] or [shares]
+    hood_shares = np.array([h.share for h in hoods]) if hoods else np.ones(1)
+    return {
+        "seg_cum": np.array([np.cumsum(m) / m.sum() for m in mixes]),
+        "nbh_share": hood_shares,
     }
 
 
@@ -384,6 +411,7 @@ def draw_replicate(spec: ModelSpec, rep_key: int) -> ReplicateDraws:
         "zb": stream_key(rep_key, *pop.STREAM_SCORE_B),
         "turnover": stream_key(rep_key, *pop.STREAM_TURNOVER),
         "network": stream_key(rep_key, *pop.STREAM_NETWORK),
+        "small_world": stream_key(rep_key, *pop.STREAM_SMALL_WORLD),
     }
     parts = ("uptake", "channel_pick", "dropout", "queue_order", "allocation", "unused")
     iv_keys = np.array(

@@ -20,6 +20,7 @@ except ImportError as exc:  # an extra: the engine, the CLI and the library do n
 import numpy as np
 import pandas as pd
 
+from impactsim.reference.network import neighbourhoods, random_network, small_world_network
 from impactsim.reference.rules import (
     AWARE,
     COMPLETED,
@@ -62,8 +63,10 @@ class Parent(mesa.Agent):
         super().__init__(model)
         self.place = place
         self.present = True
-        # §1 segment by the segment shares, category by the segment's adopter shares
-        seg = self.random.choices(model.segments, weights=model.segment_shares)[0]
+        # §1 segment by the mix of the place's neighbourhood (the segment shares without
+        # neighbourhoods), category by the segment's adopter shares
+        mix = model.neighbourhood_mix[model.place_neighbourhood[place]]
+        seg = self.random.choices(model.segments, weights=mix)[0]
         self.segment: str = seg.name
         self.category: str = self.random.choices(
             ADOPTER_CATEGORIES, weights=seg.adopter_shares.as_tuple()
@@ -353,6 +356,7 @@ class ReferenceModel(mesa.Model):
         # §1 population
         self.segments = list(pop.segments)
         self.segment_shares = [s.share for s in self.segments]
+        self.place_neighbourhood, self.neighbourhood_mix = neighbourhoods(pop, self.segment_shares)
         self.cutoff = scenario.outcome.problem_cutoff
         self.minimal_important_change = scenario.outcome.minimal_important_change
         self.segment_mean = {
@@ -390,7 +394,12 @@ class ReferenceModel(mesa.Model):
         self.occupant = [Parent(self, place) for place in range(pop.size)]
         self.fully_mixed = pop.network.kind == "fully_mixed"
         self.homophily = pop.network.homophily
-        self.neighbours = [] if self.fully_mixed else self._random_network()
+        if self.fully_mixed:
+            self.neighbours: list[list[int]] = []
+        elif pop.network.kind == "small_world":
+            self.neighbours = small_world_network(self)
+        else:
+            self.neighbours = random_network(self)
         # per-step bookkeeping
         self.joined_this_step: dict[str, list[Parent]] = {p.name: [] for p in self.programmes}
         self.completers_this_step: list[tuple[Parent, Programme]] = []
@@ -451,36 +460,6 @@ class ReferenceModel(mesa.Model):
                 )
             )
         return out
-
-    def _random_network(self) -> list[list[int]]:
-        """§4 random network with homophily, built once on the initial families' segments.
-
-        Each family initiates ``Poisson(k r_s / 2)`` ties; a tie goes to a uniformly chosen
-        member of its own segment with probability ``homophily``, otherwise to anyone;
-        self-ties and duplicates are dropped; ties are undirected.
-        """
-        net = self.scenario.population.network
-        n = len(self.occupant)
-        members: dict[str, list[int]] = {s.name: [] for s in self.segments}
-        for parent in self.occupant:
-            members[parent.segment].append(parent.place)
-        rel = {s.name: s.relative_degree for s in self.segments}
-        mean_rel = sum(rel[p.segment] for p in self.occupant) / n
-        ties: set[tuple[int, int]] = set()
-        for parent in self.occupant:
-            r = rel[parent.segment] / mean_rel if mean_rel > 0 else 0.0
-            for _ in range(int(self.rng.poisson(net.mean_degree * r / 2.0))):
-                if self.random.random() < net.homophily:
-                    other = self.random.choice(members[parent.segment])
-                else:
-                    other = self.random.randrange(n)
-                if other != parent.place:
-                    ties.add((min(parent.place, other), max(parent.place, other)))
-        neighbours: list[list[int]] = [[] for _ in range(n)]
-        for a, b in sorted(ties):
-            neighbours[a].append(b)
-            neighbours[b].append(a)
-        return neighbours
 
     def _reporters(self) -> dict[str, Callable[[ReferenceModel], Any]]:
         """Model reporters: counts per segment (and per programme / category) at month ends."""
