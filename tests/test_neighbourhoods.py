@@ -53,7 +53,12 @@ def test_a_population_divided_into_neighbourhoods_is_valid():
     assert [h.name for h in sc.population.neighbourhoods] == list(SHARES)
     spec = compile_scenario(sc)
     assert spec.neighbourhood_names == list(SHARES)
-    assert spec.seg_cum.tolist() == [[0.1, 1.0], [0.4, 1.0], [0.8, 1.0]]
+    # the engine's segments are cells (neighbourhood, segment): each place draws its own
+    assert spec.seg_cum.tolist() == [
+        [0.1, 1.0, 1.0, 1.0, 1.0, 1.0],
+        [0.0, 0.0, 0.4, 1.0, 1.0, 1.0],
+        [0.0, 0.0, 0.0, 0.0, 0.8, 1.0],
+    ]
     assert np.bincount(spec.nbh_slot).tolist() == [1600, 1400, 1000]
 
 
@@ -109,8 +114,10 @@ def test_ties_between_neighbourhoods_need_two_of_them():
         build(d)
 
 
-def _segment_mix(segment: np.ndarray, nbh: np.ndarray) -> np.ndarray:
-    return np.array([np.mean(segment[nbh == h] == 0) for h in range(3)])
+def _segment_mix(cell: np.ndarray, nbh: np.ndarray) -> np.ndarray:
+    """Share of segment 'low' per neighbourhood (cells 0, 2, 4: low in north, centre, south)."""
+    assert np.array_equal(cell // 2, nbh)  # every family in a cell of its own place
+    return np.array([np.mean(cell[nbh == h] % 2 == 0) for h in range(3)])
 
 
 def test_families_are_drawn_from_their_neighbourhoods_mix():

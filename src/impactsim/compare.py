@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from impactsim.compare_places import neighbourhood_differences, place_lines
 from impactsim.runner import RunResult, run
 from impactsim.scenario import Scenario
 from impactsim.tables import eur, interval, replicate_values
@@ -723,6 +724,7 @@ def format_report(res: CompareResult) -> str:
             else ""
         )
         lines.append(f"  {'ICER (€ per ' + unit.replace('_', '-') + ')':<34} {eur(ic):>14}  {dom}")
+        lines += place_lines(neighbourhood_differences(res.runs, res.baseline), name, _fmt)
     inter = cmp_[cmp_["metric"].astype(str).str.startswith("interaction_")]
     if not inter.empty:
         lines += ["", "Interaction contribution X(A+B) - X(A) - X(B) (mean [95 % interval]):"]

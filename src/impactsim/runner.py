@@ -40,7 +40,7 @@ from impactsim.engine.simulate import (
 from impactsim.engine.spec import ModelSpec, compile_scenario
 from impactsim.io import staged_directory, write_csv, write_parquet, write_text
 from impactsim.loading import dump_scenario
-from impactsim.metrics import summarise
+from impactsim.place_metrics import categorical, placed_totals, summarise_places
 from impactsim.resources import MemoryLimitError, check_memory
 from impactsim.rng import replicate_key
 from impactsim.runfiles import RUN_FORMAT, file_digest
@@ -386,9 +386,9 @@ def run(
     finally:
         bar.close()
     t2 = time.perf_counter()
-    summary, timeseries = summarise(recordings, spec, resolved.name, list(numbers))
+    summary, timeseries = summarise_places(recordings, spec, resolved.name, list(numbers))
     econ = economics_rows(recordings, spec, resolved, base_seed, list(numbers))
-    summary = concat_long([summary, econ])
+    summary = categorical(concat_long([summary, placed_totals(econ, summary)]))
     t3 = time.perf_counter()
     return RunResult(
         scenario=resolved,

@@ -54,16 +54,26 @@ def draw_population(
 def replicate_network(
     spec: ModelSpec, draws: ReplicateDraws, segment: np.ndarray, nbh: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
-    """The replicate's network as CSR ``(offsets, neighbours)``; no ties when fully mixed."""
+    """The replicate's network as CSR ``(offsets, neighbours)``; no ties when fully mixed.
+
+    ``segment`` holds the families' cells (:mod:`impactsim.engine.places`); homophily and
+    relative degrees are by segment, so the network is built on the cells' segments.
+    """
     if spec.network_kind == "fully_mixed":
         return np.zeros(segment.shape[0] + 1, np.int64), np.zeros(0, np.int32)
+    if spec.neighbourhood_names:
+        segment = spec.cell_segment[segment].astype(np.int8)
     if spec.network_kind == "small_world":
         settings = SmallWorld(
             spec.mean_degree, spec.rewiring, spec.between_neighbourhoods, spec.homophily
         )
         return build_small_world(segment, nbh, settings, draws.keys["small_world"])
     return build_network(
-        segment, spec.mean_degree, spec.homophily, spec.relative_degree, draws.keys["network"]
+        segment,
+        spec.mean_degree,
+        spec.homophily,
+        spec.relative_degree[: spec.n_segments],
+        draws.keys["network"],
     )
 
 
@@ -78,8 +88,8 @@ def network_summary(spec: ModelSpec, rep_key: int) -> dict[str, float | str | No
         return {"kind": spec.network_kind}
     draws = draw_replicate(spec, rep_key)
     population = replicate_population(spec, draws)
-    segment = draw_population(spec, draws, population)["segment"]
-    offsets, nbrs = replicate_network(spec, draws, segment, population.nbh)
-    stats = network_stats(offsets, nbrs, segment, population.nbh)
+    cell = draw_population(spec, draws, population)["segment"]
+    offsets, nbrs = replicate_network(spec, draws, cell, population.nbh)
+    stats = network_stats(offsets, nbrs, spec.cell_segment[cell], population.nbh)
     # JSON has no NaN: a statistic without ties is written as null
     return {"kind": spec.network_kind} | {k: None if v != v else v for k, v in stats.items()}

@@ -289,7 +289,7 @@ def loop_arguments(spec: ModelSpec) -> tuple[tuple, tuple, tuple]:
     """
     draws = draw_replicate(spec, 0)
     population = replicate_population(spec, draws)
-    n_seg, n_iv = spec.n_segments, spec.n_interventions
+    n_seg, n_iv = spec.n_cells, spec.n_interventions
     drawn = {name: np.zeros(1, PARENT_LAYOUT[name][0]) for name in ("segment", "category", "score")}
     no_ties = np.zeros(2, np.int64), np.zeros(0, np.int32)
     parents, network = _assemble_parents(spec, drawn, *no_ties, False)
@@ -572,7 +572,7 @@ def _assemble_parents(
     spec: ModelSpec, drawn: dict, nbr_off: np.ndarray, nbrs: np.ndarray, fully_mixed: bool
 ) -> tuple[Parents, Network]:
     """The parents' bundles around their drawn families and network (:func:`_new_parents`)."""
-    n, n_seg, n_iv = drawn["segment"].shape[0], spec.n_segments, spec.n_interventions
+    n, n_seg, n_iv = drawn["segment"].shape[0], spec.n_cells, spec.n_interventions
     segment = drawn["segment"]
     parents = Parents(
         **{
@@ -664,7 +664,7 @@ def _new_providers(spec: ModelSpec, draws: ReplicateDraws) -> Providers:
 
 def _new_records(spec: ModelSpec, bounds: np.ndarray) -> Records:
     """Empty records: month-end stocks and monthly flows, and the chunks' stock counts."""
-    n_seg, n_iv = spec.n_segments, spec.n_interventions
+    n_seg, n_iv = spec.n_cells, spec.n_interventions
     n_prov = spec.prov_type.shape[0]
     m1 = spec.n_months + 1
     n_rows = count_rows(n_iv, 5, spec.n_channels + 2)[-1]

@@ -16,6 +16,7 @@ import numpy as np
 
 from impactsim import population as pop
 from impactsim.engine.layout import NEVER
+from impactsim.engine.places import cell_fields
 from impactsim.population import segment_means
 from impactsim.rng import stream_generator, stream_key
 from impactsim.scenario import ADOPTER_CATEGORIES, Scenario
@@ -47,7 +48,11 @@ class ModelSpec:
     intervention_names: list[str]
     provider_type_names: list[str]
     # population
-    seg_cum: np.ndarray  # [H, S] cumulative segment shares per neighbourhood
+    # the per-segment arrays below run over cells (neighbourhood, segment), cell h * S + s
+    # (engine.places); without neighbourhoods the cells are the segments
+    seg_cum: np.ndarray  # [H, cells] cumulative cell shares per neighbourhood
+    cell_segment: np.ndarray  # [cells] segment of each cell
+    cell_nbh: np.ndarray  # [cells] neighbourhood of each cell
     nbh_share: np.ndarray  # [H] share of the family slots per neighbourhood
     cat_cum: np.ndarray  # [S, A] cumulative adopter-category shares
     seg_mu: np.ndarray  # [S] latent score means
@@ -111,6 +116,11 @@ class ModelSpec:
         return len(self.segment_names)
 
     @property
+    def n_cells(self) -> int:
+        """Number of cells (neighbourhood, segment): the engine's segment axis."""
+        return len(self.cell_segment)
+
+    @property
     def nbh_slot(self) -> np.ndarray:
         """Neighbourhood of each family slot ([N] int8, :func:`population.neighbourhood_slots`)."""
         return pop.neighbourhood_slots(self.nbh_share, self.n_parents)
@@ -141,6 +151,12 @@ def compile_scenario(sc: Scenario) -> ModelSpec:
     seg_index = {s.name: j for j, s in enumerate(sc.population.segments)}
     ch_index = {c.name: j for j, c in enumerate(sc.channels)}
     iv_index = {iv.name: k for k, iv in enumerate(sc.offered_interventions)}
+    fields = {
+        **_population_fields(sc, dt, seg_index),
+        **_channel_fields(sc, per_month, ch_index, len(iv_index)),
+        **_intervention_fields(sc, per_month, seg_index, iv_index),
+        **_provider_fields(sc, dt, len(iv_index)),
+    }
     return ModelSpec(
         n_parents=sc.population.size,
         n_steps=sim.months * per_month,
@@ -152,10 +168,7 @@ def compile_scenario(sc: Scenario) -> ModelSpec:
         channel_names=list(ch_index),
         intervention_names=list(iv_index),
         provider_type_names=[p.name for p in sc.providers],
-        **_population_fields(sc, dt, seg_index),
-        **_channel_fields(sc, per_month, ch_index, len(iv_index)),
-        **_intervention_fields(sc, per_month, seg_index, iv_index),
-        **_provider_fields(sc, dt, len(iv_index)),
+        **(fields | cell_fields(sc, fields)),
     )
 
 

@@ -45,6 +45,15 @@ from impactsim.reference.summary import horizon_summary
 from impactsim.scenario import ADOPTER_CATEGORIES, AdopterCategory, Channel, Provider, Scenario
 
 
+def _served(offer: Any, scenario: Scenario) -> set[str] | None:
+    """§1 where an offer is open: its own neighbourhoods and those its providers serve."""
+    where = None if offer.neighbourhoods is None else set(offer.neighbourhoods)
+    for kind in scenario.providers:
+        if kind.name in offer.providers and kind.neighbourhoods is not None:
+            where = set(kind.neighbourhoods) if where is None else where & set(kind.neighbourhoods)
+    return where
+
+
 # ------------------------------------------------------------------------ agents
 class Parent(mesa.Agent):
     """A family occupying one place of the social network (§1).
@@ -62,6 +71,8 @@ class Parent(mesa.Agent):
         """
         super().__init__(model)
         self.place = place
+        hoods = model.scenario.population.neighbourhoods
+        self.neighbourhood = hoods[model.place_neighbourhood[place]].name if hoods else None
         self.present = True
         # §1 segment by the mix of the place's neighbourhood (the segment shares without
         # neighbourhoods), category by the segment's adopter shares
@@ -157,6 +168,8 @@ class Parent(mesa.Agent):
         t = self.model.t
         if self.segment not in prog.eligible_segments:
             return False
+        if prog.neighbourhoods is not None and self.neighbourhood not in prog.neighbourhoods:
+            return False
         if prog.follow_up_after is not None:
             before = self.history.get(prog.follow_up_after)
             if before is None or before.status != COMPLETED:
@@ -178,11 +191,16 @@ class Parent(mesa.Agent):
         contacts = []
         if rec.status == NOT_AWARE:
             contacts = model.contacts_now[(prog.name, self.segment, self.category)]
-        # §3 a channel contacts only the adopter categories it targets (default all)
+        # §3 a channel contacts only the adopter categories it targets (default all), and
+        # only the families of its neighbourhoods (default all)
         contacts = [
             (ch, rate)
             for ch, rate in contacts
-            if ch.target_adopter_categories is None or self.category in ch.target_adopter_categories
+            if (
+                ch.target_adopter_categories is None
+                or self.category in ch.target_adopter_categories
+            )
+            and (ch.neighbourhoods is None or self.neighbourhood in ch.neighbourhoods)
         ]
         h_aware = sum(rate for _, rate in contacts)
         # §3 an aware parent asks for a place: m_ch[a] * rho_c of the referral channel
@@ -457,6 +475,7 @@ class ReferenceModel(mesa.Model):
                     follow_up_rate=0.0 if fu is None else fu.referral_rate_per_month,
                     effect_size_mean=iv.effect_size.mean,
                     effect_size_sd=iv.effect_size.sd,
+                    neighbourhoods=_served(offer, scenario),
                 )
             )
         return out

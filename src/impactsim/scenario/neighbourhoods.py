@@ -13,6 +13,7 @@ from pydantic import Field, model_validator
 
 from impactsim.inputs import StrictModel
 from impactsim.scenario.fields import Name, Probability
+from impactsim.scenario.raw import items, section, text
 
 #: How far the segment shares implied by the neighbourhoods may be from the segments'
 #: own shares (absolute, fraction): two decimals, as planners round neighbourhood figures.
@@ -126,4 +127,102 @@ def _small_world_problems(population: Any) -> list[str]:
             "network.between_neighbourhoods needs at least two neighbourhoods; set it to 0 "
             "or define population.neighbourhoods"
         )
+    return out
+
+
+def place_problems(data: Any) -> list[tuple[str, str]]:
+    """Channels, providers and offers restricted to neighbourhoods (on the raw document).
+
+    The names must be the population's neighbourhoods; the providers of one offer must
+    serve the same neighbourhoods (the engine then opens the offer only to the families
+    there, which is exact only when every organisation of the offer serves them all); an
+    offer must reach some neighbourhood its providers serve.
+
+    Returns:
+        ``(field path, message)`` pairs.
+    """
+    if not isinstance(data, dict):
+        return []
+    known = {
+        n
+        for _, h in items(section(data, "population"), "neighbourhoods")
+        if (n := text(h.get("name")))
+    }
+    out: list[tuple[str, str]] = []
+    served: dict[str, frozenset[str] | None] = {}
+    for key in ("channels", "providers"):
+        for i, x in items(data, key):
+            out += _names_known(f"{key}[{i}:{x.get('name')}].neighbourhoods", x, known)
+            if key == "providers" and text(x.get("name")):
+                served[x["name"]] = _place_set(x)
+    for i, o in items(section(data, "strategy"), "offers"):
+        base = f"strategy.offers[{i}]"
+        out += _names_known(f"{base}.neighbourhoods", o, known)
+        listed = o.get("providers") if isinstance(o.get("providers"), list) else []
+        sets = {served[p] for p in listed if isinstance(p, str) and p in served}
+        if len(sets) > 1:
+            out.append(
+                (
+                    f"{base}.providers",
+                    "the providers of one offer must serve the same neighbourhoods (their "
+                    "places are shared by one waiting list); offer a copy of the programme "
+                    "per group of neighbourhoods instead",
+                )
+            )
+        elif sets and (own := _place_set(o)) is not None and (prov := next(iter(sets))) is not None:
+            if not own & prov:
+                out.append(
+                    (
+                        f"{base}.neighbourhoods",
+                        f"none of them is served by its providers ({', '.join(sorted(prov))}): "
+                        "the offer would reach nobody",
+                    )
+                )
+    return out
+
+
+def _place_set(x: dict) -> frozenset[str] | None:
+    value = x.get("neighbourhoods")
+    return frozenset(v for v in value if isinstance(v, str)) if isinstance(value, list) else None
+
+
+def _names_known(path: str, x: dict, known: set[str]) -> list[tuple[str, str]]:
+    value = x.get("neighbourhoods")
+    if not isinstance(value, list):
+        return []
+    if not value:
+        return [
+            (path, "an empty list reaches nobody; leave the key out to reach every neighbourhood")
+        ]
+    unknown = sorted({v for v in value if isinstance(v, str)} - known)
+    if not unknown:
+        return []
+    allowed = ", ".join(sorted(known)) or "no neighbourhoods defined (population.neighbourhoods)"
+    return [(path, f"unknown neighbourhood {', '.join(unknown)} (allowed: {allowed})")]
+
+
+def neighbourhood_names(data: Any) -> list[str]:
+    """The names of a raw document's neighbourhoods (empty without)."""
+    hoods = items(section(data, "population"), "neighbourhoods")
+    return [n for _, h in hoods if (n := text(h.get("name"))) is not None]
+
+
+def offered_where(data: Any) -> dict[str, frozenset[str] | None]:
+    """Per offered programme of a raw document: the neighbourhoods it is open to (None: all).
+
+    Those of the offer among those its providers serve.
+    """
+    served = {
+        name: _place_set(p) for _, p in items(data, "providers") if (name := text(p.get("name")))
+    }
+    out: dict[str, frozenset[str] | None] = {}
+    for _, o in items(section(data, "strategy"), "offers"):
+        if (name := text(o.get("intervention"))) is None:
+            continue
+        where = _place_set(o)
+        listed = o.get("providers") if isinstance(o.get("providers"), list) else []
+        for p in listed:
+            if isinstance(p, str) and served.get(p) is not None:
+                where = served[p] if where is None else where & served[p]
+        out[name] = where
     return out
