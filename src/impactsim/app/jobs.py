@@ -38,7 +38,7 @@ from impactsim import plots
 from impactsim.compare import CompareResult, compare
 from impactsim.i18n import N_
 from impactsim.inputs import Problem, ScenarioError
-from impactsim.library import entries
+from impactsim.library import library_dir
 from impactsim.loading import dump_scenario, parse_scenario, parse_yaml_text, read_yaml
 from impactsim.runner import RunResult, run
 from impactsim.scenario import Scenario
@@ -102,8 +102,11 @@ class Analysis:
 
 
 def library_strategies() -> dict[str, Path]:
-    """The library's strategies (scenario files), by name."""
-    return {e.name: e.path for e in entries() if e.kind == "scenario"}
+    """The library's strategies (scenario files), by name, as :func:`entries` lists them.
+
+    Without reading the files: the page asks for them after every edit.
+    """
+    return {p.stem: p for p in sorted(library_dir().glob("*.yaml"))}
 
 
 def strategy_in(municipality: Scenario, library_file: Path) -> Scenario:
