@@ -106,6 +106,18 @@ def test_inconsistent_neighbourhoods_are_refused(path, value, message):
         build(_edit(path, value))
 
 
+def test_at_most_127_cells():
+    """The engine keeps a family's cell (neighbourhood, segment) in one byte: 64 x 2 = 128."""
+    d = scenario(size=10_000)
+    d["population"]["neighbourhoods"] = [{"name": f"n{j}", "share": 1 / 64} for j in range(64)]
+    with pytest.raises(ScenarioError, match="64 neighbourhoods x 2 segments = 128 groups"):
+        build(d)
+    d["population"]["neighbourhoods"] = d["population"]["neighbourhoods"][:63]
+    for h in d["population"]["neighbourhoods"]:
+        h["share"] = 1 / 63
+    assert len(build(d).population.neighbourhoods) == 63
+
+
 def test_ties_between_neighbourhoods_need_two_of_them():
     d = scenario()
     del d["population"]["neighbourhoods"]

@@ -78,8 +78,9 @@ class Recording:
 
     Stocks are measured at the end of each month ``m = 0..M`` (index 0 = start);
     flows are summed over the steps of month ``m`` (index 0 unused, zero).
-    Axes: S segments, K interventions, A adopter categories, C channels (+ word of
-    mouth, + follow-up referral), NP provider organisations.
+    Axes: S segments (cells (neighbourhood, segment) when the scenario has neighbourhoods,
+    :mod:`impactsim.engine.places`), K interventions, A adopter categories, C channels (+
+    word of mouth, + follow-up referral), NP provider organisations.
     """
 
     n: np.ndarray  # [M+1, S] parents present

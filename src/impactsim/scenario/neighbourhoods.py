@@ -15,6 +15,10 @@ from impactsim.inputs import StrictModel
 from impactsim.scenario.fields import Name, Probability
 from impactsim.scenario.raw import items, section, text
 
+#: Most (neighbourhood, segment) cells the engine supports: it keeps a family's cell in one
+#: signed byte (``engine.places``).
+MAX_CELLS = 127
+
 #: How far the segment shares implied by the neighbourhoods may be from the segments'
 #: own shares (absolute, fraction): two decimals, as planners round neighbourhood figures.
 SEGMENT_SHARE_TOLERANCE = 0.01
@@ -63,6 +67,13 @@ def neighbourhood_problems(population: Any) -> list[str]:
             f"neighbourhood shares must sum to 1 (they sum to {sum(h.share for h in hoods):.6g})"
         )
     out += _implied_segment_shares(population)
+    cells = len(hoods) * len(population.segments)
+    if cells > MAX_CELLS:
+        out.append(
+            f"{len(hoods)} neighbourhoods x {len(population.segments)} segments = {cells} "
+            f"groups of families; at most {MAX_CELLS} are supported: merge neighbourhoods "
+            "or segments"
+        )
     out += [
         f"neighbourhood {h.name}: share {h.share:g} of size {population.size} is "
         f"{h.share * population.size:.3g} families; give it at least 1/{population.size}"
