@@ -504,7 +504,7 @@ def _cases() -> list[Case]:
         "a value outside a fixed list of choices",
         "population.network.kind",
         "'smallworld'",
-        "'random' or 'fully_mixed'",
+        "'random', 'fully_mixed' or 'small_world'",
     )
     # ---------------------------------------------------------------- out of range
     add(

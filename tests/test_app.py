@@ -117,12 +117,31 @@ def test_problem_paths_become_locations():
     )
 
 
-@pytest.mark.parametrize("entry", [e for e in entries() if e.kind == "scenario"], ids=str)
+def _by_neighbourhood(entry) -> bool:
+    """A strategy that names neighbourhoods: it needs a municipality that has them."""
+    return bool(
+        yaml.safe_load(entry.path.read_text(encoding="utf-8"))["population"].get("neighbourhoods")
+    )
+
+
+LIBRARY_STRATEGIES = [e for e in entries() if e.kind == "scenario"]
+
+
+@pytest.mark.parametrize(
+    "entry", [e for e in LIBRARY_STRATEGIES if not _by_neighbourhood(e)], ids=str
+)
 def test_every_library_strategy_fits_the_default_municipality(entry):
     home = default_scenario()
     sc = jobs.strategy_in(home, entry.path)
     assert sc.population.size == home.population.size
     assert comparability_problems({home.name: home, sc.name: sc}) == []
+
+
+@pytest.mark.parametrize("entry", [e for e in LIBRARY_STRATEGIES if _by_neighbourhood(e)], ids=str)
+def test_a_strategy_by_neighbourhood_needs_the_neighbourhoods(entry):
+    # the default municipality has none: the app shows the strategy as not fitting it
+    with pytest.raises(impactsim.ScenarioError, match="unknown neighbourhood south"):
+        jobs.strategy_in(default_scenario(), entry.path)
 
 
 def test_a_strategy_for_other_families_is_refused_with_its_problems(tmp_path):
@@ -470,5 +489,5 @@ def test_pydantics_own_messages_are_reworded_in_dutch():
     d["channels"][0]["name"] = 5
     _, problems, data = jobs.read_upload(yaml.safe_dump(d).encode(), "bad.yaml")
     said = " | ".join(plain_problem(p, data, "nl") for p in problems)
-    assert "moet een van deze zijn: 'random' of 'fully_mixed'" in said
+    assert "moet een van deze zijn: 'random', 'fully_mixed' of 'small_world'" in said
     assert "moet tekst zijn" in said

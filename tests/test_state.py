@@ -92,7 +92,8 @@ def symbols(eng) -> dict[str, int]:
     return {
         "N": spec.n_parents,
         "K": n_iv,
-        "S": spec.n_segments,
+        "S": spec.n_cells,  # the engine's segments: cells (neighbourhood, segment)
+        "H": spec.nbh_share.shape[0],  # neighbourhoods (1 without)
         "A": 5,
         "C": spec.n_channels,
         "R": eng.channels.r_promote.shape[0],

@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from impactsim.compare_places import neighbourhood_differences, place_lines
 from impactsim.inputs import ScenarioError
 from impactsim.posterior import Posterior
 from impactsim.runner import RunResult, run
@@ -754,6 +755,7 @@ def format_report(res: CompareResult) -> str:
             else ""
         )
         lines.append(f"  {'ICER (€ per ' + unit.replace('_', '-') + ')':<34} {eur(ic):>14}  {dom}")
+        lines += place_lines(neighbourhood_differences(res.runs, res.baseline), name, _fmt)
     inter = cmp_[cmp_["metric"].astype(str).str.startswith("interaction_")]
     if not inter.empty:
         lines += ["", "Interaction contribution X(A+B) - X(A) - X(B) (mean [95 % interval]):"]

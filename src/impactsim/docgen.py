@@ -55,11 +55,12 @@ CROSS_FIELD = f"""## Checks across fields
 
       G_s = Σ_k e_k,s + Σ_(k<l) max(γ_kl, 0) · min(e_k,s, e_l,s) + Σ_k σ_k · D_s · max_s' e_k,s'
 
-  over the offered programmes `k` open to `s`, with `e_k,s = (|mean_k| + 2 · sd_k) · μ_k,s`
+  over the offered programmes `k` open to `s` (in one neighbourhood, when the population
+  has neighbourhoods: an offer open only elsewhere does not count), with `e_k,s = (|mean_k| + 2 · sd_k) · μ_k,s`
   (the upper end of the effect a replicate may draw, times the segment's effect multiplier,
   at full fidelity and dose), the synergies `γ > 0` of the interactions (overlaps only lower
   the gain), and `D_s = mean_degree × relative_degree` neighbours who may each pass on the
-  share `spillover_fraction` (σ) of their own effect (random networks only). `G_s` may not
+  share `spillover_fraction` (σ) of their own effect (random and small-world networks). `G_s` may not
   exceed {MAX_COMBINED_GAIN_SD:g} SD. The reason: the problem score is standard normal, so
   {MAX_COMBINED_GAIN_SD:g} SD is already the limit of a single `effect_size.mean`; beyond it
   lies one parent in 3.5 million, and a larger gain moves every parent below any cut-off, so

@@ -21,7 +21,15 @@ from scipy.stats import norm
 
 from impactsim.i18n import DEFAULT_LANGUAGE, N_, gettext_for, money, number
 from impactsim.scenario import ADOPTER_CATEGORIES
-from impactsim.tables import ALL, eur, interval, quantile_levels, replicate_values, select
+from impactsim.tables import (
+    ALL,
+    PLACE_COLUMN,
+    eur,
+    interval,
+    quantile_levels,
+    replicate_values,
+    select,
+)
 
 #: Okabe & Ito (2008) colour-blind-safe palette.
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -321,6 +329,32 @@ def differential_impact(
     ax.set_ylabel(_("public impact (percentage points)"))
     ax.set_title(_("Differential impact: fall in prevalence per segment"))
     ax.axhline(0, color="#999999", lw=0.8)
+    return fig
+
+
+def by_neighbourhood(summary: Any, *, lang: str = DEFAULT_LANGUAGE) -> Figure:
+    """Reach (any programme) and public impact per neighbourhood, with 95 % intervals."""
+    _ = gettext_for(lang)
+    s = _table(summary, "summary")
+    if PLACE_COLUMN not in s.columns:
+        raise ValueError("the summary has no neighbourhoods (its scenario defines none)")
+    places = _present(s, PLACE_COLUMN)
+    fig, axes = plt.subplots(1, 2, figsize=(10.0, 4.0), layout="constrained")
+    panels = (
+        ("reach_cumulative", 100.0, _("reach, any programme (% of parents)")),
+        ("public_impact_pp", 1.0, _("public impact (percentage points)")),
+    )
+    for ax, (metric, scale, label) in zip(axes, panels, strict=True):
+        for j, place in enumerate([ALL, *places]):
+            iv = interval(scale * select(s, metric, neighbourhood=place)["value"], LEVEL)
+            m, lo, hi = iv["mean"], iv["lo"], iv["hi"]
+            ax.bar(j, m, color="#444444" if place == ALL else PALETTE[j % len(PALETTE)])
+            ax.errorbar(j, m, yerr=[[m - lo], [hi - m]], color="black", capsize=4)
+        names = [_("all"), *(p.replace("_", " ") for p in places)]
+        ax.set_xticks(range(len(places) + 1), names, rotation=15)
+        ax.set_ylabel(label)
+        ax.axhline(0, color="#999999", lw=0.8)
+    fig.suptitle(_("Reach and public impact by neighbourhood"))
     return fig
 
 

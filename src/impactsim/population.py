@@ -27,6 +27,7 @@ STREAM_SCORE_A = ("population", "problem_score", "a")
 STREAM_SCORE_B = ("population", "problem_score", "b")
 STREAM_TURNOVER = ("population", "turnover")
 STREAM_NETWORK = ("population", "network")
+STREAM_SMALL_WORLD = ("population", "network", "small_world")
 
 
 def segment_means(baseline_prevalence: np.ndarray, cutoff: float) -> np.ndarray:
@@ -89,25 +90,52 @@ def draw_families(
     key_cat: np.uint64,
     key_za: np.uint64,
     key_zb: np.uint64,
-    n: np.int64,
+    nbh: np.ndarray,
     seg_cum: np.ndarray,
     cat_cum: np.ndarray,
     seg_mu: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Draw the initial population of ``n`` families (entry step 0).
+    """Draw the initial population of families (entry step 0), one per slot of ``nbh``.
+
+    Slot ``i`` lives in neighbourhood ``nbh[i]`` and its segment is drawn from that
+    neighbourhood's mix, the row ``seg_cum[nbh[i]]`` of cumulative segment shares.
 
     Returns:
         (segment int8, adopter category int8, latent score float32) arrays of length n.
     """
+    n = nbh.shape[0]
     segment = np.empty(n, np.int8)
     category = np.empty(n, np.int8)
     score = np.empty(n, np.float32)
     for i in nb.prange(n):
-        s, c, z = draw_family(key_seg, key_cat, key_za, key_zb, i, 0, seg_cum, cat_cum, seg_mu)
+        s, c, z = draw_family(
+            key_seg, key_cat, key_za, key_zb, i, 0, seg_cum[nbh[i]], cat_cum, seg_mu
+        )
         segment[i] = s
         category[i] = c
         score[i] = z
     return segment, category, score
+
+
+def neighbourhood_slots(shares: np.ndarray, n: int) -> np.ndarray:
+    """The neighbourhood of each family slot: contiguous blocks in the order of ``shares``.
+
+    Neighbourhood ``h`` holds ``floor(shares[h] * n)`` slots plus one for each of the
+    largest remainders needed to make ``n`` (ties to the earlier neighbourhood), so the
+    sizes are fixed, not drawn: a neighbourhood is a set of places.
+
+    Args:
+        shares: share of the families per neighbourhood (summing to 1).
+        n: number of family slots.
+
+    Returns:
+        int8 array of length ``n``, neighbourhood index per slot, ascending.
+    """
+    exact = np.asarray(shares, dtype=np.float64) * n / np.sum(shares)
+    sizes = np.floor(exact).astype(np.int64)
+    extra = np.argsort(-(exact - sizes), kind="stable")[: n - int(sizes.sum())]
+    sizes[extra] += 1
+    return np.repeat(np.arange(sizes.shape[0], dtype=np.int8), sizes)
 
 
 def degree_tables(

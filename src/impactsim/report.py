@@ -45,7 +45,7 @@ from impactsim.runner import RunResult, run
 from impactsim.scenario import Scenario
 from impactsim.scenario.labels import value_label, words
 from impactsim.stakeholders import stakeholder_rows
-from impactsim.tables import interval, select
+from impactsim.tables import ALL, PLACE_COLUMN, interval, select
 
 #: Marks the page after loading so a headless browser can check it: number of images that
 #: failed to decode, and the page width (the page should not scroll sideways at 1366 px).
@@ -236,6 +236,42 @@ def headline_table(runs: dict[str, RunResult], lang: str = DEFAULT_LANGUAGE) -> 
             cells.append(cell(*headline_stats(res, metric), kind, lang))
         rows.append(f"<tr><td>{html.escape(_(label))}</td>{''.join(cells)}</tr>")
     return _table(head, _("metric (mean, 95 % interval)"), rows)
+
+
+def neighbourhood_table(runs: Mapping[str, RunResult], lang: str = DEFAULT_LANGUAGE) -> str:
+    """HTML section: reach and public impact per neighbourhood (rows) for each strategy.
+
+    Empty when no strategy's scenario has neighbourhoods.
+    """
+    _ = gettext_for(lang)
+    placed = {k: r for k, r in runs.items() if PLACE_COLUMN in r.summary.columns}
+    if not placed:
+        return ""
+    places = list(
+        dict.fromkeys(
+            str(p) for r in placed.values() for p in r.summary[PLACE_COLUMN].unique() if p != ALL
+        )
+    )
+    head = "".join(
+        f"<th>{html.escape(label)}: {html.escape(_(what))}</th>"
+        for label in placed
+        for what in (N_("reach"), N_("public impact"))
+    )
+    rows = []
+    for place in [ALL, *places]:
+        cells = []
+        for res in placed.values():
+            for metric, kind in (("reach_cumulative", "pct"), ("public_impact_pp", "pp")):
+                iv = interval(select(res.summary, metric, neighbourhood=place)["value"])
+                cells.append(cell(iv["mean"], iv["lo"], iv["hi"], kind, lang))
+        name = _("all") if place == ALL else words(place)
+        rows.append(f"<tr><td>{html.escape(name)}</td>{''.join(cells)}</tr>")
+    return (
+        "<h2>"
+        + _("By neighbourhood")
+        + "</h2>"
+        + _table(head, _("neighbourhood (mean, 95 % interval)"), rows)
+    )
 
 
 def comparison_table(
@@ -562,6 +598,7 @@ def render_report(
 
         body.append(comparison_table(cmp, labels, lang))
         body.append(voi_section(cmp, lang, figure=_img, labels=labels))
+    body.append(neighbourhood_table(shown, lang))
     body += ["<h2>" + _("Who pays and who receives") + "</h2>", stakeholder_section(shown, lang)]
     body += [
         "<h2>" + _("Figures") + "</h2>",
@@ -640,4 +677,9 @@ def _figures(runs: Mapping[str, RunResult], lang: str) -> list[str]:
             (plots.differential_impact, N_("{strategy}: differential impact by segment")),
         ):
             figs.append(_img(draw(res, lang=lang), _(caption).format(strategy=label)))
+        if PLACE_COLUMN in res.summary.columns:
+            caption = _("{strategy}: reach and public impact by neighbourhood")
+            figs.append(
+                _img(plots.by_neighbourhood(res, lang=lang), caption.format(strategy=label))
+            )
     return figs

@@ -114,7 +114,8 @@ def _sizes(scenario: Scenario, replicates: int | None) -> dict[str, float]:
     return {
         "N": n,
         "K": len(scenario.strategy.offers),
-        "S": len(pop.segments),
+        # the engine's segments are cells (neighbourhood, segment): engine.places
+        "S": len(pop.segments) * max(1, len(pop.neighbourhoods)),
         "C": len(scenario.channels),
         "NP": sum(p.count for p in scenario.providers),
         "M": sim.months,

@@ -36,7 +36,7 @@ from impactsim.runfiles import (
     read_info,
 )
 from impactsim.scenario import Scenario
-from impactsim.tables import replicate_values
+from impactsim.tables import PLACE_COLUMN, replicate_values
 
 #: The columns of each table (kept for callers that check a table themselves).
 COLUMNS = {kind: form.columns for kind, form in FORMS.items()}
@@ -207,6 +207,8 @@ def figures_for(run: Any) -> dict[str, Any]:
         "public_impact_over_time": lambda: plots.public_impact_over_time(run),
         "differential_impact": lambda: plots.differential_impact(run),
     }
+    if PLACE_COLUMN in run.summary.columns:
+        draw["by_neighbourhood"] = lambda: plots.by_neighbourhood(run)
     if _has(run.summary, "cost_pv"):
         wtp = run.scenario.economics.willingness_to_pay_eur_per_case_year
         draw["cost_effectiveness_plane"] = lambda: plots.cost_effectiveness_plane(run, wtp_eur=wtp)

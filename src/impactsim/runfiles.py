@@ -27,6 +27,7 @@ A low layer: it imports the scenario model and the table helpers only.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -42,7 +43,7 @@ import pandas as pd
 from impactsim._version import __version__
 from impactsim.scenario import ADOPTER_CATEGORIES, Scenario
 from impactsim.scenario.settings import MAX_SEED
-from impactsim.tables import ALL, BREAKDOWN_COLUMNS, PSEUDO_CHANNELS
+from impactsim.tables import ALL, BREAKDOWN_COLUMNS, PLACE_COLUMN, PSEUDO_CHANNELS
 
 #: Version of the run directory layout; run.json says ``"format": RUN_FORMAT``.
 RUN_FORMAT = 1
@@ -326,8 +327,9 @@ def _row(table: pd.DataFrame, i: int) -> str:
     """Row i (0-based position) as a reader finds it: its number from 1 and its labels."""
     row = table.iloc[i]
     parts = []
-    for col in ("replicate", "month", "metric", *BREAKDOWN_COLUMNS, "wtp_eur_per_case_year"):
-        if col in table.columns and not (col in BREAKDOWN_COLUMNS and row[col] == ALL):
+    labels = (PLACE_COLUMN, *BREAKDOWN_COLUMNS)
+    for col in ("replicate", "month", "metric", *labels, "wtp_eur_per_case_year"):
+        if col in table.columns and not (col in labels and row[col] == ALL):
             parts.append(f"{col} {row[col]}")
     return f"row {i + 1} ({', '.join(parts)})"
 
@@ -343,6 +345,10 @@ def check_table(table: pd.DataFrame, kind: str, path: Path) -> None:
             the column or row, and what impactsim writes there.
     """
     form = FORMS[kind]
+    if PLACE_COLUMN in table.columns and "metric" in form.text:  # a scenario's neighbourhoods
+        form = dataclasses.replace(
+            form, text=(*form.text, PLACE_COLUMN), keys=(PLACE_COLUMN, *form.keys)
+        )
     absent = [c for c in form.columns if c not in table.columns]
     if absent:
         raise RunDirError(
@@ -405,7 +411,7 @@ def _check_grid(table: pd.DataFrame, form: TableForm, path: Path) -> None:
         where = ", ".join(
             f"{k} {v}"
             for k, v in labels.items()
-            if k != "scenario" and not (k in BREAKDOWN_COLUMNS and v == ALL)
+            if k != "scenario" and not (k in (PLACE_COLUMN, *BREAKDOWN_COLUMNS) and v == ALL)
         )
         raise RunDirError(
             f"{path}: the rows of {where} are there for {short.iloc[0]} of the {n} "

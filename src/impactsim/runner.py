@@ -12,6 +12,7 @@ numbers are the same either way.
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 import threading
@@ -28,6 +29,7 @@ from tqdm.auto import tqdm
 
 from impactsim._version import __version__
 from impactsim.economics import ceac_table, concat_long, economics_rows, wsipp_table
+from impactsim.engine.families import network_summary
 from impactsim.engine.simulate import (
     Recording,
     engine_compiled,
@@ -38,7 +40,7 @@ from impactsim.engine.simulate import (
 from impactsim.engine.spec import ModelSpec, compile_scenario
 from impactsim.io import staged_directory, write_csv, write_parquet, write_text
 from impactsim.loading import dump_scenario
-from impactsim.metrics import summarise
+from impactsim.place_metrics import categorical, placed_totals, summarise_places
 from impactsim.posterior import Posterior
 from impactsim.resources import MemoryLimitError, check_memory
 from impactsim.rng import replicate_key
@@ -162,6 +164,16 @@ class RunResult:
     timings: dict[str, float] = field(default_factory=dict)
     replicate_workers: int = 1
     posterior: Posterior | None = field(default=None, repr=False)
+    first_replicate: int = 0
+
+    @functools.cached_property
+    def network(self) -> dict[str, float | str | None]:
+        """The first replicate's network: kind, realised mean degree, clustering, tie shares.
+
+        Rebuilt from the replicate's key (:func:`impactsim.engine.families.network_summary`);
+        written to ``run.json`` as ``network``.
+        """
+        return network_summary(self.spec, replicate_key(self.seed, self.first_replicate))
 
     def summary_stats(self, level: float = 0.95) -> pd.DataFrame:
         """Mean, SD and percentile interval (default 2.5-97.5 %) of every summary metric."""
@@ -218,6 +230,7 @@ class RunResult:
             },
             "timings_s": self.timings,
             **({} if self.posterior is None else {"posterior": self.posterior_info()}),
+            "network": self.network,
         }
 
     def posterior_info(self) -> dict[str, Any]:
@@ -416,9 +429,9 @@ def run(
     if per_rep:
         summary, timeseries = _posterior_tables(recordings, per_rep, resolved.name, base_seed)
     else:
-        summary, timeseries = summarise(recordings, spec, resolved.name, list(numbers))
+        summary, timeseries = summarise_places(recordings, spec, resolved.name, list(numbers))
         econ = economics_rows(recordings, spec, resolved, base_seed, list(numbers))
-        summary = concat_long([summary, econ])
+        summary = categorical(concat_long([summary, placed_totals(econ, summary)]))
     t3 = time.perf_counter()
     return RunResult(
         scenario=resolved,
@@ -431,6 +444,7 @@ def run(
         timings={"compile_s": t1 - t0, "simulate_s": t2 - t1, "metrics_s": t3 - t2},
         replicate_workers=workers,
         posterior=posterior,
+        first_replicate=first_replicate,
     )
 
 
@@ -459,10 +473,10 @@ def _posterior_tables(
     Each replicate's metrics and economics are computed with its own scenario (a drawn cost
     or value counts too); the tables have the layout of a run without a posterior.
     """
-    summaries, econ, series = [], [], []
+    summaries, series = [], []
     for (r, (sc, spec)), rec in zip(per_rep.items(), recordings, strict=True):
-        s, t = summarise([rec], spec, name, [r])
-        summaries.append(s)
+        s, t = summarise_places([rec], spec, name, [r])
+        econ = economics_rows([rec], spec, sc, seed, [r])
+        summaries.append(concat_long([s, placed_totals(econ, s)]))
         series.append(t)
-        econ.append(economics_rows([rec], spec, sc, seed, [r]))
-    return concat_long([*summaries, *econ]), concat_long(series)
+    return categorical(concat_long(summaries)), concat_long(series)

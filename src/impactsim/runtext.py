@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from impactsim.tables import eur, select
+from impactsim.tables import ALL, PLACE_COLUMN, eur, select
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -24,6 +24,7 @@ HEADLINE = [
     ("cases_prevented", "problem cases prevented at horizon", "count"),
     ("realized_effect_share", "share with a realized effect", "pct"),
     ("differential_impact_gap_pp", "impact gap least - most advantaged (pp)", "pp"),
+    ("neighbourhood_impact_gap_pp", "impact gap between neighbourhoods (pp)", "pp"),
 ]
 
 #: Economics lines printed after a run (totals), with their display format.
@@ -103,6 +104,20 @@ def _print_stakeholders(stakeholders: list[str], totals: pd.DataFrame) -> None:
         )
 
 
+def _print_places(stats: pd.DataFrame) -> None:
+    """Reach and public impact per neighbourhood (mean and 95 % interval)."""
+    typer.echo(f"\n{'by neighbourhood':<24} {'reach (any programme)':>30} {'public impact':>30}")
+    hood = (("reach_cumulative", "pct"), ("public_impact_pp", "pp"))
+    rows = [(select(stats, m, free=(PLACE_COLUMN,)).set_index(PLACE_COLUMN), k) for m, k in hood]
+    for name in rows[0][0].index.drop(ALL):
+        cells = [
+            f"{_fmt(t.loc[name, 'mean'], k):>10} "
+            f"[{_fmt(t.loc[name, 'lo'], k).strip()}, {_fmt(t.loc[name, 'hi'], k).strip()}]"
+            for t, k in rows
+        ]
+        typer.echo(f"  {name:<22} {cells[0]:<32} {cells[1]}")
+
+
 def print_run(result: RunResult, out_dir: Path) -> None:
     """Print the summary of ``impactsim run``: headline metrics, reach, economics."""
     sc = result.scenario
@@ -135,6 +150,8 @@ def print_run(result: RunResult, out_dir: Path) -> None:
             f"{label:<42} {_fmt(row['mean'], 'pct'):>10}   "
             f"[{_fmt(row['lo'], 'pct').strip()}, {_fmt(row['hi'], 'pct').strip()}]"
         )
+    if PLACE_COLUMN in stats.columns:  # the scenario has neighbourhoods
+        _print_places(stats)
     _print_economics(result, totals)
     took = result.timings.get("simulate_s", 0.0)
     typer.echo(f"\nwrote {out_dir}/ (simulation {took:.1f} s)")

@@ -27,6 +27,11 @@ ALL = "all"
 #: Columns that say which part of the population a row is about.
 BREAKDOWN_COLUMNS: tuple[str, ...] = ("segment", "intervention", "channel", "adopter_category")
 
+#: Column of the neighbourhood a row is about, in the tables of a scenario with
+#: neighbourhoods only (``all``: the whole municipality). Rows are totals over it unless a
+#: selection names it, like the breakdown columns.
+PLACE_COLUMN = "neighbourhood"
+
 #: Labels of the ``channel`` column that are not a scenario's channels: first contact by
 #: another parent, or by the programme a parent completed before.
 PSEUDO_CHANNELS: tuple[str, ...] = ("word_of_mouth", "follow_up")
@@ -38,16 +43,16 @@ def breakdown_mask(df: pd.DataFrame, *, free: Iterable[str] = (), **where: str) 
 
     Args:
         df: a long table.
-        free: breakdown columns that may hold any label.
-        **where: breakdown columns that must hold the given label instead of ``all``
-            (other names are ignored).
+        free: breakdown columns (or :data:`PLACE_COLUMN`) that may hold any label.
+        **where: breakdown columns (or :data:`PLACE_COLUMN`) that must hold the given
+            label instead of ``all`` (other names are ignored).
 
     Returns:
         A boolean Series aligned with ``df``; breakdown columns ``df`` lacks are skipped.
     """
     sel = pd.Series(True, index=df.index)
     skip = set(free)
-    for col in BREAKDOWN_COLUMNS:
+    for col in (*BREAKDOWN_COLUMNS, PLACE_COLUMN):
         if col in df.columns and col not in skip:
             sel &= df[col] == where.get(col, ALL)
     return sel

@@ -24,6 +24,7 @@ import numpy as np
 
 from impactsim.engine.clocks import start_clocks, step_probabilities
 from impactsim.engine.counts import adoption_times, count_adoption_classes, count_all, record_month
+from impactsim.engine.families import draw_population, replicate_network, replicate_population
 from impactsim.engine.layout import (
     chunk_count,
     count_rows,
@@ -44,7 +45,6 @@ from impactsim.engine.state import (
     Step,
 )
 from impactsim.engine.steps import new_scratch, run_steps, step_parents, step_sequential
-from impactsim.population import build_network, draw_families
 
 #: Below this many parents a step is too short for a parallel region to pay: waking worker
 #: threads costs more than the work, and on a busy machine far more (measured: 200 parents,
@@ -78,8 +78,9 @@ class Recording:
 
     Stocks are measured at the end of each month ``m = 0..M`` (index 0 = start);
     flows are summed over the steps of month ``m`` (index 0 unused, zero).
-    Axes: S segments, K interventions, A adopter categories, C channels (+ word of
-    mouth, + follow-up referral), NP provider organisations.
+    Axes: S segments (cells (neighbourhood, segment) when the scenario has neighbourhoods,
+    :mod:`impactsim.engine.places`), K interventions, A adopter categories, C channels (+
+    word of mouth, + follow-up referral), NP provider organisations.
     """
 
     n: np.ndarray  # [M+1, S] parents present
@@ -288,8 +289,8 @@ def loop_arguments(spec: ModelSpec) -> tuple[tuple, tuple, tuple]:
     so that a process can compile any of the three first (:func:`warm_up`).
     """
     draws = draw_replicate(spec, 0)
-    population = _population(spec, draws)
-    n_seg, n_iv = spec.n_segments, spec.n_interventions
+    population = replicate_population(spec, draws)
+    n_seg, n_iv = spec.n_cells, spec.n_interventions
     drawn = {name: np.zeros(1, PARENT_LAYOUT[name][0]) for name in ("segment", "category", "score")}
     no_ties = np.zeros(2, np.int64), np.zeros(0, np.int32)
     parents, network = _assemble_parents(spec, drawn, *no_ties, False)
@@ -521,8 +522,8 @@ def _new_replicate(spec: ModelSpec, rep_key: int) -> tuple:
     """
     draws: ReplicateDraws = draw_replicate(spec, rep_key)
     spec = replicate_rates(spec, draws)  # uncertain referral and adoption rates, if any
-    population = _population(spec, draws)
-    parents, network = _new_parents(spec, draws, population.pop_keys)
+    population = replicate_population(spec, draws)
+    parents, network = _new_parents(spec, draws, population)
     channels, interventions = _channels_and_interventions(spec, draws, network.fully_mixed)
     providers = _new_providers(spec, draws)
     bounds = chunk_bounds(spec.n_parents)
@@ -557,65 +558,23 @@ def _new_replicate(spec: ModelSpec, rep_key: int) -> tuple:
     return draws, population, parents, network, channels, interventions, providers, bounds, records
 
 
-def _population(spec: ModelSpec, draws: ReplicateDraws) -> Population:
-    """The replicate's population parameters, with its keys for families and turnover."""
-    pop_keys = np.array(
-        [draws.keys[k] for k in ("segment", "category", "za", "zb", "turnover")], dtype=np.uint64
-    )
-    return Population(
-        float(-np.log1p(-spec.p_turnover)),
-        pop_keys,
-        spec.seg_cum,
-        spec.cat_cum,
-        spec.seg_mu,
-        spec.cat_ch_mult,
-        spec.cat_im_mult,
-        spec.cat_threshold,
-        spec.cutoff,
-        spec.mic,
-        spec.dt,
-        spec.steps_per_month,
-    )
-
-
 def _new_parents(
-    spec: ModelSpec, draws: ReplicateDraws, pop_keys: np.ndarray
+    spec: ModelSpec, draws: ReplicateDraws, population: Population
 ) -> tuple[Parents, Network]:
     """The families (segment, category, score), their network and their empty state.
 
     Structure of arrays, allocated as :data:`~impactsim.engine.state.PARENT_LAYOUT` says.
     """
-    n = spec.n_parents
-    segment, category, score = draw_families(
-        pop_keys[0],
-        pop_keys[1],
-        pop_keys[2],
-        pop_keys[3],
-        n,
-        spec.seg_cum,
-        spec.cat_cum,
-        spec.seg_mu,
-    )
-    fully_mixed = spec.network_kind == "fully_mixed"
-    if fully_mixed:
-        nbr_off, nbrs = np.zeros(n + 1, np.int64), np.zeros(0, np.int32)
-    else:
-        nbr_off, nbrs = build_network(
-            segment,
-            spec.mean_degree,
-            spec.homophily,
-            spec.relative_degree,
-            draws.keys["network"],
-        )
-    drawn = {"segment": segment, "category": category, "score": score}
-    return _assemble_parents(spec, drawn, nbr_off, nbrs, fully_mixed)
+    drawn = draw_population(spec, draws, population)
+    nbr_off, nbrs = replicate_network(spec, draws, drawn["segment"], population.nbh)
+    return _assemble_parents(spec, drawn, nbr_off, nbrs, spec.network_kind == "fully_mixed")
 
 
 def _assemble_parents(
     spec: ModelSpec, drawn: dict, nbr_off: np.ndarray, nbrs: np.ndarray, fully_mixed: bool
 ) -> tuple[Parents, Network]:
     """The parents' bundles around their drawn families and network (:func:`_new_parents`)."""
-    n, n_seg, n_iv = drawn["segment"].shape[0], spec.n_segments, spec.n_interventions
+    n, n_seg, n_iv = drawn["segment"].shape[0], spec.n_cells, spec.n_interventions
     segment = drawn["segment"]
     parents = Parents(
         **{
@@ -707,7 +666,7 @@ def _new_providers(spec: ModelSpec, draws: ReplicateDraws) -> Providers:
 
 def _new_records(spec: ModelSpec, bounds: np.ndarray) -> Records:
     """Empty records: month-end stocks and monthly flows, and the chunks' stock counts."""
-    n_seg, n_iv = spec.n_segments, spec.n_interventions
+    n_seg, n_iv = spec.n_cells, spec.n_interventions
     n_prov = spec.prov_type.shape[0]
     m1 = spec.n_months + 1
     n_rows = count_rows(n_iv, 5, spec.n_channels + 2)[-1]

@@ -16,6 +16,7 @@ import numpy as np
 
 from impactsim import population as pop
 from impactsim.engine.layout import NEVER
+from impactsim.engine.places import cell_fields
 from impactsim.population import segment_means
 from impactsim.rng import gamma_multiplier, stream_generator, stream_key
 from impactsim.scenario import ADOPTER_CATEGORIES, Scenario
@@ -42,11 +43,17 @@ class ModelSpec:
     n_months: int
     dt: float
     segment_names: list[str]
+    neighbourhood_names: list[str]  # empty without neighbourhoods
     channel_names: list[str]
     intervention_names: list[str]
     provider_type_names: list[str]
     # population
-    seg_cum: np.ndarray  # [S] cumulative segment shares
+    # the per-segment arrays below run over cells (neighbourhood, segment), cell h * S + s
+    # (engine.places); without neighbourhoods the cells are the segments
+    seg_cum: np.ndarray  # [H, cells] cumulative cell shares per neighbourhood
+    cell_segment: np.ndarray  # [cells] segment of each cell
+    cell_nbh: np.ndarray  # [cells] neighbourhood of each cell
+    nbh_share: np.ndarray  # [H] share of the family slots per neighbourhood
     cat_cum: np.ndarray  # [S, A] cumulative adopter-category shares
     seg_mu: np.ndarray  # [S] latent score means
     seg_rank: np.ndarray  # [S] advantage rank
@@ -55,6 +62,8 @@ class ModelSpec:
     network_kind: str
     mean_degree: float
     homophily: float
+    rewiring: float
+    between_neighbourhoods: float
     p_turnover: float
     cutoff: float
     mic: float
@@ -109,6 +118,16 @@ class ModelSpec:
         return len(self.segment_names)
 
     @property
+    def n_cells(self) -> int:
+        """Number of cells (neighbourhood, segment): the engine's segment axis."""
+        return len(self.cell_segment)
+
+    @property
+    def nbh_slot(self) -> np.ndarray:
+        """Neighbourhood of each family slot ([N] int8, :func:`population.neighbourhood_slots`)."""
+        return pop.neighbourhood_slots(self.nbh_share, self.n_parents)
+
+    @property
     def n_interventions(self) -> int:
         """Number of offered interventions K."""
         return len(self.intervention_names)
@@ -134,6 +153,12 @@ def compile_scenario(sc: Scenario) -> ModelSpec:
     seg_index = {s.name: j for j, s in enumerate(sc.population.segments)}
     ch_index = {c.name: j for j, c in enumerate(sc.channels)}
     iv_index = {iv.name: k for k, iv in enumerate(sc.offered_interventions)}
+    fields = {
+        **_population_fields(sc, dt, seg_index),
+        **_channel_fields(sc, per_month, ch_index, len(iv_index)),
+        **_intervention_fields(sc, per_month, seg_index, iv_index),
+        **_provider_fields(sc, dt, len(iv_index)),
+    }
     return ModelSpec(
         n_parents=sc.population.size,
         n_steps=sim.months * per_month,
@@ -141,13 +166,11 @@ def compile_scenario(sc: Scenario) -> ModelSpec:
         n_months=sim.months,
         dt=dt,
         segment_names=list(seg_index),
+        neighbourhood_names=[h.name for h in sc.population.neighbourhoods],
         channel_names=list(ch_index),
         intervention_names=list(iv_index),
         provider_type_names=[p.name for p in sc.providers],
-        **_population_fields(sc, dt, seg_index),
-        **_channel_fields(sc, per_month, ch_index, len(iv_index)),
-        **_intervention_fields(sc, per_month, seg_index, iv_index),
-        **_provider_fields(sc, dt, len(iv_index)),
+        **(fields | cell_fields(sc, fields)),
     )
 
 
@@ -165,7 +188,7 @@ def _population_fields(sc: Scenario, dt: float, seg_index: dict[str, int]) -> di
     cats = pop.adopter_categories.ordered()
     assert len(cats) == len(ADOPTER_CATEGORIES)
     return {
-        "seg_cum": np.cumsum(shares) / shares.sum(),
+        **_neighbourhood_fields(sc, shares),
         "cat_cum": cat_cum / cat_cum[:, -1:],
         "seg_mu": segment_means(
             np.array([s.baseline_prevalence for s in segs]), sc.outcome.problem_cutoff
@@ -176,12 +199,29 @@ def _population_fields(sc: Scenario, dt: float, seg_index: dict[str, int]) -> di
         "network_kind": pop.network.kind,
         "mean_degree": pop.network.mean_degree,
         "homophily": pop.network.homophily,
+        "rewiring": pop.network.rewiring,
+        "between_neighbourhoods": pop.network.between_neighbourhoods,
         "p_turnover": float(step_probability(pop.turnover_rate_per_month, dt)),
         "cutoff": sc.outcome.problem_cutoff,
         "mic": sc.outcome.minimal_important_change,
         "cat_ch_mult": np.array([c.channel_multiplier for c in cats]),
         "cat_im_mult": np.array([c.imitation_multiplier for c in cats]),
         "cat_threshold": np.array([c.social_threshold for c in cats]),
+    }
+
+
+def _neighbourhood_fields(sc: Scenario, shares: np.ndarray) -> dict[str, Any]:
+    """Each slot's neighbourhood and each neighbourhood's segment mix (one row without)."""
+    hoods = sc.population.neighbourhoods
+    names = [s.name for s in sc.population.segments]
+    mixes = [
+        np.array([h.segment_mix.get(n, 0.0) for n in names]) if h.segment_mix else shares
+        for h in hoods
+    ] or [shares]
+    hood_shares = np.array([h.share for h in hoods]) if hoods else np.ones(1)
+    return {
+        "seg_cum": np.array([np.cumsum(m) / m.sum() for m in mixes]),
+        "nbh_share": hood_shares,
     }
 
 
@@ -417,6 +457,7 @@ def draw_replicate(spec: ModelSpec, rep_key: int) -> ReplicateDraws:
         "zb": stream_key(rep_key, *pop.STREAM_SCORE_B),
         "turnover": stream_key(rep_key, *pop.STREAM_TURNOVER),
         "network": stream_key(rep_key, *pop.STREAM_NETWORK),
+        "small_world": stream_key(rep_key, *pop.STREAM_SMALL_WORLD),
     }
     parts = ("uptake", "channel_pick", "dropout", "queue_order", "allocation", "unused")
     iv_keys = np.array(

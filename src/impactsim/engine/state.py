@@ -87,7 +87,8 @@ class Population(NamedTuple):
 
     turn_rate: float  # turnover rate per step
     pop_keys: np.ndarray  # [5] uint64 keys: segment, category, za, zb, turnover
-    seg_cum: np.ndarray  # [S] cumulative segment shares
+    seg_cum: np.ndarray  # [H, S] cumulative shares of the cells per neighbourhood
+    nbh: np.ndarray  # [N] int8 neighbourhood of each family slot
     cat_cum: np.ndarray  # [S, A] cumulative adopter-category shares
     seg_mu: np.ndarray  # [S] latent score means
     cat_ch_mult: np.ndarray  # [A] channel multipliers

@@ -614,7 +614,7 @@ def run_steps(
     """
     n_chunks = bounds.shape[0] - 1
     n_iv = parents.status.shape[1]
-    n_seg = population.seg_cum.shape[0]
+    n_seg = population.seg_mu.shape[0]
     per_month = population.per_month
     scratch = new_scratch(n_chunks, n_iv, n_seg)
     direct_prov = np.full(n_iv, -1, np.int64)

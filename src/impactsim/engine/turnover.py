@@ -79,7 +79,7 @@ def replace_family(
         pop_keys[3],
         i,
         t + 1,
-        population.seg_cum,
+        population.seg_cum[population.nbh[i]],
         population.cat_cum,
         population.seg_mu,
     )

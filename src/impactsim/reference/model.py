@@ -20,6 +20,7 @@ except ImportError as exc:  # an extra: the engine, the CLI and the library do n
 import numpy as np
 import pandas as pd
 
+from impactsim.reference.network import neighbourhoods, random_network, small_world_network
 from impactsim.reference.rules import (
     AWARE,
     COMPLETED,
@@ -44,6 +45,15 @@ from impactsim.reference.summary import horizon_summary
 from impactsim.scenario import ADOPTER_CATEGORIES, AdopterCategory, Channel, Provider, Scenario
 
 
+def _served(offer: Any, scenario: Scenario) -> set[str] | None:
+    """§1 where an offer is open: its own neighbourhoods and those its providers serve."""
+    where = None if offer.neighbourhoods is None else set(offer.neighbourhoods)
+    for kind in scenario.providers:
+        if kind.name in offer.providers and kind.neighbourhoods is not None:
+            where = set(kind.neighbourhoods) if where is None else where & set(kind.neighbourhoods)
+    return where
+
+
 # ------------------------------------------------------------------------ agents
 class Parent(mesa.Agent):
     """A family occupying one place of the social network (§1).
@@ -61,9 +71,13 @@ class Parent(mesa.Agent):
         """
         super().__init__(model)
         self.place = place
+        hoods = model.scenario.population.neighbourhoods
+        self.neighbourhood = hoods[model.place_neighbourhood[place]].name if hoods else None
         self.present = True
-        # §1 segment by the segment shares, category by the segment's adopter shares
-        seg = self.random.choices(model.segments, weights=model.segment_shares)[0]
+        # §1 segment by the mix of the place's neighbourhood (the segment shares without
+        # neighbourhoods), category by the segment's adopter shares
+        mix = model.neighbourhood_mix[model.place_neighbourhood[place]]
+        seg = self.random.choices(model.segments, weights=mix)[0]
         self.segment: str = seg.name
         self.category: str = self.random.choices(
             ADOPTER_CATEGORIES, weights=seg.adopter_shares.as_tuple()
@@ -154,6 +168,8 @@ class Parent(mesa.Agent):
         t = self.model.t
         if self.segment not in prog.eligible_segments:
             return False
+        if prog.neighbourhoods is not None and self.neighbourhood not in prog.neighbourhoods:
+            return False
         if prog.follow_up_after is not None:
             before = self.history.get(prog.follow_up_after)
             if before is None or before.status != COMPLETED:
@@ -175,11 +191,16 @@ class Parent(mesa.Agent):
         contacts = []
         if rec.status == NOT_AWARE:
             contacts = model.contacts_now[(prog.name, self.segment, self.category)]
-        # §3 a channel contacts only the adopter categories it targets (default all)
+        # §3 a channel contacts only the adopter categories it targets (default all), and
+        # only the families of its neighbourhoods (default all)
         contacts = [
             (ch, rate)
             for ch, rate in contacts
-            if ch.target_adopter_categories is None or self.category in ch.target_adopter_categories
+            if (
+                ch.target_adopter_categories is None
+                or self.category in ch.target_adopter_categories
+            )
+            and (ch.neighbourhoods is None or self.neighbourhood in ch.neighbourhoods)
         ]
         h_aware = sum(rate for _, rate in contacts)
         # §3 an aware parent asks for a place: m_ch[a] * rho_c of the referral channel
@@ -354,6 +375,7 @@ class ReferenceModel(mesa.Model):
         # §1 population
         self.segments = list(pop.segments)
         self.segment_shares = [s.share for s in self.segments]
+        self.place_neighbourhood, self.neighbourhood_mix = neighbourhoods(pop, self.segment_shares)
         self.cutoff = scenario.outcome.problem_cutoff
         self.minimal_important_change = scenario.outcome.minimal_important_change
         self.segment_mean = {
@@ -399,7 +421,12 @@ class ReferenceModel(mesa.Model):
         self.occupant = [Parent(self, place) for place in range(pop.size)]
         self.fully_mixed = pop.network.kind == "fully_mixed"
         self.homophily = pop.network.homophily
-        self.neighbours = [] if self.fully_mixed else self._random_network()
+        if self.fully_mixed:
+            self.neighbours: list[list[int]] = []
+        elif pop.network.kind == "small_world":
+            self.neighbours = small_world_network(self)
+        else:
+            self.neighbours = random_network(self)
         # per-step bookkeeping
         self.joined_this_step: dict[str, list[Parent]] = {p.name: [] for p in self.programmes}
         self.completers_this_step: list[tuple[Parent, Programme]] = []
@@ -465,39 +492,10 @@ class ReferenceModel(mesa.Model):
                     follow_up_rate=0.0 if fu is None else fu.referral_rate_per_month,
                     effect_size_mean=iv.effect_size.mean,
                     effect_size_sd=iv.effect_size.sd,
+                    neighbourhoods=_served(offer, scenario),
                 )
             )
         return out
-
-    def _random_network(self) -> list[list[int]]:
-        """§4 random network with homophily, built once on the initial families' segments.
-
-        Each family initiates ``Poisson(k r_s / 2)`` ties; a tie goes to a uniformly chosen
-        member of its own segment with probability ``homophily``, otherwise to anyone;
-        self-ties and duplicates are dropped; ties are undirected.
-        """
-        net = self.scenario.population.network
-        n = len(self.occupant)
-        members: dict[str, list[int]] = {s.name: [] for s in self.segments}
-        for parent in self.occupant:
-            members[parent.segment].append(parent.place)
-        rel = {s.name: s.relative_degree for s in self.segments}
-        mean_rel = sum(rel[p.segment] for p in self.occupant) / n
-        ties: set[tuple[int, int]] = set()
-        for parent in self.occupant:
-            r = rel[parent.segment] / mean_rel if mean_rel > 0 else 0.0
-            for _ in range(int(self.rng.poisson(net.mean_degree * r / 2.0))):
-                if self.random.random() < net.homophily:
-                    other = self.random.choice(members[parent.segment])
-                else:
-                    other = self.random.randrange(n)
-                if other != parent.place:
-                    ties.add((min(parent.place, other), max(parent.place, other)))
-        neighbours: list[list[int]] = [[] for _ in range(n)]
-        for a, b in sorted(ties):
-            neighbours[a].append(b)
-            neighbours[b].append(a)
-        return neighbours
 
     def _reporters(self) -> dict[str, Callable[[ReferenceModel], Any]]:
         """Model reporters: counts per segment (and per programme / category) at month ends."""

@@ -87,6 +87,9 @@ class Programme:
     follow_up_rate: float
     effect_size_mean: float
     effect_size_sd: float
+    # §1 the neighbourhoods whose families may take part (the offer's, those its providers
+    # serve); None: everywhere
+    neighbourhoods: set[str] | None = None
 
 
 @dataclass

@@ -57,6 +57,13 @@ class Channel(StrictModel):
             "adopters first, to test Rogers' critical mass); null = all parents"
         ),
     )
+    neighbourhoods: list[Name] | None = Field(
+        None,
+        description=(
+            "neighbourhoods whose families this channel contacts (a community centre its own "
+            "neighbourhood, a school its catchment); null = all"
+        ),
+    )
     costs: ChannelCosts = Field(
         default_factory=ChannelCosts, description="costs of running the channel (euros)"
     )

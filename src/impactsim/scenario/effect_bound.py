@@ -7,8 +7,9 @@ up (``docs/model.md`` section 7)::
     G_s = Σ_k e_k,s + Σ_{k<l} γ_kl⁺ · min(e_k,s, e_l,s) + Σ_k σ_k · D_s · max_s' e_k,s'
 
 with ``e_k,s = (|mean_k| + 2 sd_k) · μ_k,s`` the upper end of the effect a replicate may draw
-for a completer of segment ``s`` at full fidelity and dose, ``γ⁺`` the synergies (overlaps
-only lower the gain), and ``D_s`` the segment's mean number of network neighbours, each of
+for a completer of segment ``s`` at full fidelity and dose (over the programmes open to ``s``
+in one neighbourhood, when the population has neighbourhoods), ``γ⁺`` the synergies
+(overlaps only lower the gain), and ``D_s`` the segment's mean number of network neighbours, each of
 whom may pass on ``σ_k`` of their own effect. The problem score is standard normal: 5 SD is
 also the limit of a single effect, beyond which lies one parent in 3.5 million, so a larger
 gain moves every parent below any cut-off and the results would show the end of the scale,
@@ -18,6 +19,7 @@ not the programmes. Like the other contradiction checks this reads the raw docum
 from __future__ import annotations
 
 from impactsim.i18n import Message
+from impactsim.scenario.neighbourhoods import neighbourhood_names, offered_where
 from impactsim.scenario.raw import items, number, section, text
 
 #: The largest mean gain (SD units of the problem score) a parent may carry.
@@ -66,14 +68,20 @@ def _worst_segment(data: dict) -> tuple[tuple[float, list[str]], str | None]:
     segments = [(text(s.get("name")), s) for _, s in items(section(data, "population"), "segments")]
     if not programmes or not segments:
         return (0.0, []), None
-    effects = {
-        name: {seg: _effect(iv, seg) for seg, _ in segments if _eligible(iv, seg)}
-        for name, (_, iv) in programmes.items()
-    }
-    return max(
-        ((_gain(data, effects, programmes, seg, s), seg) for seg, s in segments),
-        key=lambda x: x[0][0],
-    )
+    where = offered_where(data)
+    worst = []
+    for place in neighbourhood_names(data) or [None]:
+        here = {
+            k: v
+            for k, v in programmes.items()
+            if place is None or where[k] is None or place in where[k]
+        }
+        effects = {
+            name: {seg: _effect(iv, seg) for seg, _ in segments if _eligible(iv, seg)}
+            for name, (_, iv) in here.items()
+        }
+        worst += [(_gain(data, effects, here, seg, s), seg) for seg, s in segments]
+    return max(worst, key=lambda x: x[0][0])
 
 
 def _effect(iv: dict, segment: str | None) -> float:
@@ -122,7 +130,7 @@ def _gain(
 
 def _degree(data: dict, segment: dict) -> float:
     network = section(section(data, "population"), "network")
-    if network.get("kind", "random") != "random":
+    if network.get("kind", "random") == "fully_mixed":
         return 0.0
     mean_degree = number(network.get("mean_degree", 10.0)) or 0.0
     relative = number(segment.get("relative_degree", 1.0))

@@ -9,6 +9,7 @@ from pydantic import Field, model_validator
 from impactsim.i18n import Message
 from impactsim.inputs import StrictModel
 from impactsim.scenario.fields import ADOPTER_CATEGORIES, Name, Probability, RatePerMonth
+from impactsim.scenario.neighbourhoods import Neighbourhood, neighbourhood_problems
 
 
 class AdopterShares(StrictModel):
@@ -138,11 +139,14 @@ class Segment(StrictModel):
 class Network(StrictModel):
     """Social network among parents, the carrier of word of mouth and spillover."""
 
-    kind: Literal["random", "fully_mixed"] = Field(
+    kind: Literal["random", "fully_mixed", "small_world"] = Field(
         "random",
         description=(
             "'random': a random graph with homophily by segment; 'fully_mixed': mean-field "
-            "mixing (every parent sees population shares), used for validation"
+            "mixing (every parent sees population shares), used for validation; "
+            "'small_world': a ring of places per neighbourhood, each family tied to its "
+            "mean_degree / 2 nearest places on each side, ties rewired at random "
+            "(Watts-Strogatz; clustered like real parents' networks)"
         ),
     )
     mean_degree: Annotated[float, Field(ge=0.0, le=200.0)] = Field(
@@ -152,7 +156,23 @@ class Network(StrictModel):
         0.6,
         description=(
             "probability that a tie is drawn within the parent's own segment rather than from "
-            "the whole population (fraction, 0 = random mixing, 1 = segments isolated)"
+            "the whole population (fraction, 0 = random mixing, 1 = segments isolated); "
+            "in a small-world network, of each tie drawn at random (rewired or between "
+            "neighbourhoods)"
+        ),
+    )
+    rewiring: Probability = Field(
+        0.1,
+        description=(
+            "small_world only: probability that a tie of the ring lattice is rewired to a "
+            "family drawn at random in the same neighbourhood (fraction; 0 = ring lattice)"
+        ),
+    )
+    between_neighbourhoods: Probability = Field(
+        0.0,
+        description=(
+            "small_world only: share of ties that go to a family drawn at random in another "
+            "neighbourhood (fraction)"
         ),
     )
 
@@ -169,6 +189,14 @@ class Population(StrictModel):
         description="response of each Rogers adopter category to channels and word of mouth",
     )
     network: Network = Field(default_factory=Network, description="social network settings")
+    neighbourhoods: list[Neighbourhood] = Field(
+        default_factory=list,
+        max_length=100,
+        description=(
+            "neighbourhoods (wijken) the families live in, each with its share and segment "
+            "mix; empty: one place"
+        ),
+    )
     turnover_rate_per_month: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
         0.0,
         description=(
@@ -190,4 +218,7 @@ class Population(StrictModel):
             raise ValueError(
                 Message("segment shares must sum to 1 (they sum to {total:.6g})", total=total)
             )
+        problems = neighbourhood_problems(self)
+        if problems:
+            raise ValueError("; ".join(problems))
         return self

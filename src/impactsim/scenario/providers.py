@@ -19,6 +19,13 @@ class Provider(StrictModel):
     count: Annotated[int, Field(ge=0, le=100_000)] = Field(
         description="number of organisations of this type (count)"
     )
+    neighbourhoods: list[Name] | None = Field(
+        None,
+        description=(
+            "neighbourhoods whose families these organisations serve; null = all. The "
+            "providers of one offer must serve the same neighbourhoods"
+        ),
+    )
     capacity_per_month: Annotated[float, Field(ge=0.0, le=1e7)] | None = Field(
         10.0,
         description=(

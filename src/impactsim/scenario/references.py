@@ -11,6 +11,7 @@ from __future__ import annotations
 from impactsim.i18n import N_, Message
 from impactsim.scenario.contradictions import contradiction_problems
 from impactsim.scenario.economics import DEFAULT_STAKEHOLDERS
+from impactsim.scenario.neighbourhoods import place_problems
 from impactsim.scenario.raw import items, section
 
 #: Per kind of name: a name that is not defined, and the allowed names when there are none.
@@ -174,6 +175,7 @@ def cross_reference_problems(data: object) -> list[tuple[str, str]]:
     check("outcome.target_segments", "segment", _strs(outcome.get("target_segments")), segs)
     out += _economics_problems(data)
     out += contradiction_problems(data)
+    out += place_problems(data)
     if len(iv_items) > 16:
         out.append(
             (

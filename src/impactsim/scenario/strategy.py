@@ -23,6 +23,10 @@ class Offer(StrictModel):
     )
     start_month: Month = Field(0.0, description="month from which it is offered (months)")
     end_month: Month | None = Field(None, description="month at which the offer ends; null = never")
+    neighbourhoods: list[Name] | None = Field(
+        None,
+        description="neighbourhoods whose families the offer is open to; null = all",
+    )
 
 
 class Interaction(StrictModel):

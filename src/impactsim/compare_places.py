@@ -1,0 +1,71 @@
+"""Strategies compared by neighbourhood: paired differences of reach and public impact.
+
+For a comparison of scenarios with neighbourhoods (:mod:`impactsim.place_metrics`), each
+strategy's public impact and reach in each neighbourhood minus the baseline's, replicate
+by replicate (common random numbers), with the mean and the central interval.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from impactsim.tables import ALL, PLACE_COLUMN, interval, replicate_values
+
+#: The outcomes compared per neighbourhood, with their label and unit in the text report.
+PLACE_OUTCOMES = (
+    ("public_impact_pp", "public impact (pp)", "pp"),
+    ("reach_cumulative", "reach (any programme)", "pct"),
+)
+
+
+def neighbourhood_differences(
+    runs: Mapping[str, Any], baseline: str, level: float = 0.95
+) -> pd.DataFrame:
+    """Paired differences per neighbourhood of every strategy against ``baseline``.
+
+    Args:
+        runs: run results (with a ``summary``) by scenario name.
+        baseline: the baseline's name.
+        level: central interval.
+
+    Returns:
+        Columns ``scenario, versus, neighbourhood, metric, mean, sd, lo, hi, n``; empty
+        when the baseline's summary has no neighbourhoods.
+    """
+    base = runs[baseline].summary
+    rows: list[dict[str, Any]] = []
+    if PLACE_COLUMN not in base.columns:
+        return pd.DataFrame(rows)
+    places = [str(p) for p in pd.unique(base[PLACE_COLUMN].astype(str)) if p != ALL]
+    for name, res in runs.items():
+        if name == baseline or PLACE_COLUMN not in res.summary.columns:
+            continue
+        for place in places:
+            for metric, _label, _unit in PLACE_OUTCOMES:
+                a = replicate_values(res.summary, metric, neighbourhood=place)
+                b = replicate_values(base, metric, neighbourhood=place).reindex(a.index)
+                stats = interval((a - b).to_numpy(), level)
+                rows.append(
+                    {"scenario": name, "versus": baseline, PLACE_COLUMN: place, "metric": metric}
+                    | stats
+                )
+    return pd.DataFrame(rows)
+
+
+def place_lines(diffs: pd.DataFrame, name: str, fmt: Any) -> list[str]:
+    """Text lines of one strategy's differences per neighbourhood (none without)."""
+    if diffs.empty:
+        return []
+    sub = diffs[diffs["scenario"] == name]
+    lines = []
+    for place, rows in sub.groupby(PLACE_COLUMN, sort=False):
+        for metric, label, kind in PLACE_OUTCOMES:
+            r = rows[rows["metric"] == metric].iloc[0]
+            text = f"{label} in {place}"
+            lines.append(
+                f"  {text:<34} {fmt(r['mean'], kind):>14}  [{fmt(r['lo'], kind)}, {fmt(r['hi'], kind)}]"
+            )
+    return lines
