@@ -205,7 +205,18 @@ def replicate_arrays(variant: Variant, replicate: int) -> dict[str, np.ndarray]:
     state: dict[str, np.ndarray] = {}
     rec = simulate_replicate(_spec(variant), replicate_key(SEED, replicate), state)
     arrays = {f"record.{f.name}": getattr(rec, f.name) for f in dataclasses.fields(rec)}
-    return arrays | {f"state.{k}": np.asarray(v) for k, v in state.items()}
+    arrays |= {f"state.{k}": np.asarray(v) for k, v in state.items()}
+    return {k: v for k, v in arrays.items() if not (_of_further_outcomes(k) and v.size == 0)}
+
+
+def _of_further_outcomes(name: str) -> bool:
+    """Whether an array holds the outcomes after the primary (docs/model.md, "Several outcomes").
+
+    A one-outcome scenario has none: such arrays are empty there and left out of the
+    digests, so one-outcome digests stay as they were before there were several outcomes.
+    """
+    field = name.split(".", 1)[1]
+    return field.startswith(("x_", "unit_"))
 
 
 def replicate_digests(variant: Variant, replicate: int) -> dict[str, str]:

@@ -50,6 +50,7 @@ from impactsim.scenario.fields import (
 )
 from impactsim.scenario.interventions import EffectSize, Eligibility, FollowUp, Intervention
 from impactsim.scenario.model import Scenario
+from impactsim.scenario.outcomes import NamedOutcome
 from impactsim.scenario.population import (
     AdopterCategories,
     AdopterCategory,
@@ -92,6 +93,7 @@ __all__ = [
     "LinkedOutcome",
     "Month",
     "Name",
+    "NamedOutcome",
     "Network",
     "NonNegative",
     "Offer",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from impactsim.scenario.contradictions import contradiction_problems
 from impactsim.scenario.economics import DEFAULT_STAKEHOLDERS
+from impactsim.scenario.outcomes import outcome_problems
 from impactsim.scenario.raw import items, section
 
 
@@ -144,6 +145,7 @@ def cross_reference_problems(data: object) -> list[tuple[str, str]]:
     check("outcome.target_segments", "segment", _strs(outcome.get("target_segments")), segs)
     out += _economics_problems(data)
     out += contradiction_problems(data)
+    out += outcome_problems(data)
     if len(iv_items) > 16:
         out.append(
             ("interventions", f"at most 16 interventions are supported (got {len(iv_items)})")
