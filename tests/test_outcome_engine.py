@@ -123,3 +123,37 @@ def test_adding_or_changing_an_outcome_leaves_the_others_draws_unchanged():
             np.testing.assert_array_equal(rec.x_prev[:, :1], b.x_prev)
             np.testing.assert_array_equal(rec.x_effect_d[:1], b.x_effect_d)
         assert not np.array_equal(e.x_prev[:, 1], c.x_prev[:, 1])
+
+
+def test_tidy_tables_have_each_outcomes_rows_by_name():
+    import impactsim
+    from impactsim.tables import select
+
+    result = impactsim.run(build(three_outcomes(size=4_000)), replicates=2, progress=False)
+    summary, ts = result.summary, result.timeseries
+    assert set(summary["outcome"].astype(str)) == {"all", *PREV}
+    for metric in ("prevalence", "public_impact_pp", "realized_effect_share", "efficacy_d"):
+        primary = select(summary, metric)["value"].to_numpy()
+        by_name = select(summary, metric, outcome="behaviour")["value"].to_numpy()
+        np.testing.assert_array_equal(primary, by_name)  # 'all' is the primary outcome
+    # everyone completes: impact is Phi^-1 shift of each outcome (as above), 4,000 x 2
+    for name in PREV:
+        got = select(summary, "public_impact_pp", outcome=name)["value"].mean()
+        expected = 100 * (PREV[name] - norm.cdf(norm.ppf(PREV[name]) - D[name]))
+        assert got == pytest.approx(expected, abs=1.5), name
+        assert (
+            select(summary, "efficacy_d", outcome=name, intervention="prog")["value"]
+            .eq(D[name])
+            .all()
+        )
+    # reach is not about one outcome: one row per replicate, outcome 'all'
+    assert len(select(summary, "reach_cumulative", free=("outcome",))) == 2
+    months = select(ts, "prevalence", outcome="emotional")["month"]
+    assert sorted(set(months)) == [0, 1, 2, 3]
+
+
+def test_one_outcome_tables_only_have_outcome_all():
+    import impactsim
+
+    result = impactsim.run(build(base_dict(size=500, months=2)), replicates=1, progress=False)
+    assert set(result.summary["outcome"].astype(str)) == {"all"}

@@ -81,6 +81,7 @@ def test_serial_sweep_gives_the_tidy_table_of_direct_runs(tmp_path):
         "intervention",
         "channel",
         "adopter_category",
+        "outcome",
         "value",
     ]
     assert not data.duplicated(["point", "replicate", "metric"]).any()

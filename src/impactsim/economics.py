@@ -27,7 +27,7 @@ from impactsim.engine.spec import ModelSpec
 from impactsim.metrics import _Rows
 from impactsim.rng import replicate_key, stream_generator
 from impactsim.scenario import Economics, Scenario
-from impactsim.tables import ALL, interval_table, replicate_values, select
+from impactsim.tables import ALL, BREAKDOWN_COLUMNS, interval_table, replicate_values, select
 
 #: Intervention cost items (fields of InterventionCosts; also the names of their cost streams).
 INTERVENTION_COST_ITEMS: tuple[str, ...] = (
@@ -601,7 +601,7 @@ def economics_rows(
 def concat_long(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """Concatenate long tables, keeping the label columns categorical."""
     df = pd.concat(list(frames), ignore_index=True)
-    for col in ("scenario", "metric", "segment", "intervention", "channel", "adopter_category"):
+    for col in ("scenario", "metric", *BREAKDOWN_COLUMNS):
         if col in df.columns:
             df[col] = pd.Categorical(df[col].astype(object))
     return df
