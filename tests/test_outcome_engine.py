@@ -157,3 +157,64 @@ def test_one_outcome_tables_only_have_outcome_all():
 
     result = impactsim.run(build(base_dict(size=500, months=2)), replicates=1, progress=False)
     assert set(result.summary["outcome"].astype(str)) == {"all"}
+
+
+def test_economics_sum_money_over_outcomes_and_report_each():
+    import impactsim
+    from impactsim.tables import select
+
+    d = three_outcomes(size=4_000)
+    d["economics"] = {
+        "case_year_values": [{"stakeholder": "municipality", "eur_per_case_year": 12_000.0}]
+    }
+    d["outcomes"][1]["case_year_values"] = [
+        {"stakeholder": "education", "eur_per_case_year": 3_000.0}
+    ]
+    d["outcomes"][2]["linked_outcomes"] = [
+        {
+            "name": "sick_leave",
+            "stakeholder": "families",
+            "cost_avoided_eur": 1_000.0,
+            "probability_per_case_year": 0.5,
+        }
+    ]
+    result = impactsim.run(build(d), replicates=2, progress=False)
+    s = result.summary
+
+    def val(metric: str, **where: str) -> np.ndarray:
+        return select(s, metric, **where)["value"].to_numpy()
+
+    per = {n: val("benefit_pv", outcome=n) for n in PREV}
+    np.testing.assert_allclose(val("benefit_pv"), sum(per.values()), rtol=1e-12)
+    np.testing.assert_allclose(val("benefit_pv_education"), per["emotional"], rtol=1e-12)
+    np.testing.assert_allclose(val("benefit_pv_families"), per["parent_mental"], rtol=1e-12)
+    # the case-years of the totals are the primary outcome's; each outcome has its own
+    np.testing.assert_array_equal(
+        val("case_years_prevented"), val("case_years_prevented", outcome="behaviour")
+    )
+    # a value per case-year: 3,000 euros times the emotional outcome's discounted case-years
+    np.testing.assert_allclose(
+        per["emotional"], 3_000.0 * val("case_years_prevented_pv", outcome="emotional"), rtol=1e-12
+    )
+
+
+def test_only_further_outcomes_take_their_own_values():
+    from test_outcomes import problems
+
+    d = three_outcomes()
+    d["outcomes"][0]["case_year_values"] = [
+        {"stakeholder": "municipality", "eur_per_case_year": 1.0}
+    ]
+    d["outcomes"][1]["linked_outcomes"] = [
+        {
+            "name": "x",
+            "stakeholder": "nobody",
+            "cost_avoided_eur": 1.0,
+            "probability_per_case_year": 0.1,
+        }
+    ]
+    text = problems(d)
+    assert "outcomes[0:behaviour].case_year_values: the first outcome's are economics" in text
+    assert (
+        "outcomes[1:emotional].linked_outcomes[0].stakeholder: unknown stakeholder 'nobody'" in text
+    )

@@ -9,7 +9,7 @@ from impactsim.scenario.channels import Channel
 from impactsim.scenario.economics import Economics
 from impactsim.scenario.fields import Name
 from impactsim.scenario.interventions import Intervention
-from impactsim.scenario.outcomes import Correlation, NamedOutcome
+from impactsim.scenario.outcomes import LIST_ONLY_FIELDS, Correlation, NamedOutcome
 from impactsim.scenario.population import Population
 from impactsim.scenario.providers import Provider
 from impactsim.scenario.references import cross_reference_problems
@@ -73,7 +73,7 @@ class Scenario(StrictModel):
         if found:
             raise ValueError("; ".join(f"{path}: {msg}" for path, msg in found))
         if self.outcomes:
-            primary = self.outcomes[0].model_dump(exclude={"label"})
+            primary = self.outcomes[0].model_dump(exclude=LIST_ONLY_FIELDS - {"name"})
             object.__setattr__(self, "outcome", Outcome.model_validate(primary))
         return self
 

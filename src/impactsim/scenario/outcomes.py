@@ -15,6 +15,7 @@ from typing import Annotated
 import numpy as np
 from pydantic import Field
 
+from impactsim.scenario.economics import DEFAULT_STAKEHOLDERS, CaseYearValue, LinkedOutcome
 from impactsim.scenario.fields import Name
 from impactsim.scenario.raw import items, number, section, text
 from impactsim.scenario.settings import Outcome
@@ -27,11 +28,32 @@ MAX_OUTCOMES = 8
 PSD_TOLERANCE = 1e-9
 
 
+#: Fields of an outcome of the list ``outcomes`` that the single ``outcome`` lacks.
+LIST_ONLY_FIELDS = frozenset({"name", "label", "case_year_values", "linked_outcomes"})
+
+
 class NamedOutcome(Outcome):
     """One outcome of a list ``outcomes``: the single outcome's fields with an identifier."""
 
     name: Name = Field(description="outcome identifier, e.g. behaviour")
     label: str = Field("", max_length=200, description="human-readable label")
+    case_year_values: list[CaseYearValue] = Field(
+        default_factory=list,
+        max_length=64,
+        description=(
+            "outcomes after the first: value of a prevented case-year of this outcome per "
+            "stakeholder (euros per case-year); empty = not monetised; the first outcome's "
+            "are economics.case_year_values"
+        ),
+    )
+    linked_outcomes: list[LinkedOutcome] = Field(
+        default_factory=list,
+        max_length=64,
+        description=(
+            "outcomes after the first: effect chains of this outcome, later costs avoided "
+            "per prevented case-year; the first outcome's are economics.linked_outcomes"
+        ),
+    )
 
 
 Correlation = dict[Name, dict[Name, Annotated[float, Field(ge=-1.0, le=1.0)]]]
@@ -170,7 +192,7 @@ def outcome_problems(data: object) -> list[tuple[str, str]]:
     segs = [text(x.get("name")) for _, x in items(section(data, "population"), "segments")]
     segs = [s for s in segs if s]
     if listed and isinstance(data.get("outcome"), dict):
-        first = {k: v for k, v in listed[0][1].items() if k not in ("name", "label")}
+        first = {k: v for k, v in listed[0][1].items() if k not in LIST_ONLY_FIELDS}
         single = {k: v for k, v in data["outcome"].items() if k != "name"}
         if any(first.get(k, v) != v for k, v in single.items() if v is not None):
             out.append(("outcome", "give either `outcome` (one) or `outcomes` (a list), not both"))
@@ -199,4 +221,31 @@ def outcome_problems(data: object) -> list[tuple[str, str]]:
                 out.append((path, f"'{name}' is the first outcome: give its effect as effect_size"))
             elif name not in names:
                 out.append((path, f"unknown outcome '{name}' (allowed: {', '.join(names[1:])})"))
-    return out + correlation_problems(data)
+    return out + _value_problems(data, listed) + correlation_problems(data)
+
+
+def _value_problems(data: dict, listed: list[tuple[int, dict]]) -> list[tuple[str, str]]:
+    """The outcomes' own case-year values and linked outcomes: not on the first, known payers."""
+    out = []
+    econ = section(data, "economics")
+    extra = econ.get("stakeholders") if isinstance(econ.get("stakeholders"), list) else []
+    known = set(DEFAULT_STAKEHOLDERS) | {s for s in extra if isinstance(s, str)}
+    for i, x in listed:
+        where = f"outcomes[{i}:{x.get('name')}]"
+        for key in ("case_year_values", "linked_outcomes"):
+            entries = items(x, key)
+            if entries and i == 0:
+                out.append(
+                    (f"{where}.{key}", f"the first outcome's are economics.{key}: give them there")
+                )
+            for j, item in entries:
+                who = text(item.get("stakeholder"))
+                if who is not None and who not in known:
+                    allowed = ", ".join(sorted(known))
+                    out.append(
+                        (
+                            f"{where}.{key}[{j}].stakeholder",
+                            f"unknown stakeholder '{who}' (allowed: {allowed})",
+                        )
+                    )
+    return out
