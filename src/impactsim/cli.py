@@ -31,7 +31,7 @@ from impactsim.loading import (
 )
 from impactsim.scenario.settings import MAX_SEED
 from impactsim.sweep.cli import register as register_sweep_commands
-from impactsim.tables import eur, select
+from impactsim.tables import ALL, eur, select
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -379,9 +379,22 @@ def _print_run(result: RunResult, out_dir: Path) -> None:
             f"{label:<42} {_fmt(row['mean'], 'pct'):>10}   "
             f"[{_fmt(row['lo'], 'pct').strip()}, {_fmt(row['hi'], 'pct').strip()}]"
         )
+    _print_outcomes(stats)
     _print_economics(result, totals)
     took = result.timings.get("simulate_s", 0.0)
     typer.echo(f"\nwrote {out_dir}/ (simulation {took:.1f} s)")
+
+
+def _print_outcomes(stats: pd.DataFrame) -> None:
+    """With several outcomes, each one's prevalence without and with programmes and impact."""
+    for metric, what, kind in HEADLINE[2:5]:
+        rows = select(stats, metric, free=("outcome",))
+        for _, row in rows[rows["outcome"].astype(str) != ALL].iterrows():
+            label = f"{what.split(' (')[0]}: {row['outcome']}"
+            typer.echo(
+                f"{label:<42} {_fmt(row['mean'], kind):>10}   "
+                f"[{_fmt(row['lo'], kind).strip()}, {_fmt(row['hi'], kind).strip()}]"
+            )
 
 
 @app.command()

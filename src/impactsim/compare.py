@@ -102,6 +102,27 @@ def _population_without_contacts(sc: Scenario) -> dict[str, Any]:
     return pop
 
 
+def _shared_outcomes(a: Scenario, b: Scenario) -> tuple[dict, dict]:
+    """The outcomes after the primary that both scenarios have, and their correlations.
+
+    Strategies may measure different further outcomes (each compared where both have it);
+    those they share must be the same outcome, with the same correlation.
+    """
+    names = [o.name for o in a.outcome_list[1:] if o.name in {x.name for x in b.outcome_list}]
+
+    def part(sc: Scenario) -> dict:
+        defs = {o.name: o.model_dump(mode="json") for o in sc.outcome_list if o.name in names}
+        corr = {
+            f"{x}.{y}": v
+            for x, row in sc.outcome_correlation.items()
+            for y, v in row.items()
+            if {x, y} <= {*names, sc.outcome_list[0].name}
+        }
+        return {"definitions": defs, "correlation": corr}
+
+    return part(a), part(b)
+
+
 def comparability_problems(scenarios: Mapping[str, Scenario]) -> list[str]:
     """Why these scenarios cannot be compared as strategies for one municipality.
 
@@ -129,7 +150,12 @@ def comparability_problems(scenarios: Mapping[str, Scenario]) -> list[str]:
                 _population_without_contacts(ref),
                 _population_without_contacts(sc),
             ),
-            ("outcome", ref.outcome.model_dump(mode="json"), sc.outcome.model_dump(mode="json")),
+            (
+                "outcome",
+                ref.outcome.model_dump(mode="json", exclude={"name"}),
+                sc.outcome.model_dump(mode="json", exclude={"name"}),
+            ),
+            ("outcomes", *_shared_outcomes(ref, sc)),
             (
                 "simulation",
                 {"months": ref.simulation.months, "dt_months": ref.simulation.dt_months},
@@ -364,10 +390,19 @@ class CompareResult:
         return out
 
 
+def per_outcome_metric(outcome: str) -> str:
+    """The compared metric of one outcome's public impact: ``public_impact_pp[<outcome>]``."""
+    return f"public_impact_pp[{outcome}]"
+
+
 def _outcomes(runs: Mapping[str, RunResult]) -> pd.DataFrame:
     frames = []
     for name, res in runs.items():
         cols = {m: replicate_values(res.summary, m) for m in OUTCOMES}
+        for out in res.scenario.outcomes:  # several outcomes: each one's public impact
+            cols[per_outcome_metric(out.name)] = replicate_values(
+                res.summary, "public_impact_pp", outcome=out.name
+            )
         idx = cols["cost_pv"].index
         df = pd.DataFrame({m: s.reindex(idx) for m, s in cols.items()})
         df.insert(0, "replicate", idx.to_numpy())
@@ -562,13 +597,14 @@ def _compare_tables(
     status = frontier.set_index("scenario")["status"]
     for name, df in wide.items():
         n = len(df)
-        for m in OUTCOMES:
+        compared = [*OUTCOMES, *(c for c in df.columns if c.startswith("public_impact_pp["))]
+        for m in compared:
             add(name, NO_PROGRAMME, m, interval(df[m].to_numpy(), level))
         add(name, "frontier", "on_frontier", _point(float(status[name] == "efficient"), n))
         if name == base:
             continue
         d = df.sub(b.reindex(df.index))
-        for m in OUTCOMES:
+        for m in (c for c in compared if c in b.columns):
             add(name, base, f"diff_{m}", interval(d[m].to_numpy(), level))
         add(name, base, "p_better_impact", _point(float((d["public_impact_pp"] > 0).mean()), n))
         add(name, base, "p_better_npv", _point(float((d["npv"] > 0).mean()), n))

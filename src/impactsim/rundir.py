@@ -207,6 +207,8 @@ def figures_for(run: Any) -> dict[str, Any]:
         "public_impact_over_time": lambda: plots.public_impact_over_time(run),
         "differential_impact": lambda: plots.differential_impact(run),
     }
+    if len(run.scenario.outcome_list) > 1:
+        draw["impact_breadth"] = lambda: plots.impact_breadth(run)
     if _has(run.summary, "cost_pv"):
         wtp = run.scenario.economics.willingness_to_pay_eur_per_case_year
         draw["cost_effectiveness_plane"] = lambda: plots.cost_effectiveness_plane(run, wtp_eur=wtp)
