@@ -62,7 +62,9 @@ def test_several_outcomes_need_every_segment_and_known_names():
     d["outcomes"][2]["baseline_prevalence"] = {"nobody": 0.2}
     d["interventions"][0]["effect_sizes"] = {"behaviour": {"mean": 0.1}, "school": {"mean": 0.1}}
     text = problems(d)
-    assert "outcomes[1:emotional].baseline_prevalence: required with several outcomes" in text
+    assert (
+        "outcomes[1:emotional].baseline_prevalence: required for an outcome after the first" in text
+    )
     assert "unknown segment(s): nobody" in text
     assert "missing segment(s): all_parents" in text
     assert "effect_sizes.behaviour: 'behaviour' is the first outcome" in text

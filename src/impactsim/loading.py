@@ -303,7 +303,7 @@ _CROSS_PREFIXES = (
     "strategy.",
     "channels",
     "providers",
-    "outcome.",
+    "outcome",
     "economics",
     "sources[",
 )

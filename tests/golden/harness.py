@@ -133,14 +133,28 @@ VARIANTS: tuple[Variant, ...] = (
         36,
         ("one_thread", "network", "spillover", "follow_up"),
     ),
-    Variant("package", "package.yaml", 12_000, 36, ("follow_up", "interaction", "waiting_give_up")),
-    Variant("multilevel", "multilevel-triple-p.yaml", 12_000, 36, ("interaction", "follow_up")),
+    Variant(
+        "package",
+        "package.yaml",
+        12_000,
+        36,
+        ("follow_up", "interaction", "waiting_give_up", "several_outcomes"),
+    ),
+    Variant(
+        "multilevel",
+        "multilevel-triple-p.yaml",
+        12_000,
+        36,
+        ("interaction", "follow_up", "several_outcomes"),
+    ),
     Variant("stepped-care", "stepped-care.yaml", 12_000, 36, ("follow_up", "indicated")),
     Variant("embedding", "embedding.yaml", 12_000, 36, ("waiting_give_up",)),
     Variant("free-market", "free-market.yaml", 12_000, 36, ("providers",)),
     Variant("civil-society", "civil-society.yaml", 12_000, 36, ("spillover",)),
     Variant("critical-mass-seeded", "critical-mass-seeded.yaml", 12_000, 36, ("thresholds",)),
-    Variant("online-upscaling", "online-upscaling.yaml", 12_000, 36, ("network",)),
+    Variant(
+        "online-upscaling", "online-upscaling.yaml", 12_000, 36, ("network", "several_outcomes")
+    ),
 )
 
 
@@ -254,6 +268,9 @@ def evidence(variant: Variant) -> dict[str, bool]:
         "parallel_lists": bool(joiners_per_step.max() >= 256),
         "thresholds": bool(np.any(spec.cat_threshold > 0)),
         "providers": a["record.provider_adopt_new"].sum() > 0,
+        # outcomes after the primary, moved by the programmes (their arrays are pinned)
+        "several_outcomes": "record.x_prev" in a
+        and (a["record.x_prev_cf"] - a["record.x_prev"]).sum() > 0,
     }
     return {tag: bool(checks[tag]) for tag in variant.exercises}
 

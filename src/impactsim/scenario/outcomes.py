@@ -179,9 +179,9 @@ def outcome_problems(data: object) -> list[tuple[str, str]]:
     """Cross checks of several outcomes on a raw scenario document.
 
     ``outcome`` and ``outcomes`` exclude each other (unless ``outcome`` repeats the first
-    of ``outcomes``, as a resolved scenario does); names are unique; with several outcomes
-    each gives ``baseline_prevalence`` for every segment; a baseline prevalence names
-    known segments; ``effect_sizes`` name known outcomes other than the primary; the
+    of ``outcomes``, as a resolved scenario does); names are unique; each outcome after
+    the first gives ``baseline_prevalence``, and a baseline prevalence names every segment,
+    known segments (the first outcome's defaults to the segments'); ``effect_sizes`` name known outcomes other than the primary; the
     correlation is a correlation matrix (:func:`correlation_problems`).
     """
     if not isinstance(data, dict):
@@ -194,25 +194,30 @@ def outcome_problems(data: object) -> list[tuple[str, str]]:
     if listed and isinstance(data.get("outcome"), dict):
         first = {k: v for k, v in listed[0][1].items() if k not in LIST_ONLY_FIELDS}
         single = {k: v for k, v in data["outcome"].items() if k != "name"}
-        if any(first.get(k, v) != v for k, v in single.items() if v is not None):
+        defaults = {k: f.default for k, f in Outcome.model_fields.items()}
+        given = {k: v for k, v in single.items() if v != defaults.get(k)}
+        if any(first.get(k, defaults.get(k)) != v for k, v in given.items()):
             out.append(("outcome", "give either `outcome` (one) or `outcomes` (a list), not both"))
     repeated = sorted({n for n in names if names.count(n) > 1})
     if repeated:
         out.append(("outcomes", f"names must be unique; repeated: {', '.join(repeated)}"))
     if len(names) > MAX_OUTCOMES:
         out.append(("outcomes", f"at most {MAX_OUTCOMES} outcomes are supported"))
-    for i, x in listed:
+    given = [(f"outcomes[{i}:{x.get('name')}]", i, x) for i, x in listed]
+    if not listed:
+        given = [("outcome", 0, section(data, "outcome"))]
+    for where, i, x in given:
         prev = x.get("baseline_prevalence")
-        path = f"outcomes[{i}:{x.get('name')}].baseline_prevalence"
+        path = f"{where}.baseline_prevalence"
         if isinstance(prev, dict):
             unknown = sorted(set(prev) - set(segs))
             missing = [s for s in segs if s not in prev]
             if unknown:
                 out.append((path, f"unknown segment(s): {', '.join(map(str, unknown))}"))
-            if missing and len(listed) > 1:
+            if missing:
                 out.append((path, f"missing segment(s): {', '.join(missing)}"))
-        elif len(listed) > 1:
-            out.append((path, "required with several outcomes: a prevalence for every segment"))
+        elif i > 0:
+            out.append((path, "required for an outcome after the first: a prevalence per segment"))
     for i, iv in items(data, "interventions"):
         sizes = section(iv, "effect_sizes")
         for name in sizes:

@@ -82,7 +82,7 @@ class Outcome(StrictModel):
         None,
         description=(
             "per segment: share of parents above the cut-off without programmes (fraction); "
-            "null = the segments' baseline_prevalence (one outcome only: with several, each "
-            "outcome names every segment)"
+            "null = the segments' baseline_prevalence (the first outcome only: each outcome "
+            "after it names every segment)"
         ),
     )
