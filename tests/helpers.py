@@ -117,9 +117,9 @@ class Engine:
         )
 
 
-def new_scratch(n_chunks: int, n_iv: int, n_seg: int):
+def new_scratch(n_chunks: int, n_iv: int, n_seg: int, n_x: int = 0):
     """An empty ``ChunkScratch``, as ``steps.run_steps`` allocates it (same dtypes)."""
-    from impactsim.engine.layout import EVENT_LIST_CAPACITY, N_FLAGS, N_M_ROWS
+    from impactsim.engine.layout import EVENT_LIST_CAPACITY, N_FLAGS, N_M_ROWS, N_X_ROWS
     from impactsim.engine.state import ChunkScratch
 
     return ChunkScratch(
@@ -133,6 +133,8 @@ def new_scratch(n_chunks: int, n_iv: int, n_seg: int):
         np.zeros((n_chunks, n_iv), np.int64),
         np.zeros((n_chunks, N_M_ROWS, n_seg), np.int64),
         np.zeros((n_chunks, n_seg)),
+        np.zeros((n_chunks, n_x, N_X_ROWS, n_seg), np.int64),
+        np.zeros((n_chunks, n_x, n_seg)),
     )
 
 
@@ -150,7 +152,9 @@ def engine_bundles(d: dict[str, Any], seed: int = 1) -> Engine:
     draws, population, parents, network, channels, iv, providers, bounds, records = (
         sim._new_replicate(spec, replicate_key(seed, 0))
     )
-    scratch = new_scratch(bounds.shape[0] - 1, spec.n_interventions, spec.n_segments)
+    scratch = new_scratch(
+        bounds.shape[0] - 1, spec.n_interventions, spec.n_segments, len(spec.outcome_names) - 1
+    )
     eng = Engine(
         spec, draws, population, parents, network, channels, iv, providers, records, bounds, scratch
     )

@@ -17,6 +17,7 @@ import pytest
 import yaml
 
 from impactsim import validation as v
+from impactsim.validation.baseline import metric_label
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "tests" / "baseline.yaml"
@@ -46,7 +47,7 @@ def test_baseline_file_is_current():
         f"baseline settings {BASE['settings']} differ from BASELINE_SETTINGS "
         f"{v.BASELINE_SETTINGS}. {UPDATE}"
     )
-    metrics = [m if lvl == "all" else f"{m} (per intervention)" for m, lvl in v.BASELINE_METRICS]
+    metrics = [metric_label(m, lvl) for m, lvl in v.BASELINE_METRICS]
     assert BASE["metrics"] == metrics, f"the baseline's metric list is out of date. {UPDATE}"
     assert BASE["tolerance"] == {"rel": 1e-9, "abs": 1e-12}
 

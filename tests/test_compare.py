@@ -238,3 +238,24 @@ def test_on_replicate_reports_progress_and_an_exception_stops_the_comparison():
 
     with pytest.raises(Stop):
         impactsim.compare([a, b], replicates=3, seed=1, on_replicate=stop)
+
+
+def test_compare_reports_each_outcomes_impact_and_refuses_other_outcomes():
+    # issue 34: strategies of one municipality with the same three outcomes
+    from test_outcome_engine import three_outcomes
+
+    light, strong = three_outcomes(size=2_000), three_outcomes(size=2_000)
+    light["name"], strong["name"] = "light", "strong"
+    strong["interventions"][0]["effect_sizes"]["emotional"] = {"mean": 0.5}
+    res = impactsim.compare([build(light), build(strong)], replicates=2, seed=3, progress=False)
+    diff = res.value("strong", "diff_public_impact_pp[emotional]", versus="light")["mean"]
+    # same families and draws: only emotional problems differ, by the normal cut-off shift
+    # 100 (Phi(Phi^-1(0.1) - 0.22) - Phi(Phi^-1(0.1) - 0.5)) = 3.1 pp (within 1.5 pp)
+    assert diff == pytest.approx(3.1, abs=1.5)
+    same = res.value("strong", "diff_public_impact_pp[behaviour]", versus="light")["mean"]
+    assert same == 0.0
+    other = three_outcomes(size=2_000)
+    other["name"] = "other"
+    other["outcomes"][1]["problem_cutoff"] = 1.0
+    with pytest.raises(CompareError, match="outcomes"):
+        impactsim.compare([build(light), build(other)], replicates=1, seed=3)

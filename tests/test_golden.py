@@ -81,6 +81,7 @@ def test_every_variant_exercises_its_mechanisms(computed: dict) -> None:
         "indicated",
         "sub_month_steps",
         "fully_mixed",
+        "several_outcomes",
     ):
         assert mechanism in tags, f"no golden variant exercises {mechanism}"
     assert len(harness.VARIANTS) >= 12

@@ -47,7 +47,7 @@ def small_run() -> impactsim.RunResult:
 
 def _value(rep: pd.DataFrame, metric: str, **where: str) -> float:
     sel = rep["metric"] == metric
-    for col in ("segment", "intervention", "channel", "adopter_category"):
+    for col in ("segment", "intervention", "channel", "adopter_category", "outcome"):
         sel &= rep[col] == where.get(col, ALL)
     values = rep.loc[sel, "value"].to_numpy()
     assert values.size == 1, (metric, where, values)
@@ -81,7 +81,11 @@ def _why_undefined(rep: pd.DataFrame, row: pd.Series, extremes: tuple[str, str])
     if m.startswith("differential_impact_"):
         if any(_value(rep, FAMILIES, segment=x) == 0 for x in extremes):
             return "an extreme segment is empty"
-        if m.endswith("ratio") and _value(rep, "public_impact_pp", segment=extremes[0]) == 0:
+        out = row.get("outcome", ALL)  # an outcome's own impact (several outcomes)
+        if (
+            m.endswith("ratio")
+            and _value(rep, "public_impact_pp", segment=extremes[0], outcome=out) == 0
+        ):
             return "no impact in the most advantaged segment"
         return None
     if m in ("bcr", "roi"):

@@ -242,3 +242,31 @@ def test_every_figure_speaks_dutch(result):
     assert drawn["ceac"].axes[0].get_ylabel() == "kans op kosteneffectiviteit (%)"
     for fig in drawn.values():
         plt.close(fig)
+
+
+def test_impact_breadth_shows_each_outcomes_impact_per_strategy():
+    # issue 34: one bar per outcome and strategy, at the mean public impact of that outcome
+    from impactsim.tables import select
+    from test_outcome_engine import three_outcomes
+
+    runs = {}
+    for label, d in (("light", 0.1), ("strong", 0.4)):
+        data = three_outcomes(size=2_000)
+        data["interventions"][0]["effect_size"] = {"mean": d}
+        runs[label] = impactsim.run(build(data), replicates=2, progress=False)
+    fig = plots.impact_breadth(runs)
+    bars = [p for p in fig.axes[0].patches]
+    assert len(bars) == 2 * 3
+    heights = [b.get_height() for b in bars]  # outcome by outcome, strategies in order
+    expected = [
+        select(runs[s].summary, "public_impact_pp", outcome=o)["value"].mean()
+        for o in ("behaviour", "emotional", "parent_mental")
+        for s in ("light", "strong")
+    ]
+    np.testing.assert_allclose(heights, expected)
+    assert [t.get_text() for t in fig.axes[0].get_legend().get_texts()] == [
+        "behaviour",
+        "emotional",
+        "parent mental",
+    ]
+    plt.close(fig)

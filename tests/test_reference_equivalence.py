@@ -247,6 +247,42 @@ def simultaneous() -> dict[str, Any]:
     return d
 
 
+def two_outcomes() -> dict[str, Any]:
+    # §7 several outcomes: correlated scores (rho 0.5), a combination in which each
+    # programme moves a different outcome, with dropout, decay and spillover on a network
+    d = base(months=15)
+    d["population"]["network"] = {"kind": "random", "mean_degree": 6, "homophily": 0.5}
+    d["outcomes"] = [
+        {"name": "behaviour"},
+        {
+            "name": "emotional",
+            "problem_cutoff": 0.5,
+            "minimal_important_change": 0.3,
+            "baseline_prevalence": {"adv": 0.10, "dis": 0.20},
+        },
+    ]
+    d["outcome_correlation"] = {"behaviour": {"emotional": 0.5}}
+    d["interventions"][0].update(
+        dropout_rate_per_month=0.15, effect_half_life_months=8, spillover_fraction=0.2
+    )
+    d["interventions"].append(
+        {
+            "name": "emotions",
+            "duration_months": 2,
+            "effect_size": {"mean": 0.0},
+            "effect_sizes": {"emotional": {"mean": 0.6, "sd": 0.1}},
+            "effect_multiplier": {"dis": 0.7},
+            "spillover_fraction": 0.2,
+            "effect_half_life_months": 8,
+        }
+    )
+    d["strategy"]["offers"].append(
+        {"intervention": "emotions", "channels": ["clinic"], "providers": ["platform"]}
+    )
+    d["strategy"]["interactions"] = [{"interventions": ["prog", "emotions"], "gamma": 0.3}]
+    return d
+
+
 def spillover() -> dict[str, Any]:
     # §7 completers pass a fraction of their effect to network neighbours, decaying
     d = base(months=15)
@@ -404,9 +440,14 @@ class Sel:
     segment: str = "all"
     intervention: str = "all"
     adopter_category: str = "all"
+    outcome: str = "all"
 
     def __str__(self) -> str:
-        labels = [v for v in (self.segment, self.intervention, self.adopter_category) if v != "all"]
+        labels = [
+            v
+            for v in (self.segment, self.intervention, self.adopter_category, self.outcome)
+            if v != "all"
+        ]
         return self.metric + (f"[{','.join(labels)}]" if labels else "")
 
 
@@ -474,6 +515,17 @@ SCENARIOS: dict[str, tuple[Any, tuple[Sel, ...]]] = {
             Sel("reach_indirect"),
         ),
     ),
+    "two_outcomes": (
+        two_outcomes,
+        (
+            Sel("reach_direct", intervention="emotions"),
+            Sel("public_impact_pp", outcome="emotional"),
+            Sel("prevalence_counterfactual", outcome="emotional"),
+            Sel("prevalence", "dis", outcome="emotional"),
+            Sel("realized_effect_share", outcome="emotional"),
+            Sel("mean_gain_sd", outcome="emotional"),
+        ),
+    ),
     "everything": (
         everything,
         (
@@ -526,6 +578,8 @@ def values(df: pd.DataFrame, sel: Sel) -> np.ndarray:
         rows &= df["channel"] == "all"
     if "neighbourhood" in df.columns:  # the engine's rows per neighbourhood: not compared
         rows &= df["neighbourhood"] == "all"
+    if "outcome" in df.columns:
+        rows &= df["outcome"] == sel.outcome
     out = df.loc[rows, "value"].to_numpy(dtype=float)
     assert out.size > 0, f"metric {sel} missing"
     return out[~np.isnan(out)]

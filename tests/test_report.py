@@ -289,3 +289,33 @@ def test_the_report_in_dutch(strategy_files, tmp_path):
     assert re.search(r"€ \d{1,3}(\.\d{3})*\b", seen)  # euros with Dutch thousands dots
     for english in ("reaches", "Summary", "net present value", "no programme"):
         assert english not in seen
+
+
+def test_the_report_names_each_outcomes_change_and_shows_the_breadth(tmp_path):
+    # issue 34: two strategies, each moving a different outcome more
+    from test_outcome_engine import three_outcomes
+
+    files = []
+    for name, emotional in (("behaviour_first", 0.0), ("emotions_too", 0.5)):
+        data = three_outcomes(size=2_000, months=3)
+        data["name"] = name
+        data["interventions"][0]["effect_sizes"]["emotional"] = {"mean": emotional}
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        files.append(path)
+    out = tmp_path / "report.html"
+    build_report(files, out, replicates=2, seed=3, progress=False)
+    text = _visible_text(out.read_text(encoding="utf-8"))
+    found = re.findall(
+        r"<b>(.*?)</b> reaches .*? Per outcome, the share above the cut-off falls by: "
+        r"behaviour ([\d.]+) percentage points; emotional ([\d.]+) percentage points; "
+        r"parent mental ([\d.]+) percentage points",
+        out.read_text(encoding="utf-8"),
+    )
+    by_label = {label: tuple(map(float, rest)) for label, *rest in found}
+    assert set(by_label) == {"behaviour first", "emotions too"}
+    # d = 0.5 on emotional problems (prevalence 10 %): 10 - 100 Phi(Phi^-1(0.1) - 0.5) = 5.6 pp
+    assert by_label["emotions too"][1] == pytest.approx(5.6, abs=1.5)
+    assert by_label["behaviour first"][1] == 0.0  # it does not move emotional problems
+    assert by_label["emotions too"][0] == by_label["behaviour first"][0]  # same behaviour d
+    assert "Breadth: public impact per outcome, by strategy" in text

@@ -161,6 +161,27 @@ def test_estimate_matches_the_arrays_of_a_real_replicate(replicate_state):
     assert recorded == est.parts["recording"]
 
 
+def test_estimate_counts_the_state_and_recording_of_further_outcomes():
+    # three outcomes: 4 bytes per parent for each score after the primary, 8 per parent
+    # and intervention for the unit effect and spillover (docs/robustness.md)
+    d = networked()
+    d["outcomes"] = [
+        {"name": n, "baseline_prevalence": {s["name"]: 0.1 for s in d["population"]["segments"]}}
+        for n in ("behaviour", "emotional", "parent_mental")
+    ]
+    sc = build(d)
+    state: dict = {}
+    rec = simulate_replicate(compile_scenario(sc), replicate_key(3, 0), state)
+    one = estimate_memory(build(networked()), 1)
+    est = estimate_memory(sc, 1)
+    n, k = sc.population.size, len(sc.strategy.offers)
+    outcome_bytes = sum(state[x].nbytes for x in ("x_score", "unit_effect", "unit_spill"))
+    assert outcome_bytes == est.parts["outcome_state"] == 4 * n * 2 + 8 * n * k
+    recorded = sum(v.nbytes for v in vars(rec).values() if hasattr(v, "nbytes"))
+    assert recorded == est.parts["recording"]
+    assert est.engine_peak - one.engine_peak >= outcome_bytes
+
+
 def test_estimated_peak_of_one_replicate_matches_tracemalloc(replicate_state):
     sc, state, _, traced_peak = replicate_state
     est = estimate_memory(sc, 1)
@@ -293,8 +314,8 @@ def test_the_estimate_reads_the_engines_layout_of_parent_state():
     # every per-parent array of the engine is in the layout table the estimate counts,
     # and the estimate's per-parent parts are the table's bytes: 1 + 1 + 4 (segment,
     # category, score), 12 more per parent, 16 per parent and intervention (docs/robustness.md)
-    from impactsim.engine.state import PARENT_LAYOUT, Parents, parent_bytes
+    from impactsim.engine.state import OUTCOME_FIELDS, PARENT_LAYOUT, Parents, parent_bytes
 
-    assert list(PARENT_LAYOUT) == list(Parents._fields)
+    assert [*PARENT_LAYOUT, *OUTCOME_FIELDS] == list(Parents._fields)
     assert parent_bytes() == (18, 16)
     assert parent_bytes(("segment", "category", "score")) == (6, 0)

@@ -116,7 +116,8 @@ def runs(tmp_path_factory) -> Runs:
     res = plot_and_report(clean, root / "reference")
     assert all(r.exit_code == 0 for r in res.values()), res
     reference = outputs(root / "reference")
-    assert len(reference["plot"]) == 9 and reference["report"]
+    # package.yaml has three outcomes: nine figures and the breadth figure (issue 34)
+    assert len(reference["plot"]) == 10 and reference["report"]
     return Runs(clean, other, reference)
 
 

@@ -70,7 +70,14 @@ def test_loop_arguments_have_the_engines_types():
     )
     new = np.zeros((n_iv, n_seg), np.int64)
     seq_bundles = (p, eng.network, eng.interventions, eng.providers, queues, eng.scratch)
-    rec_out = (r.rec_cnt[1], r.rec_gain[1], r.providers_offering[1], False)
+    rec_out = (
+        r.rec_cnt[1],
+        r.rec_gain[1],
+        r.rec_x_cnt[1],
+        r.rec_x_gain[1],
+        r.providers_offering[1],
+        False,
+    )
     expected = (
         (eng.step(0), eng.bounds, *bundles, eng.scratch, r.s_cnt, 2),
         (5, eng.bounds, *seq_bundles, r.s_cnt, new, new, 2),

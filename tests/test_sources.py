@@ -183,8 +183,25 @@ def test_strategies_of_one_municipality_share_it_and_its_sources(group):
     # the library's files are edited by hand; this keeps the shared municipality shared
     docs = [read_yaml(ROOT / "scenarios" / f"{name}.yaml") for name in group]
     every = [read_yaml(p) for p in _library_scenarios() if p.parent.name == "scenarios"]
-    for section in ("population", "outcome", "economics"):
+    for section in ("population", "economics"):
         kept = docs if section == "population" else every
         assert all(d[section] == kept[0][section] for d in kept), section
-        cited = [{k: v for k, v in d["sources"].items() if k.startswith(section)} for d in kept]
+        cited = [
+            {k: v for k, v in d["sources"].items() if k.split(".")[0] == section} for d in kept
+        ]
+        assert all(c == cited[0] for c in cited), f"sources of {section}"
+    # one outcome, or the same several outcomes (issue 34), whose first is that one outcome
+    one = [d for d in every if "outcome" in d]
+    several = [d for d in every if "outcomes" in d]
+    assert all(d["outcome"] == one[0]["outcome"] for d in one)
+    first = dict(several[0]["outcomes"][0]) if several else {}
+    assert {k: v for k, v in first.items() if k not in ("name", "label")} == {
+        k: v for k, v in one[0]["outcome"].items() if k != "name"
+    }
+    for section in ("outcome", "outcomes", "outcome_correlation"):
+        kept = one if section == "outcome" else several
+        assert all(d[section] == kept[0][section] for d in kept), section
+        cited = [
+            {k: v for k, v in d["sources"].items() if k.split(".")[0] == section} for d in kept
+        ]
         assert all(c == cited[0] for c in cited), f"sources of {section}"

@@ -104,6 +104,8 @@ def symbols(eng) -> dict[str, int]:
         "M": spec.n_months,
         "chunks": eng.bounds.shape[0] - 1,
         "rows": count_rows(n_iv, 5, n_pseudo)[-1],
+        "O": len(spec.outcome_names),
+        "NU": spec.n_parents if len(spec.outcome_names) > 1 else 0,
     }
 
 
@@ -156,6 +158,19 @@ def test_builders_give_the_documented_dtypes_and_shapes():
     assert (sym["N"], sym["chunks"], sym["S"], sym["K"], sym["C"]) == (700, 2, 3, 2, 2)
     assert (sym["NP"], sym["P"], sym["T"], sym["M"]) == (4, 2, 10, 5)
     assert sym["E"] > 0  # a random network
+    assert not mismatches(eng)
+
+
+def test_builders_give_the_documented_shapes_with_three_outcomes():
+    d = varied()
+    segs = [s["name"] for s in d["population"]["segments"]]
+    d["outcomes"] = [
+        {"name": n, "baseline_prevalence": dict.fromkeys(segs, p)}
+        for n, p in (("behaviour", 0.15), ("emotional", 0.1), ("parent_mental", 0.2))
+    ]
+    eng = engine_bundles(d)
+    assert symbols(eng)["O"] == 3
+    assert eng.parents.x_score.shape == (2, 700)
     assert not mismatches(eng)
 
 

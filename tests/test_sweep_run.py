@@ -81,6 +81,7 @@ def test_serial_sweep_gives_the_tidy_table_of_direct_runs(tmp_path):
         "intervention",
         "channel",
         "adopter_category",
+        "outcome",
         "value",
     ]
     assert not data.duplicated(["point", "replicate", "metric"]).any()
@@ -397,3 +398,28 @@ def test_an_absurd_number_of_workers_is_refused_not_a_traceback(tmp_path):
     assert not (tmp_path / "s").exists()
     with pytest.raises(ValueError, match=f"at most {MAX_WORKERS} worker processes"):
         make_backend(workers=MAX_WORKERS + 1)
+
+
+def test_a_sweep_keeps_each_outcomes_rows_when_asked(tmp_path):
+    # issue 34: breakdowns [outcome] keep the rows of every outcome by name; a parameter
+    # of one outcome's effect moves that outcome's impact only
+    from test_outcome_engine import three_outcomes
+
+    d = sweep_dict(base=three_outcomes(size=400, months=3))
+    d["parameters"] = [
+        {
+            "path": "interventions.prog.effect_sizes.emotional.mean",
+            "name": "emotional_d",
+            "values": [0.0, 0.6],
+        }
+    ]
+    d["outputs"] = {"metrics": ["public_impact_pp"], "breakdowns": ["outcome"]}
+    sweep = parse_sweep(d, "s.yaml")
+    report = run_sweep(sweep, tmp_path / "s", workers=0, **quiet())
+    assert report.failed == 0
+    data = load_results(tmp_path / "s").data
+    assert set(data["outcome"]) == {"all", "behaviour", "emotional", "parent_mental"}
+    by = data.groupby(["emotional_d", "outcome"])["value"].mean()
+    assert by[(0.0, "emotional")] == 0.0  # not moved: exactly no impact
+    assert by[(0.6, "emotional")] > 2.0  # 100 (0.10 - Phi(Phi^-1(0.1) - 0.6)) = 5.7 pp
+    assert by[(0.0, "behaviour")] == by[(0.6, "behaviour")]  # common random numbers

@@ -212,9 +212,17 @@ def test_the_effect_sizes_are_the_runs_own_draws(cmp):
     assert groups["effect_sizes"]
     for column in groups["effect_sizes"]:
         iv = column.split("/")[1]
-        run = next(r for r in cmp.runs.values() if iv in r.spec.intervention_names)
+        # intervention/<iv>/effect_size[/<outcome>]: an outcome after the primary by name
+        outcome = dict(enumerate(column.split("/"))).get(3, "all")
+        run = next(
+            r
+            for r in cmp.runs.values()
+            if iv in r.spec.intervention_names
+            and (outcome == "all" or outcome in r.spec.outcome_names)
+        )
         np.testing.assert_allclose(
-            params[column].to_numpy(), run.metric("efficacy_d", intervention=iv).to_numpy()
+            params[column].to_numpy(),
+            run.metric("efficacy_d", intervention=iv, outcome=outcome).to_numpy(),
         )
 
 
@@ -230,6 +238,8 @@ def test_every_per_replicate_draw_has_its_group():
         "prov_keys",
         "referral_mult",
         "adoption_mult",
+        "x_effect_d",  # the effect sizes on further outcomes: in replicate_parameters
+        "x_keys",  # keys of the further outcomes' scores (per parent, not per replicate)
     }
     assert {"channel_rates", "provider_adoption"} <= set(DRAWN_GROUPS)
 

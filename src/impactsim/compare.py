@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from impactsim.compare_places import neighbourhood_differences, place_lines
+from impactsim.frontier import efficient_frontier, icer
 from impactsim.inputs import ScenarioError
 from impactsim.posterior import Posterior
 from impactsim.runner import RunResult, run
@@ -105,6 +106,27 @@ def _population_without_contacts(sc: Scenario) -> dict[str, Any]:
     return pop
 
 
+def _shared_outcomes(a: Scenario, b: Scenario) -> tuple[dict, dict]:
+    """The outcomes after the primary that both scenarios have, and their correlations.
+
+    Strategies may measure different further outcomes (each compared where both have it);
+    those they share must be the same outcome, with the same correlation.
+    """
+    names = [o.name for o in a.outcome_list[1:] if o.name in {x.name for x in b.outcome_list}]
+
+    def part(sc: Scenario) -> dict:
+        defs = {o.name: o.model_dump(mode="json") for o in sc.outcome_list if o.name in names}
+        corr = {
+            f"{x}.{y}": v
+            for x, row in sc.outcome_correlation.items()
+            for y, v in row.items()
+            if {x, y} <= {*names, sc.outcome_list[0].name}
+        }
+        return {"definitions": defs, "correlation": corr}
+
+    return part(a), part(b)
+
+
 def comparability_problems(scenarios: Mapping[str, Scenario]) -> list[str]:
     """Why these scenarios cannot be compared as strategies for one municipality.
 
@@ -132,7 +154,12 @@ def comparability_problems(scenarios: Mapping[str, Scenario]) -> list[str]:
                 _population_without_contacts(ref),
                 _population_without_contacts(sc),
             ),
-            ("outcome", ref.outcome.model_dump(mode="json"), sc.outcome.model_dump(mode="json")),
+            (
+                "outcome",
+                ref.outcome.model_dump(mode="json", exclude={"name"}),
+                sc.outcome.model_dump(mode="json", exclude={"name"}),
+            ),
+            ("outcomes", *_shared_outcomes(ref, sc)),
             (
                 "simulation",
                 {"months": ref.simulation.months, "dt_months": ref.simulation.dt_months},
@@ -213,76 +240,6 @@ def find_combinations(scenarios: Mapping[str, Scenario]) -> dict[str, list[tuple
 # --------------------------------------------------------------------------- statistics
 def _point(value: float, n: int) -> dict[str, float]:
     return {"mean": value, "sd": math.nan, "lo": math.nan, "hi": math.nan, "n": n}
-
-
-def icer(delta_cost: float, delta_effect: float) -> float:
-    """Incremental cost-effectiveness ratio ``ΔC / ΔE``; NaN unless ``ΔE > 0``.
-
-    With ``ΔE <= 0`` the ratio does not rank strategies (the strategy is no better, or is
-    dominated); dominance is reported separately.
-    """
-    return delta_cost / delta_effect if delta_effect > 0 else math.nan
-
-
-def efficient_frontier(points: Mapping[str, tuple[float, float]]) -> pd.DataFrame:
-    """Classify options on the cost-effectiveness plane and find the efficient frontier.
-
-    An option is *dominated* when another costs no more and achieves at least as much
-    (one of the two strictly); identical options keep the first listed. Of the rest, sorted
-    by cost, an option is *extendedly dominated* when the ICER from the previous option is
-    higher than the ICER to the next one (a mix of its neighbours would do better).
-    The remaining options form the frontier; each gets the ICER against the previous one.
-
-    Args:
-        points: ``{option: (mean cost, mean effect)}``.
-
-    Returns:
-        DataFrame with ``scenario, cost, effect, status, icer_vs_previous, previous``,
-        sorted by cost.
-    """
-    names = list(points)
-    status = dict.fromkeys(names, "efficient")
-    for i, a in enumerate(names):
-        ca, ea = points[a]
-        for j, b in enumerate(names):
-            if a == b:
-                continue
-            cb, eb = points[b]
-            better = cb <= ca and eb >= ea and (cb < ca or eb > ea)
-            same_earlier = cb == ca and eb == ea and j < i
-            if better or same_earlier:
-                status[a] = "dominated"
-                break
-    live = sorted((n for n in names if status[n] == "efficient"), key=lambda n: points[n][0])
-    changed = True
-    while changed and len(live) > 2:
-        changed = False
-        for i in range(1, len(live) - 1):
-            prev, cur, nxt = live[i - 1], live[i], live[i + 1]
-            r1 = icer(points[cur][0] - points[prev][0], points[cur][1] - points[prev][1])
-            r2 = icer(points[nxt][0] - points[cur][0], points[nxt][1] - points[cur][1])
-            if r1 > r2:
-                status[cur] = "extendedly dominated"
-                live.pop(i)
-                changed = True
-                break
-    rows = []
-    for n in sorted(names, key=lambda n: (points[n][0], -points[n][1])):
-        ratio, previous = math.nan, ""
-        if n in live and live.index(n) > 0:
-            previous = live[live.index(n) - 1]
-            ratio = icer(points[n][0] - points[previous][0], points[n][1] - points[previous][1])
-        rows.append(
-            {
-                "scenario": n,
-                "cost": points[n][0],
-                "effect": points[n][1],
-                "status": status[n],
-                "icer_vs_previous": ratio,
-                "previous": previous,
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 # --------------------------------------------------------------------------- result
@@ -367,10 +324,19 @@ class CompareResult:
         return out
 
 
+def per_outcome_metric(outcome: str) -> str:
+    """The compared metric of one outcome's public impact: ``public_impact_pp[<outcome>]``."""
+    return f"public_impact_pp[{outcome}]"
+
+
 def _outcomes(runs: Mapping[str, RunResult]) -> pd.DataFrame:
     frames = []
     for name, res in runs.items():
         cols = {m: replicate_values(res.summary, m) for m in OUTCOMES}
+        for out in res.scenario.outcomes:  # several outcomes: each one's public impact
+            cols[per_outcome_metric(out.name)] = replicate_values(
+                res.summary, "public_impact_pp", outcome=out.name
+            )
         idx = cols["cost_pv"].index
         df = pd.DataFrame({m: s.reindex(idx) for m, s in cols.items()})
         df.insert(0, "replicate", idx.to_numpy())
@@ -594,13 +560,14 @@ def _compare_tables(
     status = frontier.set_index("scenario")["status"]
     for name, df in wide.items():
         n = len(df)
-        for m in OUTCOMES:
+        compared = [*OUTCOMES, *(c for c in df.columns if c.startswith("public_impact_pp["))]
+        for m in compared:
             add(name, NO_PROGRAMME, m, interval(df[m].to_numpy(), level))
         add(name, "frontier", "on_frontier", _point(float(status[name] == "efficient"), n))
         if name == base:
             continue
         d = df.sub(b.reindex(df.index))
-        for m in OUTCOMES:
+        for m in (c for c in compared if c in b.columns):
             add(name, base, f"diff_{m}", interval(d[m].to_numpy(), level))
         add(name, base, "p_better_impact", _point(float((d["public_impact_pp"] > 0).mean()), n))
         add(name, base, "p_better_npv", _point(float((d["npv"] > 0).mean()), n))

@@ -26,8 +26,8 @@ from impactsim.engine.simulate import Recording
 from impactsim.engine.spec import ModelSpec
 from impactsim.metrics import _Rows
 from impactsim.rng import gamma_multiplier, replicate_key
-from impactsim.scenario import Economics, Scenario
-from impactsim.tables import ALL, interval_table, replicate_values, select
+from impactsim.scenario import Economics, NamedOutcome, Scenario
+from impactsim.tables import ALL, BREAKDOWN_COLUMNS, interval_table, replicate_values, select
 
 #: Intervention cost items (fields of InterventionCosts; also the names of their cost streams).
 INTERVENTION_COST_ITEMS: tuple[str, ...] = (
@@ -363,20 +363,30 @@ class ValueItem:
     multiplier: float = 1.0
 
 
-def value_items(econ: Economics, rep_key: int) -> list[ValueItem]:
-    """The monetised benefits of a scenario with this replicate's uncertainty multipliers."""
+def value_items(
+    econ: Economics, rep_key: int, outcome: NamedOutcome | None = None
+) -> list[ValueItem]:
+    """The monetised benefits of an outcome with this replicate's uncertainty multipliers.
+
+    ``outcome`` None: the primary outcome's (``economics.case_year_values`` and
+    ``linked_outcomes``); else an outcome after the primary's own, their multipliers
+    keyed by the outcome's name too (so the primary's draws stay as they were).
+    """
     out: list[ValueItem] = []
-    for v in econ.case_year_values:
+    values = econ.case_year_values if outcome is None else outcome.case_year_values
+    linked = econ.linked_outcomes if outcome is None else outcome.linked_outcomes
+    key = () if outcome is None else (outcome.name,)
+    for v in values:
         cv = econ.value_cv if v.cv is None else v.cv
-        mult = gamma_multiplier(rep_key, cv, "value", "case_year", v.stakeholder)
+        mult = gamma_multiplier(rep_key, cv, "value", "case_year", *key, v.stakeholder)
         out.append(
             ValueItem(
                 f"case_year:{v.stakeholder}", v.stakeholder, v.eur_per_case_year, 1.0, 0.0, mult
             )
         )
-    for o in econ.linked_outcomes:
+    for o in linked:
         cv = econ.value_cv if o.cv is None else o.cv
-        mult = gamma_multiplier(rep_key, cv, "value", "linked_outcome", o.name)
+        mult = gamma_multiplier(rep_key, cv, "value", "linked_outcome", *key, o.name)
         out.append(
             ValueItem(
                 f"linked:{o.name}",
@@ -409,6 +419,10 @@ class ReplicateEconomics:
     cases_prevented: float
     public_impact_pp: float
     flows: CostFlows = field(repr=False)
+    #: with several outcomes, per outcome (by name): benefit_pv, benefit_pv_<stakeholder>,
+    #: case_years_prevented, case_years_prevented_pv; the totals above sum the money over
+    #: outcomes, the case-years are the primary outcome's
+    per_outcome: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def metrics(self, wtp_eur_per_case_year: float) -> dict[str, float]:
         """Scalar summary metrics (totals), incl. ratios, per-participant figures and NMB."""
@@ -468,30 +482,22 @@ def replicate_economics(
     total_flow = flows.total()
 
     delta = prevented_cases(rec, spec)  # months 1..M
-    horizon_years = M / 12.0
-    ext = econ.extrapolation
-    end_years = counted_until_years(scenario)
-    if ext.enabled:
-        n_ext = round(ext.years * 12.0)
-        half_life = extrapolation_half_life_years(rec, spec, scenario)
-        delta_all = np.concatenate(
-            [delta, extrapolated_cases(delta[-1] if M else 0.0, n_ext, half_life)]
-        )
-    else:
-        delta_all = delta
-    case_years = delta_all / 12.0
-    t = month_midpoints(case_years.size)
-
+    primary = _outcome_benefits(delta, value_items(econ, rep_key), rec, spec, scenario)
+    by_sh, beyond, case_years, t = primary
+    per_outcome: dict[str, dict[str, float]] = {}
+    outs = scenario.outcome_list
+    if len(outs) > 1:
+        per_outcome[outs[0].name] = _outcome_metrics(by_sh, delta, case_years, t, r_e)
+        T = spec.target
+        for o, out in enumerate(outs[1:]):
+            d_o = (rec.x_prev_cf[1:, o][:, T] - rec.x_prev[1:, o][:, T]).sum(axis=1)
+            d_o = d_o.astype(np.float64)
+            items = value_items(econ, rep_key, out)
+            sh_o, beyond_o, cy_o, t_o = _outcome_benefits(d_o, items, rec, spec, scenario)
+            per_outcome[out.name] = _outcome_metrics(sh_o, d_o, cy_o, t_o, r_e)
+            by_sh = {sh: v + sh_o[sh] for sh, v in by_sh.items()}
+            beyond += beyond_o
     stakeholders = econ.all_stakeholders
-    by_sh = dict.fromkeys(stakeholders, 0.0)
-    beyond = 0.0
-    for item in value_items(econ, rep_key):
-        when = t + item.lag_years
-        counted = when <= end_years + 1e-9
-        amounts = case_years * item.eur * item.probability * item.multiplier
-        pv = amounts * discount_factor(when, r_e) * counted
-        by_sh[item.stakeholder] += float(pv.sum())
-        beyond += float(pv[when > horizon_years + 1e-9].sum())
 
     paid = flows.by_payer()
     T = spec.target
@@ -515,7 +521,56 @@ def replicate_economics(
         cases_prevented=cases_m,
         public_impact_pp=100.0 * cases_m / n_t if n_t > 0 else math.nan,
         flows=flows,
+        per_outcome=per_outcome,
     )
+
+
+def _outcome_benefits(
+    delta: np.ndarray, items: list[ValueItem], rec: Recording, spec: ModelSpec, scenario: Scenario
+) -> tuple[dict[str, float], float, np.ndarray, np.ndarray]:
+    """One outcome's monetised benefits from its prevented cases per month ``delta`` [M].
+
+    Returns:
+        ``(present value per stakeholder, of which after the horizon, case-years per
+        counted month, the months' midpoints in years)``, with the extrapolation rule.
+    """
+    econ = scenario.economics
+    M = spec.n_months
+    r_e = econ.discount_rate_effects_per_year
+    horizon_years = M / 12.0
+    ext = econ.extrapolation
+    end_years = counted_until_years(scenario)
+    if ext.enabled:
+        n_ext = round(ext.years * 12.0)
+        half_life = extrapolation_half_life_years(rec, spec, scenario)
+        delta_all = np.concatenate(
+            [delta, extrapolated_cases(delta[-1] if M else 0.0, n_ext, half_life)]
+        )
+    else:
+        delta_all = delta
+    case_years = delta_all / 12.0
+    t = month_midpoints(case_years.size)
+    by_sh = dict.fromkeys(econ.all_stakeholders, 0.0)
+    beyond = 0.0
+    for item in items:
+        when = t + item.lag_years
+        counted = when <= end_years + 1e-9
+        amounts = case_years * item.eur * item.probability * item.multiplier
+        pv = amounts * discount_factor(when, r_e) * counted
+        by_sh[item.stakeholder] += float(pv.sum())
+        beyond += float(pv[when > horizon_years + 1e-9].sum())
+    return by_sh, beyond, case_years, t
+
+
+def _outcome_metrics(
+    by_sh: dict[str, float], delta: np.ndarray, case_years: np.ndarray, t: np.ndarray, r_e: float
+) -> dict[str, float]:
+    """One outcome's rows of the economics table (money and case-years)."""
+    out = {"benefit_pv": float(sum(by_sh.values()))}
+    out |= {f"benefit_pv_{sh}": v for sh, v in by_sh.items()}
+    out["case_years_prevented"] = float(delta.sum() / 12.0)
+    out["case_years_prevented_pv"] = float(np.dot(case_years, discount_factor(t, r_e)))
+    return out
 
 
 # --------------------------------------------------------------------------- tables
@@ -572,13 +627,16 @@ def economics_rows(
             rows.add(sc, rep, "cost_pv", value, intervention=name)
         for name, value in e.cost_pv_channel.items():
             rows.add(sc, rep, "cost_pv", value, channel=name)
+        for out, values in e.per_outcome.items():
+            for metric, value in values.items():
+                rows.add(sc, rep, metric, value, outcome=out)
     return rows.frame()
 
 
 def concat_long(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """Concatenate long tables, keeping the label columns categorical."""
     df = pd.concat(list(frames), ignore_index=True)
-    for col in ("scenario", "metric", "segment", "intervention", "channel", "adopter_category"):
+    for col in ("scenario", "metric", *BREAKDOWN_COLUMNS):
         if col in df.columns:
             df[col] = pd.Categorical(df[col].astype(object))
     return df

@@ -362,7 +362,7 @@ _CROSS_PREFIXES = (
     "strategy.",
     "channels",
     "providers",
-    "outcome.",
+    "outcome",
     "economics",
     "sources[",
 )

@@ -29,6 +29,7 @@ ID_COLUMNS = [
     "intervention",
     "channel",
     "adopter_category",
+    "outcome",
 ]
 
 #: Metric names and what they mean (units). Used in docs and the CLI summary.
@@ -118,6 +119,7 @@ class _Rows:
         intervention: str = ALL,
         channel: str = ALL,
         adopter_category: str = ALL,
+        outcome: str = ALL,
     ) -> None:
         values = np.atleast_1d(np.asarray(values, dtype=np.float64))
         n = values.shape[0]
@@ -131,6 +133,7 @@ class _Rows:
             ("intervention", intervention),
             ("channel", channel),
             ("adopter_category", adopter_category),
+            ("outcome", outcome),
         ):
             self.cols[col].append(np.full(n, val, dtype=object))
         self.cols["value"].append(values)
@@ -146,11 +149,50 @@ class _Rows:
                 "intervention",
                 "channel",
                 "adopter_category",
+                "outcome",
             ):
                 data[col] = pd.Categorical(arr)
             else:
                 data[col] = arr
         return pd.DataFrame(data)
+
+
+@dataclass(frozen=True)
+class OutcomeView:
+    """One outcome's recorded counts (axes as in :class:`Recording`)."""
+
+    name: str  # outcome identifier (``ALL``: the primary, as with one outcome)
+    prev: np.ndarray  # [M+1, S] cases
+    prev_cf: np.ndarray  # [M+1, S] cases without programmes
+    realized: np.ndarray  # [M+1, S] parents with a realized change
+    gain_sum: np.ndarray  # [M+1, S] summed gain (SD units)
+    effect_d: np.ndarray  # [K] effect sizes of the replicate
+
+
+def outcome_views(rec: Recording, spec: ModelSpec) -> list[OutcomeView]:
+    """The outcomes whose rows a replicate writes, each with its ``outcome`` label.
+
+    First the primary outcome labelled ``all`` (the rows every reader of one outcome
+    reads); with several outcomes then every outcome by name, the primary included, so
+    that each outcome's rows are selected the same way (``outcome=<name>``).
+    """
+    primary = (rec.prev, rec.prev_cf, rec.realized, rec.gain_sum, rec.effect_d)
+    views = [OutcomeView(ALL, *primary)]
+    names = spec.outcome_names
+    if len(names) > 1:
+        views.append(OutcomeView(names[0], *primary))
+        for o, name in enumerate(names[1:]):
+            views.append(
+                OutcomeView(
+                    name,
+                    rec.x_prev[:, o],
+                    rec.x_prev_cf[:, o],
+                    rec.x_realized[:, o],
+                    rec.x_gain_sum[:, o],
+                    rec.x_effect_d[o],
+                )
+            )
+    return views
 
 
 def _rank_extremes(lab: Labels) -> tuple[int, int] | None:
@@ -216,55 +258,16 @@ def summary_rows(rows: _Rows, rec: Recording, spec: ModelSpec, lab: Labels, repl
             channel=ch,
         )
     per_seg("reach_indirect", rec.indirect[M])
-    per_seg("prevalence", rec.prev[M])
-    per_seg("prevalence_counterfactual", rec.prev_cf[M])
-    per_seg("public_impact_pp", rec.prev_cf[M] - rec.prev[M], scale=100.0)
-    add(sc, replicate, "cases_prevented", (rec.prev_cf[M] - rec.prev[M])[T].sum())
-    per_seg("realized_effect_share", rec.realized[M])
-    per_seg("mean_gain_sd", rec.gain_sum[M])
-    ext = _rank_extremes(lab)
-    if ext is not None:
-        most, least = ext
-        imp = 100.0 * _div(rec.prev_cf[M] - rec.prev[M], n_s)
-        add(sc, replicate, "differential_impact_gap_pp", imp[least] - imp[most])
-        add(
-            sc,
-            replicate,
-            "differential_impact_ratio",
-            _div(imp[least], imp[most]) if imp[most] != 0 else np.nan,
-        )
-    # impact funnel: efficacy -> effectiveness -> use -> reach -> public impact
-    enrol_k = rec.provider_enrol.sum(axis=0).astype(float)  # [K]
+    for view in outcome_views(rec, spec):
+        _outcome_summary(rows, rec, spec, lab, replicate, view)
+    # the funnel's use: organisations offering at the horizon
     allowed = spec.prov_may_offer.sum(axis=0).astype(float)  # [K]
-    eff_all, effv_all, w_all = 0.0, 0.0, 0.0
     for k, iv in enumerate(lab.interventions):
-        d = rec.effect_d[k]
-        if enrol_k[k] > 0:
-            fid = float((rec.provider_enrol[:, k] * rec.fidelity).sum() / enrol_k[k])
-        else:
-            sel = spec.prov_may_offer[:, k]
-            fid = float(rec.fidelity[sel].mean()) if sel.any() else np.nan
-        add(sc, replicate, "efficacy_d", d, intervention=iv)
-        add(sc, replicate, "effectiveness_d", d * fid, intervention=iv)
-        add(
-            sc,
-            replicate,
-            "use_provider_share",
-            _div(rec.providers_offering[M, k], allowed[k]),
-            intervention=iv,
-        )
-        eff_all += d * enrol_k[k]
-        effv_all += d * fid * enrol_k[k] if enrol_k[k] > 0 else 0.0
-        w_all += enrol_k[k]
+        share = _div(rec.providers_offering[M, k], allowed[k])
+        add(sc, replicate, "use_provider_share", share, intervention=iv)
     if lab.interventions:
-        add(sc, replicate, "efficacy_d", _div(eff_all, w_all))
-        add(sc, replicate, "effectiveness_d", _div(effv_all, w_all))
-        add(
-            sc,
-            replicate,
-            "use_provider_share",
-            _div(rec.providers_offering[M].sum(), allowed.sum()),
-        )
+        share = _div(rec.providers_offering[M].sum(), allowed.sum())
+        add(sc, replicate, "use_provider_share", share)
     total_adopters = rec.adoption_realized.sum()
     for a, cat in enumerate(ADOPTER_CATEGORIES):
         add(
@@ -274,6 +277,58 @@ def summary_rows(rows: _Rows, rec: Recording, spec: ModelSpec, lab: Labels, repl
             _div(rec.adoption_realized[:, a].sum(), total_adopters),
             adopter_category=cat,
         )
+
+
+def _outcome_summary(
+    rows: _Rows, rec: Recording, spec: ModelSpec, lab: Labels, replicate: int, view: OutcomeView
+) -> None:
+    """Append one outcome's horizon rows: prevalence, impact, realized change, funnel's d."""
+    M = spec.n_months
+    T = lab.target
+    sc = lab.scenario
+    n_s = rec.n[M].astype(float)
+    out = view.name
+
+    def add(metric: str, value: float | np.ndarray, **kw: str) -> None:
+        rows.add(sc, replicate, metric, value, outcome=out, **kw)
+
+    def per_seg(metric: str, num_s: np.ndarray, scale: float = 1.0) -> None:
+        add(metric, scale * _div(num_s[T].sum(), n_s[T].sum()))
+        for j, name in enumerate(lab.segments):
+            add(metric, scale * _div(num_s[j], n_s[j]), segment=name)
+
+    prev, prev_cf = view.prev[M], view.prev_cf[M]
+    per_seg("prevalence", prev)
+    per_seg("prevalence_counterfactual", prev_cf)
+    per_seg("public_impact_pp", prev_cf - prev, scale=100.0)
+    add("cases_prevented", (prev_cf - prev)[T].sum())
+    per_seg("realized_effect_share", view.realized[M])
+    per_seg("mean_gain_sd", view.gain_sum[M])
+    ext = _rank_extremes(lab)
+    if ext is not None:
+        most, least = ext
+        imp = 100.0 * _div(prev_cf - prev, n_s)
+        add("differential_impact_gap_pp", imp[least] - imp[most])
+        ratio = _div(imp[least], imp[most]) if imp[most] != 0 else np.nan
+        add("differential_impact_ratio", ratio)
+    # impact funnel: efficacy -> effectiveness (-> use -> reach -> public impact)
+    enrol_k = rec.provider_enrol.sum(axis=0).astype(float)  # [K]
+    eff_all, effv_all, w_all = 0.0, 0.0, 0.0
+    for k, iv in enumerate(lab.interventions):
+        d = view.effect_d[k]
+        if enrol_k[k] > 0:
+            fid = float((rec.provider_enrol[:, k] * rec.fidelity).sum() / enrol_k[k])
+        else:
+            sel = spec.prov_may_offer[:, k]
+            fid = float(rec.fidelity[sel].mean()) if sel.any() else np.nan
+        add("efficacy_d", d, intervention=iv)
+        add("effectiveness_d", d * fid, intervention=iv)
+        eff_all += d * enrol_k[k]
+        effv_all += d * fid * enrol_k[k] if enrol_k[k] > 0 else 0.0
+        w_all += enrol_k[k]
+    if lab.interventions:
+        add("efficacy_d", _div(eff_all, w_all))
+        add("effectiveness_d", _div(effv_all, w_all))
 
 
 def timeseries_rows(
@@ -351,10 +406,12 @@ def timeseries_rows(
             channel=ch,
         )
     series("reach_indirect", rec.indirect, per_segment=False)
-    series("prevalence", rec.prev)
-    series("prevalence_counterfactual", rec.prev_cf)
-    series("public_impact_pp", rec.prev_cf - rec.prev, scale=100.0)
-    series("realized_effect_share", rec.realized, per_segment=False)
+    for view in outcome_views(rec, spec):
+        out = view.name
+        series("prevalence", view.prev, outcome=out)
+        series("prevalence_counterfactual", view.prev_cf, outcome=out)
+        series("public_impact_pp", view.prev_cf - view.prev, scale=100.0, outcome=out)
+        series("realized_effect_share", view.realized, per_segment=False, outcome=out)
 
 
 def summarise(

@@ -384,6 +384,55 @@ def public_impact_over_time(
     return fig
 
 
+def outcomes_in(summary: pd.DataFrame) -> list[str]:
+    """The outcomes a summary has rows for by name, in order; ``[ALL]`` with one outcome."""
+    named = _present(summary[summary["metric"] == "public_impact_pp"], "outcome")
+    return named or [ALL]
+
+
+def impact_breadth(
+    summaries: Any,
+    metric: str = "public_impact_pp",
+    ax: Axes | None = None,
+    *,
+    lang: str = DEFAULT_LANGUAGE,
+) -> Figure:
+    """Public impact per outcome side by side, per strategy: the breadth of each strategy.
+
+    Args:
+        summaries: a run's summary or result, a sequence of them or ``{label: ...}``.
+        metric: the per-outcome summary metric (totals over segments).
+        ax: axes to draw on.
+        lang: language of the texts.
+
+    Returns:
+        Grouped bars, one group per strategy and one bar per outcome (its mean over
+        replicates), with 95 % intervals.
+    """
+    _ = gettext_for(lang)
+    tables = _summaries(summaries)
+    outcomes = list(dict.fromkeys(o for t in tables.values() for o in outcomes_in(t)))
+    fig, ax = _axes(ax, (max(6.0, 1.2 * len(tables) * len(outcomes) + 2.5), 4.5))
+    width = 0.8 / len(outcomes)
+    for i, out in enumerate(outcomes):
+        for j, table in enumerate(tables.values()):
+            rows = select(table, metric, outcome=out)
+            if rows.empty:
+                continue
+            iv = interval(rows["value"], LEVEL)
+            m, lo, hi = iv["mean"], iv["lo"], iv["hi"]
+            x = j + (i - (len(outcomes) - 1) / 2) * width
+            label = (_("outcome") if out == ALL else out.replace("_", " ")) if j == 0 else None
+            ax.bar(x, m, width, color=PALETTE[i % len(PALETTE)], alpha=0.85, label=label)
+            ax.errorbar(x, m, yerr=[[m - lo], [hi - m]], color="black", capsize=3)
+    ax.set_xticks(range(len(tables)), list(tables), rotation=15)
+    ax.set_ylabel(_("public impact (percentage points)"))
+    ax.set_title(_("Breadth: public impact per outcome"))
+    ax.axhline(0, color="#999999", lw=0.8)
+    _legend_outside(ax, _("outcome"))
+    return fig
+
+
 def _summaries(obj: Any) -> dict[str, pd.DataFrame]:
     """Normalise one result/summary, a sequence or a mapping to ``{label: summary}``."""
     if isinstance(obj, dict):

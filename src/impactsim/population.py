@@ -78,10 +78,63 @@ def draw_family(
     """
     seg = _pick(uniform(key_seg, slot, entry), seg_cum)
     cat = _pick(uniform(key_cat, slot, entry), cat_cum[seg])
-    u1 = 1.0 - uniform(key_za, slot, entry)  # in (0, 1]
-    u2 = uniform(key_zb, slot, entry)
-    z = math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+    z = standard_normal(key_za, key_zb, slot, entry)
     return seg, cat, seg_mu[seg] + z
+
+
+@nb.njit(cache=True, inline="always")
+def standard_normal(key_a: np.uint64, key_b: np.uint64, slot: np.int64, entry: np.int64) -> float:
+    """A keyed standard normal: the Box-Muller transform of two keyed uniforms (exact)."""
+    u1 = 1.0 - uniform(key_a, slot, entry)  # in (0, 1]
+    u2 = uniform(key_b, slot, entry)
+    return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+
+
+@nb.njit(cache=True, nogil=True, inline="always")
+def draw_outcome_scores(
+    key_za: np.uint64,
+    key_zb: np.uint64,
+    x_keys: np.ndarray,
+    chol: np.ndarray,
+    x_mu: np.ndarray,
+    slot: np.int64,
+    entry: np.int64,
+    seg: np.int64,
+    x_score: np.ndarray,
+) -> None:
+    """Set the further outcomes' latent scores ``x_score[:, slot]`` of one family.
+
+    Outcome ``o`` (0 the primary, whose normal ``e_0`` is the one :func:`draw_family`
+    draws with the keys ``key_za``, ``key_zb``) has ``z_o = mu_o,s + sum_{j <= o} L_oj e_j``
+    with ``L`` the lower Cholesky factor of the outcomes' correlation and ``e_j`` the
+    keyed standard normal of outcome j (keys ``x_keys[j - 1]``, named after the outcome),
+    all for the same slot and entry step. Lower-triangular ``L``: an outcome's score uses
+    the normals of the outcomes before it and its own, so appending an outcome leaves the
+    scores of those before it unchanged. Nothing is allocated (the turnover kernel calls
+    this in the parents' pass); each normal is drawn again where it is used.
+    """
+    for o in range(x_score.shape[0]):
+        row = o + 1
+        z = x_mu[o, seg] + chol[row, 0] * standard_normal(key_za, key_zb, slot, entry)
+        for j in range(1, row + 1):
+            if chol[row, j] != 0.0:
+                z += chol[row, j] * standard_normal(x_keys[j - 1, 0], x_keys[j - 1, 1], slot, entry)
+        x_score[o, slot] = z
+
+
+@nb.njit(cache=True, parallel=True, nogil=True)
+def draw_outcome_scores_all(
+    key_za: np.uint64,
+    key_zb: np.uint64,
+    x_keys: np.ndarray,
+    chol: np.ndarray,
+    x_mu: np.ndarray,
+    segment: np.ndarray,
+    x_score: np.ndarray,
+) -> None:
+    """The further outcomes' scores of the initial families (entry step 0), in place."""
+    for i in nb.prange(segment.shape[0]):
+        draw_outcome_scores(key_za, key_zb, x_keys, chol, x_mu, i, 0, np.int64(segment[i]), x_score)
 
 
 @nb.njit(cache=True, parallel=True, nogil=True)

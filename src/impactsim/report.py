@@ -117,6 +117,20 @@ def plain_summary(label: str, result: RunResult, lang: str = DEFAULT_LANGUAGE) -
             impact=number(_mean(s, "public_impact_pp"), lang, 1),
         )
     ]
+    outcomes = result.scenario.outcome_list
+    if len(outcomes) > 1:
+        changes = [
+            _("{outcome} {impact} percentage points").format(
+                outcome=html.escape(o.label or o.name.replace("_", " ")),
+                impact=number(_mean(s, "public_impact_pp", outcome=o.name), lang, 1),
+            )
+            for o in outcomes
+        ]
+        parts.append(
+            _("Per outcome, the share above the cut-off falls by: {changes}.").format(
+                changes="; ".join(changes)
+            )
+        )
     bcr = _mean(s, "bcr")
     if bcr == bcr and _mean(s, "cost_pv") > 0:
         parts.append(
@@ -647,6 +661,13 @@ def _figures(runs: Mapping[str, RunResult], lang: str) -> list[str]:
             _img(
                 plots.public_impact_comparison(dict(runs), metric="reach_cumulative", lang=lang),
                 _("Reach by strategy"),
+            )
+        )
+    if any(len(r.scenario.outcome_list) > 1 for r in runs.values()):
+        figs.append(
+            _img(
+                plots.impact_breadth(dict(runs), lang=lang),
+                _("Breadth: public impact per outcome, by strategy (mean, 95 % interval)"),
             )
         )
     first = next(iter(runs.values()))

@@ -26,7 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from impactsim.engine.layout import EVENT_LIST_CAPACITY, chunk_count, initial_queue_capacity
-from impactsim.engine.state import parent_bytes
+from impactsim.engine.state import (
+    OUTCOME_BYTES_PER_PARENT,
+    OUTCOME_BYTES_PER_PARENT_IV,
+    parent_bytes,
+)
 from impactsim.scenario import Scenario
 
 #: Environment variable holding the memory limit (same syntax as ``--memory-limit``).
@@ -122,6 +126,7 @@ def _sizes(scenario: Scenario, replicates: int | None) -> dict[str, float]:
         "T": sim.months * sim.steps_per_month,
         "D": degree,
         "R": sim.replicates if replicates is None else int(replicates),
+        "O": len(scenario.outcome_list),
     }
 
 
@@ -139,6 +144,9 @@ def estimate_memory(
     * ``intervention_state``: status, referral channel (int8), event time, next
       scheduled step, word-of-mouth count (int16), effect and spillover (float32) per
       parent and intervention: 16 N K;
+    * ``outcome_state``: with O outcomes, the score of each after the primary (float32)
+      and, when O > 1, the unit effect and unit spillover (float32) per parent and
+      intervention: 4 N (O - 1) + 8 N K;
     * ``waiting_lists``: queue ids (int32) and join times (int16), 6 K Q with the initial
       capacity Q = max(1024, N / 64); a list doubles when it fills (at most 6 N K when
       everyone waits for everything, which the 20 % slack of the limit mostly covers);
@@ -156,7 +164,8 @@ def estimate_memory(
     * ``chunk_counters``: per-chunk counters of the threaded kernels;
     * ``providers``: per-organisation state and parameters;
     * ``recording``: the monthly counts a replicate keeps, 8 (M+1) (10 K S + 17 S +
-      (C+2) S + 3 K + NP K + 1) bytes and a few per-organisation totals;
+      (C+2) S + 3 K + NP K + 1) bytes and a few per-organisation totals, and per outcome
+      after the primary 8 ((M+1) 4 S + K) bytes;
     * ``timeseries_rows`` / ``summary_rows``: its rows of the tidy tables.
 
     Args:
@@ -169,6 +178,7 @@ def estimate_memory(
     """
     z = _sizes(scenario, replicates)
     n, k, s, c, np_, m, t, d = (z[x] for x in ("N", "K", "S", "C", "NP", "M", "T", "D"))
+    xo = z["O"] - 1  # outcomes after the primary
     i64 = 8
     chunks = chunk_count(int(n))
     queue = initial_queue_capacity(int(n))
@@ -179,6 +189,8 @@ def estimate_memory(
         "population": drawn * n,
         "parent_state": (per_parent - drawn) * n,
         "intervention_state": per_parent_iv * n * k,
+        "outcome_state": n * xo * OUTCOME_BYTES_PER_PARENT
+        + (n * k * OUTCOME_BYTES_PER_PARENT_IV if xo > 0 else 0),
         "waiting_lists": 6 * k * queue,
         # a step in which everyone joins everything: ids, keys, the ordering of one
         # programme's joiners (waiting_lists.order_by_uniform_key); the enrolments and their
@@ -192,10 +204,12 @@ def estimate_memory(
         # month-end counts (3 rows and the gain), event lists
         "chunk_counters": i64
         * (chunks + 1)
-        * (18 * k * s + 35 * s + 5 + 2 * k + 2 * (c + 2) * s + 3 * EVENT_LIST_CAPACITY),
+        * (18 * k * s + 35 * s + 5 + 2 * k + 2 * (c + 2) * s + 3 * EVENT_LIST_CAPACITY)
+        + i64 * chunks * xo * 4 * s,
         "providers": np_ * (18 * k + 80) + t * k * 4,
         "recording": i64 * (m + 1) * (10 * k * s + 17 * s + (c + 2) * s + 3 * k + np_ * k + 1)
-        + i64 * (np_ * k + np_ + k + 25),
+        + i64 * (np_ * k + np_ + k + 25)
+        + i64 * xo * ((m + 1) * 4 * s + k),
     }
     build = 0.0
     if d > 0:
@@ -203,6 +217,9 @@ def estimate_memory(
     parts["network_construction"] = build
     ts_rows = (m + 1) * (k * (s + 1) + 4 * k + 4 * (s + 1) + 5 + (c + 2) + 2)
     sm_rows = 6 * (k + 1) * (s + 1) + 2 * (c + 2) + 50
+    if xo > 0:  # each outcome's rows by name, the primary's too (metrics.outcome_rows)
+        ts_rows += (xo + 1) * (m + 1) * (3 * (s + 1) + 1)
+        sm_rows += (xo + 1) * (6 * (s + 1) + 6 * (k + 1) + 3)
     parts["timeseries_rows"] = _ROW_FRAME * ts_rows
     parts["summary_rows"] = _ROW_FRAME * sm_rows
     steady = sum(
@@ -211,6 +228,7 @@ def estimate_memory(
             "population",
             "parent_state",
             "intervention_state",
+            "outcome_state",
             "waiting_lists",
             "scratch",
             "network",

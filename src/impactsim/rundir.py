@@ -209,6 +209,8 @@ def figures_for(run: Any) -> dict[str, Any]:
     }
     if PLACE_COLUMN in run.summary.columns:
         draw["by_neighbourhood"] = lambda: plots.by_neighbourhood(run)
+    if len(run.scenario.outcome_list) > 1:
+        draw["impact_breadth"] = lambda: plots.impact_breadth(run)
     if _has(run.summary, "cost_pv"):
         wtp = run.scenario.economics.willingness_to_pay_eur_per_case_year
         draw["cost_effectiveness_plane"] = lambda: plots.cost_effectiveness_plane(run, wtp_eur=wtp)

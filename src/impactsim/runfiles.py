@@ -474,6 +474,7 @@ def check_run(
         "intervention": {iv.name for iv in scenario.offered_interventions} | {ALL},
         "channel": {c.name for c in scenario.channels} | set(PSEUDO_CHANNELS) | {ALL},
         "adopter_category": set(ADOPTER_CATEGORIES) | {ALL},
+        "outcome": {o.name for o in scenario.outcomes} | {ALL},
     }
     replicates = None
     for name, table in tables.items():

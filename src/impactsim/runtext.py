@@ -118,6 +118,18 @@ def _print_places(stats: pd.DataFrame) -> None:
         typer.echo(f"  {name:<22} {cells[0]:<32} {cells[1]}")
 
 
+def _print_outcomes(stats: pd.DataFrame) -> None:
+    """With several outcomes, each one's prevalence without and with programmes and impact."""
+    for metric, what, kind in HEADLINE[2:5]:
+        rows = select(stats, metric, free=("outcome",))
+        for _, row in rows[rows["outcome"].astype(str) != ALL].iterrows():
+            label = f"{what.split(' (')[0]}: {row['outcome']}"
+            typer.echo(
+                f"{label:<42} {_fmt(row['mean'], kind):>10}   "
+                f"[{_fmt(row['lo'], kind).strip()}, {_fmt(row['hi'], kind).strip()}]"
+            )
+
+
 def print_run(result: RunResult, out_dir: Path) -> None:
     """Print the summary of ``impactsim run``: headline metrics, reach, economics."""
     sc = result.scenario
@@ -150,6 +162,7 @@ def print_run(result: RunResult, out_dir: Path) -> None:
             f"{label:<42} {_fmt(row['mean'], 'pct'):>10}   "
             f"[{_fmt(row['lo'], 'pct').strip()}, {_fmt(row['hi'], 'pct').strip()}]"
         )
+    _print_outcomes(stats)
     if PLACE_COLUMN in stats.columns:  # the scenario has neighbourhoods
         _print_places(stats)
     _print_economics(result, totals)

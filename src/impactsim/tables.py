@@ -25,7 +25,16 @@ from impactsim.i18n import money
 ALL = "all"
 
 #: Columns that say which part of the population a row is about.
-BREAKDOWN_COLUMNS: tuple[str, ...] = ("segment", "intervention", "channel", "adopter_category")
+#: ``outcome``: with several outcomes, the rows of one outcome by its name; ``all`` marks
+#: rows not about one outcome, the primary outcome's rows (as with one outcome) and, for
+#: money, the total over outcomes (docs/model.md, "Several outcomes").
+BREAKDOWN_COLUMNS: tuple[str, ...] = (
+    "segment",
+    "intervention",
+    "channel",
+    "adopter_category",
+    "outcome",
+)
 
 #: Column of the neighbourhood a row is about, in the tables of a scenario with
 #: neighbourhoods only (``all``: the whole municipality). Rows are totals over it unless a

@@ -307,6 +307,12 @@ def _strategy_parameters(res: Any, replicates: Sequence[int]) -> dict[str, dict[
             out["effect_sizes"][f"intervention/{name}/effect_size"] = np.array(
                 [d.effect_d[j] for d in draws]
             )
+        # the effect sizes on the outcomes after the primary (their own streams)
+        for o, outcome in enumerate(res.spec.outcome_names[1:]):
+            if res.spec.x_eff_sd[o, j] > 0:
+                out["effect_sizes"][f"intervention/{name}/effect_size/{outcome}"] = np.array(
+                    [d.x_effect_d[o, j] for d in draws]
+                )
     used = {p for o in sc.strategy.offers for p in o.providers}
     for p, prov in enumerate(sc.providers):
         sel = res.spec.prov_type == p
@@ -338,12 +344,13 @@ def _strategy_parameters(res: Any, replicates: Sequence[int]) -> dict[str, dict[
 def replicate_parameters(cmp: CompareResult) -> tuple[pd.DataFrame, dict[str, list[str]]]:
     """Each replicate's uncertain parameters in a comparison, recomputed from its key.
 
-    Effect sizes (``intervention/<name>/effect_size``, Cohen's d), the mean fidelity of
-    each provider type's organisations (``provider/<name>/fidelity``), and the multipliers
-    of channels' referral strengths (``channel/<name>/referral_strength``) and of provider
-    types' adoption rates (``provider/<name>/adoption_rate``) are the engine's own draws
-    (:func:`impactsim.engine.spec.draw_replicate`); cost and value multipliers are
-    :func:`impactsim.rng.gamma_multiplier` draws named by their streams
+    Effect sizes (``intervention/<name>/effect_size``, Cohen's d, and
+    ``intervention/<name>/effect_size/<outcome>`` on the outcomes after the primary), the
+    mean fidelity of each provider type's organisations (``provider/<name>/fidelity``), and
+    the multipliers of channels' referral strengths (``channel/<name>/referral_strength``)
+    and of provider types' adoption rates (``provider/<name>/adoption_rate``) are the
+    engine's own draws (:func:`impactsim.engine.spec.draw_replicate`); cost and value
+    multipliers are :func:`impactsim.rng.gamma_multiplier` draws named by their streams
     (``cost/intervention/<name>/<item>``, ``value/case_year/<stakeholder>``, ...). Only
     parameters that vary are kept. Strategies share a parameter of the same name (common
     random numbers); one that differs between strategies gets ``@<strategy>`` appended.

@@ -133,14 +133,28 @@ VARIANTS: tuple[Variant, ...] = (
         36,
         ("one_thread", "network", "spillover", "follow_up"),
     ),
-    Variant("package", "package.yaml", 12_000, 36, ("follow_up", "interaction", "waiting_give_up")),
-    Variant("multilevel", "multilevel-triple-p.yaml", 12_000, 36, ("interaction", "follow_up")),
+    Variant(
+        "package",
+        "package.yaml",
+        12_000,
+        36,
+        ("follow_up", "interaction", "waiting_give_up", "several_outcomes"),
+    ),
+    Variant(
+        "multilevel",
+        "multilevel-triple-p.yaml",
+        12_000,
+        36,
+        ("interaction", "follow_up", "several_outcomes"),
+    ),
     Variant("stepped-care", "stepped-care.yaml", 12_000, 36, ("follow_up", "indicated")),
     Variant("embedding", "embedding.yaml", 12_000, 36, ("waiting_give_up",)),
     Variant("free-market", "free-market.yaml", 12_000, 36, ("providers",)),
     Variant("civil-society", "civil-society.yaml", 12_000, 36, ("spillover",)),
     Variant("critical-mass-seeded", "critical-mass-seeded.yaml", 12_000, 36, ("thresholds",)),
-    Variant("online-upscaling", "online-upscaling.yaml", 12_000, 36, ("network",)),
+    Variant(
+        "online-upscaling", "online-upscaling.yaml", 12_000, 36, ("network", "several_outcomes")
+    ),
 )
 
 
@@ -205,7 +219,18 @@ def replicate_arrays(variant: Variant, replicate: int) -> dict[str, np.ndarray]:
     state: dict[str, np.ndarray] = {}
     rec = simulate_replicate(_spec(variant), replicate_key(SEED, replicate), state)
     arrays = {f"record.{f.name}": getattr(rec, f.name) for f in dataclasses.fields(rec)}
-    return arrays | {f"state.{k}": np.asarray(v) for k, v in state.items()}
+    arrays |= {f"state.{k}": np.asarray(v) for k, v in state.items()}
+    return {k: v for k, v in arrays.items() if not (_of_further_outcomes(k) and v.size == 0)}
+
+
+def _of_further_outcomes(name: str) -> bool:
+    """Whether an array holds the outcomes after the primary (docs/model.md, "Several outcomes").
+
+    A one-outcome scenario has none: such arrays are empty there and left out of the
+    digests, so one-outcome digests stay as they were before there were several outcomes.
+    """
+    field = name.split(".", 1)[1]
+    return field.startswith(("x_", "unit_"))
 
 
 def replicate_digests(variant: Variant, replicate: int) -> dict[str, str]:
@@ -243,6 +268,9 @@ def evidence(variant: Variant) -> dict[str, bool]:
         "parallel_lists": bool(joiners_per_step.max() >= 256),
         "thresholds": bool(np.any(spec.cat_threshold > 0)),
         "providers": a["record.provider_adopt_new"].sum() > 0,
+        # outcomes after the primary, moved by the programmes (their arrays are pinned)
+        "several_outcomes": "record.x_prev" in a
+        and (a["record.x_prev_cf"] - a["record.x_prev"]).sum() > 0,
     }
     return {tag: bool(checks[tag]) for tag in variant.exercises}
 

@@ -115,6 +115,7 @@ def strategy_in(municipality: Scenario, library_file: Path) -> Scenario:
 
     Contact rates of channels the municipality does not define are taken from the
     library file's segment of the same name; those it defines stay the municipality's.
+    The municipality's outcomes are kept: effects on other outcomes are left out.
 
     Raises:
         ScenarioError: the strategy does not fit the municipality (e.g. it names
@@ -128,6 +129,12 @@ def strategy_in(municipality: Scenario, library_file: Path) -> Scenario:
         else:
             data.pop(section, None)
     data["sources"] = {}
+    # the municipality's outcomes decide what is measured: a strategy's effects on outcomes
+    # it does not define are left out
+    measured = {o.name for o in municipality.outcome_list[1:]}
+    for iv in data.get("interventions") or []:
+        if isinstance(iv, dict) and isinstance(iv.get("effect_sizes"), dict):
+            iv["effect_sizes"] = {k: v for k, v in iv["effect_sizes"].items() if k in measured}
     lib_segments = {
         s.get("name"): s for s in (lib.get("population") or {}).get("segments", []) or []
     }

@@ -6,6 +6,8 @@ the month's record.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numba as nb
 import numpy as np
 
@@ -20,6 +22,7 @@ from impactsim.engine.layout import (
     M_PREV,
     M_REALIZED,
     N_M_ROWS,
+    N_X_ROWS,
     P_OFFERING,
     ROW_ANY,
     ROW_INDIRECT,
@@ -27,6 +30,9 @@ from impactsim.engine.layout import (
     ROW_PREV,
     ROW_PREV_CF,
     ROW_REALIZED,
+    X_CF,
+    X_PREV,
+    X_REALIZED,
     count_rows,
     status_row,
 )
@@ -272,6 +278,99 @@ def measure_chunk(
         m_cnt[c, M_INDIRECT, s] += np.int64(spilled[j] & (adopt_step[lo + j] < 0))
 
 
+# no reference counting, as measure_chunk (it runs in the parents' pass too)
+@nb.njit(cache=True, nogil=True, _nrt=False, **INTERNAL)
+def measure_outcomes_chunk(
+    c: int,
+    lo: int,
+    hi: int,
+    now: int,
+    parents: Parents,
+    population: Population,
+    interventions: Interventions,
+    x_m_cnt: np.ndarray,
+    x_m_gain: np.ndarray,
+    decay_now: bool,
+    work: MeasureWork,
+) -> None:
+    """Month-end counts of the outcomes after the primary, chunk ``c`` (parents ``lo .. hi - 1``).
+
+    Outcome ``o`` (``o = 0`` the first after the primary) has, per parent, the gain
+    ``G_o = sum_k d_ok u_k decay_k + sum_k d_ok U_k + sum_{k<m} gamma_km min(g_k, g_m)``
+    over the effects ``g_k = d_ok u_k decay_k`` (the interaction term only when both are
+    positive), with ``u`` the parent's unit effect (``parents.unit_effect``: multiplier,
+    fidelity and dose, without ``d``) and ``U`` its unit spillover; the same rules as
+    :func:`measure_chunk` for the primary outcome, with the outcome's effect sizes
+    ``d_ok`` (``interventions.x_effect_d``). Counted from all the chunk's parents into
+    ``x_m_cnt[c, o]``: cases without programmes (``z_o > cutoff_o``), cases
+    (``z_o - G_o > cutoff_o``), realized change (``G_o >= mic_o``); ``x_m_gain[c, o]``
+    the summed gain. An intervention with ``d_ok = 0`` adds exactly 0 to ``G_o``. With
+    ``decay_now`` the unit spillover then decays by the step ``now``. Allocates nothing.
+    """
+    x_score, segment = parents.x_score, parents.segment
+    unit_effect, unit_spill = parents.unit_effect, parents.unit_spill
+    eff_on, t_event = parents.eff_on, parents.t_event
+    x_d = interventions.x_effect_d
+    decay_tab, sleeper_steps = interventions.decay_tab, interventions.sleeper_steps
+    gamma, has_gamma = interventions.gamma, interventions.has_gamma
+    spill_on, spill_decay_step = interventions.spill_on, interventions.spill_decay_step
+    n_x, n_c, n_iv = x_score.shape[0], hi - lo, t_event.shape[1]
+    n_seg = x_m_cnt.shape[3]
+    g, gain, with_effect = work.g, work.gain, work.with_effect
+    for o in range(n_x):
+        for s in range(n_seg):
+            for r in range(N_X_ROWS):
+                x_m_cnt[c, o, r, s] = 0
+            x_m_gain[c, o, s] = 0.0
+    # the unit effects now (per unit of d), as measure_chunk takes the primary's
+    for j in range(n_c):
+        for k in range(n_iv):
+            g[k, j] = 0.0
+    n_lag = decay_tab.shape[1]
+    n_with = 0
+    for j in range(n_c):
+        with_effect[n_with] = j
+        n_with += eff_on[lo + j] != 0
+    for h in range(n_with):
+        j = with_effect[h]
+        m = np.int64(eff_on[lo + j])
+        for k in range(n_iv):
+            lag = now - 1 - sleeper_steps[k] - np.int64(t_event[lo + j, k])
+            dec = decay_tab[k, min(max(lag, 0), n_lag - 1)]
+            g[k, j] = unit_effect[lo + j, k] * dec * ((lag >= 0) & (((m >> k) & 1) != 0))
+    for o in range(n_x):
+        for j in range(n_c):
+            gain[j] = 0.0
+        for k in range(n_iv):
+            d_k = x_d[o, k]
+            for j in range(n_c):
+                gain[j] += d_k * g[k, j] + d_k * unit_spill[lo + j, k] * spill_on[k]
+            if has_gamma:
+                for m in range(k + 1, n_iv):
+                    g_km = gamma[k, m]
+                    if g_km != 0.0:
+                        d_m = x_d[o, m]
+                        for j in range(n_c):
+                            gk = d_k * g[k, j]
+                            gm = d_m * g[m, j]
+                            gain[j] += g_km * min(gk, gm) * ((gk > 0.0) & (gm > 0.0))
+        cutoff, mic = population.x_cutoff[o], population.x_mic[o]
+        for j in range(n_c):
+            s = segment[lo + j]
+            z = x_score[o, lo + j]
+            gj = gain[j]
+            x_m_cnt[c, o, X_CF, s] += np.int64(z > cutoff)
+            x_m_cnt[c, o, X_PREV, s] += np.int64(z - gj > cutoff)
+            x_m_cnt[c, o, X_REALIZED, s] += np.int64(gj >= mic)
+            x_m_gain[c, o, s] += gj
+    if decay_now:
+        for k in range(n_iv):
+            if spill_on[k]:
+                f_k = spill_decay_step[k]
+                for j in range(n_c):
+                    unit_spill[lo + j, k] = np.float32(unit_spill[lo + j, k] * f_k)
+
+
 @nb.njit(cache=True, parallel=True, nogil=True, **INTERNAL)
 def measure(
     bounds: np.ndarray,
@@ -281,9 +380,13 @@ def measure(
     interventions: Interventions,
     m_cnt: np.ndarray,
     m_gain: np.ndarray,
+    x_m_cnt: np.ndarray,
+    x_m_gain: np.ndarray,
     decay_now: bool,
 ) -> None:
     """:func:`measure_chunk` of every chunk, in parallel (``m_cnt`` [chunk, N_M_ROWS, S]).
+
+    With further outcomes also :func:`measure_outcomes_chunk` (``x_m_cnt``, ``x_m_gain``).
 
     In the steps, :func:`step_parents` measures each chunk just before handling its
     parents' events; this is for the state after the last step.
@@ -310,6 +413,20 @@ def measure(
             decay_now,
             work,
         )
+        if parents.x_score.shape[0] > 0:
+            measure_outcomes_chunk(
+                np.int64(c),
+                bounds[c],
+                bounds[c + 1],
+                now,
+                parents,
+                population,
+                interventions,
+                x_m_cnt,
+                x_m_gain,
+                decay_now,
+                work,
+            )
 
 
 @nb.njit(cache=True, nogil=True)
@@ -385,6 +502,22 @@ def add_measured(m_cnt: np.ndarray, m_gain: np.ndarray, cnt: np.ndarray, gain: n
             gain[s] += m_gain[c, s]
 
 
+@nb.njit(cache=True, nogil=True, **INTERNAL)
+def add_measured_outcomes(
+    x_m_cnt: np.ndarray, x_m_gain: np.ndarray, x_cnt: np.ndarray, x_gain: np.ndarray
+) -> None:
+    """The further outcomes' month-end counts of every chunk, summed in chunk order.
+
+    ``x_cnt`` [O - 1, N_X_ROWS, S] and ``x_gain`` [O - 1, S] of the month.
+    """
+    for c in range(x_m_cnt.shape[0]):
+        for o in range(x_m_cnt.shape[1]):
+            for s in range(x_m_cnt.shape[3]):
+                for r in range(N_X_ROWS):
+                    x_cnt[o, r, s] += x_m_cnt[c, o, r, s]
+                x_gain[o, s] += x_m_gain[c, o, s]
+
+
 @nb.njit(cache=True, nogil=True)
 def record_month(
     now: int,
@@ -396,6 +529,8 @@ def record_month(
     prov_state: np.ndarray,
     cnt: np.ndarray,
     gain: np.ndarray,
+    x_cnt: np.ndarray,
+    x_gain: np.ndarray,
     offering: np.ndarray,
     decay_now: bool,
 ) -> None:
@@ -411,9 +546,14 @@ def record_month(
     n_chunks = bounds.shape[0] - 1
     m_cnt = np.empty((n_chunks, N_M_ROWS, s_cnt.shape[2]), np.int64)
     m_gain = np.empty((n_chunks, s_cnt.shape[2]))
+    x_m_cnt = np.empty((n_chunks, x_cnt.shape[0], N_X_ROWS, s_cnt.shape[2]), np.int64)
+    x_m_gain = np.empty((n_chunks, x_cnt.shape[0], s_cnt.shape[2]))
     record_stocks(s_cnt, prov_state, cnt, offering)
-    measure(bounds, now, parents, population, interventions, m_cnt, m_gain, decay_now)
+    measure(
+        bounds, now, parents, population, interventions, m_cnt, m_gain, x_m_cnt, x_m_gain, decay_now
+    )
     add_measured(m_cnt, m_gain, cnt, gain)
+    add_measured_outcomes(x_m_cnt, x_m_gain, x_cnt, x_gain)
 
 
 @nb.njit(cache=True, nogil=True, **INTERNAL)
@@ -500,3 +640,25 @@ def tally_parents_pass(
                 mf_count[s, k] -= left
         records.participant_months[month, k] += enrolled * dt
     return n_join
+
+
+def classify_adoption(rec: Any, adopt_step: np.ndarray, category: np.ndarray, dt: float) -> None:
+    """Classify realized adoption times into Rogers categories (cut-offs mean-2SD ... mean+SD).
+
+    Adds to ``rec.adoption_realized`` [A, 5] (``rec``: a replicate's recording).
+
+    Adopters are the families present at the horizon that ever enrolled; their first
+    enrolment time is compared with the mean and SD of all adopters' times. The times
+    are listed and counted by kernels (:func:`adoption_times`,
+    :func:`count_adoption_classes`, one pass each over the parents); the mean and SD are
+    numpy's, of the listed times.
+    """
+    times = adoption_times(adopt_step, dt)
+    if times.size < 2:
+        return
+    mu, sd = times.mean(), times.std()
+    if sd > 0:
+        edges = np.array([mu - 2 * sd, mu - sd, mu, mu + sd])
+    else:  # all at the same time: every adopter in the middle class (2)
+        edges = np.full(2, -np.inf)
+    count_adoption_classes(adopt_step, category, dt, edges, rec.adoption_realized)

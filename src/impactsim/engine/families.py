@@ -37,6 +37,11 @@ def replicate_population(spec: ModelSpec, draws: ReplicateDraws) -> Population:
         spec.mic,
         spec.dt,
         spec.steps_per_month,
+        draws.x_keys,
+        spec.x_mu,
+        spec.out_chol,
+        spec.x_cutoff,
+        spec.x_mic,
     )
 
 

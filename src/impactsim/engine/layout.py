@@ -109,6 +109,13 @@ M_REALIZED = 1
 M_INDIRECT = 2
 N_M_ROWS = 3
 
+#: Rows of the further outcomes' month-end counts (``x_m_cnt``, ``rec_x_cnt``), counted
+#: from all parents at month ends: cases without programmes, cases, realized change.
+X_CF = 0
+X_PREV = 1
+X_REALIZED = 2
+N_X_ROWS = 3
+
 #: Events of one kind a chunk lists per step for the engine's sequential phase (a chunk
 #: with more is scanned instead: lists and scans visit a chunk's events of one
 #: intervention in parent order).

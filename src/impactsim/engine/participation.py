@@ -47,7 +47,8 @@ def enrol(
     """Parent i (segment s, status ``old``) takes a place in programme k at organisation p.
 
     Counted in slot c of the stock counts (the first enrolment in any programme also
-    among those who took part); the effect is ``d_k * multiplier_ks * fidelity_p``; the
+    among those who took part); the effect is ``d_k * multiplier_ks * fidelity_p`` (and,
+    with further outcomes, the unit effect ``multiplier_ks * fidelity_p``); the
     next step is the dropout step (geometric) or else the step of completion.
     """
     category = parents.category
@@ -72,6 +73,8 @@ def enrol(
     status[i, k] = ENROLLED
     t_event[i, k] = t
     effect[i, k] = effect_d[k] * eff_mult[k, s] * fidelity[p]
+    if parents.unit_effect.shape[0] > 0:  # further outcomes: the effect per unit of d
+        parents.unit_effect[i, k] = eff_mult[k, s] * fidelity[p]
     t_next[i, k] = min(
         next_time(iv_keys[k, 2], np.int64(i), np.int64(t), drop_rate[k, s]), t + dur_steps[k]
     )
@@ -109,6 +112,8 @@ def end_participation(
     parents.t_next[i, k] = NEVER
     if next_time(iv.iv_keys[k, 2], np.int64(i), e, iv.drop_rate[k, s]) == t:
         effect[i, k] *= (t - 1 - e) / iv.dur_steps[k]
+        if parents.unit_effect.shape[0] > 0:
+            parents.unit_effect[i, k] *= (t - 1 - e) / iv.dur_steps[k]
         move_status(s_cnt, c, k, n_iv, s, ENROLLED, DROPPED)
         parents.has_gain[i] = 1
         parents.eff_on[i] |= 1 << k

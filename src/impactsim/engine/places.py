@@ -31,6 +31,7 @@ SEGMENT_AXIS: dict[str, int] = {
     "p_drop": 1,
     "eff_mult": 1,
     "elig_seg": 1,
+    "x_mu": 1,
 }
 
 

@@ -23,9 +23,14 @@ import numba
 import numpy as np
 
 from impactsim.engine.clocks import start_clocks, step_probabilities
-from impactsim.engine.counts import adoption_times, count_adoption_classes, count_all, record_month
+from impactsim.engine.counts import classify_adoption as _classify_adoption
+from impactsim.engine.counts import count_all, record_month
 from impactsim.engine.families import draw_population, replicate_network, replicate_population
 from impactsim.engine.layout import (
+    N_X_ROWS,
+    X_CF,
+    X_PREV,
+    X_REALIZED,
     chunk_count,
     count_rows,
     decode_count_rows,
@@ -45,6 +50,7 @@ from impactsim.engine.state import (
     Step,
 )
 from impactsim.engine.steps import new_scratch, run_steps, step_parents, step_sequential
+from impactsim.population import draw_outcome_scores_all
 
 #: Below this many parents a step is too short for a parallel region to pay: waking worker
 #: threads costs more than the work, and on a busy machine far more (measured: 200 parents,
@@ -112,6 +118,12 @@ class Recording:
     effect_d: np.ndarray  # [K] effect sizes drawn for this replicate
     exits: np.ndarray  # [M+1] families leaving in month m (flow)
     adoption_realized: np.ndarray  # [A, 5] assigned category x realized Rogers category
+    # the outcomes after the primary (O - 1 of them; empty with one outcome)
+    x_prev_cf: np.ndarray  # [M+1, O-1, S] cases, counterfactual
+    x_prev: np.ndarray  # [M+1, O-1, S] cases, scenario
+    x_realized: np.ndarray  # [M+1, O-1, S] parents with gain >= the outcome's MIC
+    x_gain_sum: np.ndarray  # [M+1, O-1, S] summed gain (SD units)
+    x_effect_d: np.ndarray  # [O-1, K] effect sizes drawn for this replicate
 
 
 def _channel_arrays(spec: ModelSpec, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -298,7 +310,7 @@ def loop_arguments(spec: ModelSpec) -> tuple[tuple, tuple, tuple]:
     providers = _new_providers(spec, draws)
     bounds = chunk_bounds(1)
     records = _new_records(spec, bounds)
-    scratch = new_scratch(bounds.shape[0] - 1, n_iv, n_seg)
+    scratch = new_scratch(bounds.shape[0] - 1, n_iv, n_seg, len(spec.outcome_names) - 1)
     c = channels
     step = Step(
         0,
@@ -341,6 +353,8 @@ def loop_arguments(spec: ModelSpec) -> tuple[tuple, tuple, tuple]:
         providers.prov_state,
         records.rec_cnt[0],
         records.rec_gain[0],
+        records.rec_x_cnt[0],
+        records.rec_x_gain[0],
         records.providers_offering[0],
         False,
     )
@@ -494,6 +508,8 @@ def _simulate_replicate(
         providers.prov_state,
         records.rec_cnt[spec.n_months],
         records.rec_gain[spec.n_months],
+        records.rec_x_cnt[spec.n_months],
+        records.rec_x_gain[spec.n_months],
         records.providers_offering[spec.n_months],
         False,  # no step follows: the spillover gains stay as they are
     )
@@ -567,7 +583,20 @@ def _new_parents(
     """
     drawn = draw_population(spec, draws, population)
     nbr_off, nbrs = replicate_network(spec, draws, drawn["segment"], population.nbh)
-    return _assemble_parents(spec, drawn, nbr_off, nbrs, spec.network_kind == "fully_mixed")
+    fully_mixed = spec.network_kind == "fully_mixed"
+    parents, network = _assemble_parents(spec, drawn, nbr_off, nbrs, fully_mixed)
+    if parents.x_score.shape[0] > 0:
+        keys = population.pop_keys
+        draw_outcome_scores_all(
+            keys[2],
+            keys[3],
+            draws.x_keys,
+            spec.out_chol,
+            spec.x_mu,
+            drawn["segment"],
+            parents.x_score,
+        )
+    return parents, network
 
 
 def _assemble_parents(
@@ -576,11 +605,16 @@ def _assemble_parents(
     """The parents' bundles around their drawn families and network (:func:`_new_parents`)."""
     n, n_seg, n_iv = drawn["segment"].shape[0], spec.n_cells, spec.n_interventions
     segment = drawn["segment"]
+    n_x = len(spec.outcome_names) - 1
+    n_unit = n if n_x > 0 else 0
     parents = Parents(
         **{
             name: drawn[name] if fill is None else np.full((n, n_iv) if by_iv else n, fill, dtype)
             for name, (dtype, by_iv, fill) in PARENT_LAYOUT.items()
-        }
+        },
+        x_score=np.zeros((n_x, n), np.float32),
+        unit_effect=np.zeros((n_unit, n_iv), np.float32),
+        unit_spill=np.zeros((n_unit, n_iv), np.float32),
     )
     network = Network(
         nbr_off,
@@ -638,6 +672,7 @@ def _channels_and_interventions(
         cand_aware,
         step_probabilities(cand_none, 1.0),
         step_probabilities(cand_aware, 1.0),
+        draws.x_effect_d,
     )
     return channels, interventions
 
@@ -681,6 +716,8 @@ def _new_records(spec: ModelSpec, bounds: np.ndarray) -> Records:
         np.zeros((m1, n_iv), np.int64),
         np.zeros((m1, n_prov, n_iv)),
         np.zeros(m1, np.int64),
+        np.zeros((m1, len(spec.outcome_names) - 1, N_X_ROWS, n_seg), np.int64),
+        np.zeros((m1, len(spec.outcome_names) - 1, n_seg)),
     )
 
 
@@ -705,26 +742,9 @@ def _recording(
         effect_d=draws.effect_d,
         exits=records.exits,
         adoption_realized=np.zeros((5, 5), np.int64),
+        x_prev_cf=records.rec_x_cnt[:, :, X_CF],
+        x_prev=records.rec_x_cnt[:, :, X_PREV],
+        x_realized=records.rec_x_cnt[:, :, X_REALIZED],
+        x_gain_sum=records.rec_x_gain,
+        x_effect_d=draws.x_effect_d,
     )
-
-
-def _classify_adoption(
-    rec: Recording, adopt_step: np.ndarray, category: np.ndarray, dt: float
-) -> None:
-    """Classify realized adoption times into Rogers categories (cut-offs mean-2SD ... mean+SD).
-
-    Adopters are the families present at the horizon that ever enrolled; their first
-    enrolment time is compared with the mean and SD of all adopters' times. The times
-    are listed and counted by kernels (:func:`~impactsim.engine.counts.adoption_times`,
-    :func:`~impactsim.engine.counts.count_adoption_classes`, one pass each over the
-    parents); the mean and SD are numpy's, of the listed times.
-    """
-    times = adoption_times(adopt_step, dt)
-    if times.size < 2:
-        return
-    mu, sd = times.mean(), times.std()
-    if sd > 0:
-        edges = np.array([mu - 2 * sd, mu - sd, mu, mu + sd])
-    else:  # all at the same time: every adopter in the middle class (2)
-        edges = np.full(2, -np.inf)
-    count_adoption_classes(adopt_step, category, dt, edges, rec.adoption_realized)

@@ -20,6 +20,7 @@ from impactsim.engine.places import cell_fields
 from impactsim.population import segment_means
 from impactsim.rng import gamma_multiplier, stream_generator, stream_key
 from impactsim.scenario import ADOPTER_CATEGORIES, Scenario
+from impactsim.scenario.outcomes import correlation_matrix, lower_factor
 
 
 def step_probability(rate_per_month: np.ndarray | float, dt_months: float) -> np.ndarray:
@@ -67,6 +68,12 @@ class ModelSpec:
     p_turnover: float
     cutoff: float
     mic: float
+    # the outcomes after the primary (O - 1 of them; none with one outcome)
+    outcome_names: list[str]  # [O] the primary first
+    x_mu: np.ndarray  # [O - 1, S] latent score means
+    x_cutoff: np.ndarray  # [O - 1]
+    x_mic: np.ndarray  # [O - 1]
+    out_chol: np.ndarray  # [O, O] lower Cholesky factor of the scores' correlation
     # adopter categories
     cat_ch_mult: np.ndarray  # [A]
     cat_im_mult: np.ndarray  # [A]
@@ -87,6 +94,8 @@ class ModelSpec:
     eff_mean: np.ndarray  # [K] Cohen's d mean
     eff_sd: np.ndarray  # [K]
     eff_mult: np.ndarray  # [K, S]
+    x_eff_mean: np.ndarray  # [O - 1, K] Cohen's d mean on the further outcomes (0: not moved)
+    x_eff_sd: np.ndarray  # [O - 1, K]
     decay_tab: np.ndarray  # [K, n_steps + 1] effect remaining after a lag of j steps
     spill_decay_step: np.ndarray  # [K] multiplicative decay of spillover gain per step
     sleeper_steps: np.ndarray  # [K]
@@ -155,6 +164,7 @@ def compile_scenario(sc: Scenario) -> ModelSpec:
     iv_index = {iv.name: k for k, iv in enumerate(sc.offered_interventions)}
     fields = {
         **_population_fields(sc, dt, seg_index),
+        **_outcome_fields(sc, seg_index, list(iv_index)),
         **_channel_fields(sc, per_month, ch_index, len(iv_index)),
         **_intervention_fields(sc, per_month, seg_index, iv_index),
         **_provider_fields(sc, dt, len(iv_index)),
@@ -174,6 +184,43 @@ def compile_scenario(sc: Scenario) -> ModelSpec:
     )
 
 
+def _prevalences(given: dict[str, float] | None, segs: list) -> np.ndarray:
+    """Baseline prevalence per segment: an outcome's own, else the segments'."""
+    if given is None:
+        return np.array([s.baseline_prevalence for s in segs])
+    return np.array([given[s.name] for s in segs])
+
+
+def _outcome_fields(sc: Scenario, seg_index: dict[str, int], iv_names: list[str]) -> dict:
+    """The outcomes after the primary: score means, cut-offs, effect sizes, correlation."""
+    outs = sc.outcome_list
+    segs = sc.population.segments
+    by_name = {iv.name: iv for iv in sc.interventions}
+    x_mean = np.zeros((len(outs) - 1, len(iv_names)))
+    x_sd = np.zeros_like(x_mean)
+    for o, out in enumerate(outs[1:]):
+        for k, name in enumerate(iv_names):
+            size = by_name[name].effect_sizes.get(out.name)
+            if size is not None:
+                x_mean[o, k], x_sd[o, k] = size.mean, size.sd
+    names = [o.name for o in outs]
+    corr = correlation_matrix(names, sc.outcome_correlation)
+    return {
+        "outcome_names": names,
+        "x_mu": np.array(
+            [
+                segment_means(_prevalences(o.baseline_prevalence, segs), o.problem_cutoff)
+                for o in outs[1:]
+            ]
+        ).reshape(len(outs) - 1, len(segs)),
+        "x_cutoff": np.array([o.problem_cutoff for o in outs[1:]]),
+        "x_mic": np.array([o.minimal_important_change for o in outs[1:]]),
+        "out_chol": lower_factor(corr),
+        "x_eff_mean": x_mean,
+        "x_eff_sd": x_sd,
+    }
+
+
 def _population_fields(sc: Scenario, dt: float, seg_index: dict[str, int]) -> dict[str, Any]:
     """Segments, adopter categories, network, turnover and outcome (ModelSpec fields)."""
     pop = sc.population
@@ -191,7 +238,8 @@ def _population_fields(sc: Scenario, dt: float, seg_index: dict[str, int]) -> di
         **_neighbourhood_fields(sc, shares),
         "cat_cum": cat_cum / cat_cum[:, -1:],
         "seg_mu": segment_means(
-            np.array([s.baseline_prevalence for s in segs]), sc.outcome.problem_cutoff
+            _prevalences(sc.outcome_list[0].baseline_prevalence, segs),
+            sc.outcome.problem_cutoff,
         ),
         "seg_rank": np.array([s.advantage_rank for s in segs], np.int64),
         "target": target,
@@ -397,6 +445,8 @@ class ReplicateDraws:
     prov_keys: np.ndarray  # [K, 3] uint64: adopt, stop, initial
     referral_mult: np.ndarray  # [C] multiplier of each channel's referral strength
     adoption_mult: np.ndarray  # [P] multiplier of each provider type's adoption rates
+    x_effect_d: np.ndarray  # [O - 1, K] Cohen's d on the further outcomes
+    x_keys: np.ndarray  # [O - 1, 2] uint64: the further outcomes' score normals (a, b)
 
 
 def _rate_multipliers(rep_key: int, cvs: np.ndarray, kind: str, names, item: str) -> np.ndarray:
@@ -480,6 +530,7 @@ def draw_replicate(spec: ModelSpec, rep_key: int) -> ReplicateDraws:
     adoption = _rate_multipliers(
         rep_key, spec.type_adopt_cv, "provider", spec.provider_type_names, "adoption_rate"
     )
+    x_d, x_keys = _outcome_draws(spec, rep_key)
     return ReplicateDraws(
         effect_d=d,
         fidelity=fid,
@@ -488,4 +539,29 @@ def draw_replicate(spec: ModelSpec, rep_key: int) -> ReplicateDraws:
         prov_keys=prov_keys,
         referral_mult=referral,
         adoption_mult=adoption,
+        x_effect_d=x_d,
+        x_keys=x_keys,
     )
+
+
+def _outcome_draws(spec: ModelSpec, rep_key: int) -> tuple[np.ndarray, np.ndarray]:
+    """The further outcomes' effect sizes [O - 1, K] and score keys [O - 1, 2].
+
+    Keyed by the names of the intervention and the outcome, so adding an outcome or
+    changing one leaves every other outcome's draws as they were. An effect size with
+    SD 0 is its mean and draws nothing.
+    """
+    x_d = spec.x_eff_mean.copy()
+    for o, out in enumerate(spec.outcome_names[1:]):
+        for k, name in enumerate(spec.intervention_names):
+            if spec.x_eff_sd[o, k] > 0:
+                g = stream_generator(rep_key, "intervention", name, "effect_size", out)
+                x_d[o, k] += spec.x_eff_sd[o, k] * g.standard_normal()
+    x_keys = np.array(
+        [
+            [stream_key(rep_key, "population", "problem_score", out, part) for part in ("a", "b")]
+            for out in spec.outcome_names[1:]
+        ],
+        dtype=np.uint64,
+    ).reshape(len(spec.outcome_names) - 1, 2)
+    return x_d, x_keys

@@ -80,6 +80,22 @@ class Parents(NamedTuple):
     t_exit: np.ndarray  # [N] int16 step of leaving (turnover)
     t_next: np.ndarray  # [N, K] int16 next scheduled step per intervention
     t_due: np.ndarray  # [N] int16 earliest of t_exit and t_next
+    # the outcomes after the primary (docs/model.md, "Several outcomes"); with one
+    # outcome these have no rows (shape [0, N], [0, K]) and no kernel touches them
+    x_score: np.ndarray  # [O - 1, N] float32 latent score of each further outcome
+    unit_effect: np.ndarray  # [NU, K] float32 effect of k per unit of d (NU = N, or 0: one outcome)
+    unit_spill: np.ndarray  # [NU, K] float32 spillover from k per unit of d
+
+
+#: Bytes per parent of each outcome after the primary (its score, float32), and per
+#: parent and intervention once there is more than one outcome (``unit_effect`` and
+#: ``unit_spill``, float32 each); counted by :func:`impactsim.resources.estimate_memory`.
+OUTCOME_BYTES_PER_PARENT = 4
+OUTCOME_BYTES_PER_PARENT_IV = 8
+
+#: The fields of :class:`Parents` after those of :data:`PARENT_LAYOUT`: the state of the
+#: outcomes after the primary, allocated by the outcomes' count.
+OUTCOME_FIELDS: tuple[str, ...] = ("x_score", "unit_effect", "unit_spill")
 
 
 class Population(NamedTuple):
@@ -98,6 +114,11 @@ class Population(NamedTuple):
     mic: float  # minimal important change (SD units)
     dt: float  # months per step
     per_month: int  # steps per month
+    x_keys: np.ndarray  # [O - 1, 2] uint64 keys of the further outcomes' normals (a, b)
+    x_mu: np.ndarray  # [O - 1, S] their latent score means
+    out_chol: np.ndarray  # [O, O] lower Cholesky factor of the outcomes' correlation
+    x_cutoff: np.ndarray  # [O - 1] their cut-offs (SD units)
+    x_mic: np.ndarray  # [O - 1] their minimal important changes (SD units)
 
 
 class Network(NamedTuple):
@@ -153,6 +174,7 @@ class Interventions(NamedTuple):
     cand_aware: np.ndarray  # [A, C + 2, K] candidate rate per step, aware via a channel
     pmax_none: np.ndarray  # [S, A, K] step probability of cand_none
     pmax_aware: np.ndarray  # [A, C + 2, K] step probability of cand_aware
+    x_effect_d: np.ndarray  # [O - 1, K] effect sizes on the further outcomes, this replicate
 
 
 class Providers(NamedTuple):
@@ -190,6 +212,8 @@ class Records(NamedTuple):
     provider_adopt_new: np.ndarray  # [M + 1, K]
     provider_offer_months: np.ndarray  # [M + 1, NP, K]
     exits: np.ndarray  # [M + 1]
+    rec_x_cnt: np.ndarray  # [M + 1, O - 1, 3, S] further outcomes (X_CF, X_PREV, X_REALIZED)
+    rec_x_gain: np.ndarray  # [M + 1, O - 1, S]
 
 
 class ChunkScratch(NamedTuple):
@@ -205,6 +229,8 @@ class ChunkScratch(NamedTuple):
     wait: np.ndarray  # [chunks, K] joiners put on a waiting list
     m_cnt: np.ndarray  # [chunks, N_M_ROWS, S] month-end gain-dependent counts
     m_gain: np.ndarray  # [chunks, S] month-end summed gain
+    x_m_cnt: np.ndarray  # [chunks, O - 1, 3, S] further outcomes: cases without, with, realized
+    x_m_gain: np.ndarray  # [chunks, O - 1, S] further outcomes: summed gain
 
 
 class Step(NamedTuple):

@@ -38,7 +38,9 @@ import numpy as np
 from impactsim.engine.clocks import first_due
 from impactsim.engine.counts import (
     add_measured,
+    add_measured_outcomes,
     measure_chunk,
+    measure_outcomes_chunk,
     record_enrolments,
     record_stocks,
     tally_parents_pass,
@@ -55,12 +57,13 @@ from impactsim.engine.layout import (
     INTERNAL,
     N_FLAGS,
     N_M_ROWS,
+    N_X_ROWS,
     PREFETCH_AHEAD,
     WORK_COUNTER_STRIDE,
 )
 from impactsim.engine.participation import end_participation
 from impactsim.engine.providers import direct_providers, step_providers_and_record
-from impactsim.engine.pushes import mean_field_share, push_to_neighbours
+from impactsim.engine.pushes import mean_field_share, push_spillover, push_to_neighbours
 from impactsim.engine.state import (
     Channels,
     ChunkScratch,
@@ -240,8 +243,15 @@ def measure_or_decay(
     if step.measure_now:
         m_cnt, m_gain = scratch.m_cnt, scratch.m_gain
         measure_chunk(c, lo, hi, step.t, parents, population, iv, m_cnt, m_gain, iv.any_spill, work)
+        if parents.x_score.shape[0] > 0:
+            x_cnt, x_gain = scratch.x_m_cnt, scratch.x_m_gain
+            measure_outcomes_chunk(
+                c, lo, hi, step.t, parents, population, iv, x_cnt, x_gain, iv.any_spill, work
+            )
     elif iv.any_spill:
         decay_spill_range(lo, hi, parents.spill, iv.spill_decay_step)
+        if parents.x_score.shape[0] > 0:
+            decay_spill_range(lo, hi, parents.unit_spill, iv.spill_decay_step)
 
 
 # no reference counting (numba's NRT) in the parents' pass: its per-event kernels are inlined
@@ -412,6 +422,7 @@ def step_sequential(
             spill_ev[:n_spill],
             n_threads,
         )
+        push_unit_spillover(spill_ev[:n_spill], parents, network, interventions)
         return
     n_enrol = serve_waiting_lists(
         t,
@@ -444,6 +455,30 @@ def step_sequential(
             parents.has_gain,
             parents.wom_count,
             n_threads,
+        )
+    push_unit_spillover(spill_ev[:n_spill], parents, network, interventions)
+
+
+@nb.njit(cache=True, nogil=True, **INTERNAL)
+def push_unit_spillover(
+    spill_ev: np.ndarray, parents: Parents, network: Network, interventions: Interventions
+) -> None:
+    """With further outcomes, the step's spillover pushes of the unit effects (after the others).
+
+    The same completers, neighbours and order as the spillover of the primary outcome
+    (:func:`~impactsim.engine.pushes.push_spillover`), into ``unit_spill`` from
+    ``unit_effect``; nothing reads these between the two, so pushing them last gives
+    the same values.
+    """
+    if parents.unit_spill.shape[0] > 0 and spill_ev.shape[0] > 0:
+        push_spillover(
+            spill_ev,
+            network.nbr_off,
+            network.nbrs,
+            parents.unit_effect,
+            interventions.spill_frac,
+            parents.unit_spill,
+            parents.has_gain,
         )
 
 
@@ -616,7 +651,7 @@ def run_steps(
     n_iv = parents.status.shape[1]
     n_seg = population.seg_mu.shape[0]
     per_month = population.per_month
-    scratch = new_scratch(n_chunks, n_iv, n_seg)
+    scratch = new_scratch(n_chunks, n_iv, n_seg, parents.x_score.shape[0])
     direct_prov = np.full(n_iv, -1, np.int64)
     mf_share = np.zeros((n_seg, n_iv), np.float64)
     enrol_new = np.zeros((n_iv, n_seg), np.int64)
@@ -670,6 +705,12 @@ def run_steps(
                 records.rec_cnt[month - 1],
                 records.rec_gain[month - 1],
             )
+            add_measured_outcomes(
+                scratch.x_m_cnt,
+                scratch.x_m_gain,
+                records.rec_x_cnt[month - 1],
+                records.rec_x_gain[month - 1],
+            )
         n_join = tally_parents_pass(month, population.dt, network, scratch, records, direct_new)
         q_id, q_t = grow_queues(q_id, q_t, q_len, n_join)
         enrol_new[...] = 0
@@ -695,8 +736,11 @@ def run_steps(
 
 
 @nb.njit(cache=True, nogil=True)
-def new_scratch(n_chunks: int, n_iv: int, n_seg: int) -> ChunkScratch:
-    """The per-chunk counts and event lists of the parents' pass (for :func:`run_steps`)."""
+def new_scratch(n_chunks: int, n_iv: int, n_seg: int, n_x: int) -> ChunkScratch:
+    """The per-chunk counts and event lists of the parents' pass (for :func:`run_steps`).
+
+    ``n_x``: the outcomes after the primary.
+    """
     return ChunkScratch(
         np.zeros((n_chunks, n_iv, n_seg), np.int64),  # completions
         np.zeros((n_chunks, n_iv, n_seg), np.int64),  # dropouts
@@ -708,6 +752,8 @@ def new_scratch(n_chunks: int, n_iv: int, n_seg: int) -> ChunkScratch:
         np.zeros((n_chunks, n_iv), np.int64),  # joiners put on a waiting list
         np.empty((n_chunks, N_M_ROWS, n_seg), np.int64),  # set by measure_chunk
         np.empty((n_chunks, n_seg)),
+        np.empty((n_chunks, n_x, N_X_ROWS, n_seg), np.int64),  # set by measure_outcomes_chunk
+        np.empty((n_chunks, n_x, n_seg)),
     )
 
 

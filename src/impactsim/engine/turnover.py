@@ -23,7 +23,7 @@ from impactsim.engine.layout import (
     note_event,
 )
 from impactsim.engine.state import ChunkScratch, Interventions, Network, Parents, Population
-from impactsim.population import draw_family
+from impactsim.population import draw_family, draw_outcome_scores
 
 
 @nb.njit(cache=True, nogil=True, inline="always")
@@ -86,6 +86,21 @@ def replace_family(
     segment[i] = s_new
     category[i] = a_new
     score[i] = z_new
+    if parents.x_score.shape[0] > 0:
+        draw_outcome_scores(
+            pop_keys[2],
+            pop_keys[3],
+            population.x_keys,
+            population.out_chol,
+            population.x_mu,
+            np.int64(i),
+            np.int64(t + 1),
+            np.int64(s_new),
+            parents.x_score,
+        )
+        for k in range(n_iv):
+            parents.unit_effect[i, k] = 0.0
+            parents.unit_spill[i, k] = 0.0
     parents.first_channel[i] = -1
     parents.adopt_step[i] = -1
     scratch.seg_delta[c, old] -= 1

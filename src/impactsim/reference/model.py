@@ -38,6 +38,7 @@ from impactsim.reference.rules import (
     WORD_OF_MOUTH,
     Participation,
     Programme,
+    further_outcomes,
     ratio,
     step_probability,
 )
@@ -85,16 +86,26 @@ class Parent(mesa.Agent):
         self.behaviour: AdopterCategory = model.category_behaviour[self.category]
         # §1 latent problem score z ~ Normal(mu_s, 1), mu_s = c + Phi^-1(pi_s)
         self.score: float = self.random.gauss(model.segment_mean[self.segment], 1.0)
+        # §7 several outcomes: z_o = mu_o,s + sum_{j<=o} L_oj e_j, e_0 the primary's normal
+        normals = [self.score - model.segment_mean[self.segment]]
+        normals += [self.random.gauss(0.0, 1.0) for _ in model.further]
+        self.further_score = {
+            o.name: model.further_mean[o.name][self.segment]
+            + sum(model.chol[i + 1][j] * normals[j] for j in range(i + 2))
+            for i, o in enumerate(model.further)
+        }
+        self.unit_spillover: dict[str, float] = {p.name: 0.0 for p in model.programmes}
         self.first_channel: str | None = None
         self.history: dict[str, Participation] = {p.name: Participation() for p in model.programmes}
         self.spillover: dict[str, float] = {p.name: 0.0 for p in model.programmes}
 
     # ---------------------------------------------------------------- effects (§7)
-    def programme_effect(self, prog: Programme, end_of_step: int) -> float:
+    def programme_effect(self, prog: Programme, end_of_step: int, d: float | None = None) -> float:
         """Effect of one programme at the end of a step (§7 decay and sleeper effect).
 
         ``g = e * 2^(-(t - t_e - L) dt / H)`` once ``t - t_e >= L``, where ``t_e`` is the
-        step of completion (or dropout); 0 before, and 0 while enrolled.
+        step of completion (or dropout); 0 before, and 0 while enrolled. ``d``: the
+        effect size on an outcome after the primary (``e = d * unit``); None: the primary.
         """
         rec = self.history[prog.name]
         if rec.status not in (COMPLETED, DROPPED):
@@ -107,17 +118,24 @@ class Parent(mesa.Agent):
             remaining = 2.0 ** (-lag * self.model.dt / prog.half_life_months)
             if self.model.mutation == "double_decay":
                 remaining *= remaining
-        return rec.effect * remaining
+        return (rec.effect if d is None else d * rec.unit) * remaining
 
-    def gain(self, end_of_step: int) -> float:
+    def gain(self, end_of_step: int, outcome: str | None = None) -> float:
         """Total reduction of the problem score G_i (§7 combinations and spillover).
 
         ``sum_k g_k + sum_{k<l} gamma_kl min(g_k, g_l) + sum_k S_k``; the interaction
         counts only when both effects are positive. ``S_k`` is the current spillover gain.
+        ``outcome``: an outcome after the primary (its effect sizes d_k,o); None: the primary.
         """
         model = self.model
-        g = {p.name: self.programme_effect(p, end_of_step) for p in model.programmes}
-        total = sum(g.values()) + sum(self.spillover.values())
+        if outcome is None:
+            g = {p.name: self.programme_effect(p, end_of_step) for p in model.programmes}
+            spill = sum(self.spillover.values())
+        else:
+            d = model.further_d[outcome]
+            g = {p.name: self.programme_effect(p, end_of_step, d[p.name]) for p in model.programmes}
+            spill = sum(d[k] * u for k, u in self.unit_spillover.items())
+        total = sum(g.values()) + spill
         for (a, b), gamma in model.interactions.items():
             if g[a] > 0.0 and g[b] > 0.0:
                 total += gamma * min(g[a], g[b])
@@ -131,6 +149,7 @@ class Parent(mesa.Agent):
         for prog in model.programmes:
             if self.spillover[prog.name] != 0.0:
                 self.spillover[prog.name] *= prog.spillover_decay
+            self.unit_spillover[prog.name] *= prog.spillover_decay
         # §1 turnover: the family leaves and an entrant takes its place (acts next step)
         if self.random.random() < model.p_turnover:
             model.replace_family(self)
@@ -156,6 +175,7 @@ class Parent(mesa.Agent):
         if self.random.random() < prog.dropout_probability[self.segment]:
             if model.mutation != "no_dropout_dose":
                 rec.effect *= (j - 1) / prog.duration_steps
+                rec.unit *= (j - 1) / prog.duration_steps
             rec.status, rec.since = DROPPED, t
             model.flows[("dropouts", prog.name, self.segment)] += 1
         elif j >= prog.duration_steps:
@@ -277,6 +297,12 @@ class Parent(mesa.Agent):
             tally[("reach_any_category", a, s)] += 1
         elif any(v != 0.0 for v in self.spillover.values()):
             tally[("reach_indirect", s)] += 1
+        for o in model.further:  # §8 each further outcome and its counterfactual
+            z, g_o = self.further_score[o.name], self.gain(model.t - 1, o.name)
+            tally[("cases_counterfactual", o.name, s)] += z > o.problem_cutoff
+            tally[("cases", o.name, s)] += z - g_o > o.problem_cutoff
+            tally[("realized", o.name, s)] += g_o >= o.minimal_important_change
+            tally[("gain", o.name, s)] += g_o
 
 
 class ProviderOrganisation(mesa.Agent):
@@ -405,6 +431,10 @@ class ReferenceModel(mesa.Model):
         self.adoption_multiplier = {
             p.name: self._gamma(p.adoption_rate_cv) for p in scenario.providers
         }
+        # §7 the outcomes after the primary (none: no draws, the one-outcome rules as they were)
+        self.further, self.further_mean, self.chol, self.further_d = further_outcomes(
+            scenario, self.programmes, self.random
+        )
         offered = {p.name for p in self.programmes}
         self.interactions = {  # §7 gamma per unordered pair (a later entry replaces one)
             tuple(sorted(i.interventions)): i.gamma
@@ -513,6 +543,9 @@ class ReferenceModel(mesa.Model):
                 keys.append((what, s.name))
             for a in ADOPTER_CATEGORIES:
                 keys += [("present_category", a, s.name), ("reach_any_category", a, s.name)]
+            for o in self.further:
+                for what in ("cases", "cases_counterfactual", "realized", "gain"):
+                    keys.append((what, o.name, s.name))
             for p in self.programmes:
                 keys += [("reach_direct", p.name, s.name), ("waiting", p.name, s.name)]
                 for flow in ("enrolments", "completions", "dropouts", "gave_up_waiting"):
@@ -645,9 +678,11 @@ class ReferenceModel(mesa.Model):
         """§7 each completer passes sigma_k e_j,k to every network neighbour."""
         for parent, prog in self.completers_this_step:
             gift = prog.spillover_fraction * parent.history[prog.name].effect
+            unit_gift = prog.spillover_fraction * parent.history[prog.name].unit
             if prog.spillover_fraction > 0.0 and not self.fully_mixed:
                 for place in self.neighbours[parent.place]:
                     self.occupant[place].spillover[prog.name] += gift
+                    self.occupant[place].unit_spillover[prog.name] += unit_gift
         self.completers_this_step = []
 
     def _fill_places(self, prog: Programme) -> None:
@@ -694,6 +729,7 @@ class ReferenceModel(mesa.Model):
         rec.status, rec.since = ENROLLED, self.t
         rec.effect = self.effect_size[prog.name] * prog.effect_multiplier[parent.segment]
         rec.effect *= org.fidelity
+        rec.unit = prog.effect_multiplier[parent.segment] * org.fidelity
         self.flows[("enrolments", prog.name, parent.segment)] += 1
 
     def measure(self) -> None:
@@ -716,6 +752,7 @@ class ReferenceModel(mesa.Model):
             self.rank,
             self.programmes,
             {kind: len(orgs) for kind, orgs in self.organisations.items()},
+            [o.name for o in self.scenario.outcome_list] if self.further else [],
         )
 
 
@@ -750,5 +787,13 @@ def run_reference(
             rows.append({"replicate": r, **row})
     return pd.DataFrame(
         rows,
-        columns=["replicate", "metric", "segment", "intervention", "adopter_category", "value"],
+        columns=[
+            "replicate",
+            "metric",
+            "segment",
+            "intervention",
+            "adopter_category",
+            "outcome",
+            "value",
+        ],
     )

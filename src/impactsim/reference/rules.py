@@ -6,9 +6,12 @@ Comments cite the sections of ``docs/model.md`` (``§4`` = section 4).
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import dataclass
+from statistics import NormalDist
 
-from impactsim.scenario import Channel
+from impactsim.scenario import Channel, Scenario
+from impactsim.scenario.outcomes import correlation_matrix, lower_factor
 
 ALL = "all"
 
@@ -102,9 +105,45 @@ class Participation:
             dropout, giving up).
         channel: referral channel (the channel that made the parent aware), if any.
         effect: effect delivered (Cohen's d x multiplier x fidelity, x dose after a dropout).
+        unit: the same per unit of d (multiplier x fidelity x dose), for the outcomes after
+            the primary: their effect is their d times this.
     """
 
     status: str = NOT_AWARE
     since: int = 0
     channel: Channel | None = None
     effect: float = 0.0
+    unit: float = 0.0
+
+
+def further_outcomes(
+    scenario: Scenario, programmes: list[Programme], rng: random.Random
+) -> tuple[list, dict[str, dict[str, float]], list[list[float]], dict[str, dict[str, float]]]:
+    """§7 the outcomes after the primary, for the reference model.
+
+    Returns:
+        ``(outcomes, score mean per outcome and segment, lower Cholesky factor of the
+        outcomes' correlation (rows of lists), d_k,o per outcome and programme)``; the
+        effect sizes are drawn from ``rng`` (only those with an SD above 0).
+    """
+    outs = scenario.outcome_list
+    further = outs[1:]
+    means = {
+        o.name: {
+            s.name: o.problem_cutoff + NormalDist().inv_cdf((o.baseline_prevalence or {})[s.name])
+            for s in scenario.population.segments
+        }
+        for o in further
+    }
+    names = [o.name for o in outs]
+    chol = lower_factor(correlation_matrix(names, scenario.outcome_correlation)).tolist()
+    sizes = {iv.name: iv.effect_sizes for iv in scenario.interventions}
+    d_by: dict[str, dict[str, float]] = {o.name: {} for o in further}
+    for o in further:
+        for p in programmes:
+            size = sizes[p.name].get(o.name)
+            d = 0.0 if size is None else size.mean
+            if size is not None and size.sd > 0:
+                d += size.sd * rng.gauss(0.0, 1.0)
+            d_by[o.name][p.name] = d
+    return further, means, chol, d_by

@@ -19,6 +19,7 @@ def horizon_summary(
     rank: Mapping[str, int],
     programmes: Sequence[Programme],
     organisations: Mapping[str, int],
+    outcomes: Sequence[str] = (),
 ) -> list[dict[str, Any]]:
     """Horizon metrics with the definitions of :mod:`impactsim.metrics` (target population).
 
@@ -30,9 +31,11 @@ def horizon_summary(
         rank: advantage rank per segment (1 = most advantaged).
         programmes: the offered programmes.
         organisations: number of organisations per provider type.
+        outcomes: with several outcomes, their names (the primary first): each outcome's
+            rows are added under its name, as :func:`impactsim.metrics.outcome_views` does.
 
     Returns:
-        Rows with keys metric, segment, intervention, adopter_category and value.
+        Rows with keys metric, segment, intervention, adopter_category, outcome and value.
     """
     rows: list[dict[str, Any]] = []
 
@@ -43,6 +46,7 @@ def horizon_summary(
                 "segment": labels.get("segment", ALL),
                 "intervention": labels.get("intervention", ALL),
                 "adopter_category": labels.get("adopter_category", ALL),
+                "outcome": labels.get("outcome", ALL),
                 "value": float(value),
             }
         )
@@ -76,29 +80,32 @@ def horizon_summary(
             adopter_category=a,
         )
     per_segment("reach_indirect", ("reach_indirect",))
-    per_segment("prevalence", ("cases",))
-    per_segment("prevalence_counterfactual", ("cases_counterfactual",))
-    # public impact: 100 (counterfactual cases - cases) / present, per segment = differential
-    impact = {
-        s: 100.0 * ratio(count("cases_counterfactual", s) - count("cases", s), count("present", s))
-        for s in segs
-    }
-    add(
-        "public_impact_pp",
-        100.0
-        * ratio(
-            sum(count("cases_counterfactual", s) - count("cases", s) for s in target),
-            sum(count("present", s) for s in target),
-        ),
-    )
-    for s in segs:
-        add("public_impact_pp", impact[s], segment=s)
-    per_segment("realized_effect_share", ("realized",))
-    per_segment("mean_gain_sd", ("gain",))
-    # differential impact: least advantaged (highest rank) minus most advantaged target segment
-    ranks = [rank[s] for s in target]
-    if len(target) >= 2 and min(ranks) != max(ranks):
-        most = target[ranks.index(min(ranks))]
-        least = target[ranks.index(max(ranks))]
-        add("differential_impact_gap_pp", impact[least] - impact[most])
+    # the primary outcome as 'all'; with several, every outcome by name (the primary's keys
+    # have no outcome part, the others' the outcome's name)
+    views = [(ALL, ())] + [(o, () if i == 0 else (o,)) for i, o in enumerate(outcomes)]
+    for label, part in views:
+
+        def keyed(what: str, part: tuple[str, ...] = part) -> tuple[str, ...]:
+            return (what, *part)
+
+        per_segment("prevalence", keyed("cases"), outcome=label)
+        per_segment("prevalence_counterfactual", keyed("cases_counterfactual"), outcome=label)
+        # public impact: 100 (counterfactual cases - cases) / present; per segment = differential
+        cf, cases = keyed("cases_counterfactual"), keyed("cases")
+        impact = {
+            s: 100.0 * ratio(count(*cf, s) - count(*cases, s), count("present", s)) for s in segs
+        }
+        avoided = sum(count(*cf, s) - count(*cases, s) for s in target)
+        present = sum(count("present", s) for s in target)
+        add("public_impact_pp", 100.0 * ratio(avoided, present), outcome=label)
+        for s in segs:
+            add("public_impact_pp", impact[s], segment=s, outcome=label)
+        per_segment("realized_effect_share", keyed("realized"), outcome=label)
+        per_segment("mean_gain_sd", keyed("gain"), outcome=label)
+        # differential impact: least advantaged (highest rank) minus most advantaged segment
+        ranks = [rank[s] for s in target]
+        if len(target) >= 2 and min(ranks) != max(ranks):
+            most = target[ranks.index(min(ranks))]
+            least = target[ranks.index(max(ranks))]
+            add("differential_impact_gap_pp", impact[least] - impact[most], outcome=label)
     return rows

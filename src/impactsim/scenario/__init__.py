@@ -51,6 +51,7 @@ from impactsim.scenario.fields import (
 from impactsim.scenario.interventions import EffectSize, Eligibility, FollowUp, Intervention
 from impactsim.scenario.model import Scenario
 from impactsim.scenario.neighbourhoods import Neighbourhood
+from impactsim.scenario.outcomes import NamedOutcome
 from impactsim.scenario.population import (
     AdopterCategories,
     AdopterCategory,
@@ -93,6 +94,7 @@ __all__ = [
     "LinkedOutcome",
     "Month",
     "Name",
+    "NamedOutcome",
     "Neighbourhood",
     "Network",
     "NonNegative",

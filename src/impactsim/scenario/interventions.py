@@ -76,7 +76,16 @@ class Intervention(StrictModel):
         default_factory=dict,
         description="per segment: multiplier on the dropout hazard (dimensionless; default 1)",
     )
-    effect_size: EffectSize = Field(description="effect in completers (Cohen's d)")
+    effect_size: EffectSize = Field(
+        description="effect in completers (Cohen's d) on the outcome, or the first of `outcomes`"
+    )
+    effect_sizes: dict[Name, EffectSize] = Field(
+        default_factory=dict,
+        description=(
+            "effects in completers (Cohen's d) on the other outcomes of `outcomes`, by "
+            "outcome name; an outcome not named is not moved"
+        ),
+    )
     effect_multiplier: dict[Name, Annotated[float, Field(ge=0.0, le=10.0)]] = Field(
         default_factory=dict,
         description="per segment: multiplier on the effect, the differential effect (default 1)",

@@ -9,6 +9,7 @@ from impactsim.scenario.channels import Channel
 from impactsim.scenario.economics import Economics
 from impactsim.scenario.fields import Name
 from impactsim.scenario.interventions import Intervention
+from impactsim.scenario.outcomes import LIST_ONLY_FIELDS, Correlation, NamedOutcome
 from impactsim.scenario.population import Population
 from impactsim.scenario.providers import Provider
 from impactsim.scenario.references import cross_reference_problems
@@ -32,7 +33,26 @@ class Scenario(StrictModel):
     )
     strategy: Strategy = Field(default_factory=Strategy, description="what is offered, how, when")
     simulation: Simulation = Field(default_factory=Simulation, description="time and Monte Carlo")
-    outcome: Outcome = Field(default_factory=Outcome, description="problem outcome definition")
+    outcome: Outcome = Field(
+        default_factory=Outcome,
+        description=(
+            "problem outcome definition (one outcome); with `outcomes`, the first of them "
+            "(the primary outcome)"
+        ),
+    )
+    outcomes: list[NamedOutcome] = Field(
+        default_factory=list,
+        description=(
+            "several outcomes, the primary first (instead of `outcome`; empty = the one `outcome`)"
+        ),
+    )
+    outcome_correlation: Correlation = Field(
+        default_factory=dict,
+        description=(
+            "correlation of the outcomes' latent scores within a family, by outcome name "
+            "(a.b = b.a; entries not given are 0); must be a correlation matrix"
+        ),
+    )
     economics: Economics = Field(
         default_factory=Economics,
         description="costs and benefits: discounting, monetised outcomes, stakeholders",
@@ -52,7 +72,18 @@ class Scenario(StrictModel):
         found = cross_reference_problems(data) + source_path_problems(data, type(self))
         if found:
             raise ValueError("; ".join(f"{path}: {msg}" for path, msg in found))
+        if self.outcomes:
+            primary = self.outcomes[0].model_dump(exclude=LIST_ONLY_FIELDS - {"name"})
+            object.__setattr__(self, "outcome", Outcome.model_validate(primary))
         return self
+
+    @property
+    def outcome_list(self) -> list[NamedOutcome]:
+        """The outcomes in order, the primary first (one named ``outcome`` for the single form)."""
+        if self.outcomes:
+            return list(self.outcomes)
+        single = self.outcome.model_dump() | {"name": "outcome", "label": self.outcome.name}
+        return [NamedOutcome.model_validate(single)]
 
     @property
     def offered_interventions(self) -> list[Intervention]:

@@ -12,6 +12,7 @@ from impactsim.i18n import N_, Message
 from impactsim.scenario.contradictions import contradiction_problems
 from impactsim.scenario.economics import DEFAULT_STAKEHOLDERS
 from impactsim.scenario.neighbourhoods import place_problems
+from impactsim.scenario.outcomes import outcome_problems
 from impactsim.scenario.raw import items, section
 
 #: Per kind of name: a name that is not defined, and the allowed names when there are none.
@@ -40,6 +41,23 @@ def _strs(value: object) -> list[str]:
         return [v for v in value if isinstance(v, str)]
     if isinstance(value, dict):
         return [v for v in value if isinstance(v, str)]
+    return []
+
+
+def _section_problems(data: dict) -> list[tuple[str, str]]:
+    """The neighbourhoods' and the outcomes' own cross checks, and their combination."""
+    return place_problems(data) + outcome_problems(data) + _places_and_outcomes(data)
+
+
+def _places_and_outcomes(data: dict) -> list[tuple[str, str]]:
+    """Neighbourhoods and several outcomes are not combined yet (one or the other)."""
+    hoods = items(section(data, "population"), "neighbourhoods")
+    if hoods and len(items(data, "outcomes")) > 1:
+        why = Message(
+            "neighbourhoods and several outcomes cannot be combined yet: give one outcome, "
+            "or no neighbourhoods"
+        )
+        return [("population.neighbourhoods", why)]
     return []
 
 
@@ -175,7 +193,7 @@ def cross_reference_problems(data: object) -> list[tuple[str, str]]:
     check("outcome.target_segments", "segment", _strs(outcome.get("target_segments")), segs)
     out += _economics_problems(data)
     out += contradiction_problems(data)
-    out += place_problems(data)
+    out += _section_problems(data)
     if len(iv_items) > 16:
         out.append(
             (

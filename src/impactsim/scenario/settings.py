@@ -87,3 +87,11 @@ class Outcome(StrictModel):
         None,
         description="segments forming the target population of reach and impact; null = all",
     )
+    baseline_prevalence: dict[Name, Annotated[float, Field(gt=0.0, lt=1.0)]] | None = Field(
+        None,
+        description=(
+            "per segment: share of parents above the cut-off without programmes (fraction); "
+            "null = the segments' baseline_prevalence (the first outcome only: each outcome "
+            "after it names every segment)"
+        ),
+    )

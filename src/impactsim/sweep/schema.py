@@ -324,12 +324,12 @@ class Outputs(StrictModel):
     )
     breakdowns: (
         Literal["none", "all"]
-        | list[Literal["segment", "intervention", "channel", "adopter_category"]]
+        | list[Literal["segment", "intervention", "channel", "adopter_category", "outcome"]]
     ) = Field(
         "none",
         description=(
             "none: totals only; all: every breakdown row; or a list of the breakdown columns "
-            "to keep (segment, intervention, channel, adopter_category)"
+            "to keep (segment, intervention, channel, adopter_category, outcome)"
         ),
     )
 

@@ -202,6 +202,7 @@ def select_rows(
             "intervention": out["intervention"].astype(str),
             "channel": out["channel"].astype(str),
             "adopter_category": out["adopter_category"].astype(str),
+            "outcome": out["outcome"].astype(str),
             "value": out["value"].astype("float64"),
         }
     )

@@ -30,8 +30,9 @@ BASELINE_SETTINGS: dict[str, int] = {
 }
 
 #: Summary metrics pinned by the baseline: (metric, level). Level ``all`` is the total
-#: row (segment, intervention, channel and adopter category ``all``); ``intervention``
-#: stores one value per offered intervention. Listed explicitly so that metrics added to
+#: row (segment, intervention, channel, adopter category and outcome ``all``);
+#: ``intervention`` stores one value per offered intervention, ``outcome`` one per outcome
+#: of a scenario with several. Listed explicitly so that metrics added to
 #: the summary later do not change the baseline.
 BASELINE_METRICS: tuple[tuple[str, str], ...] = (
     ("reach_cumulative", "all"),
@@ -49,7 +50,20 @@ BASELINE_METRICS: tuple[tuple[str, str], ...] = (
     ("efficacy_d", "all"),
     ("effectiveness_d", "all"),
     ("use_provider_share", "all"),
+    ("prevalence", "outcome"),
+    ("public_impact_pp", "outcome"),
+    ("realized_effect_share", "outcome"),
 )
+
+
+def metric_label(metric: str, level: str) -> str:
+    """How the baseline file lists a pinned metric: ``metric``, ``metric (per intervention)``.
+
+    Also the key of its values; a metric pinned per outcome is kept only for scenarios with
+    several outcomes (``metric (per outcome)``, values by outcome name).
+    """
+    return metric if level == "all" else f"{metric} (per {level})"
+
 
 #: Key of the built-in default scenario in the baseline file.
 BUILTIN_DEFAULT_KEY = "builtin/default.yaml"
@@ -100,13 +114,19 @@ def baseline_values(result: RunResult) -> dict[str, Any]:
         result: a run result.
 
     Returns:
-        ``{metric: value}`` for level ``all`` and ``{metric: {intervention: value}}`` for
-        level ``intervention``; metrics absent from the summary are left out.
+        ``{metric: value}`` for level ``all``, ``{metric: {intervention: value}}`` for
+        level ``intervention`` and ``{"metric (per outcome)": {outcome: value}}`` for
+        level ``outcome``; metrics absent from the summary are left out.
     """
     out: dict[str, Any] = {}
     interventions = [o.intervention for o in result.scenario.strategy.offers]
+    outcomes = [o.name for o in result.scenario.outcomes]
     for metric, level in BASELINE_METRICS:
-        if level == "intervention":
+        if level == "outcome":
+            per = {o: _mean(result.metric(metric, outcome=o)) for o in outcomes}
+            if per:
+                out[metric_label(metric, level)] = per
+        elif level == "intervention":
             per = {}
             for iv in interventions:
                 values = result.metric(metric, intervention=iv)
