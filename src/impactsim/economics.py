@@ -606,7 +606,7 @@ def economics_rows(
 
     Returns:
         Long DataFrame (scenario, replicate, metric, segment, intervention, channel,
-        adopter_category, value); ``cost_pv`` also per intervention and per channel.
+        adopter_category, outcome, value); ``cost_pv`` also per intervention and per channel.
     """
     rows = _Rows(with_month=False)
     sc = scenario.name

@@ -145,7 +145,7 @@ class RunResult:
         replicates: number of replicates.
         summary: per-replicate horizon metrics incl. economics (docs/economics.md), long format
             (columns scenario, replicate,
-            metric, segment, intervention, channel, adopter_category, value).
+            metric, segment, intervention, channel, adopter_category, outcome, value).
         timeseries: per-replicate monthly metrics, long format (with a month column).
         recordings: raw counts per replicate (for economics and custom metrics).
         timings: seconds spent compiling and simulating.

@@ -27,7 +27,7 @@ class SweepResults:
         manifest: one row per task (task, point, first_replicate, replicates, status,
             attempts, rows, seconds, worker, finished, error).
         data: the tidy table of every done task: ``point``, the parameter columns,
-            ``replicate, metric, segment, intervention, channel, adopter_category, value``.
+            ``replicate, metric, segment, intervention, channel, adopter_category, outcome, value``.
     """
 
     directory: Path
