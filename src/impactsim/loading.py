@@ -388,6 +388,27 @@ def require_mapping(data: Any, file: str, kind: str) -> None:
         raise ScenarioError([Problem(file, "", short(data), top)])
 
 
+def validate_document(schema: Any, data: Any, file: str, kind: str, label_key: str = "name") -> Any:
+    """A parsed input document validated by ``schema``, every problem in one error.
+
+    Args:
+        schema: the pydantic model of the file.
+        data: the parsed document.
+        file: its name (for messages).
+        kind: what the file is, for the message when it is not a mapping.
+        label_key: field that names a list item in problem paths.
+
+    Raises:
+        ScenarioError: the document is not a mapping, or the schema refuses it.
+    """
+    require_mapping(data, file, kind)
+    try:
+        return schema.model_validate(data)
+    except ValidationError as exc:
+        problems = problems_from_validation(exc, file, data, schema, label_key=label_key)
+        raise ScenarioError(problems) from None
+
+
 def parse_scenario(data: Any, file: str = "<scenario>") -> Scenario:
     """Validate already-parsed scenario data.
 

@@ -30,10 +30,9 @@ from impactsim.inputs import (
     ScenarioError,
     bare_location,
     plain_message,
-    problems_from_validation,
     short,
 )
-from impactsim.loading import parse_yaml_text, read_input_bytes, require_mapping
+from impactsim.loading import parse_yaml_text, read_input_bytes, validate_document
 from impactsim.scenario import Scenario
 from impactsim.sweep.paths import (
     Location,
@@ -185,12 +184,7 @@ def parse_parameters(
     Raises:
         ScenarioError: with every problem found.
     """
-    require_mapping(data, file, "calibration parameters")
-    try:
-        spec = ParametersFile.model_validate(data)
-    except ValidationError as exc:
-        problems = problems_from_validation(exc, file, data, ParametersFile, label_key="path")
-        raise ScenarioError(problems) from None
+    spec = validate_document(ParametersFile, data, file, "calibration parameters", "path")
     base = scenario.model_dump(mode="json")
     problems: list[Problem] = []
     items: list[ResolvedPrior] = []

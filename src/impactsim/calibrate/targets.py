@@ -21,13 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
 from impactsim.calibrate.exposure import CONTACT_SHARE
 from impactsim.calibrate.schema import Target, TargetsFile
 from impactsim.economics import ECONOMICS_METRICS
-from impactsim.inputs import Problem, ScenarioError, problems_from_validation, short
-from impactsim.loading import parse_yaml_text, read_input_bytes, require_mapping
+from impactsim.inputs import Problem, ScenarioError, short
+from impactsim.loading import parse_yaml_text, read_input_bytes, validate_document
 from impactsim.metrics import FAMILIES, METRICS, PSEUDO_CHANNELS
 from impactsim.scenario import Scenario
 from impactsim.tables import ALL
@@ -203,11 +201,7 @@ def parse_targets(
     Raises:
         ScenarioError: with every problem found.
     """
-    require_mapping(data, file, "targets")
-    try:
-        spec = TargetsFile.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(problems_from_validation(exc, file, data, TargetsFile)) from None
+    spec = validate_document(TargetsFile, data, file, "targets")
     problems: list[Problem] = []
     seen: dict[str, int] = {}
     for i, t in enumerate(spec.targets):

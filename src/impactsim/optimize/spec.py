@@ -12,10 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from impactsim.inputs import Problem, ScenarioError, problems_from_validation, short
-from impactsim.loading import parse_yaml_text, read_input_bytes, require_mapping
+from impactsim.inputs import Problem, ScenarioError, short
+from impactsim.loading import parse_yaml_text, read_input_bytes, validate_document
 from impactsim.optimize.schema import Decision, OptimizationFile
 from impactsim.sweep.paths import Location, PathError, format_location, get_value, resolve
 from impactsim.sweep.schema import fingerprint_of
@@ -181,14 +179,8 @@ def parse_optimization(
     allow_external_paths: bool = False,
 ) -> Optimization:
     """Validate an already-parsed optimisation document (see :func:`load_optimization`)."""
-    require_mapping(data, file, "optimisation")
+    spec = validate_document(OptimizationFile, data, file, "optimisation", "path")
     where = Path(base_dir) if base_dir is not None else Path.cwd()
-    try:
-        spec = OptimizationFile.model_validate(data)
-    except ValidationError as exc:
-        raise ScenarioError(
-            problems_from_validation(exc, file, data, OptimizationFile, label_key="path")
-        ) from None
     base = resolved_base(spec, file, where, allow_external_paths)
     decisions, problems = resolve_decisions(spec.decisions, base, file)
     problems += _gap_problems(spec, base, file)
