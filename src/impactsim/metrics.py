@@ -55,7 +55,10 @@ METRICS: dict[str, str] = {
     "differential_impact_ratio": "public impact in the least over the most advantaged segment",
     "efficacy_d": "effect size drawn for this replicate (Cohen's d)",
     "effectiveness_d": "efficacy x mean fidelity of the organisations that delivered (Cohen's d)",
-    "use_provider_share": "share of eligible organisations offering at the horizon (fraction)",
+    "use_provider_share": (
+        "share of eligible organisations offering at the horizon (fraction); monthly in the "
+        "time series"
+    ),
     "adopter_category_realized_share": "share of adopters by Rogers category of adoption time",
 }
 
@@ -381,6 +384,7 @@ def timeseries_rows(
             months,
             intervention=iv,
         )
+    _provider_share_series(rows, rec, spec, lab, replicate)
     series("reach_cumulative", rec.any_ever)
     rows.add(sc, replicate, FAMILIES, n_t, months)
     for j, name in enumerate(lab.segments):
@@ -412,6 +416,21 @@ def timeseries_rows(
         series("prevalence_counterfactual", view.prev_cf, outcome=out)
         series("public_impact_pp", view.prev_cf - view.prev, scale=100.0, outcome=out)
         series("realized_effect_share", view.realized, per_segment=False, outcome=out)
+
+
+def _provider_share_series(
+    rows: _Rows, rec: Recording, spec: ModelSpec, lab: Labels, replicate: int
+) -> None:
+    """Monthly share of eligible organisations offering, per intervention and in all."""
+    months = np.arange(spec.n_months + 1)
+    allowed = spec.prov_may_offer.sum(axis=0).astype(float)  # [K]
+    offering = rec.providers_offering.astype(float)  # [M+1, K]
+    for k, iv in enumerate(lab.interventions):
+        share = _div(offering[:, k], allowed[k])
+        rows.add(lab.scenario, replicate, "use_provider_share", share, months, intervention=iv)
+    if lab.interventions:
+        share = _div(offering.sum(axis=1), allowed.sum())
+        rows.add(lab.scenario, replicate, "use_provider_share", share, months)
 
 
 def summarise(

@@ -328,6 +328,7 @@ def run(
     memory_limit: int | str | None = None,
     parallel: Parallel = "auto",
     posterior: Posterior | None = None,
+    economics: bool = True,
 ) -> RunResult:
     """Run a scenario as a Monte Carlo experiment.
 
@@ -354,6 +355,9 @@ def run(
             posterior row :meth:`~impactsim.posterior.Posterior.row` draws for ``(seed, r)``;
             every other random number is the one it would be without it. None (default):
             the scenario's own values, bit for bit as before.
+        economics: add the economics rows (costs, benefits, ratios) to the summary;
+            False leaves them out when no one reads them (a calibration's candidates),
+            every other row unchanged.
 
     Returns:
         A :class:`RunResult`. The resolved scenario in it carries the seed and replicate
@@ -427,11 +431,14 @@ def run(
         bar.close()
     t2 = time.perf_counter()
     if per_rep:
-        summary, timeseries = _posterior_tables(recordings, per_rep, resolved.name, base_seed)
+        summary, timeseries = _posterior_tables(
+            recordings, per_rep, resolved.name, base_seed, economics
+        )
     else:
         summary, timeseries = summarise_places(recordings, spec, resolved.name, list(numbers))
-        econ = economics_rows(recordings, spec, resolved, base_seed, list(numbers))
-        summary = categorical(concat_long([summary, placed_totals(econ, summary)]))
+        if economics:
+            econ = economics_rows(recordings, spec, resolved, base_seed, list(numbers))
+            summary = categorical(concat_long([summary, placed_totals(econ, summary)]))
     t3 = time.perf_counter()
     return RunResult(
         scenario=resolved,
@@ -467,8 +474,9 @@ def _posterior_tables(
     per_rep: dict[int, tuple[Scenario, ModelSpec]],
     name: str,
     seed: int,
+    economics: bool = True,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Summary (with economics) and time series of replicates that each ran their own values.
+    """Summary (with economics unless ``economics`` is False) and time series of replicates that each ran their own values.
 
     Each replicate's metrics and economics are computed with its own scenario (a drawn cost
     or value counts too); the tables have the layout of a run without a posterior.
@@ -476,7 +484,8 @@ def _posterior_tables(
     summaries, series = [], []
     for (r, (sc, spec)), rec in zip(per_rep.items(), recordings, strict=True):
         s, t = summarise_places([rec], spec, name, [r])
-        econ = economics_rows([rec], spec, sc, seed, [r])
-        summaries.append(concat_long([s, placed_totals(econ, s)]))
+        if economics:
+            s = concat_long([s, placed_totals(economics_rows([rec], spec, sc, seed, [r]), s)])
+        summaries.append(s)
         series.append(t)
     return categorical(concat_long(summaries)), concat_long(series)
