@@ -91,7 +91,7 @@ def test_unknown_metric_names_file_field_value_and_allowed(scenario):
 
 
 def test_summary_only_metric_with_a_month(scenario):
-    (p,) = target_problems(scenario, target(metric="use_provider_share"))
+    (p,) = target_problems(scenario, target(metric="completion_rate"))
     assert p.path == "targets[0:reach].metric" and "horizon only" in p.message
 
 
@@ -448,3 +448,62 @@ def test_example_calibration_files_are_valid():
     ]
     assert len(inputs.parameters.items) == 6
     assert [len(p.locs) for p in inputs.parameters.items] == [1, 1, 1, 3, 3, 3]
+
+
+def test_candidates_run_only_the_months_their_targets_read():
+    """A candidate cut to its targets' last month gives the full horizon's values.
+
+    The targets read months 1-6 and month 9 of a 36-month scenario: the candidate runs
+    9 months (``months_needed``), and its values equal those read from the 36-month run's
+    tables (bit for bit, ``tests/test_horizon_cut.py``); a horizon target needs all 36.
+    """
+    from impactsim.calibrate.simulator import Simulator, months_needed, target_values
+    from impactsim.runner import run
+
+    sc = build(scenario_dict(size=300, months=36))
+    targets = parse_targets(
+        {
+            "targets": [
+                target(
+                    name="enrolled",
+                    metric="enrolments",
+                    intervention="prog",
+                    months=[1, 6],
+                    month=None,
+                    observed={"model": "poisson", "count": 5},
+                ),
+                target(
+                    name="offer",
+                    metric="use_provider_share",
+                    month=9,
+                    observed={"model": "normal", "value": 0.5, "se": 0.1},
+                ),
+            ]
+        },
+        sc,
+    ).items
+    assert months_needed(targets, 36) == 9
+    horizon = target(
+        name="h",
+        metric="completion_rate",
+        month=None,
+        observed={"model": "normal", "value": 0.5, "se": 0.1},
+    )
+    assert months_needed([*targets, *parse_targets({"targets": [horizon]}, sc).items], 36) == 36
+    loc = ("population", "segments", 0, "contact_rates", "campaign")
+    sim = Simulator(sc.model_dump(mode="json"), {"contact": loc}, targets, 3, 7)
+    assert sim.scenario({"contact": 0.05}).simulation.months == 9
+    got = sim.values({"contact": 0.05})
+    full = run(
+        sim.scenario({"contact": 0.05}).model_copy(
+            update={"simulation": sc.simulation.model_copy(update={"months": 36})}
+        ),
+        replicates=3,
+        seed=7,
+        progress=False,
+    )
+    assert full.scenario.simulation.months == 36
+    for j, t in enumerate(targets):
+        want = target_values(full.summary, full.timeseries, t).sort_index().to_numpy()
+        np.testing.assert_array_equal(got[:, j], want)
+    assert got[:, 0].sum() > 0  # enrolments happened: the comparison is not of zeros

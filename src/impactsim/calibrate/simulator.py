@@ -6,6 +6,11 @@ A candidate's values are written into the base scenario at the parameters' dotte
 from the run's tidy summary or time series. Every candidate uses the same seed (common
 random numbers), so two candidates differ only by their parameter values.
 
+A candidate runs only as long as its targets need (:func:`months_needed`): the engine
+keys every random number by (seed, replicate, stream, family, step), so the months a
+shorter run simulates are bit for bit those of the full horizon (tested). The economics
+rows are computed only when a target reads one.
+
 A candidate the scenario schema refuses (a combination of values no single field check
 catches) gives NaN values, which every observation model scores as impossible.
 """
@@ -23,6 +28,7 @@ from pydantic import ValidationError
 from impactsim.calibrate.exposure import CONTACT_SHARE, contact_share
 from impactsim.calibrate.schema import Target
 from impactsim.calibrate.targets import FLOW_METRICS
+from impactsim.economics import ECONOMICS_METRICS
 from impactsim.inputs import Problem, ScenarioError
 from impactsim.scenario import Scenario
 from impactsim.sweep.paths import Location, with_values
@@ -54,6 +60,24 @@ def target_values(summary: pd.DataFrame, timeseries: pd.DataFrame, t: Target) ->
     return grouped.sum() if t.metric in FLOW_METRICS else grouped.mean()
 
 
+def months_needed(targets: Sequence[Target], horizon: int) -> int:
+    """The months a candidate must simulate: the last month a simulated target reads.
+
+    A target of the horizon summary (no ``month`` or ``months``) needs the whole horizon.
+    """
+    last = 0
+    for t in targets:
+        if t.month is None and t.months is None:
+            return horizon
+        last = max(last, t.month if t.month is not None else t.months[1])  # type: ignore[index]
+    return min(max(last, 1), horizon)
+
+
+def needs_economics(targets: Sequence[Target]) -> bool:
+    """True when a target reads an economics row (the candidates' runs must compute them)."""
+    return any(t.metric in ECONOMICS_METRICS for t in targets)
+
+
 def scenario_value(scenario: Scenario, t: Target) -> float:
     """A target's value computed from the scenario itself (:mod:`.exposure`), not simulated."""
     months = (t.month, t.month) if t.month is not None else t.months
@@ -81,7 +105,10 @@ class Simulator:
     seed: int
 
     def scenario(self, values: Mapping[str, float]) -> Scenario:
-        """The base scenario with the given parameter values.
+        """The base scenario with the given parameter values, run as long as the targets need.
+
+        Its horizon is :func:`months_needed`, or the base scenario's when the shorter
+        scenario is not valid (an offer or channel starting after the cut).
 
         Raises:
             pydantic.ValidationError: the combination is not a valid scenario.
@@ -90,7 +117,16 @@ class Simulator:
         for label, where in self.locations.items():
             value = float(values[label])
             changes += where.changes(value) if hasattr(where, "changes") else [(where, value)]
-        return Scenario.model_validate(with_values(self.base, changes))
+        data = with_values(self.base, changes)
+        horizon = data["simulation"]["months"]
+        months = months_needed(self.targets, horizon)
+        if months < horizon:
+            data["simulation"]["months"] = months
+            try:
+                return Scenario.model_validate(data)
+            except ValidationError:  # an offer or channel starting after the cut
+                data["simulation"]["months"] = horizon
+        return Scenario.model_validate(data)
 
     def values(
         self, values: Mapping[str, float], *, seed: int | None = None, replicates: int | None = None
@@ -114,14 +150,21 @@ class Simulator:
         except ValidationError:
             return np.full((reps, len(self.targets)), np.nan)
         result = run(
-            scenario, replicates=reps, seed=self.seed if seed is None else seed, progress=False
+            scenario,
+            replicates=reps,
+            seed=self.seed if seed is None else seed,
+            progress=False,
+            economics=needs_economics(self.targets),
         )
         out = np.full((reps, len(self.targets)), np.nan)
+        metrics = {t.metric for t in self.targets}
+        summary = result.summary.loc[result.summary["metric"].isin(metrics)]
+        timeseries = result.timeseries.loc[result.timeseries["metric"].isin(metrics)]
         for j, t in enumerate(self.targets):
             if t.metric == CONTACT_SHARE:  # from the candidate's contact rates
                 out[:, j] = scenario_value(scenario, t)
                 continue
-            series = target_values(result.summary, result.timeseries, t)
+            series = target_values(summary, timeseries, t)
             for r, value in series.items():
                 out[int(r), j] = value  # replicates are numbered from 0
         return out

@@ -43,6 +43,7 @@ TIMESERIES_METRICS: tuple[str, ...] = (
     "waiting",
     "enrolments",
     "providers_offering",
+    "use_provider_share",
     FAMILIES,
     "prevalence",
     "prevalence_counterfactual",
