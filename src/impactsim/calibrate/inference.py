@@ -100,9 +100,9 @@ def make_sampler(workers: int, scheduler: str | None = None) -> Any:
 
         return pyabc.sampler.DaskDistributedSampler(dask_client=Client(scheduler))
     if workers > 1:
-        from impactsim.calibrate.spawn import SpawningEvalParallelSampler
+        from impactsim.calibrate.spawn import SpawnedPoolSampler
 
-        return SpawningEvalParallelSampler(n_procs=workers)
+        return SpawnedPoolSampler(n_procs=workers)
     return pyabc.sampler.SingleCoreSampler()
 
 
@@ -146,9 +146,19 @@ def run_abc(
     Returns:
         The ``pyabc.History`` of the run.
     """
-    pyabc = _pyabc()
     for name in PYABC_LOGGERS:
         logging.getLogger(name).setLevel(logging.INFO if verbose else logging.WARNING)
+    sampler = make_sampler(settings.workers, settings.scheduler)
+    try:
+        return _run(sim, params, db, settings, sampler)
+    finally:
+        if hasattr(sampler, "close"):
+            sampler.close()  # the spawned worker processes
+
+
+def _run(sim: Simulator, params: Parameters, db: Path, settings: Settings, sampler: Any) -> Any:
+    """:func:`run_abc` with its sampler."""
+    pyabc = _pyabc()
     abc = pyabc.ABCSMC(
         models=sim,
         parameter_priors=make_prior(params),
@@ -156,7 +166,7 @@ def run_abc(
         population_size=settings.population,
         eps=pyabc.Temperature(),
         acceptor=pyabc.StochasticAcceptor(),
-        sampler=make_sampler(settings.workers, settings.scheduler),
+        sampler=sampler,
     )
     url = f"sqlite:///{db}"
     done = finished_generations(db)

@@ -1,35 +1,40 @@
-"""pyabc's process-pool sampler, with worker processes started by ``spawn``, not ``fork``.
+"""A pool of spawned worker processes that evaluates candidates for the whole calibration.
 
-pyabc starts its worker processes with ``fork`` where it can. A process whose numba
-kernels already ran in parallel holds numba's thread pool, and GNU OpenMP (numba's
-``omp`` threading layer) aborts a forked child ("fork() called from a process already
-using GNU OpenMP, this is unsafe"): the calibration always simulates once before the
-inference starts (it checks that every target is reported), so ``--workers 2`` died with
-"At least one worker is dead". Spawned workers start clean; each loads the cached
-kernels once per generation (a few seconds). The sweeps' process pool spawns for the
-same reason (:mod:`impactsim.sweep.execute`).
+pyabc's own process-pool sampler (``MulticoreEvalParallelSampler``) forks new workers for
+every generation. Forking fails here: a process whose numba kernels already ran in
+parallel holds numba's thread pool, and GNU OpenMP (numba's ``omp`` threading layer)
+aborts a forked child ("fork() called from a process already using GNU OpenMP, this is
+unsafe"); the calibration always simulates once before the inference starts (it checks
+that every target is reported). Spawned workers start clean, but each start imports
+impactsim and loads the cached kernels (a few seconds). So the workers here are spawned
+once and kept: pyabc's ``ConcurrentFutureSampler`` (its evaluation-parallel sampler for
+any ``concurrent.futures`` executor, the one its Dask sampler builds on) submits the
+candidates to a ``ProcessPoolExecutor`` with the ``spawn`` start method, shut down by
+:meth:`SpawnedPoolSampler.close` when the run ends. The sweeps' process pool spawns for
+the same reason (:mod:`impactsim.sweep.execute`).
 """
 
 from __future__ import annotations
 
 import multiprocessing
-from typing import Any
+from concurrent.futures import ProcessPoolExecutor
 
-import pyabc.sampler.multicore_evaluation_parallel as _mep
-from pyabc.sampler import MulticoreEvalParallelSampler
+from pyabc.sampler import ConcurrentFutureSampler
+
+#: Candidates in flight per worker: one running, one waiting, so that no worker idles
+#: while the sampler collects a result (it polls every 10 ms).
+JOBS_PER_WORKER = 2
 
 
-class SpawningEvalParallelSampler(MulticoreEvalParallelSampler):
-    """``MulticoreEvalParallelSampler`` whose workers are spawned (candidates cloudpickled)."""
+class SpawnedPoolSampler(ConcurrentFutureSampler):
+    """``ConcurrentFutureSampler`` on ``n_procs`` spawned processes kept across generations."""
 
     def __init__(self, n_procs: int):
-        super().__init__(n_procs=n_procs, pickle=True)
+        self.pool = ProcessPoolExecutor(
+            max_workers=n_procs, mp_context=multiprocessing.get_context("spawn")
+        )
+        super().__init__(cfuture_executor=self.pool, client_max_jobs=JOBS_PER_WORKER * n_procs)
 
-    def sample_until_n_accepted(self, n: int, simulate_one: Any, t: int, **kwargs: Any) -> Any:
-        """Sample as pyabc does, with the ``spawn`` start method for queue, counters, workers."""
-        original = _mep.get_mp_context
-        _mep.get_mp_context = lambda: multiprocessing.get_context("spawn")
-        try:
-            return super().sample_until_n_accepted(n, simulate_one, t, **kwargs)
-        finally:
-            _mep.get_mp_context = original
+    def close(self) -> None:
+        """Stop the worker processes (candidates still queued are dropped)."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
