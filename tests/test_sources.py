@@ -205,3 +205,21 @@ def test_strategies_of_one_municipality_share_it_and_its_sources(group):
             {k: v for k, v in d["sources"].items() if k.split(".")[0] == section} for d in kept
         ]
         assert all(c == cited[0] for c in cited), f"sources of {section}"
+
+
+def test_a_copy_whose_sources_were_checked_skips_only_that_check():
+    """``SOURCES_CHECKED`` in the validation context (a calibration candidate: values alone
+    changed) skips the source-path check; every other check still runs."""
+    from pydantic import ValidationError
+
+    from impactsim.scenario import Scenario
+    from impactsim.scenario.model import SOURCES_CHECKED
+
+    data = _with_sources({"population.sise": {"citation": "x"}})
+    with pytest.raises(ValidationError, match="not a value of this scenario"):
+        Scenario.model_validate(data)
+    checked = Scenario.model_validate(data, context={SOURCES_CHECKED: True})
+    assert "population.sise" in checked.sources
+    data["population"]["segments"][0]["share"] = 0.5  # shares no longer add up to 1
+    with pytest.raises(ValidationError):
+        Scenario.model_validate(data, context={SOURCES_CHECKED: True})

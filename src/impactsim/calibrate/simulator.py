@@ -31,6 +31,7 @@ from impactsim.calibrate.targets import FLOW_METRICS
 from impactsim.economics import ECONOMICS_METRICS
 from impactsim.inputs import Problem, ScenarioError
 from impactsim.scenario import Scenario
+from impactsim.scenario.model import SOURCES_CHECKED
 from impactsim.sweep.paths import Location, with_values
 from impactsim.tables import select
 
@@ -118,15 +119,17 @@ class Simulator:
             value = float(values[label])
             changes += where.changes(value) if hasattr(where, "changes") else [(where, value)]
         data = with_values(self.base, changes)
+        # the values alone change: the base's source paths were checked when it was read
+        checked = {SOURCES_CHECKED: True}
         horizon = data["simulation"]["months"]
         months = months_needed(self.targets, horizon)
         if months < horizon:
             data["simulation"]["months"] = months
             try:
-                return Scenario.model_validate(data)
+                return Scenario.model_validate(data, context=checked)
             except ValidationError:  # an offer or channel starting after the cut
                 data["simulation"]["months"] = horizon
-        return Scenario.model_validate(data)
+        return Scenario.model_validate(data, context=checked)
 
     def values(
         self, values: Mapping[str, float], *, seed: int | None = None, replicates: int | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, model_validator
+from pydantic import Field, ValidationInfo, model_validator
 
 from impactsim.inputs import StrictModel
 from impactsim.scenario.channels import Channel
@@ -16,6 +16,11 @@ from impactsim.scenario.references import cross_reference_problems
 from impactsim.scenario.settings import Outcome, Simulation
 from impactsim.scenario.sources import Source, source_path_problems, without_dangling_sources
 from impactsim.scenario.strategy import Strategy
+
+#: Validation context key: the ``sources`` paths were checked against this scenario's
+#: structure already (a copy whose values alone changed, such as a calibration candidate),
+#: so the check is skipped: ``Scenario.model_validate(data, context={SOURCES_CHECKED: True})``.
+SOURCES_CHECKED = "sources_checked"
 
 
 class Scenario(StrictModel):
@@ -67,9 +72,11 @@ class Scenario(StrictModel):
     )
 
     @model_validator(mode="after")
-    def _cross_references(self) -> Scenario:
+    def _cross_references(self, info: ValidationInfo) -> Scenario:
         data = self.model_dump()
-        found = cross_reference_problems(data) + source_path_problems(data, type(self))
+        found = cross_reference_problems(data)
+        if not (info.context or {}).get(SOURCES_CHECKED):
+            found += source_path_problems(data, type(self))
         if found:
             raise ValueError("; ".join(f"{path}: {msg}" for path, msg in found))
         if self.outcomes:
