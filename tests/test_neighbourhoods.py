@@ -168,3 +168,43 @@ def test_run_json_reports_the_realised_network():
     assert random.run_info()["network"]["clustering"] < 0.01
     mixed = run(build(scenario(kind="fully_mixed")), replicates=1, seed=3, progress=False)
     assert mixed.run_info()["network"] == {"kind": "fully_mixed"}
+
+
+def test_several_outcomes_are_given_per_neighbourhood():
+    """Each outcome's prevalence per neighbourhood follows the neighbourhood's segment mix.
+
+    Expected from the equation: a family's outcome is a problem with its segment's baseline
+    prevalence, so a neighbourhood's month-0 prevalence is ``sum_s mix_s p_s``: emotional
+    problems (low 0.30, high 0.05) in the south (0.8 low) 0.25, in the north (0.1 low)
+    0.075. Tolerances 0.02 and 0.015 are about 3 binomial standard errors of 5,000 and
+    8,000 families. The municipality's rows are the neighbourhoods' added up
+    (families-weighted means), to rounding.
+    """
+    d = scenario(size=20_000)
+    d["outcomes"] = [
+        {"name": "behaviour", "baseline_prevalence": {"low": 0.25, "high": 0.10}},
+        {"name": "emotional", "baseline_prevalence": {"low": 0.30, "high": 0.05}},
+    ]
+    d["interventions"][0]["effect_sizes"] = {"emotional": {"mean": 0.3}}
+    res = run(build(d), replicates=2, seed=3, progress=False)
+    ts, summary = res.timeseries, res.summary
+    month0 = ts[(ts["month"] == 0) & (ts["segment"] == "all") & (ts["outcome"] == "emotional")]
+    cf = month0[month0["metric"] == "prevalence_counterfactual"]
+    by_place = cf.groupby("neighbourhood", observed=True)["value"].mean()
+    assert by_place["south"] == pytest.approx(0.8 * 0.30 + 0.2 * 0.05, abs=0.02)
+    assert by_place["north"] == pytest.approx(0.1 * 0.30 + 0.9 * 0.05, abs=0.015)
+    assert by_place["centre"] == pytest.approx(0.4 * 0.30 + 0.6 * 0.05, abs=0.02)
+    rows = summary[(summary["segment"] == "all") & (summary["intervention"] == "all")]
+    for outcome in ("behaviour", "emotional"):
+        for metric in ("prevalence", "public_impact_pp"):
+            sel = rows[(rows["metric"] == metric) & (rows["outcome"] == outcome)]
+            fam = summary[(summary["metric"] == "families") & (summary["segment"] == "all")]
+            fam = fam[fam["adopter_category"] == "all"]
+            for rep in (0, 1):
+                part = sel[(sel["replicate"] == rep) & (sel["neighbourhood"] != "all")]
+                n = fam[fam["replicate"] == rep].set_index("neighbourhood")["value"]
+                weighted = (part.set_index("neighbourhood")["value"] * n).sum() / n.drop(
+                    "all"
+                ).sum()
+                total = sel[(sel["replicate"] == rep) & (sel["neighbourhood"] == "all")]["value"]
+                assert float(total.iloc[0]) == pytest.approx(float(weighted), rel=1e-9, abs=1e-12)

@@ -49,6 +49,10 @@ CELL_FIELDS = (
     "complete_new",
     "dropout_new",
     "gaveup_new",
+    "x_prev_cf",
+    "x_prev",
+    "x_realized",
+    "x_gain_sum",
 )
 
 #: Metrics given per neighbourhood: those of the families' own counts.
@@ -83,11 +87,12 @@ GAP_METRIC = "neighbourhood_impact_gap_pp"
 
 def by_segment(rec: Recording, spec: ModelSpec) -> Recording:
     """The recording with its cells added up by segment (the municipality's counts)."""
-    n_seg = spec.n_segments
+    n_seg, n_h = spec.n_segments, spec.n_cells // spec.n_segments
     return dataclasses.replace(
         rec,
         **{
-            f: getattr(rec, f).reshape(*getattr(rec, f).shape[:-1], -1, n_seg).sum(axis=-2)
+            # explicit sizes: a one-outcome scenario's further-outcome arrays are empty
+            f: getattr(rec, f).reshape(*getattr(rec, f).shape[:-1], n_h, n_seg).sum(axis=-2)
             for f in CELL_FIELDS
         },
     )

@@ -46,19 +46,7 @@ def _strs(value: object) -> list[str]:
 
 def _section_problems(data: dict) -> list[tuple[str, str]]:
     """The neighbourhoods' and the outcomes' own cross checks, and their combination."""
-    return place_problems(data) + outcome_problems(data) + _places_and_outcomes(data)
-
-
-def _places_and_outcomes(data: dict) -> list[tuple[str, str]]:
-    """Neighbourhoods and several outcomes are not combined yet (one or the other)."""
-    hoods = items(section(data, "population"), "neighbourhoods")
-    if hoods and len(items(data, "outcomes")) > 1:
-        why = Message(
-            "neighbourhoods and several outcomes cannot be combined yet: give one outcome, "
-            "or no neighbourhoods"
-        )
-        return [("population.neighbourhoods", why)]
-    return []
+    return place_problems(data) + outcome_problems(data)
 
 
 def cross_reference_problems(data: object) -> list[tuple[str, str]]:
