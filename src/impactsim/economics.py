@@ -258,7 +258,7 @@ def cost_flows(rec: Recording, spec: ModelSpec, scenario: Scenario, rep_key: int
         costs = ivs[name].costs
         cv = cv_of(costs.cv)
         volume = {
-            "per_participant_month_eur": rec.participant_months[sl, k],
+            "per_participant_month_eur": rec.participant_months[sl, k, :].sum(axis=1),
             "per_enrolment_eur": rec.enrol_new[sl, k, :].sum(axis=1),
             "per_completer_eur": rec.complete_new[sl, k, :].sum(axis=1),
             "per_provider_adoption_eur": rec.provider_adopt_new[sl, k],

@@ -49,6 +49,7 @@ CELL_FIELDS = (
     "complete_new",
     "dropout_new",
     "gaveup_new",
+    "participant_months",
 )
 
 #: Metrics given per neighbourhood: those of the families' own counts.
