@@ -28,7 +28,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from impactsim._version import __version__
-from impactsim.economics import ceac_table, concat_long, economics_rows, wsipp_table
+from impactsim.economic_tables import ceac_table, wsipp_table
+from impactsim.economics import concat_long, economics_rows
 from impactsim.engine.families import network_summary
 from impactsim.engine.simulate import (
     Recording,
