@@ -29,7 +29,7 @@ from tqdm.auto import tqdm
 
 from impactsim._version import __version__
 from impactsim.economic_tables import ceac_table, wsipp_table
-from impactsim.economics import concat_long, economics_rows
+from impactsim.economics import concat_long
 from impactsim.engine.families import network_summary
 from impactsim.engine.simulate import (
     Recording,
@@ -41,7 +41,8 @@ from impactsim.engine.simulate import (
 from impactsim.engine.spec import ModelSpec, compile_scenario
 from impactsim.io import staged_directory, write_csv, write_parquet, write_text
 from impactsim.loading import dump_scenario
-from impactsim.place_metrics import categorical, placed_totals, summarise_places
+from impactsim.place_economics import economics_tables
+from impactsim.place_metrics import categorical, summarise_places
 from impactsim.posterior import Posterior
 from impactsim.resources import MemoryLimitError, check_memory
 from impactsim.rng import replicate_key
@@ -431,8 +432,8 @@ def run(
         summary, timeseries = _posterior_tables(recordings, per_rep, resolved.name, base_seed)
     else:
         summary, timeseries = summarise_places(recordings, spec, resolved.name, list(numbers))
-        econ = economics_rows(recordings, spec, resolved, base_seed, list(numbers))
-        summary = categorical(concat_long([summary, placed_totals(econ, summary)]))
+        econ = economics_tables(recordings, spec, resolved, base_seed, list(numbers), summary)
+        summary = categorical(concat_long([summary, *econ]))
     t3 = time.perf_counter()
     return RunResult(
         scenario=resolved,
@@ -477,7 +478,7 @@ def _posterior_tables(
     summaries, series = [], []
     for (r, (sc, spec)), rec in zip(per_rep.items(), recordings, strict=True):
         s, t = summarise_places([rec], spec, name, [r])
-        econ = economics_rows([rec], spec, sc, seed, [r])
-        summaries.append(concat_long([s, placed_totals(econ, s)]))
+        econ = economics_tables([rec], spec, sc, seed, [r], s)
+        summaries.append(concat_long([s, *econ]))
         series.append(t)
     return categorical(concat_long(summaries)), concat_long(series)
