@@ -169,3 +169,64 @@ def test_the_neighbourhoods_add_up_to_the_municipality():
     )
     wtp = econ.willingness_to_pay_eur_per_case_year
     np.testing.assert_allclose(nmb[places], wtp * cy[places] - cost[places], rtol=1e-12)
+
+
+# --------------------------------------------------------------------------- shown
+def test_run_summary_report_and_comparison_show_money_by_neighbourhood(tmp_path):
+    """The restricted campaign above: south costs 153,200 € (7200 + 144,400 + 1600), north
+    2400 € (its coordination share), in both replicates (no cost uncertainty).
+
+    Compared with the campaign city-wide (every family reached, each in the programme for
+    one month), south only saves north 224,880 € and costs south 1680 € more: city-wide,
+    north pays 0.001 x 1000 x 1800 x 4 = 7200 € of contacts, 0.6 x 2400 € of the campaign's
+    months (its share of the contacts), 100 x 1800 + 20 x 1800 + 0.6 x 400 € of the
+    programme and 2400 € of coordination (227,280 €); south 4800 + 960 + 144,160 + 1600 =
+    151,520 € against 153,200 €.
+    """
+    from typer.testing import CliRunner
+
+    from impactsim.cli import app
+    from impactsim.compare import compare
+    from impactsim.report import neighbourhood_table
+
+    d = costed_towns()
+    d["name"] = "south_only"
+    d["channels"][0]["neighbourhoods"] = ["south"]
+    scen = tmp_path / "south.yaml"
+    scen.write_text(yaml.safe_dump(d), encoding="utf-8")
+    out = CliRunner().invoke(app, ["run", str(scen), "-r", "2", "--out", str(tmp_path / "run")])
+    assert out.exit_code == 0, out.output
+    lines = out.output.splitlines()
+    head = lines.index(next(x for x in lines if x.startswith("economics by neighbourhood")))
+    assert "cost (present value, €)" in lines[head] and "benefit-cost ratio" in lines[head]
+    assert lines[head + 1].split()[:4] == ["north", "€2,400", "[€2,400,", "€2,400]"]
+    assert lines[head + 2].split()[:4] == ["south", "€153,200", "[€153,200,", "€153,200]"]
+
+    city = costed_towns()
+    city["name"] = "city"
+    res = compare([build(city), build(d)], replicates=2, seed=8, progress=False)
+    text = res.table()
+    assert "cost PV (€) in south" in text and "NPV (€) in north" in text
+    south = next(x for x in text.splitlines() if "cost PV (€) in south" in x)
+    north = next(x for x in text.splitlines() if "cost PV (€) in north" in x)
+    assert south.split()[-3:] == ["+1,680", "[+1,680,", "+1,680]"]
+    assert north.split()[-3:] == ["-224,880", "[-224,880,", "-224,880]"]
+
+    runs = {"city": res.runs["city"], "south only": res.runs["south_only"]}
+    english, dutch = neighbourhood_table(runs, "en"), neighbourhood_table(runs, "nl")
+    assert "south only: costs (present value)" in english and "€153,200" in english
+    assert "city: net present value" in english
+    assert "south only: kosten (contante waarde)" in dutch and "€ 153.200" in dutch
+
+    import matplotlib.pyplot as plt
+
+    from impactsim import plots
+
+    fig = plots.by_neighbourhood(res.runs["south_only"], lang="nl")
+    assert fig.get_suptitle() == "Bereik, publieke impact en kosten per wijk"
+    cost_panel = fig.axes[2]
+    assert cost_panel.get_ylabel() == "kosten (contante waarde, duizend euro)"
+    # all, north, south in thousands of euros: 155.6 = 2.4 + 153.2
+    heights = [bar.get_height() for bar in cost_panel.patches]
+    assert heights == pytest.approx([155.6, 2.4, 153.2], abs=1e-9)
+    plt.close(fig)
