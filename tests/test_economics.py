@@ -52,7 +52,7 @@ def blank_recording(spec) -> Recording:
         "complete_new": (m1, k, s),
         "dropout_new": (m1, k, s),
         "gaveup_new": (m1, k, s),
-        "participant_months": (m1, k),
+        "participant_months": (m1, k, s),
         "providers_offering": (m1, k),
         "provider_adopt_new": (m1, k),
         "provider_offer_months": (m1, n_prov, k),
@@ -95,8 +95,8 @@ def synthetic(d: dict):
     rec = blank_recording(spec)
     rec.n[:, 0] = 2000
     rec.n_cat[:, 2, 0] = 2000  # all in one adopter category (the channel contacts every category)
-    rec.participant_months[4, 0] = 30
-    rec.participant_months[5, 0] = 20
+    rec.participant_months[4, 0, 0] = 30
+    rec.participant_months[5, 0, 0] = 20
     rec.enrol_new[4, 0, 0] = 40
     rec.complete_new[5, 0, 0] = 25
     rec.provider_adopt_new[4, 0] = 1

@@ -106,9 +106,10 @@ def test_municipality_rows_add_up_the_neighbourhoods():
     np.testing.assert_allclose(gap, (impact["north"] - impact["south"]).abs(), rtol=1e-12)
     # per neighbourhood: its segments too (differential impact within it)
     assert len(select(s, "public_impact_pp", segment="low", neighbourhood="south")) == 3
-    # organisations and economics: for the municipality only
-    assert select(s, "cost_pv", free=("neighbourhood",))["neighbourhood"].eq("all").all()
+    # organisations: for the municipality only; the economics per neighbourhood too
+    # (their sums: tests/test_place_economics.py)
     assert select(s, "use_provider_share", free=("neighbourhood",))["neighbourhood"].eq("all").all()
+    assert len(select(s, "cost_pv", free=("neighbourhood",))) == 9  # 3 places x 3 replicates
 
 
 def test_contact_costs_follow_the_restricted_channel():

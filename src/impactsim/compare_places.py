@@ -1,8 +1,9 @@
-"""Strategies compared by neighbourhood: paired differences of reach and public impact.
+"""Strategies compared by neighbourhood: paired differences of impact, reach and money.
 
-For a comparison of scenarios with neighbourhoods (:mod:`impactsim.place_metrics`), each
-strategy's public impact and reach in each neighbourhood minus the baseline's, replicate
-by replicate (common random numbers), with the mean and the central interval.
+For a comparison of scenarios with neighbourhoods (:mod:`impactsim.place_metrics`,
+:mod:`impactsim.place_economics`), each strategy's public impact, reach, costs and net
+present value in each neighbourhood minus the baseline's, replicate by replicate (common
+random numbers), with the mean and the central interval.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from impactsim.tables import ALL, PLACE_COLUMN, interval, replicate_values
 PLACE_OUTCOMES = (
     ("public_impact_pp", "public impact (pp)", "pp"),
     ("reach_cumulative", "reach (any programme)", "pct"),
+    ("cost_pv", "cost PV (€)", "eur"),
+    ("npv", "NPV (€)", "eur"),
 )
 
 

@@ -27,7 +27,7 @@ from impactsim.engine.spec import ModelSpec
 from impactsim.metrics import _Rows
 from impactsim.rng import gamma_multiplier, replicate_key
 from impactsim.scenario import Economics, NamedOutcome, Scenario
-from impactsim.tables import ALL, BREAKDOWN_COLUMNS, interval_table, replicate_values, select
+from impactsim.tables import BREAKDOWN_COLUMNS
 
 #: Intervention cost items (fields of InterventionCosts; also the names of their cost streams).
 INTERVENTION_COST_ITEMS: tuple[str, ...] = (
@@ -227,6 +227,110 @@ class CostFlows:
         return out
 
 
+def expected_contacts(
+    n_cat: np.ndarray, contact_hz: np.ndarray, chan_cat: np.ndarray
+) -> np.ndarray:
+    """Expected contacts each channel makes per month active: ``[M, C]``.
+
+    ``Σ_{a,s} n_cat[m, a, s] · λ_{s,c} · 1[c contacts category a]``: the parents of cell
+    ``s`` and adopter category ``a`` present at the end of month ``m`` times the channel's
+    contact rate for ``s`` (contacts per parent per month), where it contacts ``a``.
+
+    Args:
+        n_cat: parents present per adopter category and cell, ``[M, A, S]``.
+        contact_hz: contact rates, ``[S, C]`` (contacts per parent per month).
+        chan_cat: whether channel ``c`` contacts category ``a``, ``[C, A]``.
+    """
+    return np.einsum(
+        "mas,sc,ca->mc", n_cat.astype(np.float64), contact_hz, chan_cat.astype(np.float64)
+    )
+
+
+def intervention_cost_items(
+    rec: Recording, spec: ModelSpec, scenario: Scenario, rep_key: int
+) -> dict[str, dict[str, np.ndarray]]:
+    """Monthly nominal costs of each intervention by cost item (euros, months 1..M).
+
+    Only the items with a positive unit cost are given, in the order of
+    :data:`INTERVENTION_COST_ITEMS`. The volumes of the participant items (participant
+    months, enrolments, completions) are summed over the recording's cells; those of the
+    provider items (adoptions, offer-months, places) are the organisations'.
+
+    Args:
+        rec: the replicate's recording.
+        spec: the compiled scenario.
+        scenario: the scenario (its interventions' ``costs`` and ``economics.cost_cv``).
+        rep_key: replicate key (for the cost uncertainty draws).
+
+    Returns:
+        ``{intervention: {item: flow [M]}}``.
+    """
+    ivs = {iv.name: iv for iv in scenario.interventions}
+    sl = slice(1, spec.n_months + 1)
+    # funded places: each organisation's places per month while it offers k (0 if unlimited:
+    # a place cost with unlimited places is refused when the scenario is read)
+    places = np.where(np.isfinite(spec.prov_cap_step), spec.prov_cap_step / spec.dt, 0.0)
+    place_months = np.einsum("mpk,p->mk", rec.provider_offer_months[sl], places)
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for k, name in enumerate(spec.intervention_names):
+        costs = ivs[name].costs
+        cv = scenario.economics.cost_cv if costs.cv is None else costs.cv
+        volume = {
+            "per_participant_month_eur": rec.participant_months[sl, k, :].sum(axis=1),
+            "per_enrolment_eur": rec.enrol_new[sl, k, :].sum(axis=1),
+            "per_completer_eur": rec.complete_new[sl, k, :].sum(axis=1),
+            "per_provider_adoption_eur": rec.provider_adopt_new[sl, k],
+            "per_provider_year_eur": rec.provider_offer_months[sl, :, k].sum(axis=1) / 12.0,
+            "per_place_month_eur": place_months[:, k],
+        }
+        out[name] = {}
+        for item in INTERVENTION_COST_ITEMS:
+            unit = getattr(costs, item)
+            if unit > 0:
+                mult = gamma_multiplier(rep_key, cv, "cost", "intervention", name, item)
+                out[name][item] = unit * mult * volume[item].astype(np.float64)
+    return out
+
+
+def channel_cost_items(
+    rec: Recording, spec: ModelSpec, scenario: Scenario, rep_key: int
+) -> dict[str, dict[str, np.ndarray]]:
+    """Monthly nominal costs of each channel by cost item (euros, months 1..M).
+
+    ``per_month_active_eur``: the unit cost times the months active (and promoting an
+    offered intervention); ``per_contact_eur``: the unit cost times the expected contacts
+    (:func:`expected_contacts`, over the recording's cells) in the months active. Only the
+    items with a positive unit cost are given.
+
+    Args:
+        rec: the replicate's recording.
+        spec: the compiled scenario.
+        scenario: the scenario (its channels' ``costs`` and ``economics.cost_cv``).
+        rep_key: replicate key (for the cost uncertainty draws).
+
+    Returns:
+        ``{channel: {item: flow [M]}}``.
+    """
+    chans = {c.name: c for c in scenario.channels}
+    sl = slice(1, spec.n_months + 1)
+    active = channel_active_months(spec)[sl]  # [M, C]
+    contacts_per_month = expected_contacts(rec.n_cat[sl], spec.contact_hz, spec.chan_cat)
+    out: dict[str, dict[str, np.ndarray]] = {}
+    for c, name in enumerate(spec.channel_names):
+        costs = chans[name].costs
+        cv = scenario.economics.cost_cv if costs.cv is None else costs.cv
+        out[name] = {}
+        if costs.per_month_active_eur > 0:
+            mult = gamma_multiplier(rep_key, cv, "cost", "channel", name, "per_month_active_eur")
+            out[name]["per_month_active_eur"] = costs.per_month_active_eur * mult * active[:, c]
+        if costs.per_contact_eur > 0:
+            mult = gamma_multiplier(rep_key, cv, "cost", "channel", name, "per_contact_eur")
+            out[name]["per_contact_eur"] = (
+                costs.per_contact_eur * mult * contacts_per_month[:, c] * active[:, c]
+            )
+    return out
+
+
 def cost_flows(rec: Recording, spec: ModelSpec, scenario: Scenario, rep_key: int) -> CostFlows:
     """Monthly nominal costs of one replicate, by intervention, channel and coordination.
 
@@ -239,69 +343,27 @@ def cost_flows(rec: Recording, spec: ModelSpec, scenario: Scenario, rep_key: int
     Returns:
         The :class:`CostFlows` (euros per month, undiscounted).
     """
-    econ = scenario.economics
+    M = spec.n_months
     ivs = {iv.name: iv for iv in scenario.interventions}
     chans = {c.name: c for c in scenario.channels}
-    sl = slice(1, spec.n_months + 1)
-
-    def cv_of(c: float | None) -> float:
-        return econ.cost_cv if c is None else c
-
-    # funded places: each organisation's places per month while it offers k (0 if unlimited:
-    # a place cost with unlimited places is refused when the scenario is read)
-    places = np.where(np.isfinite(spec.prov_cap_step), spec.prov_cap_step / spec.dt, 0.0)
-    place_months = np.einsum("mpk,p->mk", rec.provider_offer_months[sl], places)
     payer = {("strategy", "coordination"): scenario.strategy.costs.payer}
-    iv_out: dict[str, np.ndarray] = {}
-    for k, name in enumerate(spec.intervention_names):
-        payer["intervention", name] = ivs[name].costs.payer
-        costs = ivs[name].costs
-        cv = cv_of(costs.cv)
-        volume = {
-            "per_participant_month_eur": rec.participant_months[sl, k],
-            "per_enrolment_eur": rec.enrol_new[sl, k, :].sum(axis=1),
-            "per_completer_eur": rec.complete_new[sl, k, :].sum(axis=1),
-            "per_provider_adoption_eur": rec.provider_adopt_new[sl, k],
-            "per_provider_year_eur": rec.provider_offer_months[sl, :, k].sum(axis=1) / 12.0,
-            "per_place_month_eur": place_months[:, k],
-        }
-        flow = np.zeros(spec.n_months)
-        for item in INTERVENTION_COST_ITEMS:
-            unit = getattr(costs, item)
-            if unit > 0:
-                mult = gamma_multiplier(rep_key, cv, "cost", "intervention", name, item)
-                flow += unit * mult * volume[item].astype(np.float64)
-        iv_out[name] = flow
-
-    active = channel_active_months(spec)[sl]  # [M, C]
-    # expected contacts per month active: parents of segment s and category a times the
-    # channel's contact rate for s, where the channel contacts category a
-    contacts_per_month = np.einsum(
-        "mas,sc,ca->mc",
-        rec.n_cat[sl].astype(np.float64),
-        spec.contact_hz,
-        spec.chan_cat.astype(np.float64),
-    )
-    ch_out: dict[str, np.ndarray] = {}
-    for c, name in enumerate(spec.channel_names):
-        costs = chans[name].costs
-        payer["channel", name] = costs.payer
-        cv = cv_of(costs.cv)
-        flow = np.zeros(spec.n_months)
-        if costs.per_month_active_eur > 0:
-            mult = gamma_multiplier(rep_key, cv, "cost", "channel", name, "per_month_active_eur")
-            flow += costs.per_month_active_eur * mult * active[:, c]
-        if costs.per_contact_eur > 0:
-            mult = gamma_multiplier(rep_key, cv, "cost", "channel", name, "per_contact_eur")
-            flow += costs.per_contact_eur * mult * contacts_per_month[:, c] * active[:, c]
-        ch_out[name] = flow
-
+    payer |= {("intervention", n): ivs[n].costs.payer for n in spec.intervention_names}
+    payer |= {("channel", n): chans[n].costs.payer for n in spec.channel_names}
+    iv_items = intervention_cost_items(rec, spec, scenario, rep_key)
+    ch_items = channel_cost_items(rec, spec, scenario, rep_key)
     sc = scenario.strategy.costs
-    coord = np.zeros(spec.n_months)
+    coord = np.zeros(M)
     if sc.coordination_per_year_eur > 0:
-        mult = gamma_multiplier(rep_key, cv_of(sc.cv), "cost", "strategy", "coordination")
-        coord = sc.coordination_per_year_eur / 12.0 * mult * strategy_active_months(spec)[sl]
-    return CostFlows(intervention=iv_out, channel=ch_out, coordination=coord, payer=payer)
+        cv = scenario.economics.cost_cv if sc.cv is None else sc.cv
+        mult = gamma_multiplier(rep_key, cv, "cost", "strategy", "coordination")
+        coord = sc.coordination_per_year_eur / 12.0 * mult * strategy_active_months(spec)[1:]
+    return CostFlows(
+        # each item added in turn to zeros, in the items' order
+        intervention={name: sum(items.values(), np.zeros(M)) for name, items in iv_items.items()},
+        channel={name: sum(items.values(), np.zeros(M)) for name, items in ch_items.items()},
+        coordination=coord,
+        payer=payer,
+    )
 
 
 def prevented_cases(rec: Recording, spec: ModelSpec) -> np.ndarray:
@@ -472,17 +534,51 @@ def replicate_economics(
     Returns:
         A :class:`ReplicateEconomics`; formulas in ``docs/economics.md``.
     """
+    flows = cost_flows(rec, spec, scenario, rep_key)
+    half_life = (
+        extrapolation_half_life_years(rec, spec, scenario)
+        if scenario.economics.extrapolation.enabled
+        else None
+    )
+    return economics_of(flows, rec, spec, scenario, rep_key, half_life)
+
+
+def economics_of(
+    flows: CostFlows,
+    rec: Recording,
+    spec: ModelSpec,
+    scenario: Scenario,
+    rep_key: int,
+    half_life_years: float | None,
+) -> ReplicateEconomics:
+    """Costs, benefits and effects from given cost flows and the recording's prevented cases.
+
+    :func:`replicate_economics` of the municipality; :mod:`impactsim.place_economics` gives
+    it a neighbourhood's flows and cells.
+
+    Args:
+        flows: the monthly cost flows to value.
+        rec: the recording whose cells (``spec.target``) give the prevented cases,
+            families and participants.
+        spec: the compiled scenario (or a view of it with the cells' target).
+        scenario: the scenario (``economics``).
+        rep_key: the replicate key (for the value uncertainty draws).
+        half_life_years: half-life of the prevented cases after the horizon (None: no
+            decay), used when ``economics.extrapolation`` is on.
+
+    Returns:
+        A :class:`ReplicateEconomics`.
+    """
     econ = scenario.economics
     M = spec.n_months
     r_c, r_e = econ.discount_rate_costs_per_year, econ.discount_rate_effects_per_year
-    flows = cost_flows(rec, spec, scenario, rep_key)
     cost_iv = {k: present_value(v, r_c) for k, v in flows.intervention.items()}
     cost_ch = {k: present_value(v, r_c) for k, v in flows.channel.items()}
     cost_coord = present_value(flows.coordination, r_c)
     total_flow = flows.total()
 
     delta = prevented_cases(rec, spec)  # months 1..M
-    primary = _outcome_benefits(delta, value_items(econ, rep_key), rec, spec, scenario)
+    primary = _outcome_benefits(delta, value_items(econ, rep_key), scenario, half_life_years)
     by_sh, beyond, case_years, t = primary
     per_outcome: dict[str, dict[str, float]] = {}
     outs = scenario.outcome_list
@@ -493,7 +589,7 @@ def replicate_economics(
             d_o = (rec.x_prev_cf[1:, o][:, T] - rec.x_prev[1:, o][:, T]).sum(axis=1)
             d_o = d_o.astype(np.float64)
             items = value_items(econ, rep_key, out)
-            sh_o, beyond_o, cy_o, t_o = _outcome_benefits(d_o, items, rec, spec, scenario)
+            sh_o, beyond_o, cy_o, t_o = _outcome_benefits(d_o, items, scenario, half_life_years)
             per_outcome[out.name] = _outcome_metrics(sh_o, d_o, cy_o, t_o, r_e)
             by_sh = {sh: v + sh_o[sh] for sh, v in by_sh.items()}
             beyond += beyond_o
@@ -526,23 +622,23 @@ def replicate_economics(
 
 
 def _outcome_benefits(
-    delta: np.ndarray, items: list[ValueItem], rec: Recording, spec: ModelSpec, scenario: Scenario
+    delta: np.ndarray, items: list[ValueItem], scenario: Scenario, half_life: float | None
 ) -> tuple[dict[str, float], float, np.ndarray, np.ndarray]:
     """One outcome's monetised benefits from its prevented cases per month ``delta`` [M].
 
     Returns:
         ``(present value per stakeholder, of which after the horizon, case-years per
-        counted month, the months' midpoints in years)``, with the extrapolation rule.
+        counted month, the months' midpoints in years)``, with the extrapolation rule
+        (prevented cases after the horizon halve every ``half_life`` years).
     """
     econ = scenario.economics
-    M = spec.n_months
+    M = delta.size
     r_e = econ.discount_rate_effects_per_year
     horizon_years = M / 12.0
     ext = econ.extrapolation
     end_years = counted_until_years(scenario)
     if ext.enabled:
         n_ext = round(ext.years * 12.0)
-        half_life = extrapolation_half_life_years(rec, spec, scenario)
         delta_all = np.concatenate(
             [delta, extrapolated_cases(delta[-1] if M else 0.0, n_ext, half_life)]
         )
@@ -621,16 +717,34 @@ def economics_rows(
         )
     for rep, rec in zip(replicates, recordings, strict=True):
         e = replicate_economics(rec, spec, scenario, replicate_key(seed, rep))
-        for metric, value in e.metrics(wtp).items():
-            rows.add(sc, rep, metric, value)
-        for name, value in e.cost_pv_intervention.items():
-            rows.add(sc, rep, "cost_pv", value, intervention=name)
-        for name, value in e.cost_pv_channel.items():
-            rows.add(sc, rep, "cost_pv", value, channel=name)
-        for out, values in e.per_outcome.items():
-            for metric, value in values.items():
-                rows.add(sc, rep, metric, value, outcome=out)
+        add_economics_rows(rows, sc, rep, e, wtp)
     return rows.frame()
+
+
+def add_economics_rows(
+    rows: _Rows, scenario: str, replicate: int, e: ReplicateEconomics, wtp: float
+) -> None:
+    """Append one replicate's economics rows (the layout of :func:`economics_rows`).
+
+    The metrics, ``cost_pv`` per intervention and per channel, and with several outcomes
+    each outcome's money and case-years.
+
+    Args:
+        rows: the table being built (without a month column).
+        scenario: scenario name.
+        replicate: replicate number.
+        e: the replicate's economics.
+        wtp: willingness to pay (euros per prevented case-year), for ``nmb``.
+    """
+    for metric, value in e.metrics(wtp).items():
+        rows.add(scenario, replicate, metric, value)
+    for name, value in e.cost_pv_intervention.items():
+        rows.add(scenario, replicate, "cost_pv", value, intervention=name)
+    for name, value in e.cost_pv_channel.items():
+        rows.add(scenario, replicate, "cost_pv", value, channel=name)
+    for out, values in e.per_outcome.items():
+        for metric, value in values.items():
+            rows.add(scenario, replicate, metric, value, outcome=out)
 
 
 def concat_long(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
@@ -640,88 +754,3 @@ def concat_long(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
         if col in df.columns:
             df[col] = pd.Categorical(df[col].astype(object))
     return df
-
-
-def ceac_table(summary: pd.DataFrame, wtp_grid: Sequence[float]) -> pd.DataFrame:
-    """Cost-effectiveness acceptability curve against no programme.
-
-    For each willingness to pay λ: ``NMB_r = λ · case_years_prevented_pv_r - cost_pv_r`` and
-    ``p_cost_effective = share of replicates with NMB_r > 0``.
-
-    Args:
-        summary: a run's summary table (with ``cost_pv`` and ``case_years_prevented_pv``).
-        wtp_grid: willingness-to-pay values (euros per prevented case-year).
-
-    Returns:
-        One row per (scenario, λ): ``wtp_eur_per_case_year``, ``p_cost_effective``,
-        ``mean_nmb`` (euros), ``replicates``.
-    """
-    out = []
-    for scenario, df in summary.groupby("scenario", observed=True):
-        cost = replicate_values(df, "cost_pv")
-        eff = replicate_values(df, "case_years_prevented_pv").reindex(cost.index)
-        for lam in sorted(set(float(x) for x in wtp_grid)):
-            nmb = lam * eff - cost
-            out.append(
-                {
-                    "scenario": scenario,
-                    "wtp_eur_per_case_year": lam,
-                    "p_cost_effective": float((nmb > 0).mean()),
-                    "mean_nmb": float(nmb.mean()),
-                    "replicates": int(nmb.size),
-                }
-            )
-    return pd.DataFrame(out)
-
-
-def wsipp_table(summary: pd.DataFrame, scenario: Scenario, level: float = 0.95) -> pd.DataFrame:
-    """Per-participant benefit-cost summary in the layout of WSIPP's benefit-cost results.
-
-    Rows: benefits per participant by stakeholder, total benefits, costs, benefits minus
-    costs (net present value), benefit-cost ratio, return on investment and the chance
-    that benefits exceed costs, each with its mean and percentile interval over replicates.
-
-    Args:
-        summary: a run's summary table.
-        scenario: the scenario (for its stakeholders and price year).
-        level: central interval (0.95 gives 2.5-97.5 percentiles).
-
-    Returns:
-        DataFrame with columns ``scenario, item, stakeholder, unit, mean, lo, hi``.
-    """
-    price = scenario.economics.price_year
-    eur = f"euros per participant ({price} prices, present value)"
-    spec_rows: list[tuple[str, str, str, str]] = [
-        ("benefits", sh, f"benefit_per_participant_{sh}", eur)
-        for sh in scenario.economics.all_stakeholders
-    ]
-    spec_rows += [
-        ("total benefits", ALL, "benefit_per_participant", eur),
-        ("costs", ALL, "cost_per_participant", eur),
-        ("benefits minus costs (net present value)", ALL, "net_benefit_per_participant", eur),
-        ("benefit to cost ratio", ALL, "bcr", "ratio"),
-        ("return on investment (B - C) / C", ALL, "roi", "ratio"),
-        ("chance benefits will exceed costs", ALL, "p_benefit_exceeds_cost", "probability"),
-    ]
-    totals = select(interval_table(summary, level=level))
-    out = []
-    for sc_name, df in totals.groupby("scenario", observed=True):
-        by_metric = df.set_index("metric")
-        for item, sh, metric, unit in spec_rows:
-            if metric not in by_metric.index:
-                continue
-            row = by_metric.loc[metric]
-            prob = metric == "p_benefit_exceeds_cost"
-            out.append(
-                {
-                    "scenario": sc_name,
-                    "item": item,
-                    "stakeholder": sh,
-                    "metric": metric,
-                    "unit": unit,
-                    "mean": float(row["mean"]),
-                    "lo": math.nan if prob else float(row["lo"]),
-                    "hi": math.nan if prob else float(row["hi"]),
-                }
-            )
-    return pd.DataFrame(out)

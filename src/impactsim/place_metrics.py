@@ -5,10 +5,11 @@ The engine records its counts per cell (neighbourhood, segment;
 the metrics of the counts added up over the neighbourhoods, cell by segment; the rows of
 neighbourhood ``h`` are the same metrics of its own cells alone, so each neighbourhood
 gets its reach, prevalence, public impact and the differential impact between its
-segments (:data:`PLACE_METRICS`). Metrics of organisations and of the whole run (use,
-effectiveness, participant months, realized adopter categories) and the economics are
-given for the municipality only. ``neighbourhood_impact_gap_pp`` is the public impact of
-the neighbourhood with the highest impact minus that of the one with the lowest.
+segments, and its participant months (:data:`PLACE_METRICS`). Metrics of organisations
+and of the whole run (use, effectiveness, realized adopter categories) are given for the
+municipality only; the economics by neighbourhood are :mod:`impactsim.place_economics`'s.
+``neighbourhood_impact_gap_pp`` is the public impact of the neighbourhood with the highest
+impact minus that of the one with the lowest.
 
 Without neighbourhoods the tables are :func:`impactsim.metrics.summarise`'s, unchanged
 and without a ``neighbourhood`` column.
@@ -53,6 +54,7 @@ CELL_FIELDS = (
     "x_prev",
     "x_realized",
     "x_gain_sum",
+    "participant_months",
 )
 
 #: Metrics given per neighbourhood: those of the families' own counts.
@@ -70,6 +72,7 @@ PLACE_METRICS = frozenset(
         "waiting",
         "enrolled",
         "completion_rate",
+        "participant_months",
         "prevalence",
         "prevalence_counterfactual",
         "public_impact_pp",
@@ -131,12 +134,12 @@ def summarise_places(
     summary, series = summarise(
         [by_segment(r, spec) for r in recordings], view, scenario, replicates
     )
-    summaries, serieses = [_placed(summary, ALL)], [_placed(series, ALL)]
+    summaries, serieses = [placed(summary, ALL)], [placed(series, ALL)]
     for h, name in enumerate(spec.neighbourhood_names):
         part = [in_neighbourhood(r, spec, h) for r in recordings]
         s_h, t_h = summarise(part, view, scenario, replicates)
-        summaries.append(_placed(s_h[s_h["metric"].isin(PLACE_METRICS)], name))
-        serieses.append(_placed(t_h[t_h["metric"].isin(PLACE_METRICS)], name))
+        summaries.append(placed(s_h[s_h["metric"].isin(PLACE_METRICS)], name))
+        serieses.append(placed(t_h[t_h["metric"].isin(PLACE_METRICS)], name))
     summaries.append(_impact_gap(summaries[1:]))
     return categorical(pd.concat(summaries, ignore_index=True)), categorical(
         pd.concat(serieses, ignore_index=True)
@@ -148,7 +151,7 @@ def placed_totals(rows: pd.DataFrame, like: pd.DataFrame) -> pd.DataFrame:
 
     With ``neighbourhood`` ``all`` when ``like`` has that column, else unchanged.
     """
-    return _placed(rows, ALL) if PLACE_COLUMN in like.columns else rows
+    return placed(rows, ALL) if PLACE_COLUMN in like.columns else rows
 
 
 def categorical(df: pd.DataFrame) -> pd.DataFrame:
@@ -158,7 +161,8 @@ def categorical(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
-def _placed(df: pd.DataFrame, name: str) -> pd.DataFrame:
+def placed(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    """A copy of ``df`` with a ``neighbourhood`` column ``name`` before ``value``."""
     out = df.copy()
     out.insert(out.columns.get_loc("value"), PLACE_COLUMN, name)
     for col in out.columns:

@@ -332,18 +332,30 @@ def differential_impact(
     return fig
 
 
+def has_place_costs(summary: pd.DataFrame) -> bool:
+    """Whether a summary with neighbourhoods has costs per neighbourhood (not only ``all``)."""
+    costs = select(summary, "cost_pv", free=(PLACE_COLUMN,))
+    return bool((costs[PLACE_COLUMN] != ALL).any())
+
+
 def by_neighbourhood(summary: Any, *, lang: str = DEFAULT_LANGUAGE) -> Figure:
-    """Reach (any programme) and public impact per neighbourhood, with 95 % intervals."""
+    """Reach (any programme), public impact and costs per neighbourhood, with 95 % intervals.
+
+    The costs (present value) panel is left out when the summary has no economics rows per
+    neighbourhood (a run directory written before there were any).
+    """
     _ = gettext_for(lang)
     s = _table(summary, "summary")
     if PLACE_COLUMN not in s.columns:
         raise ValueError("the summary has no neighbourhoods (its scenario defines none)")
     places = _present(s, PLACE_COLUMN)
-    fig, axes = plt.subplots(1, 2, figsize=(10.0, 4.0), layout="constrained")
-    panels = (
+    panels = [
         ("reach_cumulative", 100.0, _("reach, any programme (% of parents)")),
         ("public_impact_pp", 1.0, _("public impact (percentage points)")),
-    )
+    ]
+    if has_place_costs(s):
+        panels.append(("cost_pv", 1e-3, _("costs (present value, thousand euros)")))
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.0 * len(panels), 4.0), layout="constrained")
     for ax, (metric, scale, label) in zip(axes, panels, strict=True):
         for j, place in enumerate([ALL, *places]):
             iv = interval(scale * select(s, metric, neighbourhood=place)["value"], LEVEL)
@@ -354,7 +366,10 @@ def by_neighbourhood(summary: Any, *, lang: str = DEFAULT_LANGUAGE) -> Figure:
         ax.set_xticks(range(len(places) + 1), names, rotation=15)
         ax.set_ylabel(label)
         ax.axhline(0, color="#999999", lw=0.8)
-    fig.suptitle(_("Reach and public impact by neighbourhood"))
+    title = N_("Reach and public impact by neighbourhood")
+    if len(panels) > 2:
+        title = N_("Reach, public impact and costs by neighbourhood")
+    fig.suptitle(_(title))
     return fig
 
 

@@ -252,10 +252,21 @@ def headline_table(runs: dict[str, RunResult], lang: str = DEFAULT_LANGUAGE) -> 
     return _table(head, _("metric (mean, 95 % interval)"), rows)
 
 
-def neighbourhood_table(runs: Mapping[str, RunResult], lang: str = DEFAULT_LANGUAGE) -> str:
-    """HTML section: reach and public impact per neighbourhood (rows) for each strategy.
+#: Columns of the neighbourhood table: metric, heading, format (:func:`fmt`).
+PLACE_COLUMNS = (
+    ("reach_cumulative", N_("reach"), "pct"),
+    ("public_impact_pp", N_("public impact"), "pp"),
+    ("cost_pv", N_("costs (present value)"), "eur"),
+    ("npv", N_("net present value"), "eur"),
+)
 
-    Empty when no strategy's scenario has neighbourhoods.
+
+def neighbourhood_table(runs: Mapping[str, RunResult], lang: str = DEFAULT_LANGUAGE) -> str:
+    """HTML section: reach, public impact, costs and net present value per neighbourhood.
+
+    Rows: the municipality (``all``) and each neighbourhood; columns: the four for each
+    strategy (mean, 95 % interval; euros as present values). Empty when no strategy's
+    scenario has neighbourhoods.
     """
     _ = gettext_for(lang)
     placed = {k: r for k, r in runs.items() if PLACE_COLUMN in r.summary.columns}
@@ -269,13 +280,13 @@ def neighbourhood_table(runs: Mapping[str, RunResult], lang: str = DEFAULT_LANGU
     head = "".join(
         f"<th>{html.escape(label)}: {html.escape(_(what))}</th>"
         for label in placed
-        for what in (N_("reach"), N_("public impact"))
+        for _metric, what, _kind in PLACE_COLUMNS
     )
     rows = []
     for place in [ALL, *places]:
         cells = []
         for res in placed.values():
-            for metric, kind in (("reach_cumulative", "pct"), ("public_impact_pp", "pp")):
+            for metric, _what, kind in PLACE_COLUMNS:
                 iv = interval(select(res.summary, metric, neighbourhood=place)["value"])
                 cells.append(cell(iv["mean"], iv["lo"], iv["hi"], kind, lang))
         name = _("all") if place == ALL else words(place)
@@ -700,6 +711,8 @@ def _figures(runs: Mapping[str, RunResult], lang: str) -> list[str]:
             figs.append(_img(draw(res, lang=lang), _(caption).format(strategy=label)))
         if PLACE_COLUMN in res.summary.columns:
             caption = _("{strategy}: reach and public impact by neighbourhood")
+            if plots.has_place_costs(res.summary):
+                caption = _("{strategy}: reach, public impact and costs by neighbourhood")
             figs.append(
                 _img(plots.by_neighbourhood(res, lang=lang), caption.format(strategy=label))
             )

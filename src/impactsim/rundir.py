@@ -101,7 +101,7 @@ class RunDir:
             RunDirError: ``ceac.csv`` is not a readable table of impactsim's form, or
                 disagrees with the summary it was computed from.
         """
-        from impactsim.economics import ceac_table
+        from impactsim.economic_tables import ceac_table
 
         expected = ceac_table(self.summary, self.scenario.economics.wtp_grid_eur_per_case_year)
         if not os.path.lexists(self.path / "ceac.csv"):

@@ -28,7 +28,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from impactsim._version import __version__
-from impactsim.economics import ceac_table, concat_long, economics_rows, wsipp_table
+from impactsim.economic_tables import ceac_table, wsipp_table
+from impactsim.economics import concat_long
 from impactsim.engine.families import network_summary
 from impactsim.engine.simulate import (
     Recording,
@@ -40,7 +41,8 @@ from impactsim.engine.simulate import (
 from impactsim.engine.spec import ModelSpec, compile_scenario
 from impactsim.io import staged_directory, write_csv, write_parquet, write_text
 from impactsim.loading import dump_scenario
-from impactsim.place_metrics import categorical, placed_totals, summarise_places
+from impactsim.place_economics import economics_tables
+from impactsim.place_metrics import categorical, summarise_places
 from impactsim.posterior import Posterior
 from impactsim.resources import MemoryLimitError, check_memory
 from impactsim.rng import replicate_key
@@ -437,8 +439,8 @@ def run(
     else:
         summary, timeseries = summarise_places(recordings, spec, resolved.name, list(numbers))
         if economics:
-            econ = economics_rows(recordings, spec, resolved, base_seed, list(numbers))
-            summary = categorical(concat_long([summary, placed_totals(econ, summary)]))
+            econ = economics_tables(recordings, spec, resolved, base_seed, list(numbers), summary)
+            summary = categorical(concat_long([summary, *econ]))
     t3 = time.perf_counter()
     return RunResult(
         scenario=resolved,
@@ -485,7 +487,7 @@ def _posterior_tables(
     for (r, (sc, spec)), rec in zip(per_rep.items(), recordings, strict=True):
         s, t = summarise_places([rec], spec, name, [r])
         if economics:
-            s = concat_long([s, placed_totals(economics_rows([rec], spec, sc, seed, [r]), s)])
+            s = concat_long([s, *economics_tables([rec], spec, sc, seed, [r], s)])
         summaries.append(s)
         series.append(t)
     return categorical(concat_long(summaries)), concat_long(series)

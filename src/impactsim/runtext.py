@@ -104,18 +104,33 @@ def _print_stakeholders(stakeholders: list[str], totals: pd.DataFrame) -> None:
         )
 
 
-def _print_places(stats: pd.DataFrame) -> None:
-    """Reach and public impact per neighbourhood (mean and 95 % interval)."""
-    typer.echo(f"\n{'by neighbourhood':<24} {'reach (any programme)':>30} {'public impact':>30}")
-    hood = (("reach_cumulative", "pct"), ("public_impact_pp", "pp"))
-    rows = [(select(stats, m, free=(PLACE_COLUMN,)).set_index(PLACE_COLUMN), k) for m, k in hood]
-    for name in rows[0][0].index.drop(ALL):
+#: Columns of the neighbourhood tables of ``impactsim run``: metric, heading, format.
+PLACE_HEADLINE = [
+    ("reach_cumulative", "reach (any programme)", "pct"),
+    ("public_impact_pp", "public impact", "pp"),
+]
+PLACE_ECONOMICS = [
+    ("cost_pv", "cost (present value, €)", "eur"),
+    ("npv", "net present value B - C (€)", "eur"),
+    ("bcr", "benefit-cost ratio", "ratio"),
+]
+
+
+def _print_places(stats: pd.DataFrame, title: str, columns: list[tuple[str, str, str]]) -> None:
+    """One table of metrics per neighbourhood (mean and 95 % interval), ``all`` left out."""
+    width = 34
+    head = f"{title:<28}" + "".join(f" {label:<{width}}" for _, label, _ in columns)
+    typer.echo("\n" + head.rstrip())
+    tables = [
+        (select(stats, m, free=(PLACE_COLUMN,)).set_index(PLACE_COLUMN), k) for m, _, k in columns
+    ]
+    for name in tables[0][0].index.drop(ALL):
         cells = [
-            f"{_fmt(t.loc[name, 'mean'], k):>10} "
+            f"{_fmt(t.loc[name, 'mean'], k).strip()} "
             f"[{_fmt(t.loc[name, 'lo'], k).strip()}, {_fmt(t.loc[name, 'hi'], k).strip()}]"
-            for t, k in rows
+            for t, k in tables
         ]
-        typer.echo(f"  {name:<22} {cells[0]:<32} {cells[1]}")
+        typer.echo((f"  {name:<26}" + "".join(f" {c:<{width}}" for c in cells)).rstrip())
 
 
 def _print_outcomes(stats: pd.DataFrame) -> None:
@@ -163,8 +178,11 @@ def print_run(result: RunResult, out_dir: Path) -> None:
             f"[{_fmt(row['lo'], 'pct').strip()}, {_fmt(row['hi'], 'pct').strip()}]"
         )
     _print_outcomes(stats)
-    if PLACE_COLUMN in stats.columns:  # the scenario has neighbourhoods
-        _print_places(stats)
+    places = PLACE_COLUMN in stats.columns  # the scenario has neighbourhoods
+    if places:
+        _print_places(stats, "by neighbourhood", PLACE_HEADLINE)
     _print_economics(result, totals)
+    if places and "cost_pv" in set(stats["metric"]):
+        _print_places(stats, "economics by neighbourhood", PLACE_ECONOMICS)
     took = result.timings.get("simulate_s", 0.0)
     typer.echo(f"\nwrote {out_dir}/ (simulation {took:.1f} s)")

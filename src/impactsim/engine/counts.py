@@ -591,8 +591,8 @@ def tally_parents_pass(
 ) -> int:
     """Sum the chunks' outputs of the parents' pass into the month's flows.
 
-    Records the exits, completions, dropouts and participant-months, updates the parents
-    present per segment and (fully mixed) the participants per segment, and sets
+    Records the exits, completions, dropouts and participant-months (per cell), updates
+    the parents present per segment and (fully mixed) the participants per segment, and sets
     ``direct_new`` [K, S] to the parents the pass enrolled directly.
 
     Returns:
@@ -613,14 +613,14 @@ def tally_parents_pass(
         for s in range(n_seg):
             n_seg_now[s] += scratch.seg_delta[c, s]
     for k in range(n_iv):
-        # parents enrolled during the step: those enrolled now (the stock counts, before
-        # the waiting lists' enrolments) and those who completed or dropped out in it
-        enrolled = 0
+        # parents of each cell enrolled during the step: those enrolled now (the stock
+        # counts, before the waiting lists' enrolments) and those who completed or dropped
+        # out in it
         row = status_row(ENROLLED, k, n_iv)
-        for c in range(n_chunks + 1):
-            for s in range(n_seg):
-                enrolled += s_cnt[c, row, s]
         for s in range(n_seg):
+            enrolled = 0
+            for c in range(n_chunks + 1):
+                enrolled += s_cnt[c, row, s]
             done = 0
             drop = 0
             direct = 0
@@ -638,7 +638,7 @@ def tally_parents_pass(
                 for c in range(n_chunks):
                     left += scratch.exit_sk[c, s, k]
                 mf_count[s, k] -= left
-        records.participant_months[month, k] += enrolled * dt
+            records.participant_months[month, k, s] += enrolled * dt
     return n_join
 
 

@@ -109,7 +109,7 @@ class Recording:
     complete_new: np.ndarray  # [M+1, K, S] flow
     dropout_new: np.ndarray  # [M+1, K, S] flow
     gaveup_new: np.ndarray  # [M+1, K, S] flow
-    participant_months: np.ndarray  # [M+1, K] flow, parent-months enrolled
+    participant_months: np.ndarray  # [M+1, K, S] flow, parent-months enrolled
     providers_offering: np.ndarray  # [M+1, K] stock, organisations offering
     provider_adopt_new: np.ndarray  # [M+1, K] flow
     provider_offer_months: np.ndarray  # [M+1, NP, K] flow: months each organisation offered k
@@ -711,7 +711,7 @@ def _new_records(spec: ModelSpec, bounds: np.ndarray) -> Records:
         np.zeros((m1, n_rows, n_seg), np.int64),
         np.zeros((m1, n_seg)),
         *(np.zeros((m1, n_iv, n_seg), np.int64) for _ in range(4)),
-        np.zeros((m1, n_iv)),
+        np.zeros((m1, n_iv, n_seg)),
         np.zeros((m1, n_iv), np.int64),
         np.zeros((m1, n_iv), np.int64),
         np.zeros((m1, n_prov, n_iv)),

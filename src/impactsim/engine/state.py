@@ -207,7 +207,7 @@ class Records(NamedTuple):
     complete_new: np.ndarray  # [M + 1, K, S]
     dropout_new: np.ndarray  # [M + 1, K, S]
     gaveup_new: np.ndarray  # [M + 1, K, S]
-    participant_months: np.ndarray  # [M + 1, K]
+    participant_months: np.ndarray  # [M + 1, K, S]
     providers_offering: np.ndarray  # [M + 1, K]
     provider_adopt_new: np.ndarray  # [M + 1, K]
     provider_offer_months: np.ndarray  # [M + 1, NP, K]
