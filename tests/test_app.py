@@ -594,3 +594,22 @@ def test_the_results_by_neighbourhood_are_the_runs_summary_rows():
         rc.find(children=[caption]).wait_for(timeout=60)
     finally:
         state.lang.value = "en"
+
+
+def test_a_strategy_by_neighbourhood_says_how_to_use_it():
+    import solara
+
+    from impactsim.app import pages, state
+
+    state.reset_for(state.DEFAULT)
+    state.chosen.value = ("neighbourhoods",)
+    try:
+        _box, rc = solara.render(pages.Page(), handle_error=False)
+        rc.find(
+            children=[
+                "neighbourhoods plans by neighbourhood (wijk). To use it, upload its file as "
+                "the municipality: `impactsim scenarios copy neighbourhoods .` gives you the file."
+            ]
+        ).assert_single()
+    finally:
+        state.chosen.value = ()
