@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import re
 import threading
 
+import numpy as np
 import pytest
 import yaml
 
@@ -16,6 +18,7 @@ from impactsim.library import entries
 from impactsim.loading import default_scenario, dump_scenario, load_scenario, parse_scenario
 from impactsim.scenario.settings import MAX_SEED
 from impactsim.stakeholders import stakeholder_flows
+from impactsim.tables import replicate_values
 
 
 def small(size: int = 600, months: int = 24, replicates: int = 2):
@@ -134,6 +137,7 @@ def test_every_library_strategy_fits_the_default_municipality(entry):
     home = default_scenario()
     sc = jobs.strategy_in(home, entry.path)
     assert sc.population.size == home.population.size
+    assert not jobs.plans_by_neighbourhood(entry.path)
     assert comparability_problems({home.name: home, sc.name: sc}) == []
 
 
@@ -142,6 +146,8 @@ def test_a_strategy_by_neighbourhood_needs_the_neighbourhoods(entry):
     # the default municipality has none: the app shows the strategy as not fitting it
     with pytest.raises(impactsim.ScenarioError, match="unknown neighbourhood south"):
         jobs.strategy_in(default_scenario(), entry.path)
+    # ... and says how to open it as the municipality (the upload)
+    assert jobs.plans_by_neighbourhood(entry.path)
 
 
 def test_a_strategy_for_other_families_is_refused_with_its_problems(tmp_path):
@@ -368,6 +374,9 @@ def test_the_page_shows_the_reports_cells_and_summary():
         assert f'data-metric="{metric}" data-strategy="{other.name}">{mine}' in cmp
     words = results.frontier_text(analysis.comparison, labels, "en")
     assert words and all(":" in w for w in words)
+    # without neighbourhoods there is no section by neighbourhood
+    assert results.neighbourhood_table(analysis, labels, "en") == ""
+    assert results.neighbourhood_comparison_table(analysis.comparison, analysis, labels, "en") == ""
 
 
 def test_a_library_strategy_can_be_edited_like_the_municipalitys_own():
@@ -491,3 +500,116 @@ def test_pydantics_own_messages_are_reworded_in_dutch():
     said = " | ".join(plain_problem(p, data, "nl") for p in problems)
     assert "moet een van deze zijn: 'random', 'fully_mixed' of 'small_world'" in said
     assert "moet tekst zijn" in said
+
+
+def _nl_number(text: str) -> float:
+    """A number as the Dutch page writes it: ``−1.234,5 %`` is -1234.5."""
+    bare = re.sub(r"[^0-9,.\u2212-]", "", text)
+    return float(bare.replace(".", "").replace(",", ".").replace("\u2212", "-"))
+
+
+def _page_cell(table: str, metric: str, strategy: str, place: str) -> tuple[float, float, float]:
+    """Mean and interval ends of one cell of a page table (Dutch numbers)."""
+    attrs = f'data-metric="{metric}" data-strategy="{strategy}" data-neighbourhood="{place}"'
+    found = re.search(re.escape(attrs) + r">([^<]*)<br><small>\[([^;]*); ([^\]]*)\]", table)
+    assert found, (metric, strategy, place)
+    mean, lo, hi = (_nl_number(x) for x in found.groups())
+    return mean, lo, hi
+
+
+def test_the_results_by_neighbourhood_are_the_runs_summary_rows():
+    from impactsim.app.pages import build_plan
+
+    # the app's own way in: upload the library file, choose the other as a library strategy
+    raw = jobs.library_strategies()["neighbourhoods"].read_bytes()
+    town, problems, _ = jobs.read_upload(raw, "neighbourhoods.yaml")
+    assert problems == [] and town is not None
+    d = town.model_dump(mode="json")
+    d["population"]["size"] = 800
+    d["simulation"].update(months=24, replicates=3, seed=5)
+    town = parse_scenario(d, "<small neighbourhoods>")
+    plan, misfits, refused = build_plan(town, ("neighbourhoods-south",), (), {}, "nl")
+    assert plan is not None and (misfits, refused) == ([], [])
+    analysis = jobs.analyse(plan)
+    labels = report.strategy_labels(plan.scenarios)
+    table = results.neighbourhood_table(analysis, labels, "nl")
+    places = ["all", "centre", "north", "east", "south"]
+    # the page rounds a share to 0.1 % and percentage points to 0.01: at most half of that
+    # apart (and a hair more, as 8.75 may be stored as 8.7500000001)
+    half_pct, half_pp = 0.05 + 1e-9, 0.005 + 1e-9
+    scale_tol = {"reach_cumulative": (100.0, half_pct), "public_impact_pp": (1.0, half_pp)}
+    for name, res in analysis.runs.items():
+        for place in places:
+            for metric, (scale, tol) in scale_tol.items():
+                rows = res.summary[
+                    (res.summary["metric"] == metric)
+                    & (res.summary["neighbourhood"] == place)
+                    & (res.summary["segment"] == "all")
+                    & (res.summary["intervention"] == "all")
+                    & (res.summary["channel"] == "all")
+                    & (res.summary["adopter_category"] == "all")
+                    & (res.summary["outcome"] == "all")
+                ]["value"].to_numpy()
+                assert len(rows) == 3
+                want = (rows.mean(), *np.quantile(rows, [0.025, 0.975]))
+                got = _page_cell(table, metric, name, place)
+                assert got == pytest.approx([scale * w for w in want], abs=tol)
+        gaps = res.metric("neighbourhood_impact_gap_pp").to_numpy()
+        got = _page_cell(table, "neighbourhood_impact_gap_pp", name, "all")
+        assert got == pytest.approx((gaps.mean(), *np.quantile(gaps, [0.025, 0.975])), abs=half_pp)
+    for dutch in ("wijk", "hele gemeente", "tussen de wijken", "bereik", "procentpunt"):
+        assert dutch in table, dutch
+    assert "south (most deprived)" in table  # the neighbourhood's label in the scenario
+
+    # paired differences from the baseline, per neighbourhood and of the gap
+    base, south = analysis.runs["neighbourhoods"], analysis.runs["neighbourhoods-south"]
+    diffs = results.neighbourhood_comparison_table(analysis.comparison, analysis, labels, "nl")
+    for place, metric in [("south", "public_impact_pp"), ("all", "neighbourhood_impact_gap_pp")]:
+        paired = (
+            replicate_values(south.summary, metric, neighbourhood=place)
+            - replicate_values(base.summary, metric, neighbourhood=place)
+        ).to_numpy()
+        got = _page_cell(diffs, metric, "neighbourhoods-south", place)
+        assert got == pytest.approx(
+            (paired.mean(), *np.quantile(paired, [0.025, 0.975])), abs=half_pp
+        )
+    assert "verschil met" in diffs and "tussen de wijken" in diffs
+    assert "dichter bij elkaar" in results.gap_note(analysis.comparison, labels, "nl")
+    assert "Per wijk" in report.neighbourhood_table(analysis.runs, "nl")  # the report's too
+    drawn = [f[1] for f in analysis.figures if f[0] == jobs.NEIGHBOURHOOD_FIGURE]
+    assert drawn == ["neighbourhoods", "neighbourhoods-south"]
+
+    # the page shows the section with these tables and the figures
+    import solara
+
+    from impactsim.app import pages, state
+
+    state.lang.value = "nl"
+    try:
+        _box, rc = solara.render(pages.Results(analysis), handle_error=False)
+        rc.find(unsafe_innerHTML="Per wijk").assert_single()
+        rc.find(unsafe_innerHTML=table).assert_single()
+        rc.find(unsafe_innerHTML=diffs).assert_single()
+        caption = f"{labels['neighbourhoods-south']}: Bereik en publieke impact per wijk"
+        rc.find(children=[caption]).wait_for(timeout=60)
+    finally:
+        state.lang.value = "en"
+
+
+def test_a_strategy_by_neighbourhood_says_how_to_use_it():
+    import solara
+
+    from impactsim.app import pages, state
+
+    state.reset_for(state.DEFAULT)
+    state.chosen.value = ("neighbourhoods",)
+    try:
+        _box, rc = solara.render(pages.Page(), handle_error=False)
+        rc.find(
+            children=[
+                "neighbourhoods plans by neighbourhood (wijk). To use it, upload its file as "
+                "the municipality: `impactsim scenarios copy neighbourhoods .` gives you the file."
+            ]
+        ).assert_single()
+    finally:
+        state.chosen.value = ()

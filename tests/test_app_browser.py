@@ -8,7 +8,10 @@ it refuses and then one it takes, run, compare the numbers on the page with
 problems at their fields (a value out of range, a contradiction), in Dutch. In a second
 tab, a session of its own: ask for a run too large for the machine and read the error,
 cancel a long run, and compare with a library strategy whose places per month it changes
-(the page's numbers equal :func:`impactsim.compare`'s).
+(the page's numbers equal :func:`impactsim.compare`'s). In a third, upload a
+municipality divided into neighbourhoods, compare it with the library's strategy
+concentrated in the south, and read the results by neighbourhood (equal to
+:func:`impactsim.compare`'s).
 
 Screenshots at 1366x768 are checked not to be blank. ``IMPACTSIM_SCREENSHOTS=docs``
 (``make app-screenshots``) also writes them to ``docs/figures/app-*.png`` for the README.
@@ -32,7 +35,7 @@ import pytest
 import yaml
 
 import impactsim
-from impactsim import report
+from impactsim import compare_places, report
 from impactsim.app import knobs
 from impactsim.app.pages import library_in
 from impactsim.loading import default_scenario, load_scenario
@@ -287,3 +290,44 @@ def test_failed_and_cancelled_runs_are_shown_and_the_app_keeps_serving(server, b
     cell = second.locator('td[data-metric="reach_cumulative"][data-strategy="free-market"]')
     assert cell.inner_text().split("\n")[0] == report.fmt(mean, "pct", "en")
     screenshot(second, "compare", tmp_path)
+
+
+def test_a_municipality_by_neighbourhood_shows_its_results_per_neighbourhood(
+    server, browser, tmp_path
+):
+    url, _scenario_file = server
+    page = open_page(browser, url)
+    d = yaml.safe_load((ROOT / "scenarios" / "neighbourhoods.yaml").read_text(encoding="utf-8"))
+    d["population"]["size"] = 800
+    d["simulation"].update(months=24, replicates=3, seed=SEED)
+    town_file = tmp_path / "wijken.yaml"
+    town_file.write_text(yaml.safe_dump(d, sort_keys=False), encoding="utf-8")
+    page.set_input_files("input[type=file]", str(town_file))
+    page.get_by_text("uploaded: wijken.yaml").wait_for()
+    page.get_by_text("800 families, 24 months", exact=False).wait_for()  # the municipality now
+    page.get_by_text("neighbourhoods south", exact=True).click()  # concentrated in the south
+    page.locator(".settings-of").wait_for()  # chosen: the run has both strategies
+    page.locator(".run-button").click()
+    section = page.locator(".by-neighbourhood")
+    section.get_by_role("heading", name="By neighbourhood").wait_for(timeout=120_000)
+
+    town = load_scenario(town_file)
+    south, _ = library_in(town, "neighbourhoods-south")
+    api = impactsim.compare(
+        {town.name: town, south.name: south}, replicates=3, seed=SEED, progress=False
+    )
+    levels, diffs = section.locator("table.results").nth(0), section.locator("table.results").nth(1)
+    mean, lo, hi = report.neighbourhood_stats(api.runs[south.name], "reach_cumulative", "south")
+    cell = levels.locator(
+        f'td[data-metric="reach_cumulative"][data-strategy="{south.name}"][data-neighbourhood="south"]'
+    )
+    shown = [report.fmt(x, "pct", "en") for x in (mean, lo, hi)]
+    assert cell.inner_text() == f"{shown[0]}\n[{shown[1]}; {shown[2]}]"
+    assert "south (most deprived)" in levels.inner_text()
+    gap = compare_places.gap_differences(api.runs, api.baseline).iloc[0]
+    cell = diffs.locator(
+        f'td[data-metric="neighbourhood_impact_gap_pp"][data-strategy="{south.name}"]'
+    )
+    assert cell.inner_text().split("\n")[0] == report.fmt(gap["mean"], "pp", "en")
+    section.get_by_text("package concentrated in the south: Reach and public impact by").wait_for()
+    screenshot(page, "neighbourhoods", tmp_path, at=levels)

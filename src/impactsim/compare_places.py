@@ -3,7 +3,9 @@
 For a comparison of scenarios with neighbourhoods (:mod:`impactsim.place_metrics`,
 :mod:`impactsim.place_economics`), each strategy's public impact, reach, costs and net
 present value in each neighbourhood minus the baseline's, replicate by replicate (common
-random numbers), with the mean and the central interval.
+random numbers), with the mean and the central interval; and the same paired difference
+of the gap in public impact between the neighbourhoods (:func:`gap_differences`):
+negative when the strategy narrows it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from impactsim.place_metrics import GAP_METRIC
 from impactsim.tables import ALL, PLACE_COLUMN, interval, replicate_values
 
 #: The outcomes compared per neighbourhood, with their label and unit in the text report.
@@ -48,14 +51,49 @@ def neighbourhood_differences(
             continue
         for place in places:
             for metric, _label, _unit in PLACE_OUTCOMES:
-                a = replicate_values(res.summary, metric, neighbourhood=place)
-                b = replicate_values(base, metric, neighbourhood=place).reindex(a.index)
-                stats = interval((a - b).to_numpy(), level)
-                rows.append(
-                    {"scenario": name, "versus": baseline, PLACE_COLUMN: place, "metric": metric}
-                    | stats
-                )
+                rows.append(_paired(res.summary, base, name, baseline, place, metric, level))
     return pd.DataFrame(rows)
+
+
+def gap_differences(runs: Mapping[str, Any], baseline: str, level: float = 0.95) -> pd.DataFrame:
+    """Paired differences of the impact gap between neighbourhoods against ``baseline``.
+
+    The gap is :data:`impactsim.place_metrics.GAP_METRIC` (highest minus lowest public
+    impact of the neighbourhoods, percentage points); a negative difference means the
+    strategy leaves the neighbourhoods closer together than the baseline does.
+
+    Args:
+        runs: run results (with a ``summary``) by scenario name.
+        baseline: the baseline's name.
+        level: central interval.
+
+    Returns:
+        The columns of :func:`neighbourhood_differences`, ``neighbourhood`` ``all`` and
+        ``metric`` the gap; empty when the baseline's summary has no neighbourhoods.
+    """
+    base = runs[baseline].summary
+    rows = [
+        _paired(res.summary, base, name, baseline, ALL, GAP_METRIC, level)
+        for name, res in runs.items()
+        if name != baseline and PLACE_COLUMN in base.columns and PLACE_COLUMN in res.summary.columns
+    ]
+    return pd.DataFrame(rows)
+
+
+def _paired(
+    mine: pd.DataFrame,
+    base: pd.DataFrame,
+    name: str,
+    baseline: str,
+    place: str,
+    metric: str,
+    level: float,
+) -> dict[str, Any]:
+    """One row: a metric in one neighbourhood minus the baseline's, replicate by replicate."""
+    a = replicate_values(mine, metric, neighbourhood=place)
+    b = replicate_values(base, metric, neighbourhood=place).reindex(a.index)
+    stats = interval((a - b).to_numpy(), level)
+    return {"scenario": name, "versus": baseline, PLACE_COLUMN: place, "metric": metric} | stats
 
 
 def place_lines(diffs: pd.DataFrame, name: str, fmt: Any) -> list[str]:

@@ -261,6 +261,31 @@ PLACE_COLUMNS = (
 )
 
 
+def neighbourhoods_in(runs: Mapping[str, RunResult]) -> list[str]:
+    """The neighbourhoods the runs' summaries have rows for, in order, without ``all``.
+
+    Empty when no run's scenario has neighbourhoods.
+    """
+    return list(
+        dict.fromkeys(
+            str(p)
+            for r in runs.values()
+            if PLACE_COLUMN in r.summary.columns
+            for p in r.summary[PLACE_COLUMN].unique()
+            if p != ALL
+        )
+    )
+
+
+def neighbourhood_stats(result: RunResult, metric: str, place: str) -> tuple[float, float, float]:
+    """Mean and 95 % interval of a metric's totals in one neighbourhood (``all``: everywhere).
+
+    NaN when the run has no such rows (a metric given for the municipality only).
+    """
+    iv = interval(select(result.summary, metric, neighbourhood=place)["value"])
+    return iv["mean"], iv["lo"], iv["hi"]
+
+
 def neighbourhood_table(runs: Mapping[str, RunResult], lang: str = DEFAULT_LANGUAGE) -> str:
     """HTML section: reach, public impact, costs and net present value per neighbourhood.
 
@@ -272,11 +297,7 @@ def neighbourhood_table(runs: Mapping[str, RunResult], lang: str = DEFAULT_LANGU
     placed = {k: r for k, r in runs.items() if PLACE_COLUMN in r.summary.columns}
     if not placed:
         return ""
-    places = list(
-        dict.fromkeys(
-            str(p) for r in placed.values() for p in r.summary[PLACE_COLUMN].unique() if p != ALL
-        )
-    )
+    places = neighbourhoods_in(placed)
     head = "".join(
         f"<th>{html.escape(label)}: {html.escape(_(what))}</th>"
         for label in placed
@@ -287,8 +308,7 @@ def neighbourhood_table(runs: Mapping[str, RunResult], lang: str = DEFAULT_LANGU
         cells = []
         for res in placed.values():
             for metric, _what, kind in PLACE_COLUMNS:
-                iv = interval(select(res.summary, metric, neighbourhood=place)["value"])
-                cells.append(cell(iv["mean"], iv["lo"], iv["hi"], kind, lang))
+                cells.append(cell(*neighbourhood_stats(res, metric, place), kind, lang))
         name = _("all") if place == ALL else words(place)
         rows.append(f"<tr><td>{html.escape(name)}</td>{''.join(cells)}</tr>")
     return (

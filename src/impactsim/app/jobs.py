@@ -9,7 +9,8 @@ per browser session) and calls :func:`analyse`, which
 - runs the strategies with common random numbers (:func:`impactsim.compare`), reporting
   each finished replicate to a progress callback, and stops at the next replicate when
   the session's cancel event is set (:class:`Cancelled`);
-- draws the figures (PNG bytes) in the plan's language; another language's are drawn
+- draws the figures (PNG bytes) in the plan's language (with, for a scenario with
+  neighbourhoods, reach and public impact by neighbourhood); another language's are drawn
   when the page first asks for them (:func:`figures_in`). Drawing holds :data:`PLOTS`
   (matplotlib's pyplot is not thread-safe).
 
@@ -42,11 +43,16 @@ from impactsim.library import library_dir
 from impactsim.loading import dump_scenario, parse_scenario, parse_yaml_text, read_yaml
 from impactsim.runner import RunResult, run
 from impactsim.scenario import Scenario
+from impactsim.tables import PLACE_COLUMN
 
 #: One simulation at a time on this server; the others wait (and may be cancelled).
 SLOTS = threading.BoundedSemaphore(1)
 #: One figure drawn at a time: matplotlib's pyplot keeps global state.
 PLOTS = threading.RLock()
+
+#: Key of the figure of reach and public impact by neighbourhood (scenarios with
+#: neighbourhoods only), which the page shows with the results by neighbourhood.
+NEIGHBOURHOOD_FIGURE = "neighbourhoods"
 
 #: The sections a library strategy keeps; the rest comes from the municipality.
 STRATEGY_SECTIONS = ("name", "description", "channels", "providers", "interventions", "strategy")
@@ -108,6 +114,20 @@ def library_strategies() -> dict[str, Path]:
     the files (the page asks for them at every render).
     """
     return {p.stem: p for p in sorted(library_dir().glob("*.yaml"))}
+
+
+def plans_by_neighbourhood(library_file: Path) -> bool:
+    """Whether a library scenario divides its families into neighbourhoods.
+
+    Such a strategy names neighbourhoods, so it fits only a municipality that has them:
+    the page then says how to open the file as the municipality.
+    """
+    try:
+        data = read_yaml(library_file)
+    except ScenarioError:
+        return False
+    population = data.get("population") if isinstance(data, dict) else None
+    return isinstance(population, dict) and bool(population.get("neighbourhoods"))
 
 
 def strategy_in(municipality: Scenario, library_file: Path) -> Scenario:
@@ -294,6 +314,15 @@ def _draw(runs: Mapping[str, RunResult], lang: str) -> list[tuple[str, str, str,
                 _png(plots.differential_impact(res, lang=lang)),
             )
         )
+        if PLACE_COLUMN in res.summary.columns:
+            out.append(
+                (
+                    NEIGHBOURHOOD_FIGURE,
+                    name,
+                    N_("Reach and public impact by neighbourhood"),
+                    _png(plots.by_neighbourhood(res, lang=lang)),
+                )
+            )
     return out
 
 

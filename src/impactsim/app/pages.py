@@ -18,11 +18,13 @@ import solara
 from impactsim.app import results, state
 from impactsim.app.bestmix import BestMixPanel
 from impactsim.app.jobs import (
+    NEIGHBOURHOOD_FIGURE,
     Analysis,
     Cancelled,
     Plan,
     figures_in,
     library_strategies,
+    plans_by_neighbourhood,
     read_upload,
     report_html,
     strategy_in,
@@ -65,6 +67,7 @@ CSS = """
 .impactsim .v-selection-control { min-height: 30px; }
 .impactsim .v-checkbox .v-selection-control { min-height: 30px; }
 .impactsim .figs img { width: 100%; height: auto; border: 1px solid #eaeef2; }
+.impactsim table.results td.text { text-align: left; }
 """
 
 #: How the page names pydantic's own messages (English text) in plain words. The checks'
@@ -469,7 +472,7 @@ def Figures(analysis: Analysis, labels: dict[str, str]) -> None:
         solara.ProgressLinear(True)
         solara.Text(_("Drawing the figures…"))
         return
-    figures = drawn.value
+    figures = [f for f in drawn.value if f[0] != NEIGHBOURHOOD_FIGURE]  # shown by neighbourhood
     shown = [f for f in figures if not f[1]]
     if len(names) > 1:
         solara.ToggleButtonsSingle(
@@ -484,6 +487,45 @@ def Figures(analysis: Analysis, labels: dict[str, str]) -> None:
                 solara.Image(png)
                 text = f"{labels[strategy]}: {_(caption)}" if strategy else _(caption)
                 solara.Text(text)
+
+
+@solara.component
+def Neighbourhoods(analysis: Analysis, labels: dict[str, str]) -> None:
+    """Results by neighbourhood (wijk): shown only when the scenarios have neighbourhoods.
+
+    Per strategy and neighbourhood reach and public impact, the gap between the
+    neighbourhoods, the paired differences from the baseline, and the figures.
+    """
+    lang = state.lang.value
+    _ = gettext_for(lang)
+    drawn = solara.use_thread(lambda: figures_in(analysis, lang), [id(analysis), lang])
+    table = results.neighbourhood_table(analysis, labels, lang)
+    if not table:
+        return
+    with solara.Div(classes=["by-neighbourhood"]):
+        solara.HTML(tag="h2", unsafe_innerHTML=html.escape(_("By neighbourhood")))
+        solara.Text(
+            _(
+                "Reach and public impact in each neighbourhood (wijk), for each strategy: the "
+                "whole municipality first, then each neighbourhood, then the gap between them."
+            )
+        )
+        solara.HTML(tag="div", unsafe_innerHTML=table)
+        cmp = analysis.comparison
+        if cmp is not None:
+            diffs = results.neighbourhood_comparison_table(cmp, analysis, labels, lang)
+            if diffs:
+                solara.HTML(tag="div", unsafe_innerHTML=diffs)
+                solara.Text(results.gap_note(cmp, labels, lang), classes=["gap-note"])
+        if drawn.value is None:
+            solara.ProgressLinear(True)
+            return
+        with solara.GridFixed(columns=2):
+            for key, strategy, caption, png in drawn.value:
+                if key == NEIGHBOURHOOD_FIGURE:
+                    with solara.Div(classes=["figs"]):
+                        solara.Image(png)
+                        solara.Text(f"{labels[strategy]}: {_(caption)}")
 
 
 @solara.component
@@ -524,7 +566,7 @@ def Downloads(analysis: Analysis, labels: dict[str, str]) -> None:
 
 @solara.component
 def Results(analysis: Analysis) -> None:
-    """Summary, tables, who pays and who benefits, figures, downloads."""
+    """Summary, tables, results by neighbourhood, who pays and who benefits, figures."""
     lang = state.lang.value
     _ = gettext_for(lang)
     labels = strategy_labels(analysis.plan.scenarios)
@@ -565,6 +607,7 @@ def Results(analysis: Analysis) -> None:
             )
             for line in results.frontier_text(analysis.comparison, labels, lang):
                 solara.Text(line)
+        Neighbourhoods(analysis, labels)
         h2(_("Who pays and who benefits"))
         solara.HTML(tag="div", unsafe_innerHTML=results.stakeholder_table(analysis, labels, lang))
         Downloads(analysis, labels)
@@ -611,6 +654,17 @@ def Page() -> None:
                         classes=["problem"],
                     )
                     Problems(found, None, "strategy-problems")
+                    if not base.population.neighbourhoods and plans_by_neighbourhood(
+                        library_strategies()[name]
+                    ):
+                        solara.Text(
+                            _(
+                                "{strategy} plans by neighbourhood (wijk). To use it, upload "
+                                "its file as the municipality: `impactsim scenarios copy "
+                                "{name} .` gives you the file."
+                            ).format(strategy=words(name), name=name),
+                            classes=["problem", "by-neighbourhood-hint"],
+                        )
                 for name in refused:
                     solara.Text(
                         _("The settings of {strategy} are not possible; see its settings.").format(
