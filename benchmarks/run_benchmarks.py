@@ -462,6 +462,7 @@ def worker_calibrate(population: int, generations: int, replicates: int, workers
 
     from impactsim.calibrate.inference import Settings
     from impactsim.calibrate.run import calibrate, load_inputs
+    from impactsim.calibrate.simulator import months_needed
 
     load = [os.getloadavg()[0]]
     with tempfile.TemporaryDirectory() as tmp:
@@ -481,6 +482,7 @@ def worker_calibrate(population: int, generations: int, replicates: int, workers
     return {
         "families": inputs.scenario.population.size,
         "months": inputs.scenario.simulation.months,
+        "months_simulated": months_needed(inputs.targets.items, inputs.scenario.simulation.months),
         "parameters": len(inputs.parameters.items),
         "targets": len(inputs.targets.items),
         "population": population,
@@ -499,6 +501,9 @@ def worker_calibrate(population: int, generations: int, replicates: int, workers
         "acceptance_rates": [round(float(x), 4) for x in diag["acceptance_rate"]],
         "missed_targets": res.info["missed_targets"],
         "posterior_median": res.parameters.set_index("parameter")["median"].to_dict(),
+        "predictive_checks": res.ppc[
+            ["target", "observed", "simulated_median", "p2_5", "p97_5", "missed", "missed_by"]
+        ].to_dict(orient="records"),
         "load_average_1min": load,
     }
 
@@ -675,7 +680,8 @@ def main() -> None:
         for r in calib["runs"]:
             print(
                 f"calibration: {r['parameters']} parameters, {r['targets']} targets, "
-                f"{r['families']:,} families x {r['months']} months, {r['population']} "
+                f"{r['families']:,} families x {r['months']} months (candidates simulate "
+                f"{r['months_simulated']}), {r['population']} "
                 f"particles, {r['replicates_per_candidate']} replicates per candidate, "
                 f"{r['workers']} workers: {r['wall_s']:.0f} s wall ({r['inference_s']:.0f} s "
                 f"inference), {r['generations']} generations to T = {r['final_temperature']:.3g} "
