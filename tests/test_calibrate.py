@@ -446,8 +446,9 @@ def test_example_calibration_files_are_valid():
         50.7,
         25.9,
     ]
-    assert len(inputs.parameters.items) == 6
-    assert [len(p.locs) for p in inputs.parameters.items] == [1, 1, 1, 3, 3, 3]
+    assert len(inputs.parameters.items) == 7
+    # the innovation factor scales the 4 provider types' rates, the contact factors 3 segments
+    assert [len(p.locs) for p in inputs.parameters.items] == [1, 1, 1, 4, 3, 3, 3]
 
 
 def test_candidates_run_only_the_months_their_targets_read():
