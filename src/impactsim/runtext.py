@@ -118,18 +118,22 @@ PLACE_ECONOMICS = [
 
 def _print_places(stats: pd.DataFrame, title: str, columns: list[tuple[str, str, str]]) -> None:
     """One table of metrics per neighbourhood (mean and 95 % interval), ``all`` left out."""
-    width = 34
-    head = f"{title:<28}" + "".join(f" {label:<{width}}" for _, label, _ in columns)
-    typer.echo("\n" + head.rstrip())
     tables = [
         (select(stats, m, free=(PLACE_COLUMN,)).set_index(PLACE_COLUMN), k) for m, _, k in columns
     ]
-    for name in tables[0][0].index.drop(ALL):
-        cells = [
+    lines = {
+        name: [
             f"{_fmt(t.loc[name, 'mean'], k).strip()} "
             f"[{_fmt(t.loc[name, 'lo'], k).strip()}, {_fmt(t.loc[name, 'hi'], k).strip()}]"
             for t, k in tables
         ]
+        for name in tables[0][0].index.drop(ALL)
+    }
+    # columns as wide as their widest cell (euros with intervals run long)
+    width = max([34, *(len(c) + 1 for cells in lines.values() for c in cells)])
+    head = f"{title:<28}" + "".join(f" {label:<{width}}" for _, label, _ in columns)
+    typer.echo("\n" + head.rstrip())
+    for name, cells in lines.items():
         typer.echo((f"  {name:<26}" + "".join(f" {c:<{width}}" for c in cells)).rstrip())
 
 
