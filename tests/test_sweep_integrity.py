@@ -30,7 +30,8 @@ from helpers import tiny_sweep_dict
 from impactsim.sweep import SweepError, load_results, parse_sweep, run_sweep
 from impactsim.sweep.cli import register
 from impactsim.sweep.execute import SerialExecutor
-from impactsim.sweep.taskfile import META_KEY
+from impactsim.sweep.schema import SWEEP_FORMAT
+from impactsim.sweep.taskfile import META_KEY, content_digest
 
 T0, T1 = "p000000-r000000-000000", "p000000-r000001-000001"
 T2, T3 = "p000001-r000000-000000", "p000001-r000001-000001"
@@ -239,6 +240,27 @@ def test_a_file_without_its_record_is_not_trusted(clean, d):
     resumed(clean, d, f"{T2}: carries no record", ran=1)
 
 
+@pytest.mark.parametrize(
+    "fmt, problem",
+    [
+        (1, "was written in sweep format 1, not 2"),
+        (2, "columns ['point', 'replicate', 'metric', 'segment'"),
+    ],
+    ids=["format-1-record", "format-2-record"],
+)
+def test_a_task_file_without_the_neighbourhood_column_is_not_trusted(clean, d, fmt, problem):
+    """A file as sweep format 1 wrote it (no neighbourhood column), its checksums consistent."""
+    table = pq.read_table(task(d, T2))
+    old = table.drop_columns(["neighbourhood"])
+    record = json.loads(table.schema.metadata[META_KEY])
+    record.update(format=fmt, content_sha256=content_digest(old))
+    meta = {**table.schema.metadata, META_KEY: json.dumps(record).encode()}
+    pq.write_table(old.replace_schema_metadata(meta), task(d, T2))
+    record_sha(d, T2)
+    refused(d, f"{task(d, T2)}: {problem}")
+    resumed(clean, d, f"{T2}: {problem}", ran=1)
+
+
 def test_a_deleted_task_file_the_manifest_records_as_done(clean, d):
     task(d, T2).unlink()
     refused(d, f"{task(d, T2)}: missing, though the manifest records its task as done")
@@ -288,7 +310,7 @@ def test_a_worker_sending_another_tasks_rows_fails_that_task(tmp_path):
     [
         ("garbage{", "not valid JSON (line 1, column 1: Expecting value)"),
         ("[]", "not a JSON object"),
-        ("{}", "format None, expected 1"),
+        ("{}", f"format None, expected {SWEEP_FORMAT}"),
         ("[" * 100_000, "not valid JSON"),
         (b"\xff\xfe\x00garbage", "not UTF-8 text"),
     ],
@@ -373,7 +395,7 @@ def _edit_info(d: Path, edit) -> None:
     "damage, problem",
     [
         (lambda d: (d / "sweep.json").write_text("garbage"), "not valid JSON"),
-        (lambda d: (d / "sweep.json").write_text("{}"), "format None, expected 1"),
+        (lambda d: (d / "sweep.json").write_text("{}"), f"format None, expected {SWEEP_FORMAT}"),
         (
             lambda d: _edit_info(d, lambda i: i["definition"].update(replicates=3)),
             "its fingerprint is not that of its definition",

@@ -82,8 +82,10 @@ def test_serial_sweep_gives_the_tidy_table_of_direct_runs(tmp_path):
         "channel",
         "adopter_category",
         "outcome",
+        "neighbourhood",
         "value",
     ]
+    assert (data["neighbourhood"] == "all").all()  # a scenario without neighbourhoods
     assert not data.duplicated(["point", "replicate", "metric"]).any()
     assert (data["segment"] == "all").all()
     # point 3 = (effect 0.5, prevalence 0.2): same numbers as a direct run with seed 5

@@ -42,6 +42,7 @@ _EXPORTS = {
     "load_sweep": "spec",
     "parse_sweep": "spec",
     "SweepError": "store",
+    "SweepFormatError": "store",
     "DamagedSweepError": "integrity",
 }
 
@@ -64,6 +65,7 @@ __all__ = [
     "SensitivityError",
     "Sweep",
     "SweepError",
+    "SweepFormatError",
     "SweepReport",
     "SweepResults",
     "analyze",

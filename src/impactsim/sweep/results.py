@@ -10,8 +10,9 @@ from typing import Any
 import pandas as pd
 
 from impactsim.sweep.sampling import UNIT_PREFIX
+from impactsim.sweep.schema import SWEEP_BREAKDOWNS
 from impactsim.sweep.store import DONE, FAILED, PENDING, DamagedFile, SweepDir
-from impactsim.tables import BREAKDOWN_COLUMNS, select
+from impactsim.tables import PLACE_COLUMN, select
 
 
 @dataclass
@@ -27,7 +28,9 @@ class SweepResults:
         manifest: one row per task (task, point, first_replicate, replicates, status,
             attempts, rows, seconds, worker, finished, error).
         data: the tidy table of every done task: ``point``, the parameter columns,
-            ``replicate, metric, segment, intervention, channel, adopter_category, outcome, value``.
+            ``replicate, metric, segment, intervention, channel, adopter_category, outcome,
+            neighbourhood, value`` (``neighbourhood`` is ``all`` for the municipality and in
+            every row of a scenario without neighbourhoods).
     """
 
     directory: Path
@@ -72,19 +75,33 @@ class SweepResults:
         Args:
             metric: summary metric name, e.g. ``public_impact_pp``.
             **where: breakdown filters (segment=..., intervention=..., channel=...,
-                adopter_category=...); default 'all' (the totals).
+                adopter_category=..., outcome=..., neighbourhood=...); default 'all' (the
+                totals).
 
         Returns:
             One row per point of the design (NaN where the point has no rows): ``point``,
             the parameter columns, ``mean``, ``sd``, ``n``.
+
+        Raises:
+            ValueError: an unknown filter, or a neighbourhood the results do not hold.
+            KeyError: the metric is not in the results.
         """
-        unknown = sorted(set(where) - set(BREAKDOWN_COLUMNS))
+        unknown = sorted(set(where) - set(SWEEP_BREAKDOWNS))
         if unknown:
             raise ValueError(
                 f"unknown breakdown filter(s) {', '.join(unknown)}; allowed: "
-                f"{', '.join(BREAKDOWN_COLUMNS)}"
+                f"{', '.join(SWEEP_BREAKDOWNS)}"
             )
         df = self.data
+        place = where.get(PLACE_COLUMN)
+        if place is not None:
+            present = sorted(set(df[PLACE_COLUMN].astype(str)) - {"all"})
+            if place != "all" and place not in present:
+                kept = ", ".join(present) or "none (the sweep keeps the municipality only)"
+                raise ValueError(
+                    f"neighbourhood '{place}' is not in the sweep's results; present: {kept}"
+                    + ("" if present else "; keep them with outputs.breakdowns: [neighbourhood]")
+                )
         rows = select(df, metric, **where)
         if rows.empty and metric not in set(df["metric"].astype(str)):
             kept = ", ".join(sorted(set(df["metric"].astype(str)))) or "(none)"
@@ -130,9 +147,9 @@ def load_results(directory: str | os.PathLike[str]) -> SweepResults:
     raw = pa.concat_tables(tables).to_pandas() if tables else _empty_rows()
     raw = raw.sort_values(["point", "replicate"], kind="stable").reset_index(drop=True)
     data = raw[["point"]].merge(points[["point", *params]], on="point", how="left")
-    for col in ("replicate", "metric", *BREAKDOWN_COLUMNS, "value"):
+    for col in ("replicate", "metric", *SWEEP_BREAKDOWNS, "value"):
         data[col] = raw[col].to_numpy()
-    for col in ("metric", *BREAKDOWN_COLUMNS):
+    for col in ("metric", *SWEEP_BREAKDOWNS):
         data[col] = data[col].astype(str).astype("category")
     data["replicate"] = data["replicate"].astype("int64")
     data["value"] = data["value"].astype("float64")
@@ -148,7 +165,7 @@ def _empty_rows() -> pd.DataFrame:
             "point": pd.Series(dtype="int64"),
             "replicate": pd.Series(dtype="int64"),
             "metric": pd.Series(dtype="object"),
-            **{c: pd.Series(dtype="object") for c in BREAKDOWN_COLUMNS},
+            **{c: pd.Series(dtype="object") for c in SWEEP_BREAKDOWNS},
             "value": pd.Series(dtype="float64"),
         }
     )

@@ -9,6 +9,7 @@ samplers, outputs) and the result of validating one (:class:`Sweep`, with its
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 from dataclasses import dataclass
@@ -18,13 +19,18 @@ from pydantic import Field, Strict, field_validator, model_validator
 
 from impactsim.inputs import StrictModel
 from impactsim.sweep.paths import Location
-from impactsim.tables import BREAKDOWN_COLUMNS
+from impactsim.tables import BREAKDOWN_COLUMNS, PLACE_COLUMN
 
 #: Most worker processes of a local pool (each holds a replicate: about 0.35 GB).
 MAX_WORKERS = 1024
 
-#: Version of the sweep directory layout and of the fingerprint recipe.
-SWEEP_FORMAT = 1
+#: Version of the sweep directory layout and of the fingerprint recipe. Format 2: task
+#: files have a ``neighbourhood`` column, and ``breakdowns: all`` keeps neighbourhood rows.
+SWEEP_FORMAT = 2
+
+#: Columns a sweep may keep rows broken down by: the breakdown columns and the
+#: neighbourhood (:data:`impactsim.tables.PLACE_COLUMN`), in the order of the tables.
+SWEEP_BREAKDOWNS: tuple[str, ...] = (*BREAKDOWN_COLUMNS, PLACE_COLUMN)
 
 #: Outputs kept when a sweep file does not say.
 DEFAULT_METRICS: tuple[str, ...] = (
@@ -37,7 +43,7 @@ DEFAULT_METRICS: tuple[str, ...] = (
 
 #: Names a parameter may not take (they are columns of the tidy results table).
 RESERVED_NAMES = frozenset(
-    {"point", "replicate", "metric", "value", "task", "scenario", "status", *BREAKDOWN_COLUMNS}
+    {"point", "replicate", "metric", "value", "task", "scenario", "status", *SWEEP_BREAKDOWNS}
 )
 
 #: Largest number of points and of tasks a sweep may have (typo guards).
@@ -322,24 +328,36 @@ class Outputs(StrictModel):
         default_factory=lambda: list(DEFAULT_METRICS),
         description="summary metrics to keep (any metric name of the run summary), or all",
     )
-    breakdowns: (
-        Literal["none", "all"]
-        | list[Literal["segment", "intervention", "channel", "adopter_category", "outcome"]]
-    ) = Field(
+    breakdowns: Literal["none", "all"] | list[str] = Field(
         "none",
         description=(
             "none: totals only; all: every breakdown row; or a list of the breakdown columns "
-            "to keep (segment, intervention, channel, adopter_category, outcome)"
+            "to keep (segment, intervention, channel, adopter_category, outcome, "
+            "neighbourhood)"
         ),
     )
 
+    @field_validator("breakdowns")
+    @classmethod
+    def _known_columns(cls, v: str | list[str]) -> str | list[str]:
+        if isinstance(v, list):
+            for name in v:
+                if name not in SWEEP_BREAKDOWNS:
+                    close = difflib.get_close_matches(name, SWEEP_BREAKDOWNS, n=1)
+                    hint = f"; did you mean '{close[0]}'?" if close else ""
+                    raise ValueError(
+                        f"unknown breakdown column '{name}'{hint} Allowed: "
+                        f"{', '.join(SWEEP_BREAKDOWNS)}"
+                    )
+        return v
+
     def kept_breakdowns(self) -> tuple[str, ...]:
-        """Breakdown columns that may differ from 'all' in kept rows."""
+        """Columns (of :data:`SWEEP_BREAKDOWNS`) that may differ from 'all' in kept rows."""
         if self.breakdowns == "none":
             return ()
         if self.breakdowns == "all":
-            return BREAKDOWN_COLUMNS
-        return tuple(c for c in BREAKDOWN_COLUMNS if c in self.breakdowns)
+            return SWEEP_BREAKDOWNS
+        return tuple(c for c in SWEEP_BREAKDOWNS if c in self.breakdowns)
 
 
 class SweepFile(StrictModel):

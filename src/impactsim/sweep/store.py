@@ -70,6 +70,10 @@ class SweepError(RuntimeError):
     """The sweep cannot go on (directory in use or holding another sweep, lost scheduler)."""
 
 
+class SweepFormatError(SweepError):
+    """The directory holds a sweep of another format than this impactsim's; nothing was read."""
+
+
 class DamagedFile(SweepError):
     """A file of a sweep directory is missing or cannot be trusted.
 
@@ -202,10 +206,15 @@ class SweepDir:
         """Contents of sweep.json, checked (see :func:`info_problem`).
 
         Raises:
+            SweepFormatError: sweep.json records another directory format (an older or
+                newer impactsim); the message says what to do (:func:`format_refusal`).
             DamagedFile: sweep.json is missing, unreadable or not a sweep's record.
         """
         path = self.path / "sweep.json"
         doc = _read_json(path)
+        refusal = format_refusal(doc, self.path)
+        if refusal is not None:
+            raise SweepFormatError(refusal)
         problem = info_problem(doc)
         if problem is not None:
             raise DamagedFile(path, problem)
@@ -607,6 +616,53 @@ def _is_int(v: Any, low: int = 0) -> bool:
 
 def _is_sha(v: Any) -> bool:
     return isinstance(v, str) and len(v) == 64 and all(c in "0123456789abcdef" for c in v)
+
+
+def format_refusal(doc: Any, directory: Path) -> str | None:
+    """Why a sweep.json of another directory format is refused, with the remedy, or None.
+
+    Format 1 (impactsim before the ``neighbourhood`` column) is neither read nor resumed:
+    its fingerprints stand for other task files (``breakdowns: all`` did not keep
+    neighbourhood rows) and its task files lack the column, so mixing them with this
+    format's would break the rule that one fingerprint means one table. Re-running the
+    sweep file gives the same numbers (the seeds follow from the file alone).
+
+    Args:
+        doc: the contents of sweep.json.
+        directory: the sweep directory (for the message).
+
+    Returns:
+        The message, or None when ``doc`` is not a record of a whole-number format other
+        than :data:`SWEEP_FORMAT` (anything else is for :func:`info_problem`).
+    """
+    if not isinstance(doc, dict):
+        return None
+    fmt = doc.get("format")
+    if not _is_int(fmt, 1) or fmt == SWEEP_FORMAT:
+        return None
+    version = doc.get("impactsim_version")
+    by = f"impactsim {version}" if isinstance(version, str) and len(version) < 40 else "impactsim"
+    head = (
+        f"{directory} holds a sweep of format {fmt} (written by {by}); this impactsim reads "
+        f"and writes sweep format {SWEEP_FORMAT} only."
+    )
+    if fmt > SWEEP_FORMAT:
+        return f"{head} Read it with a newer impactsim."
+    file = doc.get("file")
+    if isinstance(file, str) and Path(file).is_file():
+        command, which = f"impactsim sweep {file} --out NEW_DIR", ""
+    else:
+        copy = directory / "sweep.yaml"
+        where = f"; a copy of it is {copy}" if copy.is_file() else ""
+        command = "impactsim sweep SWEEP.yaml --out NEW_DIR"
+        which = f" (SWEEP.yaml: the sweep file that made this directory{where})"
+    return (
+        f"{head} Format {SWEEP_FORMAT} keeps each task's rows with a 'neighbourhood' column "
+        "and 'breakdowns: all' keeps the rows of each neighbourhood, so this directory's "
+        "task files can be neither read nor resumed (nothing was changed in it). Run the "
+        f"sweep again into a new directory{which}:\n  {command}\nor read this one with "
+        f"an impactsim from before sweep format {SWEEP_FORMAT}."
+    )
 
 
 def info_problem(doc: Any) -> str | None:

@@ -10,7 +10,7 @@ adds the SHA-256 of the file's bytes, which any change to the file breaks.
 :func:`check_rows` also checks the rows themselves: the columns and types of
 :data:`~impactsim.sweep.worker.RESULT_COLUMNS`, the task's point in every row, exactly the
 task's replicates, each with the same rows (no duplicates), exactly the sweep's metrics and
-no breakdown rows the sweep does not keep.
+no breakdown or neighbourhood rows the sweep does not keep.
 """
 
 from __future__ import annotations
@@ -30,15 +30,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from impactsim.sweep.schema import SWEEP_FORMAT, Outputs
+from impactsim.sweep.schema import SWEEP_BREAKDOWNS, SWEEP_FORMAT, Outputs
 from impactsim.sweep.worker import RESULT_COLUMNS
-from impactsim.tables import BREAKDOWN_COLUMNS
 
 #: Key of a task file's own record in its Parquet metadata.
 META_KEY = b"impactsim.sweep.task"
 
 _INTEGER_COLUMNS = ("point", "replicate")
-_TEXT_COLUMNS = ("metric", *BREAKDOWN_COLUMNS)
+_TEXT_COLUMNS = ("metric", *SWEEP_BREAKDOWNS)
 
 
 class TaskFileError(ValueError):
@@ -52,7 +51,7 @@ class Expect:
     Attributes:
         fingerprint: the sweep's fingerprint.
         metrics: the metrics every replicate must have (None: any, for ``metrics: all``).
-        free: breakdown columns whose values may differ from 'all'.
+        free: breakdown columns (or ``neighbourhood``) whose values may differ from 'all'.
         point_values: each point's parameter values, as in points.json.
     """
 
@@ -139,7 +138,7 @@ def check_rows(table: pa.Table, block: Block, expect: Expect) -> str | None:
     if expect.metrics is not None and metrics != expect.metrics:
         missing, extra = sorted(expect.metrics - metrics), sorted(metrics - expect.metrics)
         return f"metrics differ from the sweep's (missing: {missing}, not asked for: {extra})"
-    for name in BREAKDOWN_COLUMNS:
+    for name in SWEEP_BREAKDOWNS:
         if name not in expect.free:
             values = set(pc.unique(table.column(name)).to_pylist())
             if values != {"all"}:
@@ -256,6 +255,9 @@ def decode(data: bytes, block: Block, expect: Expect, *, sha256: str | None = No
 def _record_problem(record: dict[str, Any], block: Block, expect: Expect) -> str | None:
     if record.get("sweep") != expect.fingerprint:
         return "belongs to another sweep (its fingerprint is not this sweep's)"
+    if record.get("format") != SWEEP_FORMAT:
+        fmt = str(record.get("format"))[:20]
+        return f"was written in sweep format {fmt}, not {SWEEP_FORMAT} (another impactsim)"
     if record.get("task") != block.task:
         return f"holds the rows of task {str(record.get('task'))[:40]}, not of {block.task}"
     where = (record.get("point"), record.get("first_replicate"), record.get("replicates"))

@@ -25,11 +25,12 @@ import numpy as np
 import pandas as pd
 
 from impactsim.metrics import ID_COLUMNS
-from impactsim.tables import breakdown_mask
+from impactsim.tables import ALL, PLACE_COLUMN, breakdown_mask
 
 #: Columns of a task's result table, in order: the summary's identifying columns with the
-#: sweep point in place of the scenario.
-RESULT_COLUMNS: tuple[str, ...] = ("point", *ID_COLUMNS[1:], "value")
+#: sweep point in place of the scenario, then the neighbourhood (``all`` for the
+#: municipality and in every row of a scenario without neighbourhoods).
+RESULT_COLUMNS: tuple[str, ...] = ("point", *ID_COLUMNS[1:], PLACE_COLUMN, "value")
 
 #: Seconds between a pool worker's checks that the driver that started it is alive.
 DRIVER_CHECK_INTERVAL_S = 0.5
@@ -169,11 +170,12 @@ def select_rows(
         summary: a run's summary (long format).
         point: point number, put in the first column.
         metrics: metric names to keep (None: all).
-        breakdowns: breakdown columns whose non-'all' rows are kept; rows broken down by
-            any other column are dropped.
+        breakdowns: breakdown columns (or ``neighbourhood``) whose non-'all' rows are
+            kept; rows broken down by any other column are dropped.
 
     Returns:
-        Columns :data:`RESULT_COLUMNS`.
+        Columns :data:`RESULT_COLUMNS`; ``neighbourhood`` is ``all`` in every row when the
+        summary has no such column (a scenario without neighbourhoods).
 
     Raises:
         MissingMetricError: a requested metric is not in the summary.
@@ -193,6 +195,7 @@ def select_rows(
         keep = np.ones(len(df), dtype=bool)
     keep = keep & np.asarray(breakdown_mask(df, free=breakdowns), dtype=bool)
     out = df.loc[keep]
+    place = out[PLACE_COLUMN].astype(str) if PLACE_COLUMN in out.columns else ALL
     table = pd.DataFrame(
         {
             "point": pd.Series(point, index=out.index, dtype="int64"),
@@ -203,6 +206,7 @@ def select_rows(
             "channel": out["channel"].astype(str),
             "adopter_category": out["adopter_category"].astype(str),
             "outcome": out["outcome"].astype(str),
+            PLACE_COLUMN: pd.Series(place, index=out.index, dtype=object),
             "value": out["value"].astype("float64"),
         }
     )
