@@ -271,3 +271,34 @@ def test_an_unknown_breakdown_column_names_the_allowed_ones():
         "unknown breakdown column 'neighbourhod'; did you mean 'neighbourhood'? Allowed: "
         "segment, intervention, channel, adopter_category, outcome, neighbourhood"
     )
+
+
+def test_sweep_analyze_by_neighbourhood(tmp_path):
+    """``sweep-analyze --neighbourhood south``: the tornado of the south's own rows.
+
+    Expected: the table's outputs are ``outcome(..., neighbourhood="south")``'s per-point
+    means (tornado_table reads them), written to ``tornado_<metric>_south.csv``; a
+    neighbourhood the sweep does not have is refused with exit 2 and the names present.
+    """
+    d = sweep_dict(["neighbourhood"])
+    d["sampler"] = {"method": "one_way"}
+    d["parameters"] = [
+        {"path": "interventions.prog.effect_size.mean", "name": "effect", "range": [0.1, 0.6]}
+    ]
+    out = tmp_path / "tornado"
+    run_sweep(parse_sweep(d), out, workers=0, progress=False)
+    app = typer.Typer()
+    register(app)
+    args = ["sweep-analyze", str(out), "-m", "public_impact_pp", "--no-plots"]
+    res = CliRunner().invoke(app, [*args, "--neighbourhood", "south"])
+    assert res.exit_code == 0, res.output
+    assert "tornado: public_impact_pp (neighbourhood south)" in res.output
+    table = pd.read_csv(out / "analysis" / "tornado_public_impact_pp_south.csv")
+    means = load_results(out).outcome("public_impact_pp", neighbourhood="south")["mean"]
+    row = table.iloc[0]
+    assert (row["low_value"], row["high_value"]) == (0.1, 0.6)
+    got = [row["base_output"], row["low_output"], row["high_output"]]
+    assert got == pytest.approx(means.tolist(), rel=1e-12)  # points: base, low, high
+    assert means.tolist() != load_results(out).outcome("public_impact_pp")["mean"].tolist()
+    bad = CliRunner().invoke(app, [*args, "--neighbourhood", "west"])
+    assert bad.exit_code == 2 and "centre, north, south" in bad.output

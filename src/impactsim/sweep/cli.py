@@ -193,6 +193,13 @@ def sweep_analyze(
         ),
     ] = None,
     segment: Annotated[str, typer.Option(help="segment to analyse (default: all)")] = "all",
+    neighbourhood: Annotated[
+        str,
+        typer.Option(
+            help="neighbourhood to analyse (default: all, the municipality; the sweep must "
+            "keep the neighbourhood breakdown)"
+        ),
+    ] = "all",
     out: Annotated[
         Path | None, typer.Option("--out", "-o", help="where to write (default DIR/analysis)")
     ] = None,
@@ -227,7 +234,9 @@ def sweep_analyze(
                     f"name one with --output (kept: {', '.join(sorted(kept))})"
                 )
             )
-    where = {} if segment == "all" else {"segment": segment}
+    where = {
+        k: v for k, v in (("segment", segment), ("neighbourhood", neighbourhood)) if v != "all"
+    }
     target = out if out is not None else Path(directory) / "analysis"
     try:
         tables = analyze(res, outputs, num_resamples=resamples, **where)
@@ -240,7 +249,7 @@ def sweep_analyze(
     except OutputPathError as err:
         exit_invalid(ValueError(f"{err}; or give the folder to write to with --out"))
     try:
-        _write_analysis(tables, res.method, segment, target, plots)
+        _write_analysis(tables, res.method, where, target, plots)
     except KeyboardInterrupt as exc:
         _interrupted(
             exc, f"the files already written to {target} are complete, the rest were not written"
@@ -248,18 +257,23 @@ def sweep_analyze(
 
 
 def _write_analysis(
-    tables: dict[str, Any], method: str, segment: str, target: Path, plots: bool
+    tables: dict[str, Any], method: str, where: dict[str, str], target: Path, plots: bool
 ) -> None:
-    """Write (and print) the tables of ``sweep-analyze``, and their plots."""
+    """Write (and print) the tables of ``sweep-analyze``, and their plots.
+
+    ``where``: the segment and neighbourhood analysed (none: the totals); they name the
+    files (``tornado_public_impact_pp_south.csv``) and the printed headings.
+    """
     from impactsim.io import write_csv
 
     target.mkdir(parents=True, exist_ok=True)
     kind = {"sobol": "sobol", "morris": "morris", "one_way": "tornado"}[method]
-    suffix = "" if segment == "all" else f"_{segment}"
+    suffix = "".join(f"_{v}" for v in where.values())
+    label = f" ({', '.join(f'{k} {v}' for k, v in where.items())})" if where else ""
     for name, table in tables.items():
         stem = f"{kind}_{name}{suffix}"
         write_csv(target / f"{stem}.csv", table)
-        typer.echo(f"\n{kind}: {name}{'' if segment == 'all' else f' ({segment})'}")
+        typer.echo(f"\n{kind}: {name}{label}")
         typer.echo(table.drop(columns=["output"]).to_string(index=False, float_format="%.4g"))
         if "warning" in table.attrs:
             typer.echo(f"warning: {table.attrs['warning']}")
