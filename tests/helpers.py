@@ -25,6 +25,38 @@ def base_dict(size: int = 2000, months: int = 12, prevalence: float = 0.15) -> d
     return d
 
 
+#: Three neighbourhoods of two segments (low 0.38, high 0.62: the shares the mixes imply).
+PLACE_MIX = {
+    "north": {"low": 0.1, "high": 0.9},
+    "centre": {"low": 0.4, "high": 0.6},
+    "south": {"low": 0.8, "high": 0.2},
+}
+PLACE_SHARES = {"north": 0.4, "centre": 0.35, "south": 0.25}
+
+
+def three_places_dict(
+    size: int, months: int, kind: str = "small_world", turnover: float = 0.0
+) -> dict[str, Any]:
+    """base_dict in three neighbourhoods (:data:`PLACE_SHARES`, :data:`PLACE_MIX`).
+
+    Segments low (baseline prevalence 0.25) and high (0.10); a small-world network of
+    degree 6 (rewiring 0.1, 5 % of ties between neighbourhoods) or ``kind`` with degree 6.
+    """
+    d = base_dict(size=size, months=months)
+    seg = d["population"]["segments"][0]
+    low = seg | {"name": "low", "share": 0.38, "baseline_prevalence": 0.25}
+    high = seg | {"name": "high", "share": 0.62, "baseline_prevalence": 0.10}
+    d["population"]["segments"] = [low, high]
+    d["population"]["neighbourhoods"] = [
+        {"name": h, "share": PLACE_SHARES[h], "segment_mix": PLACE_MIX[h]} for h in PLACE_SHARES
+    ]
+    d["population"]["network"] = {"kind": kind, "mean_degree": 6, "homophily": 0.5}
+    if kind == "small_world":
+        d["population"]["network"] |= {"rewiring": 0.1, "between_neighbourhoods": 0.05}
+    d["population"]["turnover_rate_per_month"] = turnover
+    return d
+
+
 def build(d: dict[str, Any]) -> Scenario:
     return parse_scenario(copy.deepcopy(d), "<test>")
 

@@ -10,42 +10,19 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from helpers import base_dict, build
+from helpers import PLACE_MIX, PLACE_SHARES, base_dict, build, three_places_dict
 from impactsim.engine.simulate import simulate_replicate
 from impactsim.engine.spec import compile_scenario
 from impactsim.loading import ScenarioError
 from impactsim.rng import replicate_key
 from impactsim.runner import run
 
-MIX = {
-    "north": {"low": 0.1, "high": 0.9},
-    "centre": {"low": 0.4, "high": 0.6},
-    "south": {"low": 0.8, "high": 0.2},
-}
-SHARES = {"north": 0.4, "centre": 0.35, "south": 0.25}
+MIX, SHARES = PLACE_MIX, PLACE_SHARES
 
 
 def scenario(size: int = 4000, kind: str = "small_world", turnover: float = 0.0) -> dict:
     """Two segments (low 0.38, high 0.62: the shares the mixes imply) in three places."""
-    d = base_dict(size=size, months=6)
-    seg = d["population"]["segments"][0]
-    low = seg | {"name": "low", "share": 0.38, "baseline_prevalence": 0.25}
-    high = seg | {"name": "high", "share": 0.62, "baseline_prevalence": 0.10}
-    d["population"]["segments"] = [low, high]
-    d["population"]["neighbourhoods"] = [
-        {"name": h, "share": SHARES[h], "segment_mix": MIX[h]} for h in SHARES
-    ]
-    d["population"]["network"] = {
-        "kind": kind,
-        "mean_degree": 6,
-        "homophily": 0.5,
-        "rewiring": 0.1,
-        "between_neighbourhoods": 0.05,
-    }
-    d["population"]["turnover_rate_per_month"] = turnover
-    if kind != "small_world":
-        d["population"]["network"] = {"kind": kind, "mean_degree": 6, "homophily": 0.5}
-    return d
+    return three_places_dict(size, months=6, kind=kind, turnover=turnover)
 
 
 def test_a_population_divided_into_neighbourhoods_is_valid():

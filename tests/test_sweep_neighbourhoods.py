@@ -24,7 +24,7 @@ import yaml
 from typer.testing import CliRunner
 
 import impactsim
-from helpers import base_dict, build
+from helpers import base_dict, build, three_places_dict
 from impactsim.loading import ScenarioError
 from impactsim.sweep import SweepError, SweepFormatError, load_results, parse_sweep, run_sweep
 from impactsim.sweep.cli import register
@@ -35,12 +35,6 @@ from impactsim.sweep.store import SweepDir
 from impactsim.sweep.taskfile import Block, Expect, encode
 from impactsim.tables import BREAKDOWN_COLUMNS
 
-MIX = {
-    "north": {"low": 0.1, "high": 0.9},
-    "centre": {"low": 0.4, "high": 0.6},
-    "south": {"low": 0.8, "high": 0.2},
-}
-SHARES = {"north": 0.4, "centre": 0.35, "south": 0.25}
 PLACES = ["north", "centre", "south"]
 EFFECTS = [0.2, 0.5]
 METRICS = ["public_impact_pp", "reach_cumulative", "neighbourhood_impact_gap_pp"]
@@ -49,22 +43,7 @@ SEED = 11
 
 def scenario() -> dict:
     """1,000 families, two segments (low, high) in three neighbourhoods, 12 months."""
-    d = base_dict(size=1000, months=12)
-    seg = d["population"]["segments"][0]
-    low = seg | {"name": "low", "share": 0.38, "baseline_prevalence": 0.25}
-    high = seg | {"name": "high", "share": 0.62, "baseline_prevalence": 0.10}
-    d["population"]["segments"] = [low, high]
-    d["population"]["neighbourhoods"] = [
-        {"name": h, "share": SHARES[h], "segment_mix": MIX[h]} for h in SHARES
-    ]
-    d["population"]["network"] = {
-        "kind": "small_world",
-        "mean_degree": 6,
-        "homophily": 0.5,
-        "rewiring": 0.1,
-        "between_neighbourhoods": 0.05,
-    }
-    return d
+    return three_places_dict(1000, months=12)
 
 
 def sweep_dict(breakdowns: list[str] | str = "none", base: dict | None = None) -> dict:
