@@ -1,6 +1,7 @@
 """Command line: run writes every output file; validate exits 0/2 without tracebacks."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -170,3 +171,68 @@ def test_seed_above_the_largest_is_refused_by_run_as_by_validate():
     assert str(2**63 - 1) in res.output
     with pytest.raises(ValueError, match="seed must be an integer from 0 to 9223372036854775807"):
         impactsim.run(default_scenario(), replicates=1, seed=2**63, progress=False)
+
+
+def _number(output: str, label: str, lang: str) -> float:
+    """The first number after ``label`` on the line that starts with it (``€`` left out)."""
+    line = next(x for x in output.splitlines() if x.startswith(label))
+    token = line[len(label) :].replace("€ ", "€").split()[0].lstrip("€").replace("−", "-")
+    if lang == "nl":  # 1.234,5
+        return float(token.replace(".", "").replace(",", "."))
+    return float(token.replace(",", ""))
+
+
+def test_run_prints_its_summary_in_dutch_with_labels(tmp_path):
+    """``--lang nl``: Dutch headings, labels instead of identifiers, the English numbers."""
+    from test_neighbourhoods import scenario
+
+    d = scenario(size=300)
+    d["simulation"]["months"] = 4
+    d["interventions"][0]["label"] = "Cursus Positief Opvoeden"
+    d["interventions"][0]["costs"] = {"per_enrolment_eur": 200}
+    d["population"]["neighbourhoods"][0]["label"] = "Noord-Oost"
+    scen = tmp_path / "s.yaml"
+    scen.write_text(yaml.safe_dump(d))
+    outputs = {}
+    for lang in ("en", "nl"):
+        out = tmp_path / lang
+        args = ["run", str(scen), "-r", "2", "--seed", "5", "--out", str(out), "--lang", lang]
+        res = runner.invoke(app, args)
+        assert res.exit_code == 0, res.output
+        outputs[lang] = res.output
+    en, nl = outputs["en"], outputs["nl"]
+    for heading in (
+        "test: 300 gezinnen, 4 maanden, 2 herhalingen, startgetal 5",
+        "bereik (welk programma dan ook)",
+        "publieke impact (procentpunten)",
+        "per wijk",
+        "kosten (contante waarde)",
+        "netto contante waarde",
+        "baten-kostenverhouding",
+        "wie betaalt en wie ontvangt",
+        "  gemeente ",
+        "geschreven (simulatie",
+    ):
+        assert heading in nl, heading
+    for text in (nl, en):  # the programme's and the neighbourhood's labels, not their names
+        assert "Cursus Positief Opvoeden" in text and "  Noord-Oost " in text
+        assert "north" not in text and not any(
+            x.split()[1:2] == ["prog"] for x in text.splitlines()
+        )
+    assert "reach (any programme)" not in nl and "neighbourhood" not in nl
+    for en_label, nl_label in (
+        ("public impact (percentage points)", "publieke impact (procentpunten)"),
+        ("cost (present value)", "kosten (contante waarde)"),
+        ("reach Cursus Positief Opvoeden", "bereik Cursus Positief Opvoeden"),
+    ):
+        assert _number(nl, nl_label, "nl") == _number(en, en_label, "en"), en_label
+    assert _number(en, "cost (present value)", "en") > 1000  # a grouped number was parsed
+    assert "," in nl.split("publieke impact (procentpunten)")[1].split()[0]  # decimal comma
+
+
+def test_run_refuses_an_unknown_language(tmp_path):
+    res = runner.invoke(app, ["run", "--lang", "xx", "-r", "1", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2
+    text = " ".join(re.sub("[│╭╮╰╯─]", " ", res.output).split())  # rich's box, wrapped
+    assert "'xx' is not one of 'en', 'nl'" in text
+    assert not (tmp_path / "o").exists()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from impactsim.loading import load_scenario
-from impactsim.scenario.labels import format_value, split_description, value_label
+from impactsim.scenario.labels import format_value, shown_name, split_description, value_label
 
 
 @pytest.mark.parametrize(
@@ -72,3 +72,12 @@ def test_values_of_a_library_scenario_read_as_words():
     pair = value_label(sc, "strategy.interactions.0.gamma")
     assert pair.label.startswith("combination of online parenting course and group parenting")
     assert value_label(sc, "economics.discount_rate_costs_per_year").value == "4 %"
+
+
+def test_an_item_is_shown_by_its_label_else_its_name_in_words():
+    from impactsim.loading import default_scenario
+
+    sc = default_scenario()
+    online = next(iv for iv in sc.interventions if iv.name == "online_course")
+    assert shown_name(online) == "online parenting course"  # its label
+    assert shown_name(online.model_copy(update={"label": ""})) == "online course"

@@ -228,6 +228,9 @@ def run(
         ),
     ] = "auto",
     posterior: PosteriorPath = None,
+    lang: Annotated[
+        Language, typer.Option("--lang", "-l", help="language of the summary: en or nl")
+    ] = "en",
 ) -> None:
     """Run a scenario; write summary.csv/.parquet, timeseries, scenario, run.json, ceac/wsipp.csv.
 
@@ -265,7 +268,7 @@ def run(
         )
         result.to_dir(out_dir)
         if not quiet:
-            _print_run(result, out_dir)
+            _print_run(result, out_dir, lang)
     except MemoryLimitError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(EXIT_INVALID) from None

@@ -34,6 +34,11 @@ FLOWS = (
 )
 
 
+def stakeholder_label(holder: str, lang: str) -> str:
+    """A stakeholder in words in a language (``health_insurer``: "health insurer")."""
+    return gettext_for(lang)(STAKEHOLDERS[holder]) if holder in STAKEHOLDERS else words(holder)
+
+
 def stakeholder_flows(result: Any, holder: str) -> dict[str, pd.Series]:
     """What one stakeholder pays, receives and nets, per replicate (present values).
 
@@ -79,7 +84,7 @@ def stakeholder_rows(
         flows = {n: stakeholder_flows(r, holder) for n, r in runs.items()}
         if all(not f["pays"].abs().sum() and not f["receives"].abs().sum() for f in flows.values()):
             continue
-        who = _(STAKEHOLDERS[holder]) if holder in STAKEHOLDERS else words(holder)
+        who = stakeholder_label(holder, lang)
         for key, label in FLOWS:
             cells = "".join(
                 cell(mean_and_interval(flows[n][key]), f"{key}_{holder}", n) for n in runs

@@ -44,6 +44,16 @@ def words(name: str) -> str:
     return name.replace("_", " ").replace("-", " ")
 
 
+def shown_name(item: Any) -> str:
+    """A scenario item's label, else its name in words (a programme, neighbourhood, outcome).
+
+    Example::
+
+        shown_name(intervention)  # 'Triple P online' (its label), else 'online course'
+    """
+    return str(getattr(item, "label", "") or words(str(item.name)))
+
+
 def split_description(description: str) -> tuple[str, str]:
     """``(what, unit)`` of a field description "what it is (unit); more".
 
