@@ -43,7 +43,7 @@ from impactsim.loading import dump_scenario, load_scenario
 from impactsim.rundir import RunDir, load_run_dir
 from impactsim.runner import RunResult, run
 from impactsim.scenario import Scenario
-from impactsim.scenario.labels import value_label, words
+from impactsim.scenario.labels import shown_name, value_label, words
 from impactsim.stakeholders import stakeholder_rows
 from impactsim.tables import ALL, PLACE_COLUMN, interval, select
 
@@ -121,7 +121,7 @@ def plain_summary(label: str, result: RunResult, lang: str = DEFAULT_LANGUAGE) -
     if len(outcomes) > 1:
         changes = [
             _("{outcome} {impact} percentage points").format(
-                outcome=html.escape(o.label or o.name.replace("_", " ")),
+                outcome=html.escape(shown_name(o)),
                 impact=number(_mean(s, "public_impact_pp", outcome=o.name), lang, 1),
             )
             for o in outcomes
@@ -484,7 +484,7 @@ def key_parameters(scenario: Scenario, lang: str = DEFAULT_LANGUAGE) -> str:
         monthly = getattr(costs, "per_participant_month_eur", None) if costs is not None else None
         half_life = iv.effect_half_life_months
         cells = [
-            html.escape(iv.label or words(iv.name)),
+            html.escape(shown_name(iv)),
             f"{number(iv.effect_size.mean, lang, 2)} ± {number(iv.effect_size.sd, lang, 2)}",
             number(iv.duration_months, lang, 1),
             number(iv.dropout_rate_per_month, lang, 2),

@@ -31,7 +31,7 @@ from impactsim.i18n import N_
 from impactsim.inputs import Problem, ScenarioError
 from impactsim.loading import parse_scenario
 from impactsim.scenario import Scenario
-from impactsim.scenario.labels import field_constraints, split_description, words
+from impactsim.scenario.labels import field_constraints, shown_name, split_description, words
 from impactsim.scenario.providers import Provider
 from impactsim.scenario.settings import Simulation
 from impactsim.scenario.sources import Source, without_dangling_sources
@@ -114,7 +114,7 @@ def field_knob(
 
 
 def _item(entry: Any) -> str:
-    return str(getattr(entry, "label", None) or words(entry.name))
+    return shown_name(entry)
 
 
 def knobs_for(scenario: Scenario) -> list[Knob]:

@@ -37,7 +37,7 @@ from impactsim.report import (
     neighbourhoods_in,
 )
 from impactsim.runner import RunResult
-from impactsim.scenario.labels import words
+from impactsim.scenario.labels import shown_name, words
 from impactsim.stakeholders import stakeholder_rows
 from impactsim.tables import ALL, PLACE_COLUMN, select
 
@@ -184,7 +184,7 @@ def neighbourhood_labels(analysis: Analysis, lang: str) -> dict[str, str]:
     out = {ALL: _("whole municipality")}
     for res in placed_runs(analysis).values():
         for hood in res.scenario.population.neighbourhoods or []:
-            out.setdefault(hood.name, hood.label or words(hood.name))
+            out.setdefault(hood.name, shown_name(hood))
     return out
 
 
