@@ -98,7 +98,13 @@ def make_sampler(workers: int, scheduler: str | None = None) -> Any:
     if scheduler:
         from distributed import Client
 
-        return pyabc.sampler.DaskDistributedSampler(dask_client=Client(scheduler))
+        class ClusterSampler(pyabc.sampler.DaskDistributedSampler):
+            """pyabc's Dask sampler on a client of its own, closed when the run ends."""
+
+            def close(self) -> None:
+                self.client.close()
+
+        return ClusterSampler(dask_client=Client(scheduler))
     if workers > 1:
         from impactsim.calibrate.spawn import SpawnedPoolSampler
 
