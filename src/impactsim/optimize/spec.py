@@ -16,7 +16,7 @@ from impactsim.inputs import Problem, ScenarioError, short
 from impactsim.loading import parse_yaml_text, read_input_bytes, validate_document
 from impactsim.optimize.schema import Decision, OptimizationFile
 from impactsim.sweep.paths import Location, PathError, format_location, get_value, resolve
-from impactsim.sweep.schema import fingerprint_of
+from impactsim.sweep.schema import Resolved, fingerprint_of
 from impactsim.sweep.spec import resolved_base, value_problems
 
 #: Version of the optimisation directory layout and of the fingerprint recipe.
@@ -55,26 +55,9 @@ def _gap_problems(spec: OptimizationFile, base: dict[str, Any], file: str) -> li
     return out
 
 
-@dataclass(frozen=True)
-class ResolvedDecision:
-    """A decision with its location in the base scenario.
-
-    Attributes:
-        spec: the decision as written.
-        loc: the field (kind value), the offer or the channel (kind offered).
-        integer: whole numbers only.
-        base_value: the base scenario's value (True for an offer or channel: it is used).
-    """
-
-    spec: Decision
-    loc: Location
-    integer: bool
-    base_value: Any
-
-    @property
-    def label(self) -> str:
-        """Column name of this decision."""
-        return self.spec.label
+#: A decision with its location in the base scenario: the field (kind value), the offer
+#: or the channel (kind offered); its base value is True for an offer or channel (used).
+ResolvedDecision = Resolved[Decision]
 
 
 @dataclass

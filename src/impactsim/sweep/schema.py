@@ -13,13 +13,16 @@ import difflib
 import hashlib
 import json
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import Field, Strict, field_validator, model_validator
 
 from impactsim.inputs import StrictModel
 from impactsim.sweep.paths import Location
 from impactsim.tables import BREAKDOWN_COLUMNS, PLACE_COLUMN
+
+#: The kind of item a :class:`Resolved` holds (a sweep parameter, an optimisation decision).
+Item = TypeVar("Item")
 
 #: Most worker processes of a local pool (each holds a replicate: about 0.35 GB).
 MAX_WORKERS = 1024
@@ -391,18 +394,32 @@ class SweepFile(StrictModel):
 
 # --------------------------------------------------------------------------- resolved sweep
 @dataclass(frozen=True)
-class ResolvedParameter:
-    """A parameter with its location in the scenario and its kind of value."""
+class Resolved(Generic[Item]):
+    """An input item with its location in the base scenario and its kind of value.
 
-    spec: Parameter
+    A sweep's parameters (:data:`ResolvedParameter`) and an optimisation's decisions
+    (``impactsim.optimize.spec.ResolvedDecision``).
+
+    Attributes:
+        spec: the item as written (it has a ``label``).
+        loc: where it sits in the base scenario.
+        integer: whole numbers only.
+        base_value: the base scenario's value there.
+    """
+
+    spec: Item
     loc: Location
     integer: bool
     base_value: Any
 
     @property
     def label(self) -> str:
-        """Column name of this parameter."""
-        return self.spec.label
+        """Column name of this item."""
+        return str(self.spec.label)  # type: ignore[attr-defined]
+
+
+#: A sweep parameter with its location.
+ResolvedParameter = Resolved[Parameter]
 
 
 @dataclass
